@@ -1,0 +1,2 @@
+# Long-form dates as the current site writes them: "October 27, 2023".
+DATE_FORMAT = "F j, Y"

@@ -1,0 +1,62 @@
+from django.conf import settings
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from parler.admin import TranslatableAdmin
+
+from .models import NewsStory
+
+
+class TranslatedIntoFilter(admin.SimpleListFilter):
+    title = _("translated into")
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        return settings.LANGUAGES
+
+    def queryset(self, request, queryset):
+        if self.value() in dict(settings.LANGUAGES):
+            return queryset.filter(translations__language_code=self.value()).distinct()
+        return queryset
+
+
+@admin.register(NewsStory)
+class NewsStoryAdmin(TranslatableAdmin):
+    list_display = ["title_in_any_language", "publish_date", "status", "category", "all_languages_column"]
+    list_filter = ["status", "category", TranslatedIntoFilter]
+    search_fields = ["translations__title"]
+    date_hierarchy = "publish_date"
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body"]}),
+        (_("Publishing"), {"fields": ["status", "publish_date", "category", "dateline"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("translations")
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {"slug": ("title",)}
+
+    @admin.display(description=_("title"))
+    def title_in_any_language(self, story):
+        return str(story)
+
+    @admin.action(description=_("Publish the selected stories"))
+    def publish(self, request, queryset):
+        count = queryset.update(status=NewsStory.Status.PUBLISHED)
+        self.message_user(
+            request,
+            ngettext("%(count)d story published.", "%(count)d stories published.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unpublish the selected stories (back to draft)"))
+    def unpublish(self, request, queryset):
+        count = queryset.update(status=NewsStory.Status.DRAFT)
+        self.message_user(
+            request,
+            ngettext("%(count)d story unpublished.", "%(count)d stories unpublished.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,44 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from news.models import NewsStory
+from news.seed import SEED_PAGE, read_seed_stories
+
+
+class Command(BaseCommand):
+    help = "Publishes the stories of the old site's news page (news/seed/news-page.txt)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--page", type=Path, default=SEED_PAGE, help="The news page as text.")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when the site already has stories."
+        )
+
+    @transaction.atomic
+    def handle(self, *args, page, if_empty, **options):
+        if if_empty and NewsStory.objects.exists():
+            self.stdout.write("The site already has stories; none loaded.")
+            return
+        created = 0
+        # Last on the page first: undated stories are listed newest-created first.
+        for seed in reversed(read_seed_stories(page.read_text(encoding="utf-8"))):
+            exists = NewsStory.objects.filter(
+                translations__language_code=seed.language, translations__slug=seed.slug
+            ).exists()
+            if exists:
+                continue
+            story = NewsStory(
+                category=seed.category,
+                publish_date=seed.publish_date,
+                status=NewsStory.Status.PUBLISHED,
+            )
+            story.set_current_language(seed.language)
+            story.title = seed.title
+            story.slug = seed.slug
+            story.summary = seed.summary
+            story.dateline = seed.dateline
+            story.save()
+            created += 1
+        self.stdout.write(self.style.SUCCESS(f"{created} stories loaded."))

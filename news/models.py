@@ -1,0 +1,145 @@
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from parler.managers import TranslatableManager, TranslatableQuerySet
+from parler.models import TranslatableModel, TranslatedFields
+
+
+class NewsStoryQuerySet(TranslatableQuerySet):
+    def published(self):
+        """Stories a visitor may see: published, and not dated in the future."""
+        today = timezone.localdate()
+        return self.filter(status=NewsStory.Status.PUBLISHED).filter(
+            Q(publish_date__isnull=True) | Q(publish_date__lte=today)
+        )
+
+    def visible_to(self, user):
+        """Staff preview drafts and scheduled stories on their public URLs."""
+        return self if user.is_staff else self.published()
+
+    def in_list_order(self):
+        """Newest first; undated stories after every dated one."""
+        return self.order_by(F("publish_date").desc(nulls_last=True), "-pk")
+
+    def for_list(self):
+        """What every list needs: list order, with every translation fetched in one query."""
+        return self.in_list_order().prefetch_related("translations")
+
+
+NewsStoryManager = TranslatableManager.from_queryset(NewsStoryQuerySet)
+
+
+class NewsStory(TranslatableModel):
+    class Category(models.TextChoices):
+        NEWS = "news", _("News")
+        BLOG = "blog", _("Blog")
+        EVENT = "event", _("Event")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    translations = TranslatedFields(
+        title=models.CharField(_("title"), max_length=200),
+        slug=models.SlugField(
+            _("slug"),
+            max_length=200,
+            allow_unicode=True,
+            help_text=_(
+                "The end of the story's web address. Filled in from the title; "
+                "letters, numbers and hyphens only, Chinese characters allowed."
+            ),
+        ),
+        summary=models.TextField(
+            _("summary"),
+            blank=True,
+            help_text=_("One or two sentences shown under the title in story lists."),
+        ),
+        body=models.TextField(_("body"), blank=True),
+        dateline=models.CharField(
+            _("dateline"),
+            max_length=120,
+            blank=True,
+            help_text=_('Where and when the story was written, e.g. "25 September 2023, London".'),
+        ),
+        meta={
+            "constraints": [
+                models.UniqueConstraint(
+                    fields=["language_code", "slug"],
+                    name="news_story_slug_unique_per_language",
+                    violation_error_message=_("Another story in this language already uses this slug."),
+                )
+            ]
+        },
+    )
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.NEWS
+    )
+    publish_date = models.DateField(
+        _("publish date"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "Stories are listed newest first. Leave empty for an undated story (listed last); "
+            "a future date keeps a published story hidden until that day."
+        ),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = NewsStoryManager()
+
+    class Meta:
+        verbose_name = _("news story")
+        verbose_name_plural = _("news stories")
+        ordering = [F("publish_date").desc(nulls_last=True), "-pk"]
+
+    def __str__(self):
+        return self.safe_translation_getter("title", any_language=True) or _("(untitled story)")
+
+    @property
+    def shown_language(self):
+        """The language this story is read in on a page in the active language."""
+        active = translation.get_language()
+        if self.has_translation(active):
+            return active
+        available = self.get_available_languages()
+        return available[0] if available else active
+
+    @property
+    def is_in_page_language(self):
+        return self.shown_language == translation.get_language()
+
+    def translation_in_page_language(self):
+        return self.get_translation(self.shown_language)
+
+    def get_absolute_url(self):
+        slug = self.translation_in_page_language().slug
+        return reverse("news:story", kwargs={"slug": slug})
+
+    def url_in(self, language_code):
+        with translation.override(language_code):
+            return self.get_absolute_url()
+
+    def newer_and_older(self, queryset):
+        """The stories before and after this one in list order, within queryset."""
+        if self.publish_date is None:
+            newer = Q(publish_date__isnull=False) | Q(publish_date__isnull=True, pk__gt=self.pk)
+            older = Q(publish_date__isnull=True, pk__lt=self.pk)
+        else:
+            newer = Q(publish_date__gt=self.publish_date) | Q(publish_date=self.publish_date, pk__gt=self.pk)
+            older = (
+                Q(publish_date__lt=self.publish_date)
+                | Q(publish_date=self.publish_date, pk__lt=self.pk)
+                | Q(publish_date__isnull=True)
+            )
+        list_order = queryset.in_list_order().prefetch_related("translations")
+        newer_story = list_order.filter(newer).reverse().first()
+        older_story = list_order.filter(older).first()
+        return newer_story, older_story

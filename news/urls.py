@@ -1,0 +1,35 @@
+from django.urls import path, re_path, register_converter
+from django.views.generic import RedirectView
+
+from . import views
+
+app_name = "news"
+
+
+class StorySlugConverter:
+    """Letters (Chinese too), digits, hyphens and underscores; anything else is a 404."""
+
+    regex = r"[-\w]{1,200}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(StorySlugConverter, "story_slug")
+
+urlpatterns = [
+    path("", views.StoryListView.as_view(), name="list"),
+    path("<story_slug:slug>/", views.StoryDetailView.as_view(), name="story"),
+]
+
+# The old site builder's addresses, so links already shared keep working.
+legacy_urlpatterns = [
+    re_path(
+        r"^news-events/(?P<slug>[-\w]{1,200})/?$",
+        RedirectView.as_view(pattern_name="news:story", permanent=True),
+    ),
+    re_path(r"^news-events-blogs/news/?$", RedirectView.as_view(pattern_name="news:list", permanent=True)),
+]

@@ -1,0 +1,271 @@
+"""What a visitor sees on the news list and story pages, in English and Chinese."""
+
+import datetime
+import re
+
+import pytest
+from django.utils.translation import override
+
+from news.models import NewsStory
+
+pytestmark = pytest.mark.django_db
+
+
+def titles_on(response):
+    return re.findall(r'class="story-card__title"><a href="[^"]+">([^<]+)</a>', response.content.decode())
+
+
+# --- The list ---------------------------------------------------------------------------------
+
+
+def test_list_shows_newest_first_and_undated_stories_last(client, make_story):
+    make_story({"en": "Undated"}, publish_date=None)
+    make_story({"en": "Older"}, publish_date=datetime.date(2021, 5, 19))
+    make_story({"en": "Newest"}, publish_date=datetime.date(2023, 10, 27))
+
+    response = client.get("/news/")
+
+    assert response.status_code == 200
+    assert titles_on(response) == ["Newest", "Older", "Undated"]
+    assert "<h1>Latest stories</h1>" in response.content.decode()
+
+
+def test_cards_show_category_long_date_title_and_summary(client, make_story):
+    make_story(
+        {"en": {"title": "Audit deadlines", "summary": "No audits over the New Year."},
+         "zh-hans": {"title": "审核截止日期", "summary": "春节期间不进行审核。"}},
+        publish_date=datetime.date(2023, 10, 18),
+        category=NewsStory.Category.EVENT,
+    )
+
+    english = client.get("/news/").content.decode()
+    chinese = client.get("/zh/news/").content.decode()
+
+    assert "October 18, 2023" in english and "Event" in english and "No audits over the New Year." in english
+    assert "2023年10月18日" in chinese and "活动" in chinese and "春节期间不进行审核。" in chinese
+    assert "审核截止日期" in chinese and "Audit deadlines" not in chinese
+
+
+def test_drafts_and_future_stories_are_not_listed(client, make_story):
+    make_story({"en": "Live"})
+    make_story({"en": "Draft"}, status=NewsStory.Status.DRAFT)
+    make_story({"en": "Scheduled"}, publish_date=datetime.date.today() + datetime.timedelta(days=3))
+
+    assert titles_on(client.get("/news/")) == ["Live"]
+
+
+def test_older_stories_are_on_page_two(client, make_story):
+    for day in range(1, 15):
+        make_story({"en": f"Story of day {day}"}, publish_date=datetime.date(2023, 1, day))
+
+    first = client.get("/news/")
+    second = client.get("/news/?page=2")
+
+    assert len(titles_on(first)) == 12
+    assert 'rel="next" href="?page=2"' in first.content.decode()
+    assert titles_on(second) == ["Story of day 2", "Story of day 1"]
+    assert 'rel="prev" href="?page=1"' in second.content.decode()
+    assert "<h1>Older stories</h1>" in second.content.decode()
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "3", "abc", "1.5", "99999999999999999999999", "%00", "1e3"])
+def test_bad_page_numbers_are_not_found(client, make_story, page):
+    for day in range(1, 15):
+        make_story({"en": f"Story {day}"}, publish_date=datetime.date(2023, 1, day))
+
+    assert client.get(f"/news/?page={page}").status_code == 404
+    assert client.get(f"/zh/news/?page={page}").status_code == 404
+
+
+def test_untranslated_story_is_listed_in_its_own_language_with_a_label(client, make_story):
+    make_story({"zh-hans": "核实 ESCP 职员"})
+    make_story({"en": "Introducing Progress Visits"})
+
+    english = client.get("/news/").content.decode()
+    chinese = client.get("/zh/news/").content.decode()
+
+    assert '<article class="story-card" lang="zh-Hans">' in english
+    assert "核实 ESCP 职员" in english and "In Chinese only" in english
+    assert '<article class="story-card" lang="en">' in chinese
+    assert "Introducing Progress Visits" in chinese and "仅有英文版" in chinese
+
+
+def test_empty_list_says_so(client, db):
+    assert "No stories have been published yet." in client.get("/news/").content.decode()
+    assert "暂无已发布的新闻。" in client.get("/zh/news/").content.decode()
+
+
+# --- Languages ----------------------------------------------------------------------------------
+
+
+def test_pages_declare_their_language_and_link_the_other(client, make_story):
+    english = client.get("/news/?page=1").content.decode()
+    chinese = client.get("/zh/news/?page=1").content.decode()
+
+    assert '<html lang="en">' in english
+    assert '<html lang="zh-Hans">' in chinese
+    assert '<link rel="alternate" hreflang="zh-Hans" href="http://testserver/zh/news/?page=1">' in english
+    assert '<link rel="alternate" hreflang="en" href="http://testserver/news/?page=1">' in chinese
+    # The switch stays on the same page.
+    assert '<a href="/zh/news/?page=1" hreflang="zh-Hans"' in english
+    assert '<a href="/news/?page=1" hreflang="en"' in chinese
+
+
+def test_interface_and_django_strings_are_chinese_on_chinese_pages(client, make_story):
+    chinese = client.get("/zh/news/").content.decode()
+    assert "最新动态" in chinese
+    assert "跳到正文" in chinese
+    not_found = client.get("/zh/news/no-such-story/")
+    assert not_found.status_code == 404
+
+
+def test_root_leads_to_the_news_in_each_language(client, db):
+    assert client.get("/").headers["Location"] == "/news/"
+    assert client.get("/zh/").headers["Location"] == "/zh/news/"
+
+
+@pytest.mark.parametrize("path", ["/fr/news/", "/zh-hans/news/", "/xx/", "/en/news/"])
+def test_unknown_language_prefixes_are_not_found(client, db, path):
+    assert client.get(path).status_code == 404
+
+
+# --- A story ------------------------------------------------------------------------------------
+
+
+def test_story_page_shows_title_date_dateline_and_body(client, make_story):
+    make_story(
+        {"en": {"title": "SDG flag", "dateline": "25 September 2023, London", "body": "We raised a flag."}},
+        publish_date=datetime.date(2023, 9, 25),
+    )
+
+    response = client.get("/news/sdg-flag/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>SDG flag</h1>" in page
+    assert "September 25, 2023" in page and "25 September 2023, London" in page and "We raised a flag." in page
+    assert "<title>SDG flag · ICTI Ethical Toy Program</title>" in page
+
+
+def test_story_links_to_newer_and_older_stories_and_the_list(client, make_story):
+    make_story({"en": "Oldest"}, publish_date=datetime.date(2021, 1, 1))
+    make_story({"en": "Middle"}, publish_date=datetime.date(2022, 1, 1))
+    make_story({"en": "Newest"}, publish_date=datetime.date(2023, 1, 1))
+    make_story({"en": "Undated"}, publish_date=None)
+
+    middle = client.get("/news/middle/").content.decode()
+    oldest = client.get("/news/oldest/").content.decode()
+    undated = client.get("/news/undated/").content.decode()
+
+    assert re.search(r'rel="prev" href="/news/newest/"', middle)
+    assert re.search(r'rel="next" href="/news/oldest/"', middle)
+    assert 'rel="next" href="/news/undated/"' in oldest
+    assert 'rel="prev" href="/news/oldest/"' in undated and 'rel="next"' not in undated
+    assert 'href="/news/">All stories</a>' in middle
+
+
+def test_each_language_has_its_own_slug_and_switch_keeps_the_story(client, make_story):
+    make_story({"en": {"title": "Verify ESCP staff", "slug": "verify-escp-staff"},
+                "zh-hans": {"title": "核实 ESCP 职员", "slug": "核实-escp-职员"}})
+
+    english = client.get("/news/verify-escp-staff/").content.decode()
+    chinese = client.get("/zh/news/核实-escp-职员/")
+
+    assert chinese.status_code == 200
+    assert "<h1>核实 ESCP 职员</h1>" in chinese.content.decode()
+    assert 'href="/zh/news/%E6%A0%B8%E5%AE%9E-escp-%E8%81%8C%E5%91%98/" hreflang="zh-Hans"' in english
+    # The English slug under /zh/ finds the Chinese version.
+    redirected = client.get("/zh/news/verify-escp-staff/")
+    assert redirected.status_code == 301
+    assert redirected.headers["Location"] == "/zh/news/%E6%A0%B8%E5%AE%9E-escp-%E8%81%8C%E5%91%98/"
+
+
+def test_untranslated_story_page_is_shown_in_its_own_language(client, make_story):
+    make_story({"en": {"title": "Introducing Progress Visits", "slug": "introducing-progress-visits"}})
+
+    response = client.get("/zh/news/introducing-progress-visits/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<article class="story" lang="en">' in page
+    assert "仅有英文版" in page
+    # No hreflang for a Chinese version that does not exist.
+    assert 'hreflang="zh-Hans" href' not in page
+
+
+def test_drafts_are_hidden_from_visitors_but_staff_can_preview(client, staff_client, make_story):
+    make_story({"en": "Not yet"}, status=NewsStory.Status.DRAFT)
+
+    from django.test import Client
+
+    assert Client().get("/news/not-yet/").status_code == 404
+    preview = staff_client.get("/news/not-yet/")
+    assert preview.status_code == 200
+    assert "Draft: only staff can see this story." in preview.content.decode()
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["no-such-story", "x" * 201, "x" * 5000, "%00", "a%00b", "<script>", "a.b", "%E6%97%A0", "..%2f..%2fetc"],
+)
+def test_bad_story_addresses_are_not_found(client, make_story, slug):
+    make_story({"en": "Real"})
+    assert client.get(f"/news/{slug}/").status_code == 404
+    assert client.get(f"/zh/news/{slug}/").status_code == 404
+
+
+# --- The old site's addresses -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("/news-events/introducing-progress-visits", "/news/introducing-progress-visits/"),
+        ("/zh/news-events/introducing-progress-visits", "/zh/news/introducing-progress-visits/"),
+        ("/news-events-blogs/news", "/news/"),
+        ("/zh/news-events-blogs/news", "/zh/news/"),
+    ],
+)
+def test_old_site_addresses_redirect_permanently(client, make_story, old, new):
+    make_story({"en": {"title": "Introducing Progress Visits"}})
+    response = client.get(old)
+    assert response.status_code == 301
+    assert response.headers["Location"] == new
+    assert client.get(new).status_code == 200
+
+
+# --- Speed --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("story_count", [10, 200])
+def test_list_runs_a_fixed_number_of_queries(client, make_story, django_assert_max_num_queries, story_count):
+    for number in range(story_count):
+        make_story(
+            {"en": f"Story {number}", "zh-hans": f"新闻 {number}"} if number % 2 else {"en": f"Story {number}"},
+            publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number),
+        )
+
+    for path in ["/news/", "/zh/news/", "/zh/news/?page=last"]:
+        with django_assert_max_num_queries(3):
+            assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("story_count", [10, 200])
+def test_story_page_runs_a_fixed_number_of_queries(client, make_story, django_assert_max_num_queries, story_count):
+    for number in range(story_count):
+        make_story(
+            {"en": f"Story {number}", "zh-hans": f"新闻 {number}"},
+            publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number),
+        )
+
+    with django_assert_max_num_queries(6):
+        assert client.get("/news/story-5/").status_code == 200
+    with django_assert_max_num_queries(6):
+        assert client.get("/zh/news/新闻-5/").status_code == 200
+
+
+def test_story_url_follows_the_page_language(make_story):
+    story = make_story({"en": "Hello", "zh-hans": "你好"})
+    with override("zh-hans"):
+        assert story.get_absolute_url() == "/zh/news/%E4%BD%A0%E5%A5%BD/"
+    assert story.url_in("en") == "/news/hello/"
