@@ -15,7 +15,9 @@ def test_every_story_on_the_old_page_is_published_once():
 
     # 23 cards on the old page, one of them shown twice.
     assert NewsStory.objects.published().count() == 22
-    women = NewsStory.objects.filter(translations__title="IETP Adopts the United Nations Women’s Empowerment Principles")
+    women = NewsStory.objects.filter(
+        translations__title="IETP Adopts the United Nations Women’s Empowerment Principles"
+    )
     assert women.count() == 1
 
 

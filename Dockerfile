@@ -1,0 +1,30 @@
+# Production image: gunicorn serving ietp_site.wsgi as a non-root user.
+# Run `python manage.py migrate` (same image) before starting a new release.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# gettext compiles the translations at build time.
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml ./
+RUN pip install .
+COPY . .
+
+# Build-time only: the real SECRET_KEY comes from the environment at run time.
+RUN SECRET_KEY=build-only python manage.py compilemessages \
+    && SECRET_KEY=build-only python manage.py collectstatic --no-input
+
+RUN useradd --create-home --uid 10001 ietp \
+    && mkdir -p /app/media \
+    && chown ietp /app/media
+USER ietp
+
+EXPOSE 8000
+CMD ["gunicorn", "ietp_site.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
