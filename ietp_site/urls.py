@@ -1,13 +1,26 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
-from django.views.generic import RedirectView
+from django.views.generic import RedirectView, TemplateView
 
+from news.sitemaps import StoryListSitemap, StorySitemap
 from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
 
 from .i18n import i18n_patterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {"news": StoryListSitemap, "stories": StorySitemap}},
+        name="sitemap",
+    ),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots",
+    ),
 ]
 
 urlpatterns += i18n_patterns(

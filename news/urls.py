@@ -2,6 +2,7 @@ from django.urls import path, re_path, register_converter
 from django.views.generic import RedirectView
 
 from . import views
+from .feeds import LatestStoriesFeed
 
 app_name = "news"
 
@@ -22,6 +23,7 @@ register_converter(StorySlugConverter, "story_slug")
 
 urlpatterns = [
     path("", views.StoryListView.as_view(), name="list"),
+    path("feed/", LatestStoriesFeed(), name="feed"),
     path("<story_slug:slug>/", views.StoryDetailView.as_view(), name="story"),
 ]
 

@@ -269,3 +269,46 @@ def test_story_url_follows_the_page_language(make_story):
     with override("zh-hans"):
         assert story.get_absolute_url() == "/zh/news/%E4%BD%A0%E5%A5%BD/"
     assert story.url_in("en") == "/news/hello/"
+
+
+# --- Feeds, sitemap, errors ------------------------------------------------------------------------
+
+
+def test_each_language_has_a_feed_of_its_stories(client, make_story):
+    make_story({"en": "Hello", "zh-hans": "你好"}, publish_date=datetime.date(2023, 10, 27))
+    make_story({"en": "Draft"}, status=NewsStory.Status.DRAFT)
+
+    english = client.get("/news/feed/")
+    chinese = client.get("/zh/news/feed/").content.decode()
+
+    assert english.status_code == 200 and english["Content-Type"].startswith("application/rss+xml")
+    assert "<title>Hello</title>" in english.content.decode() and "Draft" not in english.content.decode()
+    assert "<title>你好</title>" in chinese and "http://testserver/zh/news/%E4%BD%A0%E5%A5%BD/" in chinese
+
+
+def test_sitemap_lists_each_story_in_the_languages_it_is_written_in(client, make_story):
+    make_story({"en": "Both", "zh-hans": "双语"})
+    make_story({"zh-hans": "仅中文"})
+
+    sitemap = client.get("/sitemap.xml").content.decode()
+
+    assert "<loc>http://testserver/news/both/</loc>" in sitemap
+    assert "<loc>http://testserver/zh/news/%E5%8F%8C%E8%AF%AD/</loc>" in sitemap
+    assert "<loc>http://testserver/zh/news/%E4%BB%85%E4%B8%AD%E6%96%87/</loc>" in sitemap
+    assert "http://testserver/news/%E4%BB%85%E4%B8%AD%E6%96%87/" not in sitemap
+    assert 'hreflang="zh-hans" href="http://testserver/zh/news/"' in sitemap
+
+
+def test_robots_txt_points_to_the_sitemap(client, db):
+    robots = client.get("/robots.txt")
+    assert robots["Content-Type"] == "text/plain"
+    assert "Sitemap: http://testserver/sitemap.xml" in robots.content.decode()
+
+
+def test_not_found_page_speaks_the_visitors_language(client, db):
+    english = client.get("/news/nothing-here/")
+    chinese = client.get("/zh/news/nothing-here/")
+
+    assert english.status_code == 404 and "Page not found" in english.content.decode()
+    assert chinese.status_code == 404 and "找不到页面" in chinese.content.decode()
+    assert '<html lang="zh-Hans">' in chinese.content.decode()
