@@ -310,5 +310,5 @@ def test_not_found_page_speaks_the_visitors_language(client, db):
     chinese = client.get("/zh/news/nothing-here/")
 
     assert english.status_code == 404 and "Page not found" in english.content.decode()
-    assert chinese.status_code == 404 and "找不到页面" in chinese.content.decode()
+    assert chinese.status_code == 404 and "找不到该页面" in chinese.content.decode()
     assert '<html lang="zh-Hans">' in chinese.content.decode()
