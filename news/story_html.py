@@ -55,6 +55,7 @@ OPENING_LINK = re.compile(r'<a((?:\s+[\w-]+="[^"]*")*)\s*>')
 HREF = re.compile(r'\shref="([^"]*)"')
 # Where one block of text ends and the next begins, so their words don't run together.
 BLOCK_BOUNDARY = re.compile(r"</(?:p|h[1-6]|li|blockquote|div)\s*>|<br\s*/?>", re.IGNORECASE)
+EMPTY_PARAGRAPH = re.compile(r"<p>(?:\s|<br>)*</p>")
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -80,6 +81,8 @@ def clean_story_html(value):
     if not LOOKS_LIKE_HTML.search(value):
         value = linebreaks(value, autoescape=True)
     cleaned = OPENING_LINK.sub(add_rel_to_outbound_link, story_cleaner.clean(value))
+    # Enter pressed twice in the editor leaves empty paragraphs: uneven gaps on the page.
+    cleaned = EMPTY_PARAGRAPH.sub("", cleaned)
     # The editor sends "<p></p>" for an empty body: keep it empty, so templates can test it.
     return cleaned if story_plain_text(cleaned) else ""
 

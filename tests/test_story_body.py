@@ -130,6 +130,17 @@ def test_empty_editor_saves_an_empty_body(client, staff_client):
     assert 'class="story__body"' not in client.get("/news/audit-news/").content.decode()
 
 
+def test_blank_lines_left_by_the_editor_are_not_saved(staff_client):
+    body = "<p>One</p><p></p><p><br></p><ul><li><p>Item</p></li></ul><p>Two</p>"
+
+    staff_client.post("/admin/news/newsstory/add/?language=en", admin_form(body=body))
+
+    story = NewsStory.objects.get(translations__slug="audit-news")
+    assert story.safe_translation_getter("body", language_code="en") == (
+        "<p>One</p><ul><li><p>Item</p></li></ul><p>Two</p>"
+    )
+
+
 def test_bodies_saved_without_the_admin_are_cleaned_too(make_story):
     story = make_story({"en": {"title": "Imported", "body": "<p onmouseover='x()'>Hi</p><style>p{}</style>"}})
 
