@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "parler",
+    "django_prose_editor",
     "news",
 ]
 

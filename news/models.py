@@ -3,8 +3,11 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django_prose_editor.fields import ProseEditorField
 from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
+
+from .story_html import STORY_BODY_EDITOR, clean_story_html, excerpt, story_plain_text
 
 
 class NewsStoryQuerySet(TranslatableQuerySet):
@@ -29,6 +32,19 @@ class NewsStoryQuerySet(TranslatableQuerySet):
 
 
 NewsStoryManager = TranslatableManager.from_queryset(NewsStoryQuerySet)
+
+
+class StoryBodyField(ProseEditorField):
+    """The rich-text editor in the admin; the HTML is cleaned on every save, not only
+    through the admin form (the seed command and scripts write bodies too)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, extensions=STORY_BODY_EDITOR, sanitize=clean_story_html, **kwargs)
+
+    def pre_save(self, model_instance, add):
+        value = self.sanitize(getattr(model_instance, self.attname))
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class NewsStory(TranslatableModel):
@@ -57,7 +73,14 @@ class NewsStory(TranslatableModel):
             blank=True,
             help_text=_("One or two sentences shown under the title in story lists."),
         ),
-        body=models.TextField(_("body"), blank=True),
+        body=StoryBodyField(
+            _("body"),
+            blank=True,
+            help_text=_(
+                "The story itself. Use the toolbar for headings, bold, italic, lists, links and quotes. "
+                "Text pasted from elsewhere keeps only this formatting; pictures cannot be placed in the text."
+            ),
+        ),
         dateline=models.CharField(
             _("dateline"),
             max_length=120,
@@ -118,6 +141,20 @@ class NewsStory(TranslatableModel):
 
     def translation_in_page_language(self):
         return self.get_translation(self.shown_language)
+
+    @property
+    def card_summary(self):
+        """What a story card says: the summary, or else the start of the body, as plain text."""
+        translated = self.translation_in_page_language()
+        if translated.summary:
+            return excerpt(translated.summary, words=60)
+        return excerpt(story_plain_text(translated.body), words=40)
+
+    @property
+    def meta_description(self):
+        """For search engines and link previews: summary, start of the body, or title."""
+        translated = self.translation_in_page_language()
+        return excerpt(translated.summary or story_plain_text(translated.body) or translated.title, words=40)
 
     def get_absolute_url(self):
         slug = self.translation_in_page_language().slug
