@@ -180,7 +180,7 @@ def test_chinese_applicant_gets_a_chinese_confirmation_and_a_chinese_thank_you(
     confirmation, notification = mail.outbox
     assert confirmation.subject == "我们已收到您的 IETP 买家会员申请"
     assert "陈美" in confirmation.body and "明亮玩具有限公司" in confirmation.body
-    assert "中国香港" in confirmation.body  # The country in Chinese too.
+    assert "香港" in confirmation.body and "Hong Kong" not in confirmation.body  # The country in Chinese too.
     assert "applied in Simplified Chinese" in notification.body  # Staff read English.
 
 
