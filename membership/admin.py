@@ -94,7 +94,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("product categories"))
     def product_categories_display(self, application):
-        return ", ".join(str(label) for label in application.product_category_labels())
+        return ", ".join(application.product_category_labels())
 
     @admin.display(description=_("countries of supplier factories"))
     def supplier_countries_display(self, application):

@@ -144,5 +144,5 @@ class MembershipApplication(models.Model):
 
     def product_category_labels(self):
         labels = dict(self.ProductCategory.choices)
-        return [labels.get(code, code) for code in self.product_categories]
+        return [str(labels.get(code, code)) for code in self.product_categories]
 

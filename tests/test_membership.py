@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.test import Client
 from django.utils import timezone
 
 from membership.forms import sign_form_started
@@ -160,6 +161,7 @@ def test_applicant_gets_an_english_confirmation_and_staff_a_link_to_the_admin(
     assert confirmation.to == ["mei.chan@bright-toys.example.com"]
     assert confirmation.subject == "We have received your IETP buyer membership application"
     assert "Dear Mei Chan," in confirmation.body and "Bright Toys Ltd" in confirmation.body
+    assert "Product categories: Toys, Seasonal items" in confirmation.body
     assert notification.to == STAFF
     assert notification.reply_to == ["mei.chan@bright-toys.example.com"]
     assert notification.subject == "New buyer membership application: Bright Toys Ltd"
@@ -180,6 +182,7 @@ def test_chinese_applicant_gets_a_chinese_confirmation_and_a_chinese_thank_you(
     confirmation, notification = mail.outbox
     assert confirmation.subject == "我们已收到您的 IETP 买家会员申请"
     assert "陈美" in confirmation.body and "明亮玩具有限公司" in confirmation.body
+    assert "产品类别: 玩具, 节庆季节性商品" in confirmation.body
     assert "香港" in confirmation.body and "Hong Kong" not in confirmation.body  # The country in Chinese too.
     assert "applied in Simplified Chinese" in notification.body  # Staff read English.
 
@@ -433,9 +436,7 @@ def test_oversized_request_is_refused_with_400(client):
     assert response.status_code == 400
 
 
-def test_post_without_csrf_token_is_refused(rf):
-    from django.test import Client
-
+def test_post_without_csrf_token_is_refused():
     csrf_client = Client(enforce_csrf_checks=True)
 
     assert csrf_client.post("/buyer-membership/", application_data()).status_code == 403
