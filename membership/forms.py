@@ -171,6 +171,10 @@ class MembershipApplicationForm(forms.ModelForm):
                 field.validators.append(validate_single_line)
             if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
                 field.error_messages["invalid_choice"] = _("Choose one of the options listed.")
+        # Radio buttons need no empty choice; a drop-down's empty choice asks for an answer.
+        self.fields["company_type"].choices = MembershipApplication.CompanyType.choices
+        for name in ["annual_sales", "heard_from"]:
+            self.fields[name].choices = [("", _("Choose one")), *self.fields[name].choices[1:]]
         self.fields["message"].validators.append(validate_text)
         self.fields["contact_phone"].validators.append(validate_phone)
         self.fields["contact_email"].widget.attrs["spellcheck"] = "false"

@@ -110,6 +110,8 @@ def test_fields_have_labels_autocomplete_and_grouped_checkboxes_have_a_legend(cl
     assert 'type="tel"' in content and 'autocomplete="tel"' in content
     assert re.search(r"<fieldset[^>]*>\s*<legend>Product categories", content)
     assert re.search(r"<fieldset[^>]*>\s*<legend>Company type", content)
+    assert 'name="company_type" value=""' not in content  # No empty radio button.
+    assert '<option value="" selected>Choose one</option>' in content
 
 
 def test_membership_is_linked_from_header_footer_and_news_list(client):
