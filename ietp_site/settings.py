@@ -44,7 +44,9 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "parler",
     "django_prose_editor",
+    "django_countries",
     "news",
+    "membership",
 ]
 
 MIDDLEWARE = [
@@ -167,3 +169,28 @@ NEWS_STORIES_PER_PAGE = 12
 # Every list prefetches its translations; a per-process cache would only serve stale
 # titles from other gunicorn workers after an edit.
 PARLER_ENABLE_CACHING = False
+
+# Email: printed to the console in development, SMTP from the environment in production.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ICTI Ethical Toy Program <no-reply@ethicaltoyprogram.org>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The site's own address, for links in emails sent outside a request (the resend command).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Only behind a proxy that sets X-Forwarded-For itself may its first hop be taken as the visitor's address.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR")
+
+# Buyer membership applications (membership/).
+MEMBERSHIP_NOTIFY_EMAILS = env_list("MEMBERSHIP_NOTIFY_EMAILS")
+MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = int(os.environ.get("MEMBERSHIP_MIN_SECONDS_TO_SUBMIT", "4"))
+MEMBERSHIP_FORM_MAX_AGE_SECONDS = 2 * 24 * 60 * 60
+MEMBERSHIP_SUBMISSIONS_PER_IP = int(os.environ.get("MEMBERSHIP_SUBMISSIONS_PER_IP", "10"))
+MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS = 60 * 60

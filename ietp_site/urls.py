@@ -27,5 +27,6 @@ urlpatterns += i18n_patterns(
     # The news is the home page until the site has one of its own.
     path("", RedirectView.as_view(pattern_name="news:list"), name="home"),
     path("news/", include("news.urls")),
+    path("buyer-membership/", include("membership.urls")),
     *legacy_news_urlpatterns,
 )

@@ -1,0 +1,145 @@
+import csv
+
+from django.contrib import admin
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import MembershipApplication
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class EmailsSentFilter(admin.SimpleListFilter):
+    title = _("emails")
+    parameter_name = "emails"
+
+    def lookups(self, request, model_admin):
+        return [("unsent", _("Not all sent"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unsent":
+            return queryset.with_unsent_emails()
+        return queryset
+
+
+@admin.register(MembershipApplication)
+class MembershipApplicationAdmin(admin.ModelAdmin):
+    list_display = [
+        "company_name",
+        "headquarters_country",
+        "contact_name",
+        "contact_email",
+        "submitted_at",
+        "language",
+        "status",
+        "emails_sent",
+    ]
+    list_filter = ["status", "language", "company_type", EmailsSentFilter, "submitted_at", "headquarters_country"]
+    search_fields = ["company_name", "brand_names", "contact_name", "contact_email", "executive_name", "website"]
+    date_hierarchy = "submitted_at"
+    actions = ["export_as_csv"]
+    fieldsets = [
+        (_("Review"), {"fields": ["status", "internal_notes"]}),
+        (
+            _("Company"),
+            {
+                "fields": [
+                    "company_name",
+                    "brand_names",
+                    "website",
+                    "headquarters_country",
+                    "company_type",
+                    "product_categories_display",
+                    "annual_sales",
+                    "supplier_factory_count",
+                    "supplier_countries_display",
+                ]
+            },
+        ),
+        (_("Main contact"), {"fields": ["contact_name", "contact_job_title", "contact_email", "contact_phone"]}),
+        (_("Senior executive"), {"fields": ["executive_name", "executive_title", "executive_email"]}),
+        (
+            _("Application"),
+            {
+                "fields": [
+                    "toy_association_member",
+                    "toy_association_name",
+                    "heard_from",
+                    "message",
+                    "agrees_to_principles",
+                    "consents_to_privacy_notice",
+                    "language",
+                    "submitted_at",
+                ]
+            },
+        ),
+        (_("Emails"), {"fields": ["confirmation_sent_at", "staff_notified_at", "email_error"]}),
+    ]
+    # The application is what the applicant sent: staff review it, they do not rewrite it.
+    editable_fields = {"status", "internal_notes"}
+
+    def get_readonly_fields(self, request, obj=None):
+        shown = [name for _title, options in self.fieldsets for name in options["fields"]]
+        return [name for name in shown if name not in self.editable_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("product categories"))
+    def product_categories_display(self, application):
+        return ", ".join(application.product_category_labels())
+
+    @admin.display(description=_("countries of supplier factories"))
+    def supplier_countries_display(self, application):
+        return ", ".join(country.name for country in application.supplier_countries)
+
+    @admin.display(description=_("emails sent"), boolean=True)
+    def emails_sent(self, application):
+        return bool(application.confirmation_sent_at and application.staff_notified_at)
+
+    @admin.action(description=_("Export the selected applications as CSV"))
+    def export_as_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        filename = f"buyer-membership-applications-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        # The byte order mark tells Excel the file is UTF-8, so Chinese names open correctly.
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        columns = [
+            ("id", _("ID"), lambda a: a.pk),
+            ("submitted_at", _("Submitted"), lambda a: a.submitted_at.isoformat(timespec="seconds")),
+            ("status", _("Status"), lambda a: a.get_status_display()),
+            ("language", _("Language"), lambda a: a.language),
+            ("company_name", _("Company legal name"), lambda a: a.company_name),
+            ("brand_names", _("Brand names"), lambda a: a.brand_names),
+            ("website", _("Website"), lambda a: a.website),
+            ("headquarters_country", _("Headquarters country"), lambda a: a.headquarters_country.name),
+            ("company_type", _("Company type"), lambda a: a.get_company_type_display()),
+            ("product_categories", _("Product categories"), self.product_categories_display),
+            ("annual_sales", _("Annual sales"), lambda a: a.get_annual_sales_display()),
+            ("supplier_factory_count", _("Number of supplier factories"), lambda a: a.supplier_factory_count),
+            ("supplier_countries", _("Countries of your supplier factories"), self.supplier_countries_display),
+            ("contact_name", _("Contact name"), lambda a: a.contact_name),
+            ("contact_job_title", _("Contact job title"), lambda a: a.contact_job_title),
+            ("contact_email", _("Contact email"), lambda a: a.contact_email),
+            ("contact_phone", _("Contact phone"), lambda a: a.contact_phone),
+            ("executive_name", _("Executive name"), lambda a: a.executive_name),
+            ("executive_title", _("Executive job title"), lambda a: a.executive_title),
+            ("executive_email", _("Executive email"), lambda a: a.executive_email),
+            ("toy_association_member", _("Toy association member"), lambda a: a.toy_association_member),
+            ("toy_association_name", _("Which association?"), lambda a: a.toy_association_name),
+            ("heard_from", _("Heard of the programme through"), lambda a: a.get_heard_from_display()),
+            ("message", _("Message"), lambda a: a.message),
+            ("internal_notes", _("Internal notes"), lambda a: a.internal_notes),
+        ]
+        writer.writerow([str(title) for _name, title, _value in columns])
+        for application in queryset.order_by("submitted_at"):
+            writer.writerow([spreadsheet_safe(value(application)) for _name, _title, value in columns])
+        return response

@@ -1,0 +1,66 @@
+"""The two emails an application sends: a confirmation to the applicant, a notification to staff.
+
+Each is sent once; a failure is logged and kept on the application for the resend command.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from .models import MembershipApplication
+
+logger = logging.getLogger(__name__)
+
+
+def send_application_emails(application_id, site_url):
+    """Sends whichever of the two emails has not gone out yet; returns True when both have."""
+    application = MembershipApplication.objects.get(pk=application_id)
+    errors = []
+    if application.confirmation_sent_at is None:
+        errors += _send(application, "confirmation_sent_at", _confirmation(application, site_url))
+    if application.staff_notified_at is None:
+        if settings.MEMBERSHIP_NOTIFY_EMAILS:
+            errors += _send(application, "staff_notified_at", _staff_notification(application, site_url))
+        else:
+            errors.append("MEMBERSHIP_NOTIFY_EMAILS is empty: no staff address to notify.")
+            logger.warning("Membership application %s: no staff address to notify", application.pk)
+    application.email_error = "\n".join(errors)
+    application.save(update_fields=["confirmation_sent_at", "staff_notified_at", "email_error"])
+    return not errors
+
+
+def _send(application, sent_field, message):
+    try:
+        message.send()
+    except Exception as error:  # SMTP, DNS, timeouts: whatever happens, the application is kept.
+        logger.exception("Membership application %s: sending %s failed", application.pk, sent_field)
+        return [f"{timezone.now():%Y-%m-%d %H:%M} {sent_field}: {type(error).__name__}: {error}"[:1000]]
+    setattr(application, sent_field, timezone.now())
+    return []
+
+
+def _confirmation(application, site_url):
+    with translation.override(application.language):
+        context = {"application": application, "site_url": site_url}
+        subject = render_to_string("membership/emails/confirmation_subject.txt", context)
+        body = render_to_string("membership/emails/confirmation_body.txt", context)
+    return EmailMessage(" ".join(subject.split()), body, to=[application.contact_email])
+
+
+def _staff_notification(application, site_url):
+    # Staff read English; the applicant's own words are quoted as they wrote them.
+    with translation.override(settings.LANGUAGE_CODE):
+        admin_path = reverse("admin:membership_membershipapplication_change", args=[application.pk])
+        context = {"application": application, "admin_url": site_url + admin_path}
+        subject = render_to_string("membership/emails/staff_notification_subject.txt", context)
+        body = render_to_string("membership/emails/staff_notification_body.txt", context)
+    return EmailMessage(
+        " ".join(subject.split()),
+        body,
+        to=settings.MEMBERSHIP_NOTIFY_EMAILS,
+        reply_to=[application.contact_email],
+    )

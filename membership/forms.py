@@ -1,0 +1,237 @@
+import re
+import time
+import unicodedata
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import MembershipApplication
+
+FORM_STARTED_SALT = "membership.application.started"
+
+# Digits with the separators people write: +86 755 1234 5678, (852) 2345-6789 ext. 12, 020.7946.0000 x3.
+PHONE_PATTERN = re.compile(
+    r"^\+?[\d\s().\-/]{6,30}(\s*(ext\.?|extension|x|#|转|分机)\s*\d{1,6})?$", re.IGNORECASE
+)
+
+
+def sign_form_started(at=None):
+    """A tamper-proof note of when the form was shown, for the hidden `form_started` field."""
+    return signing.dumps(time.time() if at is None else at, salt=FORM_STARTED_SALT)
+
+
+def validate_single_line(value):
+    # Line breaks and other control characters have no place in a name, and would break email headers.
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        raise ValidationError(_("Please use letters, numbers and punctuation only, on one line."), code="control")
+
+
+def validate_text(value):
+    if any(unicodedata.category(character) == "Cc" and character not in "\r\n\t" for character in value):
+        raise ValidationError(_("This text contains characters we cannot store."), code="control")
+
+
+def validate_phone(value):
+    digits = sum(character.isdigit() for character in value)
+    if not PHONE_PATTERN.match(value) or not 6 <= digits <= 20:
+        raise ValidationError(
+            _("Enter a phone number with its country code, for example +86 755 1234 5678."), code="phone"
+        )
+
+
+class MembershipApplicationForm(forms.ModelForm):
+    """The public application; everything a visitor sends is checked here, with errors in their language."""
+
+    product_categories = forms.MultipleChoiceField(
+        label=_("Product categories"),
+        choices=MembershipApplication.ProductCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Choose every category you make, buy or sell."),
+        error_messages={"required": _("Choose at least one product category.")},
+    )
+    website = forms.URLField(
+        label=_("Website"),
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        help_text=MembershipApplication._meta.get_field("website").help_text,
+    )
+    toy_association_member = forms.TypedChoiceField(
+        label=_("Is your company a member of a national toy association?"),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda answer: answer == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Tell us whether you belong to a national toy association.")},
+    )
+    agrees_to_principles = forms.BooleanField(
+        label=_("We agree to the Buyer Membership Principles and will send a letter of support signed by our senior "
+                "executive."),
+        error_messages={"required": _("To apply, your company must agree to the Buyer Membership Principles.")},
+    )
+    consents_to_privacy_notice = forms.BooleanField(
+        label=_("I consent to IETP storing and using these details to review our application, as described in the "
+                "privacy notice."),
+        error_messages={"required": _("We need your consent to the privacy notice to review your application.")},
+    )
+    # Hidden from people by CSS; software that fills in every field gives itself away here.
+    fax = forms.CharField(required=False, max_length=100, label=_("Leave this field empty"))
+
+    class Meta:
+        model = MembershipApplication
+        fields = [
+            "company_name",
+            "brand_names",
+            "website",
+            "headquarters_country",
+            "company_type",
+            "product_categories",
+            "annual_sales",
+            "supplier_factory_count",
+            "supplier_countries",
+            "contact_name",
+            "contact_job_title",
+            "contact_email",
+            "contact_phone",
+            "executive_name",
+            "executive_title",
+            "executive_email",
+            "toy_association_member",
+            "toy_association_name",
+            "heard_from",
+            "message",
+            "agrees_to_principles",
+            "consents_to_privacy_notice",
+        ]
+        labels = {
+            "company_name": _("Company legal name"),
+            "brand_names": _("Brand names"),
+            "website": _("Website"),
+            "headquarters_country": _("Headquarters country"),
+            "company_type": _("Company type"),
+            "annual_sales": _("Annual sales"),
+            "supplier_factory_count": _("Number of supplier factories"),
+            "supplier_countries": _("Countries of your supplier factories"),
+            "contact_name": _("Full name"),
+            "contact_job_title": _("Job title"),
+            "contact_email": _("Email"),
+            "contact_phone": _("Phone"),
+            "executive_name": _("Full name"),
+            "executive_title": _("Job title"),
+            "executive_email": _("Email"),
+            "toy_association_name": _("Which association?"),
+            "heard_from": _("How did you hear about the programme?"),
+            "message": _("Anything else you would like to tell us"),
+        }
+        help_texts = {
+            "executive_email": _("We send the letter of support to this person for signature."),
+            "message": _("Optional, up to 5,000 characters."),
+            "toy_association_name": _("Only if you answered yes above."),
+        }
+        widgets = {
+            "company_type": forms.RadioSelect,
+            "supplier_countries": forms.SelectMultiple(attrs={"size": 8}),
+            "message": forms.Textarea(attrs={"rows": 5}),
+        }
+
+    # The fields grouped as the page shows them, each group under a heading.
+    sections = [
+        (_("Your company"), ["company_name", "brand_names", "website", "headquarters_country", "company_type"]),
+        (_("What you source"), ["product_categories", "annual_sales", "supplier_factory_count", "supplier_countries"]),
+        (_("Main contact"), ["contact_name", "contact_job_title", "contact_email", "contact_phone"]),
+        (
+            _("Senior executive who will sign the letter of support"),
+            ["executive_name", "executive_title", "executive_email"],
+        ),
+        (_("About you"), ["toy_association_member", "toy_association_name", "heard_from", "message"]),
+        (_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice"]),
+    ]
+
+    autocomplete = {
+        "company_name": "organization",
+        "website": "url",
+        "headquarters_country": "country",
+        "contact_name": "name",
+        "contact_job_title": "organization-title",
+        "contact_email": "email",
+        "contact_phone": "tel",
+        "executive_name": "off",
+        "executive_title": "off",
+        "executive_email": "off",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name in self.autocomplete:
+                field.widget.attrs["autocomplete"] = self.autocomplete[name]
+            if isinstance(field, forms.CharField) and name != "message":
+                field.validators.append(validate_single_line)
+            if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
+                field.error_messages["invalid_choice"] = _("Choose one of the options listed.")
+        # Radio buttons need no empty choice; a drop-down's empty choice asks for an answer.
+        self.fields["company_type"].choices = MembershipApplication.CompanyType.choices
+        for name in ["annual_sales", "heard_from"]:
+            self.fields[name].choices = [("", _("Choose one")), *self.fields[name].choices[1:]]
+        self.fields["message"].validators.append(validate_text)
+        self.fields["contact_phone"].validators.append(validate_phone)
+        self.fields["contact_email"].widget.attrs["spellcheck"] = "false"
+        self.fields["executive_email"].widget.attrs["spellcheck"] = "false"
+        self.fields["contact_phone"].widget.input_type = "tel"
+        self.fields["supplier_factory_count"].widget.attrs.update({"min": 0, "max": 100_000, "inputmode": "numeric"})
+        self.fields["supplier_countries"].error_messages["invalid_choice"] = _(
+            "Choose countries from the list only."
+        )
+        self.fields["supplier_countries"].error_messages["required"] = _(
+            "Choose at least one country where your supplier factories are."
+        )
+        self.fields["fax"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+        # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
+        self.started_token = sign_form_started()
+
+    @property
+    def grouped_sections(self):
+        return [(title, [self[name] for name in names]) for title, names in self.sections]
+
+    def caught_in_honeypot(self):
+        return bool(self.data.get("fax"))
+
+    def time_taken_error(self):
+        """Why the hidden timestamp is not acceptable, or None: forged, stale, or faster than a person types."""
+        try:
+            started = float(signing.loads(self.data.get("form_started") or "", salt=FORM_STARTED_SALT))
+        except (signing.BadSignature, TypeError, ValueError):
+            return _("Something went wrong with the form. Please check your answers and submit it again.")
+        elapsed = time.time() - started
+        if elapsed > settings.MEMBERSHIP_FORM_MAX_AGE_SECONDS:
+            return _("This form was open for a long time. Please check your answers and submit it again.")
+        if elapsed < settings.MEMBERSHIP_MIN_SECONDS_TO_SUBMIT:
+            return _("That was quicker than we expected. Please check your answers and submit the form again.")
+        return None
+
+    def clean_product_categories(self):
+        # Stored in the order of the list, whatever order the browser sent.
+        chosen = set(self.cleaned_data["product_categories"])
+        return [code for code, _label in MembershipApplication.ProductCategory.choices if code in chosen]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if error := self.time_taken_error():
+            raise ValidationError(error, code="time_taken")
+        if cleaned_data.get("toy_association_member") is False:
+            cleaned_data["toy_association_name"] = ""
+        return cleaned_data
+
+    def error_summary(self):
+        """(field id, label, message) for every error, in page order, for the summary above the form."""
+        summary = [("", "", message) for message in self.non_field_errors()]
+        for name in self.errors:
+            if name in self.fields and name != "fax":
+                bound = self[name]
+                anchor = bound.id_for_label or bound.auto_id
+                if bound.field.widget.use_fieldset:
+                    anchor = f"{bound.auto_id}_0"
+                summary.extend((anchor, bound.label, message) for message in bound.errors)
+        return summary

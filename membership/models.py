@@ -1,0 +1,148 @@
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+# How long a second application from the same email is taken as a repeat of the first.
+DUPLICATE_WINDOW = datetime.timedelta(hours=24)
+
+
+class MembershipApplicationQuerySet(models.QuerySet):
+    def recent_from(self, email, now=None):
+        """Applications from this contact email in the last 24 hours."""
+        since = (now or timezone.now()) - DUPLICATE_WINDOW
+        return self.filter(contact_email__iexact=email, submitted_at__gte=since)
+
+    def with_unsent_emails(self):
+        return self.filter(models.Q(confirmation_sent_at=None) | models.Q(staff_notified_at=None))
+
+
+class MembershipApplication(models.Model):
+    class CompanyType(models.TextChoices):
+        BRAND = "brand", _("Brand")
+        RETAILER = "retailer", _("Retailer")
+        LICENSOR = "licensor", _("Licensor")
+        IMPORTER = "importer", _("Importer or distributor")
+        OTHER = "other", _("Other")
+
+    class ProductCategory(models.TextChoices):
+        TOYS = "toys", _("Toys")
+        GAMES = "games", _("Games")
+        ELECTRONICS = "electronics", _("Electronics")
+        JUVENILE = "juvenile", _("Juvenile products")
+        PROMOTIONAL = "promotional", _("Promotional items")
+        SEASONAL = "seasonal", _("Seasonal items")
+
+    class SalesBand(models.TextChoices):
+        UNDER_10M = "under_10m", _("Under US$10 million")
+        FROM_10M = "10m_50m", _("US$10–50 million")
+        FROM_50M = "50m_250m", _("US$50–250 million")
+        FROM_250M = "250m_1b", _("US$250 million – 1 billion")
+        OVER_1B = "over_1b", _("Over US$1 billion")
+        UNDISCLOSED = "undisclosed", _("Prefer not to say")
+
+    class HeardFrom(models.TextChoices):
+        IETP_WEBSITE = "website", _("The IETP website")
+        FACTORY = "factory", _("A supplier factory")
+        TOY_ASSOCIATION = "association", _("A toy association")
+        EVENT = "event", _("A trade fair or industry event")
+        COLLEAGUE = "colleague", _("A colleague or another member")
+        MEDIA = "media", _("News or social media")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        IN_REVIEW = "in_review", _("In review")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+
+    # The company
+    company_name = models.CharField(_("company legal name"), max_length=200)
+    brand_names = models.CharField(
+        _("brand names"), max_length=500, blank=True, help_text=_("The brands you sell under, separated by commas.")
+    )
+    website = models.URLField(_("website"), max_length=200, blank=True, help_text=_("For example https://example.com"))
+    headquarters_country = CountryField(_("headquarters country"))
+    company_type = models.CharField(_("company type"), max_length=20, choices=CompanyType)
+    product_categories = models.JSONField(_("product categories"), default=list)
+    annual_sales = models.CharField(_("annual sales"), max_length=20, choices=SalesBand)
+    supplier_factory_count = models.PositiveIntegerField(
+        _("number of supplier factories"),
+        validators=[MaxValueValidator(100_000)],
+        help_text=_("First-tier factories that make your products; an estimate is fine."),
+    )
+    supplier_countries = CountryField(
+        _("countries of your supplier factories"),
+        multiple=True,
+        max_length=1000,
+        help_text=_("Choose every country where your supplier factories are (hold Ctrl, or ⌘ on a Mac, for several)."),
+    )
+    # The people
+    contact_name = models.CharField(_("name"), max_length=200)
+    contact_job_title = models.CharField(_("job title"), max_length=200)
+    contact_email = models.EmailField(_("email"), max_length=254)
+    contact_phone = models.CharField(
+        _("phone"), max_length=40, help_text=_("With the country code, for example +86 755 1234 5678.")
+    )
+    executive_name = models.CharField(_("name"), max_length=200)
+    executive_title = models.CharField(_("job title"), max_length=200)
+    executive_email = models.EmailField(_("email"), max_length=254)
+    # About the application
+    toy_association_member = models.BooleanField(_("member of a national toy association"))
+    toy_association_name = models.CharField(
+        _("which association"), max_length=200, blank=True, help_text=_("If you are a member, which association?")
+    )
+    heard_from = models.CharField(_("how you heard of the programme"), max_length=20, choices=HeardFrom)
+    message = models.TextField(_("message"), max_length=5000, blank=True)
+    agrees_to_principles = models.BooleanField(_("agrees to the Buyer Membership Principles"))
+    consents_to_privacy_notice = models.BooleanField(_("consents to the privacy notice"))
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, help_text=_("The language the applicant used.")
+    )
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now, db_index=True)
+    # Staff review
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.NEW)
+    internal_notes = models.TextField(
+        _("internal notes"), blank=True, help_text=_("Only staff see these notes; the applicant never does.")
+    )
+    # Emails go out after saving; what failed is sent again by `manage.py send_membership_emails`.
+    confirmation_sent_at = models.DateTimeField(_("confirmation sent"), null=True, blank=True)
+    staff_notified_at = models.DateTimeField(_("staff notified"), null=True, blank=True)
+    email_error = models.TextField(_("last email error"), blank=True)
+
+    objects = MembershipApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("buyer membership application")
+        verbose_name_plural = _("buyer membership applications")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agrees_to_principles=True, consents_to_privacy_notice=True),
+                name="membership_application_has_both_consents",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["new", "in_review", "approved", "declined"]),
+                name="membership_application_status_is_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="membership_application_language_is_known",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(company_name="") & ~models.Q(contact_email=""),
+                name="membership_application_has_company_and_email",
+            ),
+        ]
+
+    def __str__(self):
+        return self.company_name
+
+    def product_category_labels(self):
+        labels = dict(self.ProductCategory.choices)
+        return [str(labels.get(code, code)) for code in self.product_categories]
+

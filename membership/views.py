@@ -1,0 +1,76 @@
+import functools
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import translation
+from django.views.generic import CreateView, TemplateView
+
+from .emails import send_application_emails
+from .forms import MembershipApplicationForm
+from .models import MembershipApplication
+
+logger = logging.getLogger(__name__)
+
+
+def visitor_ip(request):
+    if settings.TRUST_X_FORWARDED_FOR and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR", "").strip()):
+        return forwarded.split(",")[0].strip()[:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]
+
+
+def over_submission_limit(request):
+    """Counts this POST against the visitor's allowance; True once they have used it up."""
+    key = f"membership:submissions:{visitor_ip(request)}"
+    cache.add(key, 0, timeout=settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # Expired between add() and incr().
+        cache.set(key, 1, timeout=settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
+        count = 1
+    return count > settings.MEMBERSHIP_SUBMISSIONS_PER_IP
+
+
+class ApplicationCreateView(CreateView):
+    model = MembershipApplication
+    form_class = MembershipApplicationForm
+    template_name = "membership/application_form.html"
+    success_url = reverse_lazy("membership:thanks")
+
+    def post(self, request, *args, **kwargs):
+        if over_submission_limit(request):
+            logger.warning("Membership form: too many submissions from %s", visitor_ip(request))
+            return render(request, "membership/too_many_submissions.html", status=429)
+        self.object = None
+        form = self.get_form()
+        if form.caught_in_honeypot():
+            # Look like success, so the software learns nothing.
+            logger.info("Membership form: honeypot filled from %s", visitor_ip(request))
+            return redirect(self.success_url)
+        if form.is_valid():
+            return self.form_valid(form)
+        return self.form_invalid(form)
+
+    def form_valid(self, form):
+        if MembershipApplication.objects.recent_from(form.cleaned_data["contact_email"]).exists():
+            return redirect("membership:already_received")
+        form.instance.language = translation.get_language()
+        with transaction.atomic():
+            self.object = form.save()
+            transaction.on_commit(
+                functools.partial(
+                    send_application_emails, self.object.pk, self.request.build_absolute_uri("/").rstrip("/")
+                )
+            )
+        return redirect(self.success_url)
+
+
+class ThanksView(TemplateView):
+    template_name = "membership/thanks.html"
+
+
+class AlreadyReceivedView(TemplateView):
+    template_name = "membership/already_received.html"

@@ -1,0 +1,170 @@
+"""Staff reviewing buyer membership applications through the real admin pages."""
+
+import csv
+import io
+
+import pytest
+
+from membership.models import MembershipApplication
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = "/admin/membership/membershipapplication/"
+
+
+@pytest.fixture
+def make_application(db):
+    def make(**fields):
+        values = {
+            "company_name": "Bright Toys Ltd",
+            "headquarters_country": "HK",
+            "company_type": "brand",
+            "product_categories": ["toys"],
+            "annual_sales": "10m_50m",
+            "supplier_factory_count": 12,
+            "supplier_countries": ["CN", "VN"],
+            "contact_name": "Mei Chan",
+            "contact_job_title": "Sourcing Director",
+            "contact_email": "mei.chan@bright-toys.example.com",
+            "contact_phone": "+852 2345 6789",
+            "executive_name": "Alan Wong",
+            "executive_title": "Chief Executive",
+            "executive_email": "alan.wong@bright-toys.example.com",
+            "toy_association_member": False,
+            "heard_from": "factory",
+            "agrees_to_principles": True,
+            "consents_to_privacy_notice": True,
+            "language": "en",
+        }
+        values.update(fields)
+        return MembershipApplication.objects.create(**values)
+
+    return make
+
+
+def test_list_shows_company_country_contact_language_and_status(staff_client, make_application):
+    make_application(company_name="Bright Toys Ltd")
+    make_application(company_name="明亮玩具有限公司", language="zh-hans", contact_email="chen@example.cn")
+
+    content = staff_client.get(LIST_URL).content.decode()
+
+    assert "Bright Toys Ltd" in content and "明亮玩具有限公司" in content
+    assert "Hong Kong" in content and "Mei Chan" in content
+    assert "Simplified Chinese" in content and "New" in content
+
+
+def test_list_of_many_applications_takes_a_bounded_number_of_queries(
+    staff_client, make_application, django_assert_max_num_queries
+):
+    for number in range(30):
+        make_application(company_name=f"Company {number}", contact_email=f"buyer{number}@example.com")
+
+    with django_assert_max_num_queries(12):
+        response = staff_client.get(LIST_URL)
+
+    assert response.status_code == 200
+
+
+def test_staff_filter_by_status_and_search_by_contact(staff_client, make_application):
+    make_application(company_name="Approved Co", status="approved", contact_email="a@example.com")
+    make_application(company_name="Waiting Co", contact_name="Li Wei", contact_email="b@example.com")
+
+    approved = staff_client.get(LIST_URL, {"status__exact": "approved"}).content.decode()
+    found = staff_client.get(LIST_URL, {"q": "Li Wei"}).content.decode()
+
+    assert "Approved Co" in approved and "Waiting Co" not in approved
+    assert "Waiting Co" in found and "Approved Co" not in found
+
+
+def test_unsent_emails_filter_finds_applications_still_to_be_emailed(staff_client, make_application):
+    make_application(company_name="Unsent Co", contact_email="a@example.com")
+    make_application(
+        company_name="Sent Co",
+        contact_email="b@example.com",
+        confirmation_sent_at="2026-01-01T00:00Z",
+        staff_notified_at="2026-01-01T00:00Z",
+    )
+
+    content = staff_client.get(LIST_URL, {"emails": "unsent"}).content.decode()
+
+    assert "Unsent Co" in content and "Sent Co" not in content
+
+
+def test_staff_review_changes_status_and_notes_but_not_what_the_applicant_sent(staff_client, make_application):
+    application = make_application(message="<script>alert(1)</script>")
+    url = f"{LIST_URL}{application.pk}/change/"
+
+    page = staff_client.get(url)
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="status"' in content and 'name="internal_notes"' in content
+    assert 'name="company_name"' not in content and "Bright Toys Ltd" in content
+    assert "<script>alert(1)</script>" not in content and "&lt;script&gt;alert(1)&lt;/script&gt;" in content
+    assert "China, Vietnam" in content  # Supplier countries by name.
+
+    response = staff_client.post(
+        url,
+        {"status": "in_review", "internal_notes": "Called Mei, letter on its way.", "company_name": "Hijacked"},
+    )
+
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "in_review"
+    assert application.internal_notes == "Called Mei, letter on its way."
+    assert application.company_name == "Bright Toys Ltd"
+
+
+def test_applications_cannot_be_added_in_the_admin(staff_client):
+    assert staff_client.get(f"{LIST_URL}add/").status_code == 403
+
+
+def test_email_failure_is_visible_on_the_application(staff_client, make_application):
+    application = make_application(email_error="confirmation_sent_at: SMTPServerDisconnected")
+
+    content = staff_client.get(f"{LIST_URL}{application.pk}/change/").content.decode()
+
+    assert "SMTPServerDisconnected" in content
+
+
+def export(staff_client, applications):
+    return staff_client.post(
+        LIST_URL, {"action": "export_as_csv", "_selected_action": [application.pk for application in applications]}
+    )
+
+
+def test_csv_export_opens_in_excel_with_chinese_intact(staff_client, make_application):
+    chinese = make_application(company_name="明亮玩具有限公司", contact_name="陈美", language="zh-hans")
+    english = make_application(company_name="Bright Toys Ltd", contact_email="x@example.com")
+    make_application(company_name="Not Selected", contact_email="y@example.com")
+
+    response = export(staff_client, [chinese, english])
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="buyer-membership-applications-')
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [row["Company legal name"] for row in rows] == ["明亮玩具有限公司", "Bright Toys Ltd"]
+    assert rows[0]["Contact name"] == "陈美"
+    assert rows[0]["Headquarters country"] == "Hong Kong"
+    assert rows[0]["Countries of your supplier factories"] == "China, Vietnam"
+
+
+@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])
+def test_csv_export_neutralises_formula_cells(staff_client, make_application, dangerous):
+    application = make_application(company_name=dangerous, brand_names=dangerous, message=dangerous)
+
+    rows = list(csv.DictReader(io.StringIO(export(staff_client, [application]).content.decode("utf-8-sig"))))
+
+    assert rows[0]["Company legal name"] == "'" + dangerous
+    assert rows[0]["Brand names"] == "'" + dangerous
+    assert rows[0]["Message"] == "'" + dangerous
+    assert rows[0]["Contact phone"] == "'+852 2345 6789"
+
+
+def test_visitors_cannot_see_applications(client, make_application):
+    make_application()
+
+    response = client.get(LIST_URL)
+
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
