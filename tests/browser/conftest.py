@@ -53,6 +53,9 @@ BILINGUAL_STORY = {
 
 def pytest_collection_modifyitems(config, items):
     browser_items = [item for item in items if BROWSER_TESTS in Path(item.fspath).parents]
+    if browser_items:
+        # Artifacts are those of the last run only.
+        shutil.rmtree(config.rootpath / ARTIFACTS, ignore_errors=True)
     for item in browser_items:
         item.add_marker(pytest.mark.browser)
         if CHROMIUM_MISSING and not IN_CI:
