@@ -26,7 +26,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 CHROMIUM_MISSING = not Path(CHROMIUM).is_file()
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SKIP_REASON = (
-    f"browser tests skipped: no Chromium at {CHROMIUM} "
+    f"Browser tests skipped: no Chromium at {CHROMIUM} "
     "(apt-get install chromium, or set CHROMIUM_PATH to a Chromium binary)"
 )
 # Debian's Chromium, headless and quiet: no sandbox (CI runs as root), nothing fetched in the background.
@@ -66,7 +66,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter, config):
     # One line, whatever the number of browser tests, rather than one per test.
     if config.stash.get(REPORTS, {}).get("skipped_for_missing_browser"):
-        terminalreporter.write_line(SKIP_REASON.capitalize(), yellow=True)
+        terminalreporter.write_line(SKIP_REASON, yellow=True)
 
 
 @pytest.hookimpl(wrapper=True)
