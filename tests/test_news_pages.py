@@ -129,6 +129,18 @@ def test_unknown_language_prefixes_are_not_found(client, db, path):
     assert client.get(path).status_code == 404
 
 
+def test_not_found_page_speaks_the_visitors_language_and_leads_back_to_the_news(client, db):
+    english = client.get("/news/no-such-story/")
+    chinese = client.get("/zh/news/no-such-story/")
+
+    assert english.status_code == chinese.status_code == 404
+    assert "<h1>Page not found</h1>" in english.content.decode()
+    assert '<a href="/news/">Read the latest stories</a>' in english.content.decode()
+    assert "<h1>找不到该页面</h1>" in chinese.content.decode()
+    assert '<a href="/zh/news/">阅读最新动态</a>' in chinese.content.decode()
+    assert '<html lang="zh-Hans">' in chinese.content.decode()
+
+
 # --- A story ------------------------------------------------------------------------------------
 
 
@@ -303,12 +315,3 @@ def test_robots_txt_points_to_the_sitemap(client, db):
     robots = client.get("/robots.txt")
     assert robots["Content-Type"] == "text/plain"
     assert "Sitemap: http://testserver/sitemap.xml" in robots.content.decode()
-
-
-def test_not_found_page_speaks_the_visitors_language(client, db):
-    english = client.get("/news/nothing-here/")
-    chinese = client.get("/zh/news/nothing-here/")
-
-    assert english.status_code == 404 and "Page not found" in english.content.decode()
-    assert chinese.status_code == 404 and "找不到该页面" in chinese.content.decode()
-    assert '<html lang="zh-Hans">' in chinese.content.decode()

@@ -1,0 +1,171 @@
+"""Browser tests: the system Chromium, driven by Playwright, against pytest-django's live server.
+
+See docs/browser-tests.md for how to add a journey.
+"""
+
+import datetime
+import io
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+
+from news.models import NewsStory
+
+# Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls
+# whenever a loop is running; the calls are really synchronous here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+BROWSER_TESTS = Path(__file__).resolve().parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+CHROMIUM_MISSING = not Path(CHROMIUM).is_file()
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SKIP_REASON = (
+    f"Browser tests skipped: no Chromium at {CHROMIUM} "
+    "(apt-get install chromium, or set CHROMIUM_PATH to a Chromium binary)"
+)
+# Debian's Chromium, headless and quiet: no sandbox (CI runs as root), nothing fetched in the background.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 800}
+ARTIFACTS = "test-artifacts/browser"
+REPORTS = pytest.StashKey[dict]()
+
+# A story written in both languages, each with its own slug; every seed story has one language only.
+BILINGUAL_STORY = {
+    "en": {"title": "Worker helplines now answer in five languages", "slug": "worker-helplines-in-five-languages"},
+    "zh-hans": {"title": "工人热线现提供五种语言服务", "slug": "工人热线五种语言"},
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    browser_items = [item for item in items if BROWSER_TESTS in Path(item.fspath).parents]
+    if browser_items:
+        # Artifacts are those of the last run only.
+        shutil.rmtree(config.rootpath / ARTIFACTS, ignore_errors=True)
+    for item in browser_items:
+        item.add_marker(pytest.mark.browser)
+        if CHROMIUM_MISSING and not IN_CI:
+            item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+    config.stash[REPORTS] = {"skipped_for_missing_browser": bool(browser_items) and CHROMIUM_MISSING and not IN_CI}
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # One line, whatever the number of browser tests, rather than one per test.
+    if config.stash.get(REPORTS, {}).get("skipped_for_missing_browser"):
+        terminalreporter.write_line(SKIP_REASON, yellow=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keeps each phase's report on the test, so fixtures know at teardown whether the test failed.
+    report = yield
+    item.stash.setdefault(REPORTS, {})[report.when] = report
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if CHROMIUM_MISSING:
+        # Only reached in CI (elsewhere the tests are skipped): CI must run the browser tests.
+        pytest.fail(f"CI=true but there is no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium package.")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    # Relative addresses in page.goto("/news/") go to the live test server.
+    return live_server.url
+
+
+@pytest.fixture
+def open_page(new_context, request):
+    """Opens a page at a viewport size; on failure keeps its screenshot and HTML under test-artifacts/browser/."""
+    pages = []
+
+    def open_page_at(viewport, **context_args):
+        page = new_context(viewport=viewport, **context_args).new_page()
+        pages.append(page)
+        return page
+
+    yield open_page_at
+
+    call_report = request.node.stash.get(REPORTS, {}).get("call")
+    if call_report is not None and call_report.failed:
+        save_artifacts(request, pages)
+
+
+def save_artifacts(request, pages):
+    test_name = re.sub(r"[^\w.-]+", "-", request.node.name).strip("-")
+    folder = request.config.rootpath / ARTIFACTS / test_name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for number, page in enumerate(pages, start=1):
+        name = "page" if len(pages) == 1 else f"page-{number}"
+        if page.is_closed():
+            continue
+        page.screenshot(path=folder / f"{name}.png", full_page=True)
+        (folder / f"{name}.html").write_text(f"<!-- {page.url} -->\n{page.content()}", encoding="utf-8")
+
+
+@pytest.fixture
+def phone_page(open_page):
+    """A page in a 375 px wide phone browser."""
+    return open_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+
+
+@pytest.fixture
+def desktop_page(open_page):
+    """A page in a 1280 px wide desktop browser."""
+    return open_page(DESKTOP)
+
+
+@pytest.fixture(scope="session")
+def axe():
+    return Axe()
+
+
+@pytest.fixture
+def assert_no_axe_violations(axe):
+    """assert_no_axe_violations(page): axe-core finds nothing wrong on the page as it is now."""
+
+    def check(page):
+        results = axe.run(page)
+        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+    return check
+
+
+@dataclass
+class NewsSite:
+    url: str
+    bilingual_story: dict
+
+
+@pytest.fixture
+def news_site(transactional_db, live_server):
+    """The old site's stories (two written in Chinese only) and one story in both languages.
+
+    Twenty-three stories: two pages of news. The bilingual story is dated so it is listed on page 2.
+    """
+    call_command("load_seed_stories", stdout=io.StringIO())
+    story = NewsStory(status=NewsStory.Status.PUBLISHED, publish_date=datetime.date(2020, 6, 1))
+    for language, fields in BILINGUAL_STORY.items():
+        story.set_current_language(language)
+        story.title, story.slug = fields["title"], fields["slug"]
+        story.summary = fields["title"]
+        story.save()
+    return NewsSite(url=live_server.url, bilingual_story=BILINGUAL_STORY)
