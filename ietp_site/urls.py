@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -16,3 +18,6 @@ urlpatterns += i18n_patterns(
     path("news/", include("news.urls")),
     *legacy_news_urlpatterns,
 )
+
+# In production the front web server or the object storage serves /media/ (docs/media-storage.md).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
