@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 
+from bench.page_weight import photo_like  # noqa: F401  (test images, shared with the benchmark)
 from news.models import NewsStory
 
 
@@ -47,28 +48,3 @@ def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
 
-
-def photo_like(width=1600, height=1200, image_format="JPEG", **save_options):
-    """Encoded bytes of a photo-like image (gradients, blotches, grain), so compression is realistic."""
-    import io
-
-    from PIL import Image, ImageDraw, ImageFilter
-
-    channels = [
-        Image.linear_gradient("L").rotate(angle).resize((width, height))
-        for angle in (0, 90, 45)
-    ]
-    base = Image.merge("RGB", channels)
-    blotches = Image.merge(
-        "RGB", [Image.effect_noise((max(width // 60, 2), max(height // 60, 2)), 60) for _ in range(3)]
-    ).resize((width, height), Image.Resampling.BICUBIC)
-    image = Image.blend(base, blotches, 0.5)
-    draw = ImageDraw.Draw(image)
-    for step in range(12):
-        left, top = (step * 373) % width, (step * 211) % height
-        draw.rectangle([left, top, left + width // 6, top + height // 8], fill=(40 + step * 15, 90, 200 - step * 10))
-    image = image.filter(ImageFilter.GaussianBlur(1))
-    image = Image.blend(image, Image.effect_noise((width, height), 40).convert("RGB"), 0.1)
-    buffer = io.BytesIO()
-    image.save(buffer, image_format, **save_options)
-    return buffer.getvalue()
