@@ -345,3 +345,45 @@ def test_illustrated_list_runs_a_fixed_number_of_queries(
     for path in ["/news/", "/zh/news/", "/news/?page=2"]:
         with django_assert_max_num_queries(3):
             assert client.get(path).status_code == 200
+
+
+# --- Where media is kept ------------------------------------------------------------------------------
+
+
+def settings_in_a_fresh_process(**environment):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = "import json, ietp_site.settings as s; print(json.dumps(s.STORAGES['default']))"
+    env = {**os.environ, "SECRET_KEY": "x" * 50, **environment}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return result.returncode, json.loads(result.stdout) if result.returncode == 0 else result.stderr
+
+
+def test_media_can_be_kept_in_an_s3_compatible_bucket_configured_from_the_environment():
+    status, storage = settings_in_a_fresh_process(
+        MEDIA_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="ietp-media", AWS_S3_ENDPOINT_URL="https://oss.example.cn"
+    )
+
+    assert status == 0
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "ietp-media"
+    assert storage["OPTIONS"]["endpoint_url"] == "https://oss.example.cn"
+    assert storage["OPTIONS"]["querystring_auth"] is False
+
+
+def test_s3_media_without_a_bucket_is_a_clear_configuration_error():
+    status, error = settings_in_a_fresh_process(MEDIA_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="")
+    assert status != 0 and "AWS_STORAGE_BUCKET_NAME" in error
+
+
+def test_s3_storage_gives_public_urls_without_signatures():
+    from storages.backends.s3 import S3Storage
+
+    _status, storage = settings_in_a_fresh_process(MEDIA_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="ietp-media")
+    bucket = S3Storage(**storage["OPTIONS"])
+    assert bucket.url("news/images/a/card-320.webp") == (
+        "https://ietp-media.s3.amazonaws.com/media/news/images/a/card-320.webp"
+    )
