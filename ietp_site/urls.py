@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -30,3 +32,6 @@ urlpatterns += i18n_patterns(
     path("buyer-membership/", include("membership.urls")),
     *legacy_news_urlpatterns,
 )
+
+# In production the front web server or the object storage serves /media/ (docs/media-storage.md).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from parler.admin import TranslatableAdmin
+from parler.forms import TranslatableModelForm
 
 from .models import NewsStory
 
@@ -20,8 +21,18 @@ class TranslatedIntoFilter(admin.SimpleListFilter):
         return queryset
 
 
+class NewsStoryAdminForm(TranslatableModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        # A new upload, or the stored image when the editor kept it; False when "Clear" is ticked.
+        if cleaned_data.get("image") and not cleaned_data.get("image_alt", "").strip():
+            self.add_error("image_alt", _("Describe the image in this language for readers who cannot see it."))
+        return cleaned_data
+
+
 @admin.register(NewsStory)
 class NewsStoryAdmin(TranslatableAdmin):
+    form = NewsStoryAdminForm
     list_display = ["title_in_any_language", "publish_date", "status", "category", "all_languages_column"]
     list_filter = ["status", "category", TranslatedIntoFilter]
     search_fields = ["translations__title"]
@@ -29,6 +40,7 @@ class NewsStoryAdmin(TranslatableAdmin):
     actions = ["publish", "unpublish"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body"]}),
+        (_("Featured image"), {"fields": ["image", "image_alt", "image_caption", "image_credit"]}),
         (_("Publishing"), {"fields": ["status", "publish_date", "category", "dateline"]}),
     ]
 

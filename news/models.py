@@ -1,5 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +9,7 @@ from django_prose_editor.fields import ProseEditorField
 from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
 
+from .images import FeaturedImageField, Picture, delete_files_after_commit, store_featured_image, stored_files
 from .story_html import STORY_BODY_EDITOR, clean_story_html, excerpt, story_plain_text
 
 
@@ -87,6 +90,21 @@ class NewsStory(TranslatableModel):
             blank=True,
             help_text=_('Where and when the story was written, e.g. "25 September 2023, London".'),
         ),
+        image_alt=models.CharField(
+            _("image description (alt text)"),
+            max_length=250,
+            blank=True,
+            help_text=_(
+                "What the photo shows, for readers who cannot see it, e.g. "
+                '"Workers at sewing machines in a bright factory hall". Required when the story has an image.'
+            ),
+        ),
+        image_caption=models.CharField(
+            _("image caption"), max_length=300, blank=True, help_text=_("Shown under the image on the story page.")
+        ),
+        image_credit=models.CharField(
+            _("image credit"), max_length=200, blank=True, help_text=_('Who took the photo, e.g. "IETP / Li Wei".')
+        ),
         meta={
             "constraints": [
                 models.UniqueConstraint(
@@ -113,6 +131,16 @@ class NewsStory(TranslatableModel):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
+    image = FeaturedImageField(
+        _("featured image"),
+        blank=True,
+        help_text=_(
+            "Optional photo shown on the story card and at the top of the story. JPEG, PNG or WebP, "
+            "up to 15 MB and 40 megapixels. Location data and other hidden details are removed on upload."
+        ),
+    )
+    # Made once per upload by news.images: {"card"|"hero": {"width", "height", "webp": [[width, path]], "jpeg": [...]}}
+    image_renditions = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -125,6 +153,32 @@ class NewsStory(TranslatableModel):
 
     def __str__(self):
         return self.safe_translation_getter("title", any_language=True) or _("(untitled story)")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        story = super().from_db(db, field_names, values)
+        if not {"image", "image_renditions"} & story.get_deferred_fields():
+            story._image_files_when_loaded = stored_files(story.image, story.image_renditions)
+        return story
+
+    def save(self, *args, **kwargs):
+        if self.image and not self.image._committed:
+            self.image_renditions = store_featured_image(self.image)
+        elif not self.image:
+            self.image_renditions = {}
+        super().save(*args, **kwargs)
+        current_files = stored_files(self.image, self.image_renditions)
+        stale_files = getattr(self, "_image_files_when_loaded", set()) - current_files
+        delete_files_after_commit(self.image.storage, stale_files)
+        self._image_files_when_loaded = current_files
+
+    @property
+    def card_picture(self):
+        return Picture.from_rendition_set(self.image.storage, self.image_renditions.get("card"), fallback_width=640)
+
+    @property
+    def hero_picture(self):
+        return Picture.from_rendition_set(self.image.storage, self.image_renditions.get("hero"), fallback_width=1280)
 
     @property
     def shown_language(self):
@@ -180,3 +234,8 @@ class NewsStory(TranslatableModel):
         newer_story = list_order.filter(newer).reverse().first()
         older_story = list_order.filter(older).first()
         return newer_story, older_story
+
+
+@receiver(post_delete, sender=NewsStory)
+def delete_image_files_with_story(sender, instance, **kwargs):
+    delete_files_after_commit(instance.image.storage, stored_files(instance.image, instance.image_renditions))

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 
+from bench.page_weight import photo_like  # noqa: F401  (test images, shared with the benchmark)
 from news.models import NewsStory
 
 
@@ -39,3 +40,11 @@ def staff_client(client, django_user_model):
     editor = django_user_model.objects.create_superuser("editor", "editor@example.org", "correct horse")
     client.force_login(editor)
     return client
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploads go to a temporary directory, so tests leave no files behind."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+

@@ -1,0 +1,266 @@
+"""Featured images: what editors may upload, the clean copies and renditions made once per upload.
+
+Nothing an editor uploads is ever served as uploaded: every file is decoded and re-encoded by
+Pillow, which drops location data and any payload hidden after the image data (polyglots).
+Files are written and deleted through the storage API only, so media may live on a mounted
+volume or in object storage (see docs/media-storage.md).
+"""
+
+import io
+import posixpath
+import uuid
+import warnings
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import models, transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageCms, ImageOps
+
+MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+# Well below Pillow's own decompression-bomb limit (about 89 megapixels); a 48 MP phone photo
+# exported at full size is refused, with a message saying how to make it smaller.
+MAX_PIXELS = 40_000_000
+# Pillow calls a phone's JPEG with a depth or HDR map "MPO"; its first frame is the photo.
+ACCEPTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+# Widths in pixels for each srcset; a card is cropped to 3:2 so the list lines up.
+CARD_WIDTHS = [320, 480, 640, 960]
+CARD_ASPECT = (3, 2)
+HERO_WIDTHS = [640, 960, 1280, 1920]
+# A hero keeps the photo's shape, cropped only when wider than 2:1 or taller than 4:5.
+HERO_WIDEST, HERO_TALLEST = 2.0, 0.8
+
+WEBP_QUALITY = 70
+JPEG_QUALITY = 78
+MASTER_QUALITY = 90
+
+
+# --- What editors may upload ------------------------------------------------------------------
+
+
+def validate_featured_image(upload):
+    """Refuses anything but a single still JPEG, PNG or WebP of a sensible size, before decoding it."""
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            _(
+                "This file is %(size)s; an image may be at most %(limit)s. "
+                "Please save it at a smaller size and upload it again."
+            ),
+            code="file_too_large",
+            params={"size": filesizeformat(upload.size), "limit": filesizeformat(MAX_UPLOAD_BYTES)},
+        )
+    upload.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(too_many_pixels_message(), code="too_many_pixels") from None
+    except Exception:
+        raise ValidationError(not_an_image_message(), code="not_an_image") from None
+    with image:
+        if image.format not in ACCEPTED_FORMATS:
+            raise ValidationError(not_an_image_message(), code="not_an_image")
+        width, height = image.size  # from the header: nothing is decoded yet
+        if width * height > MAX_PIXELS:
+            raise ValidationError(too_many_pixels_message(width, height), code="too_many_pixels")
+        if image.format != "MPO" and getattr(image, "n_frames", 1) > 1:
+            raise ValidationError(
+                _("Animated images cannot be used. Please upload a single still photo."), code="animated"
+            )
+        try:
+            image.load()
+        except Exception:
+            raise ValidationError(
+                _("This image file is damaged or incomplete. Please export it again and upload the new file."),
+                code="damaged",
+            ) from None
+    upload.seek(0)
+
+
+def not_an_image_message():
+    return _("This file is not a JPEG, PNG or WebP image (SVG, GIF and other formats are not accepted).")
+
+
+def too_many_pixels_message(width=None, height=None):
+    limit = MAX_PIXELS // 1_000_000
+    if width is None:
+        return _("This image has far too many pixels. Please reduce it to at most %(limit)d megapixels.") % {
+            "limit": limit
+        }
+    return _(
+        "This image is %(width)d × %(height)d pixels, more than %(limit)d megapixels. "
+        "Please reduce it and upload it again."
+    ) % {"width": width, "height": height, "limit": limit}
+
+
+class FeaturedImageFormField(forms.FileField):
+    """The upload box in forms: checks the file before anything is stored."""
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "accept": "image/jpeg,image/png,image/webp"}
+
+    def to_python(self, data):
+        upload = super().to_python(data)
+        if upload is not None:
+            validate_featured_image(upload)
+        return upload
+
+
+def featured_image_path(story, filename):
+    """Each upload gets a directory of its own, shared with its renditions."""
+    stem = slugify(posixpath.splitext(posixpath.basename(filename))[0])[:60] or "image"
+    extension = posixpath.splitext(filename)[1].lower()
+    return f"news/images/{uuid.uuid4().hex}/{stem}{extension}"
+
+
+class FeaturedImageField(models.ImageField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("upload_to", featured_image_path)
+        kwargs.setdefault("max_length", 255)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": FeaturedImageFormField, **kwargs})
+
+
+# --- The clean copy and its renditions --------------------------------------------------------
+
+
+def clean_pixels(image):
+    """The photo as it should look, upright, in sRGB, as a new image carrying no metadata at all."""
+    image = ImageOps.exif_transpose(image)
+    icc_profile = image.info.get("icc_profile")
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    mode = "RGBA" if has_alpha else "RGB"
+    image = image.convert(mode)
+    if icc_profile:
+        # Stripping a wide-gamut profile (most phones) would dull the colours: convert to sRGB first.
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            image = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode=mode)
+        except (ImageCms.PyCMSError, OSError):
+            pass
+    clean = Image.new(mode, image.size)
+    clean.paste(image)
+    return clean
+
+
+def encode(image, image_format, quality):
+    buffer = io.BytesIO()
+    if image_format == "JPEG":
+        if image.mode == "RGBA":
+            flattened = Image.new("RGB", image.size, "white")
+            flattened.paste(image, mask=image.getchannel("A"))
+            image = flattened
+        image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+    elif image_format == "WEBP":
+        image.save(buffer, "WEBP", quality=quality, method=6)
+    else:
+        image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def crop_to_ratio(image, widest, tallest):
+    ratio = image.width / image.height
+    if ratio > widest:
+        return ImageOps.fit(image, (round(image.height * widest), image.height))
+    if ratio < tallest:
+        return ImageOps.fit(image, (image.width, round(image.width / tallest)))
+    return image
+
+
+def srcset_widths(available, wanted):
+    """The wanted widths the photo can fill, plus its own width when it is smaller: never upscaled."""
+    widths = [width for width in wanted if width <= available]
+    if available < wanted[-1] and available not in widths:
+        widths.append(available)
+    return widths
+
+
+def make_rendition_set(storage, directory, name, image, wanted_widths):
+    widths = srcset_widths(image.width, wanted_widths)
+    rendition_set = {"width": 0, "height": 0, "webp": [], "jpeg": []}
+    for width in widths:
+        height = round(image.height * width / image.width)
+        resized = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        for image_format, quality, extension in (("WEBP", WEBP_QUALITY, "webp"), ("JPEG", JPEG_QUALITY, "jpg")):
+            path = storage.save(
+                f"{directory}/{name}-{width}.{extension}", ContentFile(encode(resized, image_format, quality))
+            )
+            rendition_set[extension if extension == "webp" else "jpeg"].append([width, path])
+        rendition_set["width"], rendition_set["height"] = width, height
+    return rendition_set
+
+
+def store_featured_image(field_file):
+    """Replaces a new upload by its clean copy and stores its renditions beside it; returns their record."""
+    field_file.open("rb")
+    field_file.seek(0)
+    with Image.open(field_file) as upload:
+        image_format = ACCEPTED_FORMATS[upload.format]
+        image = clean_pixels(upload)
+    extension = EXTENSIONS[image_format]
+    stem = posixpath.splitext(posixpath.basename(field_file.name))[0]
+    field_file.save(f"{stem}.{extension}", ContentFile(encode(image, image_format, MASTER_QUALITY)), save=False)
+    storage, directory = field_file.storage, posixpath.dirname(field_file.name)
+    card = crop_to_ratio(image, CARD_ASPECT[0] / CARD_ASPECT[1], CARD_ASPECT[0] / CARD_ASPECT[1])
+    hero = crop_to_ratio(image, HERO_WIDEST, HERO_TALLEST)
+    return {
+        "card": make_rendition_set(storage, directory, "card", card, CARD_WIDTHS),
+        "hero": make_rendition_set(storage, directory, "hero", hero, HERO_WIDTHS),
+    }
+
+
+def stored_files(field_file, renditions):
+    """Every file one featured image occupies in storage."""
+    if not field_file:
+        return set()
+    paths = {field_file.name}
+    for rendition_set in (renditions or {}).values():
+        paths.update(path for _width, path in rendition_set.get("webp", []) + rendition_set.get("jpeg", []))
+    return paths
+
+
+def delete_files_after_commit(storage, paths):
+    """Old files go only once the change is saved for good: a rolled-back edit keeps its image."""
+    if paths:
+        transaction.on_commit(lambda: [storage.delete(path) for path in sorted(paths)])
+
+
+# --- On the page --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A rendition set as a <picture> needs it: srcsets, a JPEG fallback and the size to reserve."""
+
+    webp_srcset: str
+    jpeg_srcset: str
+    fallback_url: str
+    width: int
+    height: int
+
+    @classmethod
+    def from_rendition_set(cls, storage, rendition_set, fallback_width):
+        if not rendition_set or not rendition_set.get("jpeg"):
+            return None
+
+        def srcset(candidates):
+            return ", ".join(f"{storage.url(path)} {width}w" for width, path in candidates)
+
+        jpegs = rendition_set["jpeg"]
+        fallback = next((path for width, path in jpegs if width >= fallback_width), jpegs[-1][1])
+        return cls(
+            webp_srcset=srcset(rendition_set["webp"]),
+            jpeg_srcset=srcset(jpegs),
+            fallback_url=storage.url(fallback),
+            width=rendition_set["width"],
+            height=rendition_set["height"],
+        )

@@ -1,0 +1,51 @@
+"""The news list stays light for a first-time visitor on a phone (budgets in docs/benchmark.md)."""
+
+import gzip
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from bench.page_weight import chosen_candidate, page_resources, photo_like
+from news.models import NewsStory
+
+pytestmark = pytest.mark.django_db
+
+PAGE_BUDGET = 150 * 1024
+HTML_AND_CSS_BUDGET = 30 * 1024
+
+
+def test_phone_picks_the_small_card_image_and_a_desktop_the_wide_one():
+    srcset = "/a-320.webp 320w, /a-480.webp 480w, /a-640.webp 640w, /a-960.webp 960w"
+    sizes = "(min-width: 72rem) 22.5rem, (min-width: 39.25rem) calc((100vw - 3.25rem) / 2), 7.5rem"
+
+    assert chosen_candidate(srcset, sizes, viewport_width=375, dpr=2) == "/a-320.webp"
+    assert chosen_candidate(srcset, sizes, viewport_width=1440, dpr=2) == "/a-960.webp"
+    assert chosen_candidate(srcset, sizes, viewport_width=800, dpr=1) == "/a-480.webp"
+
+
+def test_list_of_twelve_illustrated_stories_fits_the_phone_budget(client, media_root):
+    for number in range(1, 13):
+        story = NewsStory(status=NewsStory.Status.PUBLISHED, publish_date=f"2023-10-{number:02d}")
+        story.set_current_language("en")
+        story.title = f"Factory visit number {number}: what the new worker committee achieved"
+        story.slug = f"factory-visit-{number}"
+        story.summary = "Workers elected their own committee, which meets management every month. " * 2
+        story.image_alt = f"Workers and managers at committee meeting {number}"
+        story.image = SimpleUploadedFile(f"visit-{number}.jpg", photo_like(2000, 1500, quality=92))
+        story.save()
+
+    response = client.get("/news/", HTTP_ACCEPT_ENCODING="gzip, br")
+
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    html = gzip.decompress(response.content).decode()
+    stylesheets, images = page_resources(html)
+    assert len(images) == 12 and all(url.endswith("card-320.webp") for url in images)
+    css_size = sum(
+        len(gzip.compress(open(finders.find(url.removeprefix("/static/")), "rb").read())) for url in stylesheets
+    )
+    image_size = sum(default_storage.size(url.removeprefix("/media/")) for url in images)
+    html_and_css = len(response.content) + css_size
+    assert html_and_css < HTML_AND_CSS_BUDGET
+    assert html_and_css + image_size < PAGE_BUDGET
