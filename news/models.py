@@ -162,13 +162,18 @@ class NewsStory(TranslatableModel):
         return story
 
     def save(self, *args, **kwargs):
-        if self.image and not self.image._committed:
+        stale_files = getattr(self, "_image_files_when_loaded", set())
+        if self.image and (not self.image._committed or not self.image_renditions):
+            # An image stored by code (FieldFile.save) gets the same cleaning as an upload,
+            # and its raw bytes, which may carry location data, are removed.
+            if self.image._committed:
+                stale_files = stale_files | {self.image.name}
             self.image_renditions = store_featured_image(self.image)
         elif not self.image:
             self.image_renditions = {}
         super().save(*args, **kwargs)
         current_files = stored_files(self.image, self.image_renditions)
-        stale_files = getattr(self, "_image_files_when_loaded", set()) - current_files
+        stale_files = stale_files - current_files
         delete_files_after_commit(self.image.storage, stale_files)
         self._image_files_when_loaded = current_files
 

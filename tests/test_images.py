@@ -104,6 +104,24 @@ def test_phone_photo_is_published_upright_with_no_location_or_other_metadata(sta
     assert red > 200 and green < 60
 
 
+def test_image_stored_by_code_is_cleaned_like_an_upload_and_its_raw_bytes_removed(
+    make_story, media_root, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+
+    story = make_story({"en": {"title": "Imported", "image_alt": "A factory"}})
+    with django_capture_on_commit_callbacks(execute=True):
+        story.image.save("IMG_0042.JPG", ContentFile(phone_photo()), save=False)
+        raw_name = story.image.name
+        story.save()
+
+    assert story.card_picture is not None
+    assert not default_storage.exists(raw_name)
+    for path in every_stored_image(story):
+        assert b"GPSLatitude" not in default_storage.open(path).read()
+        assert not open_stored(path).getexif(), path
+
+
 def test_renditions_are_made_at_each_srcset_width_in_webp_and_jpeg(staff_client, media_root):
     add_story(staff_client, image=upload(photo_like(2400, 1600)))
 
