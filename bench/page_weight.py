@@ -223,12 +223,13 @@ def main():
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            for _attempt in range(100):
+            # Wait for gunicorn's workers: a busy machine may take several seconds to start them.
+            for _attempt in range(120):
                 try:
-                    urllib.request.urlopen(base + "/news/", timeout=2)
+                    urllib.request.urlopen(base + "/news/", timeout=5)
                     break
-                except (urllib.error.URLError, ConnectionError):
-                    time.sleep(0.1)
+                except OSError:
+                    time.sleep(0.25)
             report(base, options)
         finally:
             server.terminate()
