@@ -138,7 +138,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Uploaded media: a directory (a mounted volume in production) or, with MEDIA_STORAGE=s3, an
-# S3-compatible bucket (see docs/media-storage.md). Code reaches media only through the storage API.
+# S3-compatible bucket (see README.md, "Media storage"). Code reaches media only through the storage API.
 MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "filesystem")
 if MEDIA_STORAGE == "s3":
     MEDIA_BACKEND = {

@@ -33,5 +33,5 @@ urlpatterns += i18n_patterns(
     *legacy_news_urlpatterns,
 )
 
-# In production the front web server or the object storage serves /media/ (docs/media-storage.md).
+# In production the front web server or the object storage serves /media/ (README.md, "Media storage").
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -3,7 +3,7 @@
 Nothing an editor uploads is ever served as uploaded: every file is decoded and re-encoded by
 Pillow, which drops location data and any payload hidden after the image data (polyglots).
 Files are written and deleted through the storage API only, so media may live on a mounted
-volume or in object storage (see docs/media-storage.md).
+volume or in object storage (see README.md, "Media storage").
 """
 
 import io

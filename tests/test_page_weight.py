@@ -1,4 +1,4 @@
-"""The news list stays light for a first-time visitor on a phone (budgets in docs/benchmark.md)."""
+"""The news list stays light for a first-time visitor on a phone (budgets in README.md, "Page weight and speed")."""
 
 import gzip
 
