@@ -11,7 +11,6 @@ from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
 from .i18n import i18n_patterns
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path(
         "sitemap.xml",
         sitemap,
@@ -31,6 +30,8 @@ urlpatterns += i18n_patterns(
     path("news/", include("news.urls")),
     path("buyer-membership/", include("membership.urls")),
     *legacy_news_urlpatterns,
+    # /admin/ in English, /zh/admin/ in Chinese, for editors who prefer it.
+    path("admin/", admin.site.urls),
 )
 
 # In production the front web server or the object storage serves /media/ (README.md, "Media storage").

@@ -148,3 +148,13 @@ def test_view_on_site_leads_to_the_story(staff_client, make_story):
 
 def test_admin_is_for_staff_only(client, make_story):
     assert client.get(LIST_URL).status_code == 302
+
+
+def test_editors_can_use_the_admin_in_chinese(staff_client, make_story):
+    make_story({"zh-hans": "核实 ESCP 职员"})
+
+    page = staff_client.get("/zh/admin/news/newsstory/").content.decode()
+
+    assert '<html lang="zh-hans"' in page
+    assert "新闻" in page and "核实 ESCP 职员" in page
+    assert "发布所选新闻" in page
