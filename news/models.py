@@ -152,7 +152,12 @@ class NewsStory(TranslatableModel):
         ordering = [F("publish_date").desc(nulls_last=True), "-pk"]
 
     def __str__(self):
-        return self.safe_translation_getter("title", any_language=True) or _("(untitled story)")
+        title = self.safe_translation_getter("title", any_language=True)
+        if not title and self.pk:
+            # The admin's tab for a language not yet written holds an empty translation: name the story
+            # by a language it is written in.
+            title = next((written.title for written in self.translations.all() if written.title), "")
+        return title or str(_("(untitled story)"))
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -64,6 +64,19 @@ def test_editor_writes_a_bilingual_story_publishes_it_and_sees_it_on_the_site(st
     assert "Family-Friendly Spaces expand" not in visitor.get("/news/").content.decode()
 
 
+def test_opening_the_chinese_tab_of_an_english_story_shows_the_form_named_by_its_english_title(
+    staff_client, make_story
+):
+    story = make_story({"en": "Family-Friendly Spaces expand"})
+
+    response = staff_client.get(f"{LIST_URL}{story.pk}/change/?language=zh-hans")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<h2>Family-Friendly Spaces expand</h2>" in page
+    assert 'name="title" value=' not in page  # the Chinese title is still to be written
+
+
 def test_story_list_shows_title_date_status_and_languages(staff_client, make_story):
     make_story({"zh-hans": "核实 ESCP 职员"}, publish_date=datetime.date(2021, 11, 24))
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core.cache import cache
 from django.core.management import call_command
 
 from news.models import NewsStory
@@ -45,6 +46,7 @@ ARTIFACTS = "test-artifacts/browser"
 REPORTS = pytest.StashKey[dict]()
 
 # A story written in both languages, each with its own slug; every seed story has one language only.
+MEMBERSHIP_STAFF = ["membership@ethicaltoyprogram.org"]
 BILINGUAL_STORY = {
     "en": {"title": "Worker helplines now answer in five languages", "slug": "worker-helplines-in-five-languages"},
     "zh-hans": {"title": "工人热线现提供五种语言服务", "slug": "工人热线五种语言"},
@@ -97,6 +99,8 @@ def open_page(new_context, request):
     pages = []
 
     def open_page_at(viewport, **context_args):
+        # No smooth scrolling (the site's CSS honours reduced motion): clicks and checks need not wait for it.
+        context_args.setdefault("reduced_motion", "reduce")
         page = new_context(viewport=viewport, **context_args).new_page()
         pages.append(page)
         return page
@@ -169,3 +173,19 @@ def news_site(transactional_db, live_server):
         story.summary = fields["title"]
         story.save()
     return NewsSite(url=live_server.url, bilingual_story=BILINGUAL_STORY)
+
+
+@pytest.fixture
+def membership_site(transactional_db, live_server, settings, mailoutbox):
+    """The buyer membership form, ready for a browser that types faster than a person.
+
+    No minimum time before submitting (rather than sleeping), a fresh per-IP count (every browser
+    test comes from 127.0.0.1), and a staff address to notify. Returns the outbox: the live server
+    runs in this process, so its emails land in django.core.mail.outbox.
+    """
+    cache.clear()
+    settings.MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = 0
+    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 10
+    settings.MEMBERSHIP_NOTIFY_EMAILS = MEMBERSHIP_STAFF
+    yield mailoutbox
+    cache.clear()

@@ -1,5 +1,6 @@
 """Every public page passes axe-core and can be used with the keyboard alone, in both languages."""
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -9,6 +10,14 @@ BILINGUAL_STORY = quote("worker-helplines-in-five-languages")
 CHINESE_ONLY_STORY = quote("核实-escp-职员")
 ENGLISH_ONLY_STORY = "introducing-progress-visits"
 
+MEMBERSHIP_PAGES = [
+    "/buyer-membership/",
+    "/buyer-membership/thank-you/",
+    "/buyer-membership/already-received/",
+    "/zh/buyer-membership/",
+    "/zh/buyer-membership/thank-you/",
+    "/zh/buyer-membership/already-received/",
+]
 PUBLIC_PAGES = [
     "/news/",
     "/news/?page=2",
@@ -21,20 +30,54 @@ PUBLIC_PAGES = [
     f"/zh/news/{CHINESE_ONLY_STORY}/",
     f"/zh/news/{ENGLISH_ONLY_STORY}/",
     "/zh/news/no-such-story/",
+    *MEMBERSHIP_PAGES,
 ]
 
-# Everything a keyboard can reach, in the order the page's HTML lists it.
-FOCUSABLE = 'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])'
+# What a keyboard reaches, in the order the page's HTML lists it: every visible, enabled control without
+# tabindex="-1", and one stop per radio group (its checked button, or the first when none is checked).
+# Each is numbered in data-tab-order; returns their names.
+FOCUSABLE = 'a[href], button, input, select, textarea, summary, [tabindex]'
+NUMBER_TAB_STOPS = """elements => {
+  const stops = elements.filter(element => {
+    if (element.disabled || element.tabIndex < 0 || !element.checkVisibility()) return false;
+    if (element.type !== "radio") return true;
+    const group = Array.from(element.form.elements)
+      .filter(other => other.type === "radio" && other.name === element.name);
+    const checked = group.find(other => other.checked);
+    return checked ? element === checked : element === group[0];
+  });
+  return stops.map((element, order) => {
+    element.dataset.tabOrder = order;
+    return (element.labels && element.labels[0] ? element.labels[0] : element).textContent.trim();
+  });
+}"""
 FOCUSED_ELEMENT = """() => {
   const element = document.activeElement;
   if (!element || element === document.body) return null;
   const style = getComputedStyle(element);
   return {
     order: element.dataset.tabOrder === undefined ? null : Number(element.dataset.tabOrder),
-    text: element.textContent.trim(),
+    name: (element.labels && element.labels[0] ? element.labels[0] : element).textContent.trim(),
     focusVisible: style.outlineStyle !== "none" || style.boxShadow !== "none",
   };
 }"""
+SUBMIT = {"/buyer-membership/": "Submit application", "/zh/buyer-membership/": "提交申请"}
+
+
+def assert_tab_reaches_every_control_in_order(page):
+    """Tabs from the top of the page to past its last control; returns the names of the controls reached."""
+    stops = page.eval_on_selector_all(FOCUSABLE, NUMBER_TAB_STOPS)
+    reached = []
+    for _ in range(len(stops) + 1):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED_ELEMENT)
+        if focused is None:  # past the last control, focus leaves the page
+            break
+        assert focused["focusVisible"], f"no visible focus on {focused['name']!r}"
+        reached.append(focused["order"])
+
+    assert reached == list(range(len(stops))), f"tab order {reached} for {stops}"
+    return stops
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
@@ -73,23 +116,44 @@ def test_first_tab_reaches_a_visible_skip_link_that_moves_focus_to_the_content(n
 def test_tab_reaches_every_link_in_order_with_a_visible_focus(news_site, phone_page, path, language_link):
     page = phone_page
     page.goto(path)
-    focusable = page.eval_on_selector_all(
-        FOCUSABLE,
-        """elements => elements.map((element, order) => {
-            element.dataset.tabOrder = order;
-            return element.textContent.trim();
-        })""",
-    )
-    assert language_link in focusable
-    assert set(page.locator(".story-card__title a").all_inner_texts()) <= set(focusable)
+    reached = assert_tab_reaches_every_control_in_order(page)
 
-    reached = []
-    for _ in range(len(focusable) + 1):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(FOCUSED_ELEMENT)
-        if focused is None:  # past the last control, focus leaves the page
-            break
-        assert focused["focusVisible"], f"no visible focus on {focused['text']!r}"
-        reached.append(focused["order"])
+    assert language_link in reached
+    assert set(page.locator(".story-card__title a").all_inner_texts()) <= set(reached)
 
-    assert reached == list(range(len(focusable))), f"tab order {reached} for {focusable}"
+
+@pytest.mark.parametrize("path", SUBMIT)
+def test_membership_form_with_errors_has_no_axe_violations(membership_site, phone_page, assert_no_axe_violations, path):
+    page = phone_page
+    page.goto(path)
+    page.get_by_role("button", name=SUBMIT[path]).click()
+
+    expect(page.get_by_role("alert")).to_be_focused()
+    assert_no_axe_violations(page)
+
+
+@pytest.mark.parametrize("path", SUBMIT)
+def test_too_many_submissions_page_has_no_axe_violations(
+    membership_site, settings, phone_page, assert_no_axe_violations, path
+):
+    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 0
+    page = phone_page
+    page.goto(path)
+    with page.expect_response(lambda response: response.request.method == "POST") as submitted:
+        page.get_by_role("button", name=SUBMIT[path]).click()
+
+    assert submitted.value.status == 429
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Too many submissions|提交次数过多"))
+    assert_no_axe_violations(page)
+
+
+@pytest.mark.parametrize("path", SUBMIT)
+def test_tab_reaches_every_membership_form_control_in_order_with_a_visible_focus(membership_site, phone_page, path):
+    page = phone_page
+    page.goto(path)
+
+    reached = assert_tab_reaches_every_control_in_order(page)
+
+    assert reached[-1] == SUBMIT[path]
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("button", name=SUBMIT[path])).to_be_focused()

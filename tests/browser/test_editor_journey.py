@@ -1,0 +1,139 @@
+"""An editor writes a story in the admin, in English then in Chinese, publishes it and finds it on the site."""
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from news.models import NewsStory
+
+EDITOR = {"username": "editor", "password": "correct horse battery staple"}
+
+
+@dataclass(frozen=True)
+class StoryText:
+    title: str
+    slug: str  # what the admin fills in from the title
+    summary: str
+    opening: str
+    bold: str
+    closing: str
+    list_items: tuple[str, ...]
+
+
+ENGLISH_STORY = StoryText(
+    title="Factory Training Reaches 1,200 Workers",
+    slug="factory-training-reaches-1200-workers",
+    summary="Worker training on safety and rights went to twelve factories this spring.",
+    opening="This spring, ",
+    bold="1,200 workers",
+    closing=" took part in training on safety and their rights.",
+    list_items=("Dongguan", "Shenzhen"),
+)
+CHINESE_STORY = StoryText(
+    title="工厂培训覆盖一千二百名工人",
+    slug="工厂培训覆盖一千二百名工人",
+    summary="今年春季，十二家工厂开展了安全与权益培训。",
+    opening="今年春季，",
+    bold="一千二百名工人",
+    closing="参加了安全与权益培训。",
+    list_items=("东莞", "深圳"),
+)
+
+
+def log_in_to_the_admin(page):
+    page.goto("/admin/")
+    page.get_by_label("Username").fill(EDITOR["username"])
+    page.get_by_label("Password").fill(EDITOR["password"])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+
+def type_story_body(page, story):
+    """Types the body into the rich-text editor: a paragraph with bold words, then a bulleted list."""
+    # The editor's contenteditable has no label of its own (the "Body" label points at its hidden textarea).
+    editor = page.locator(".field-body [contenteditable=true]")
+    editor.click()
+    page.keyboard.insert_text(story.opening)
+    toolbar_bold = page.get_by_role("button", name="bold", exact=True)
+    toolbar_bold.click()
+    page.keyboard.insert_text(story.bold)
+    toolbar_bold.click()
+    page.keyboard.insert_text(story.closing)
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="unordered list", exact=True).click()
+    for number, item in enumerate(story.list_items):
+        if number:
+            page.keyboard.press("Enter")
+        page.keyboard.insert_text(item)
+    expect(editor.locator("strong")).to_have_text(story.bold)
+    expect(editor.locator("ul > li")).to_have_text(list(story.list_items))
+
+
+def fill_story_form(page, story):
+    """The translated fields of the story form, in the language tab that is open.
+
+    (The place for the featured image and its alt text once stories have one.)
+    """
+    title = page.get_by_label("Title:")
+    title.fill(story.title)
+    # Django's prepopulate script writes the slug from the title when the title changes (leaving the field).
+    title.press("Tab")
+    expect(page.get_by_label("Slug:")).to_have_value(story.slug)
+    page.get_by_label("Summary:").fill(story.summary)
+    type_story_body(page, story)
+
+
+def publish_today(page):
+    page.get_by_label("Status:").select_option(label="Published")
+    page.locator(".field-publish_date").get_by_role("link", name="Today").click()
+    expect(page.get_by_label("Publish date:")).to_have_value(timezone.localdate().isoformat())
+
+
+def expect_story_page(page, story, html_lang):
+    expect(page.locator("html")).to_have_attribute("lang", html_lang)
+    expect(page.get_by_role("heading", level=1)).to_have_text(story.title)
+    body = page.locator("article")
+    expect(body.locator("strong")).to_have_text(story.bold)
+    expect(body.locator("p", has=page.locator("strong"))).to_have_text(story.opening + story.bold + story.closing)
+    expect(body.locator("ul > li")).to_have_text(list(story.list_items))
+
+
+def test_editor_writes_a_story_in_both_languages_and_publishes_it_on_the_site(
+    news_site, desktop_page, django_user_model
+):
+    page = desktop_page
+    django_user_model.objects.create_superuser(email="editor@example.org", **EDITOR)
+    log_in_to_the_admin(page)
+
+    page.get_by_role("link", name="News stories").click()
+    page.get_by_role("link", name="Add news story").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add news story (English)")
+    fill_story_form(page, ENGLISH_STORY)
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+
+    page.get_by_role("link", name="Simplified Chinese").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"\(Simplified Chinese\)$"))
+    fill_story_form(page, CHINESE_STORY)
+    publish_today(page)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    story = NewsStory.objects.get(translations__slug=ENGLISH_STORY.slug)
+    assert story.status == NewsStory.Status.PUBLISHED
+    assert sorted(story.get_available_languages()) == ["en", "zh-hans"]
+
+    page.goto("/news/")
+    expect(page.locator(".story-card__title").first).to_have_text(ENGLISH_STORY.title)
+    page.get_by_role("link", name=ENGLISH_STORY.title).click()
+    expect(page).to_have_url(f"{news_site.url}/news/{ENGLISH_STORY.slug}/")
+    expect_story_page(page, ENGLISH_STORY, "en")
+
+    page.goto("/zh/news/")
+    expect(page.locator(".story-card__title").first).to_have_text(CHINESE_STORY.title)
+    page.get_by_role("link", name=CHINESE_STORY.title).click()
+    expect(page).to_have_url(f"{news_site.url}/zh/news/{quote(CHINESE_STORY.slug)}/")
+    expect_story_page(page, CHINESE_STORY, "zh-Hans")

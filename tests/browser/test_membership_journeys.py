@@ -1,0 +1,292 @@
+"""A buyer applies for membership on a phone, in English and in Chinese: mistakes, corrections, thank-you."""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import expect
+
+from membership.models import MembershipApplication
+
+from .conftest import MEMBERSHIP_STAFF
+
+
+@dataclass(frozen=True)
+class Words:
+    """What a buyer reads on the way, in one language."""
+
+    language: str  # as saved on the application
+    html_lang: str
+    news_path: str
+    way_in: str  # "footer" call to action or "nav" link on the news page
+    way_in_link: str
+    heading: str
+    your_company: str
+    main_contact: str
+    executive: str
+    about_you: str
+    commitments: str
+    company_name: str
+    brand_names: str
+    website: str
+    headquarters: str
+    company_type: str
+    brand: str
+    toys: str
+    seasonal: str
+    annual_sales: str
+    factory_count: str
+    supplier_countries: str
+    full_name: str
+    job_title: str
+    email: str
+    phone: str
+    association_member: str
+    association_name: str
+    yes: str
+    heard_from: str
+    message: str
+    agree: str
+    consent: str
+    submit: str
+    four_mistakes: str
+    required: str
+    bad_email: str
+    bad_url: str
+    consent_needed: str
+    thanks: str
+    confirmation_subject: str
+
+
+ENGLISH = Words(
+    language="en",
+    html_lang="en",
+    news_path="/news/",
+    way_in="footer",
+    way_in_link="Apply for Buyer Membership",
+    heading="Become a Buyer Member",
+    your_company="Your company",
+    main_contact="Main contact",
+    executive="Senior executive who will sign the letter of support",
+    about_you="About you",
+    commitments="Commitments",
+    company_name="Company legal name",
+    brand_names="Brand names",
+    website="Website",
+    headquarters="Headquarters country",
+    company_type="Company type",
+    brand="Brand",
+    toys="Toys",
+    seasonal="Seasonal items",
+    annual_sales="Annual sales",
+    factory_count="Number of supplier factories",
+    supplier_countries="Countries of your supplier factories",
+    full_name="Full name",
+    job_title="Job title",
+    email="Email",
+    phone="Phone",
+    association_member="Is your company a member of a national toy association?",
+    association_name="Which association?",
+    yes="Yes",
+    heard_from="How did you hear about the programme?",
+    message="Anything else you would like to tell us",
+    agree="We agree to the Buyer Membership Principles",
+    consent="I consent to IETP storing and using these details",
+    submit="Submit application",
+    four_mistakes="Please correct the 4 mistakes below.",
+    required="This field is required.",
+    bad_email="Enter a valid email address.",
+    bad_url="Enter a valid URL.",
+    consent_needed="We need your consent to the privacy notice to review your application.",
+    thanks="Thank you for applying",
+    confirmation_subject="We have received your IETP buyer membership application",
+)
+
+CHINESE = Words(
+    language="zh-hans",
+    html_lang="zh-Hans",
+    news_path="/zh/news/",
+    way_in="nav",
+    way_in_link="买家会员",
+    heading="成为买家会员",
+    your_company="贵公司",
+    main_contact="主要联系人",
+    executive="签署支持函的高级管理人员",
+    about_you="其他信息",
+    commitments="承诺",
+    company_name="公司法定名称",
+    brand_names="品牌名称",
+    website="网站",
+    headquarters="总部所在国家/地区",
+    company_type="公司类型",
+    brand="品牌商",
+    toys="玩具",
+    seasonal="节庆季节性商品",
+    annual_sales="年销售额",
+    factory_count="供应商工厂数量",
+    supplier_countries="供应商工厂所在国家/地区",
+    full_name="姓名",
+    job_title="职位",
+    email="电子邮箱",
+    phone="电话",
+    association_member="贵公司是否为某个国家级玩具协会的会员？",
+    association_name="哪个协会？",
+    yes="是",
+    heard_from="您是如何了解到本计划的？",
+    message="其他想告诉我们的信息",
+    agree="我们同意《买家会员原则》",
+    consent="我同意 IETP 按照隐私声明所述",
+    submit="提交申请",
+    four_mistakes="请更正以下 4 处错误。",
+    required="这个字段是必填项。",
+    bad_email="输入一个有效的 Email 地址。",
+    bad_url="输入一个有效的 URL。",
+    consent_needed="我们需要您同意隐私声明，才能审核您的申请。",
+    thanks="感谢您的申请",
+    confirmation_subject="我们已收到您的 IETP 买家会员申请",
+)
+
+CONTACT_EMAIL = "mei.chan@bright-toys.example.com"
+TYPED_EMAIL = "mei.chan bright-toys.example.com"  # the @ forgotten
+TYPED_WEBSITE = "bright toys dot com"
+MESSAGE = "We would like to join before the spring fair.\n玩具展前加入。"  # both languages, two lines
+
+
+def section(page, title):
+    return page.get_by_role("region", name=title)
+
+
+def fill_application_with_mistakes(page, words):
+    """Everything a buyer fills in, except the company name and the privacy consent, with a bad email and website."""
+    company = section(page, words.your_company)
+    company.get_by_label(words.brand_names).fill("Bright, Little Bright")
+    company.get_by_label(words.website).fill(TYPED_WEBSITE)
+    company.get_by_label(words.headquarters).select_option("HK")
+    company.get_by_role("group", name=words.company_type).get_by_label(words.brand, exact=True).check()
+
+    page.get_by_label(words.toys, exact=True).check()
+    page.get_by_label(words.seasonal, exact=True).check()
+    page.get_by_label(words.annual_sales).select_option("10m_50m")
+    page.get_by_label(words.factory_count).fill("12")
+    page.get_by_label(words.supplier_countries).select_option(["CN", "VN"])
+
+    contact = section(page, words.main_contact)
+    contact.get_by_label(words.full_name).fill("Mei Chan")
+    contact.get_by_label(words.job_title).fill("Sourcing Director")
+    contact.get_by_label(words.email).fill(TYPED_EMAIL)
+    contact.get_by_label(words.phone).fill("+852 2345 6789")
+
+    executive = section(page, words.executive)
+    executive.get_by_label(words.full_name).fill("Alan Wong")
+    executive.get_by_label(words.job_title).fill("Chief Executive")
+    executive.get_by_label(words.email).fill("alan.wong@bright-toys.example.com")
+
+    about = section(page, words.about_you)
+    about.get_by_role("group", name=words.association_member).get_by_label(words.yes, exact=True).check()
+    about.get_by_label(words.association_name).fill("Toys Manufacturers' Association of Hong Kong")
+    about.get_by_label(words.heard_from).select_option("factory")
+    about.get_by_label(words.message).fill(MESSAGE)
+
+    section(page, words.commitments).get_by_label(words.agree).check()
+
+
+def expect_field_error(field, message):
+    """The field is marked invalid, and a screen reader reads the error with it (aria-describedby)."""
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_accessible_description(re.compile(re.escape(message)))
+
+
+def expect_answers_kept(page, words):
+    company = section(page, words.your_company)
+    expect(company.get_by_label(words.company_name)).to_have_value("")
+    expect(company.get_by_label(words.brand_names)).to_have_value("Bright, Little Bright")
+    expect(company.get_by_label(words.website)).to_have_value(TYPED_WEBSITE)
+    expect(company.get_by_label(words.headquarters)).to_have_value("HK")
+    expect(company.get_by_label(words.brand, exact=True)).to_be_checked()
+    expect(page.get_by_label(words.toys, exact=True)).to_be_checked()
+    expect(page.get_by_label(words.seasonal, exact=True)).to_be_checked()
+    expect(page.get_by_label(words.annual_sales)).to_have_value("10m_50m")
+    expect(page.get_by_label(words.factory_count)).to_have_value("12")
+    expect(page.get_by_label(words.supplier_countries)).to_have_values(["CN", "VN"])
+    contact = section(page, words.main_contact)
+    expect(contact.get_by_label(words.full_name)).to_have_value("Mei Chan")
+    expect(contact.get_by_label(words.email)).to_have_value(TYPED_EMAIL)
+    expect(contact.get_by_label(words.phone)).to_have_value("+852 2345 6789")
+    expect(section(page, words.executive).get_by_label(words.email)).to_have_value("alan.wong@bright-toys.example.com")
+    about = section(page, words.about_you)
+    expect(about.get_by_label(words.yes, exact=True)).to_be_checked()
+    expect(about.get_by_label(words.association_name)).to_have_value("Toys Manufacturers' Association of Hong Kong")
+    expect(about.get_by_label(words.message)).to_have_value(MESSAGE)
+    commitments = section(page, words.commitments)
+    expect(commitments.get_by_label(words.agree)).to_be_checked()
+    expect(commitments.get_by_label(words.consent)).not_to_be_checked()
+
+
+@pytest.mark.parametrize("words", [ENGLISH, CHINESE], ids=["english", "chinese"])
+def test_buyer_corrects_mistakes_the_form_points_out_and_applies_on_a_phone(membership_site, phone_page, words):
+    page, outbox = phone_page, membership_site
+    page.goto(words.news_path)
+    if words.way_in == "footer":
+        page.get_by_role("contentinfo").get_by_role("link", name=words.way_in_link).click()
+    else:
+        page.get_by_role("banner").get_by_role("link", name=words.way_in_link).click()
+    expect(page).to_have_url(re.compile(r"/buyer-membership/$"))
+    expect(page.locator("html")).to_have_attribute("lang", words.html_lang)
+    expect(page.get_by_role("heading", level=1)).to_have_text(words.heading)
+
+    fill_application_with_mistakes(page, words)
+    page.get_by_role("button", name=words.submit).click()
+
+    # The summary is announced and takes the focus, so the buyer hears what went wrong at once.
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text(words.four_mistakes)
+    links = summary.get_by_role("link")
+    expect(links).to_have_count(4)
+    expect(page).to_have_title(re.compile(r"^(Error:|错误：)"))
+    assert MembershipApplication.objects.count() == 0
+
+    company = section(page, words.your_company)
+    contact = section(page, words.main_contact)
+    consent = section(page, words.commitments).get_by_label(words.consent)
+    mistakes = [
+        (company.get_by_label(words.company_name), words.required),
+        (company.get_by_label(words.website), words.bad_url),
+        (contact.get_by_label(words.email), words.bad_email),
+        (consent, words.consent_needed),
+    ]
+    for number, (field, message) in enumerate(mistakes):
+        expect_field_error(field, message)
+        # Each summary link names the mistake and leads to its field.
+        expect(links.nth(number)).to_contain_text(message)
+        links.nth(number).click()
+        expect(field).to_be_focused()
+    expect_answers_kept(page, words)
+
+    company.get_by_label(words.company_name).fill("Bright Toys Ltd")
+    company.get_by_label(words.website).fill("bright-toys.example.com")
+    contact.get_by_label(words.email).fill(CONTACT_EMAIL)
+    consent.check()
+    page.get_by_role("button", name=words.submit).click()
+
+    expect(page).to_have_url(re.compile(r"/buyer-membership/thank-you/$"))
+    expect(page.locator("html")).to_have_attribute("lang", words.html_lang)
+    expect(page.get_by_role("heading", level=1)).to_have_text(words.thanks)
+
+    application = MembershipApplication.objects.get()
+    assert application.language == words.language
+    assert application.company_name == "Bright Toys Ltd"
+    assert application.website == "https://bright-toys.example.com"
+    assert application.contact_email == CONTACT_EMAIL
+    assert application.product_categories == ["toys", "seasonal"]
+    assert [str(country) for country in application.supplier_countries] == ["CN", "VN"]
+    # Browsers send a textarea's line breaks as CRLF.
+    assert application.message.splitlines() == MESSAGE.splitlines()
+    assert application.confirmation_sent_at is not None and application.staff_notified_at is not None
+
+    confirmation, staff_notification = outbox
+    assert confirmation.to == [CONTACT_EMAIL]
+    assert confirmation.subject == words.confirmation_subject
+    assert "Bright Toys Ltd" in confirmation.body
+    assert staff_notification.to == MEMBERSHIP_STAFF
+    assert staff_notification.reply_to == [CONTACT_EMAIL]
