@@ -1,6 +1,8 @@
 import datetime
+import io
 
 import pytest
+from PIL import Image, ImageCms
 
 from bench.page_weight import photo_like  # noqa: F401  (test images, shared with the benchmark)
 from news.models import NewsStory
@@ -48,3 +50,20 @@ def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
 
+
+ORIENTATION, GPS_IFD = 0x0112, 0x8825
+
+
+def phone_photo(width=1600, height=1200):
+    """A camera JPEG lying on its side (EXIF orientation 6), with GPS, XMP and an ICC profile."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (22.0, 32.0, 41.5), 3: "E", 4: (114.0, 3.0, 12.0)})
+    image = Image.open(io.BytesIO(photo_like(width, height)))
+    # A marker in the top-left corner as stored on the sensor; upright, it is in the top right.
+    image.paste((255, 0, 0), (0, 0, width // 8, height // 8))
+    buffer = io.BytesIO()
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    image.save(buffer, "JPEG", exif=exif, icc_profile=icc, xmp=b"<x:xmpmeta>GPSLatitude 22,32</x:xmpmeta>")
+    return buffer.getvalue()

@@ -10,32 +10,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import override
-from PIL import Image, ImageCms
+from PIL import Image
 
 from news.images import FeaturedImageFormField
 from news.models import NewsStory
 
-from .conftest import photo_like
+from .conftest import phone_photo, photo_like
 
 pytestmark = pytest.mark.django_db
-
-ORIENTATION, GPS_IFD = 0x0112, 0x8825
-
-
-def phone_photo(width=1600, height=1200):
-    """A camera JPEG lying on its side (EXIF orientation 6), with GPS, XMP and an ICC profile."""
-    exif = Image.Exif()
-    exif[ORIENTATION] = 6
-    exif[0x010F] = "PhoneMaker"
-    exif.get_ifd(GPS_IFD).update({1: "N", 2: (22.0, 32.0, 41.5), 3: "E", 4: (114.0, 3.0, 12.0)})
-    image = Image.open(io.BytesIO(photo_like(width, height)))
-    # A marker in the top-left corner as stored on the sensor; upright, it is in the top right.
-    image.paste((255, 0, 0), (0, 0, width // 8, height // 8))
-    buffer = io.BytesIO()
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    image.save(buffer, "JPEG", exif=exif, icc_profile=icc, xmp=b"<x:xmpmeta>GPSLatitude 22,32</x:xmpmeta>")
-    return buffer.getvalue()
-
 
 def upload(content, name="photo.jpg", content_type="image/jpeg"):
     return SimpleUploadedFile(name, content, content_type=content_type)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from news.models import NewsStory
+from tests.conftest import phone_photo
 
 EDITOR = {"username": "editor", "password": "correct horse battery staple"}
 
@@ -21,6 +22,7 @@ class StoryText:
     bold: str
     closing: str
     list_items: tuple[str, ...]
+    image_alt: str
 
 
 ENGLISH_STORY = StoryText(
@@ -31,6 +33,7 @@ ENGLISH_STORY = StoryText(
     bold="1,200 workers",
     closing=" took part in training on safety and their rights.",
     list_items=("Dongguan", "Shenzhen"),
+    image_alt="Workers in a training session on a factory floor",
 )
 CHINESE_STORY = StoryText(
     title="工厂培训覆盖一千二百名工人",
@@ -40,6 +43,7 @@ CHINESE_STORY = StoryText(
     bold="一千二百名工人",
     closing="参加了安全与权益培训。",
     list_items=("东莞", "深圳"),
+    image_alt="工人在工厂车间参加培训",
 )
 
 
@@ -72,11 +76,8 @@ def type_story_body(page, story):
     expect(editor.locator("ul > li")).to_have_text(list(story.list_items))
 
 
-def fill_story_form(page, story):
-    """The translated fields of the story form, in the language tab that is open.
-
-    (The place for the featured image and its alt text once stories have one.)
-    """
+def fill_story_form(page, story, photo=None):
+    """The translated fields of the story form, in the language tab that is open, and a photo to upload."""
     title = page.get_by_label("Title:")
     title.fill(story.title)
     # Django's prepopulate script writes the slug from the title when the title changes (leaving the field).
@@ -84,6 +85,11 @@ def fill_story_form(page, story):
     expect(page.get_by_label("Slug:")).to_have_value(story.slug)
     page.get_by_label("Summary:").fill(story.summary)
     type_story_body(page, story)
+    if photo:
+        page.get_by_label("Featured image:").set_input_files(
+            files=[{"name": "IMG_0042.JPG", "mimeType": "image/jpeg", "buffer": photo}]
+        )
+    page.get_by_label("Image description (alt text):").fill(story.image_alt)
 
 
 def publish_today(page):
@@ -99,10 +105,16 @@ def expect_story_page(page, story, html_lang):
     expect(body.locator("strong")).to_have_text(story.bold)
     expect(body.locator("p", has=page.locator("strong"))).to_have_text(story.opening + story.bold + story.closing)
     expect(body.locator("ul > li")).to_have_text(list(story.list_items))
+    photo = page.get_by_role("img", name=story.image_alt)
+    expect(photo).to_be_visible()
+    # The browser really loaded a rendition, served without the phone's location data.
+    assert photo.evaluate("image => image.complete && image.naturalWidth") > 0
+    served = page.request.get(photo.evaluate("image => image.currentSrc"))
+    assert served.ok and b"GPS" not in served.body() and b"PhoneMaker" not in served.body()
 
 
-def test_editor_writes_a_story_in_both_languages_and_publishes_it_on_the_site(
-    news_site, desktop_page, django_user_model
+def test_editor_writes_an_illustrated_story_in_both_languages_and_publishes_it_on_the_site(
+    news_site, desktop_page, django_user_model, media_root
 ):
     page = desktop_page
     django_user_model.objects.create_superuser(email="editor@example.org", **EDITOR)
@@ -111,7 +123,7 @@ def test_editor_writes_a_story_in_both_languages_and_publishes_it_on_the_site(
     page.get_by_role("link", name="News stories").click()
     page.get_by_role("link", name="Add news story").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Add news story (English)")
-    fill_story_form(page, ENGLISH_STORY)
+    fill_story_form(page, ENGLISH_STORY, photo=phone_photo(3000, 2000))
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
 
