@@ -102,6 +102,16 @@ def test_page_and_country_list_are_in_chinese_under_zh(client):
     assert "Company legal name" not in content
 
 
+def test_the_privacy_notice_the_applicant_consents_to_is_on_the_page_in_both_languages(client):
+    english = page(client.get("/buyer-membership/"))
+    chinese = page(client.get("/zh/buyer-membership/"))
+
+    assert 'id="privacy-notice"' in english
+    assert "Only the programme&#x27;s staff see it." in english or "Only the programme's staff see it." in english
+    assert english.index("Privacy notice: how we use your details") < english.index("<form")
+    assert "隐私声明：我们如何使用您的资料" in chinese and "只有本计划的工作人员可以查看这些资料" in chinese
+
+
 def test_fields_have_labels_autocomplete_and_grouped_checkboxes_have_a_legend(client):
     content = page(client.get("/buyer-membership/"))
 

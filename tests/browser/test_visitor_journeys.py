@@ -98,7 +98,7 @@ def test_chinese_reader_finds_a_chinese_only_story_which_stays_in_chinese_in_eng
     page.get_by_role("link", name="较早的新闻").click()
     expect(page).to_have_url(f"{news_site.url}/zh/news/?page=2")
     expect_page_in(page, "zh-Hans", "较早的新闻")
-    expect(page.get_by_text("第 2 页,共 2 页")).to_be_visible()
+    expect(page.get_by_text("第 2 页，共 2 页")).to_be_visible()
 
     page.get_by_role("link", name=CHINESE_ONLY_TITLE).click()
     expect(page).to_have_url(news_site.url + story_path("/zh", "核实-escp-职员"))
