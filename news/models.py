@@ -240,7 +240,7 @@ class NewsStory(TranslatableModel):
                 | Q(publish_date=self.publish_date, pk__lt=self.pk)
                 | Q(publish_date__isnull=True)
             )
-        list_order = queryset.in_list_order().prefetch_related("translations")
+        list_order = queryset.for_list()
         newer_story = list_order.filter(newer).reverse().first()
         older_story = list_order.filter(older).first()
         return newer_story, older_story

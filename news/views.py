@@ -7,14 +7,7 @@ from django.views.generic import DetailView, ListView
 from .models import NewsStory
 
 
-class StoryQuerysetMixin:
-    """What the news pages share: stories a visitor may see, staff also drafts."""
-
-    def get_queryset(self):
-        return NewsStory.objects.visible_to(self.request.user)
-
-
-class StoryListView(StoryQuerysetMixin, ListView):
+class StoryListView(ListView):
     template_name = "news/story_list.html"
     context_object_name = "stories"
     paginate_by = settings.NEWS_STORIES_PER_PAGE
@@ -24,9 +17,13 @@ class StoryListView(StoryQuerysetMixin, ListView):
         return NewsStory.objects.published().for_list()
 
 
-class StoryDetailView(StoryQuerysetMixin, DetailView):
+class StoryDetailView(DetailView):
     template_name = "news/story_detail.html"
     context_object_name = "story"
+
+    def get_queryset(self):
+        # Staff preview drafts and scheduled stories on their public addresses.
+        return NewsStory.objects.visible_to(self.request.user)
 
     def get_object(self, queryset=None):
         stories = self.get_queryset().prefetch_related("translations")
