@@ -46,10 +46,23 @@ def test_production_settings_pass_the_deployment_checklist(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    result = manage(tmp_path, "check", SECRET_KEY="")
+def test_production_server_refuses_to_start_without_a_secret_key(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", "import ietp_site.wsgi"],
+        cwd=ROOT,
+        env=production_env(tmp_path, SECRET_KEY=""),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+def test_management_commands_without_a_secret_key_say_they_use_development_settings(tmp_path):
+    result = manage(tmp_path, "check", SECRET_KEY="")
+    assert result.returncode == 0, result.stderr
+    assert "using development settings (DEBUG=1)" in result.stderr
 
 
 def test_committed_translations_are_compiled_and_complete(tmp_path, monkeypatch):
