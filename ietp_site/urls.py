@@ -3,12 +3,17 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView, TemplateView
 
 from news.sitemaps import StoryListSitemap, StorySitemap
 from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
 
 from .i18n import i18n_patterns
+
+admin.site.site_header = _("IETP site administration")
+admin.site.site_title = _("IETP site administration")
+admin.site.index_title = _("Stories and membership applications")
 
 urlpatterns = [
     path(

@@ -171,3 +171,10 @@ def test_editors_can_use_the_admin_in_chinese(staff_client, make_story):
     assert '<html lang="zh-hans"' in page
     assert "新闻" in page and "核实 ESCP 职员" in page
     assert "发布所选新闻" in page
+
+
+def test_admin_is_named_for_the_site_in_each_language(staff_client):
+    assert "IETP site administration" in staff_client.get("/admin/").content.decode()
+    chinese = staff_client.get("/zh/admin/").content.decode()
+    assert "IETP 网站管理" in chinese and "新闻与会员申请" in chinese
+    assert "Django" not in chinese.split("<body")[1].split("</header>")[0]
