@@ -6,10 +6,11 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView, TemplateView
 
-from news.sitemaps import StoryListSitemap, StorySitemap
+from news.sitemaps import StorySitemap
 from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
 
 from .i18n import i18n_patterns
+from .sitemaps import SectionSitemap
 
 admin.site.site_header = _("IETP site administration")
 admin.site.site_title = _("IETP site administration")
@@ -19,7 +20,7 @@ urlpatterns = [
     path(
         "sitemap.xml",
         sitemap,
-        {"sitemaps": {"news": StoryListSitemap, "stories": StorySitemap}},
+        {"sitemaps": {"sections": SectionSitemap, "stories": StorySitemap}},
         name="sitemap",
     ),
     path(

@@ -1,5 +1,4 @@
 from django.contrib.sitemaps import Sitemap
-from django.urls import reverse
 
 from .models import NewsStory
 
@@ -20,14 +19,3 @@ class StorySitemap(Sitemap):
     def lastmod(self, story):
         return story.updated_at
 
-
-class StoryListSitemap(Sitemap):
-    i18n = True
-    alternates = True
-    changefreq = "weekly"
-
-    def items(self):
-        return ["news:list"]
-
-    def location(self, name):
-        return reverse(name)

@@ -309,6 +309,7 @@ def test_sitemap_lists_each_story_in_the_languages_it_is_written_in(client, make
     assert "<loc>http://testserver/zh/news/%E4%BB%85%E4%B8%AD%E6%96%87/</loc>" in sitemap
     assert "http://testserver/news/%E4%BB%85%E4%B8%AD%E6%96%87/" not in sitemap
     assert 'hreflang="zh-hans" href="http://testserver/zh/news/"' in sitemap
+    assert "<loc>http://testserver/zh/buyer-membership/</loc>" in sitemap
 
 
 def test_robots_txt_points_to_the_sitemap(client, db):
