@@ -52,7 +52,7 @@ def log_in_to_the_admin(page):
     page.get_by_label("Username").fill(EDITOR["username"])
     page.get_by_label("Password").fill(EDITOR["password"])
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Stories and membership applications")).to_be_visible()
 
 
 def type_story_body(page, story):
