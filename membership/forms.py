@@ -42,6 +42,20 @@ def validate_phone(value):
         )
 
 
+# The form's fields, grouped as the page shows them, each group under a heading.
+APPLICATION_SECTIONS = [
+    (_("Your company"), ["company_name", "brand_names", "website", "headquarters_country", "company_type"]),
+    (_("What you source"), ["product_categories", "annual_sales", "supplier_factory_count", "supplier_countries"]),
+    (_("Main contact"), ["contact_name", "contact_job_title", "contact_email", "contact_phone"]),
+    (
+        _("Senior executive who will sign the letter of support"),
+        ["executive_name", "executive_title", "executive_email"],
+    ),
+    (_("About you"), ["toy_association_member", "toy_association_name", "heard_from", "message"]),
+    (_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice"]),
+]
+
+
 class MembershipApplicationForm(forms.ModelForm):
     """The public application; everything a visitor sends is checked here, with errors in their language."""
 
@@ -82,30 +96,7 @@ class MembershipApplicationForm(forms.ModelForm):
 
     class Meta:
         model = MembershipApplication
-        fields = [
-            "company_name",
-            "brand_names",
-            "website",
-            "headquarters_country",
-            "company_type",
-            "product_categories",
-            "annual_sales",
-            "supplier_factory_count",
-            "supplier_countries",
-            "contact_name",
-            "contact_job_title",
-            "contact_email",
-            "contact_phone",
-            "executive_name",
-            "executive_title",
-            "executive_email",
-            "toy_association_member",
-            "toy_association_name",
-            "heard_from",
-            "message",
-            "agrees_to_principles",
-            "consents_to_privacy_notice",
-        ]
+        fields = [name for _title, names in APPLICATION_SECTIONS for name in names]
         labels = {
             "company_name": _("Company legal name"),
             "brand_names": _("Brand names"),
@@ -136,19 +127,6 @@ class MembershipApplicationForm(forms.ModelForm):
             "supplier_countries": forms.SelectMultiple(attrs={"size": 8}),
             "message": forms.Textarea(attrs={"rows": 5}),
         }
-
-    # The fields grouped as the page shows them, each group under a heading.
-    sections = [
-        (_("Your company"), ["company_name", "brand_names", "website", "headquarters_country", "company_type"]),
-        (_("What you source"), ["product_categories", "annual_sales", "supplier_factory_count", "supplier_countries"]),
-        (_("Main contact"), ["contact_name", "contact_job_title", "contact_email", "contact_phone"]),
-        (
-            _("Senior executive who will sign the letter of support"),
-            ["executive_name", "executive_title", "executive_email"],
-        ),
-        (_("About you"), ["toy_association_member", "toy_association_name", "heard_from", "message"]),
-        (_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice"]),
-    ]
 
     autocomplete = {
         "company_name": "organization",
@@ -194,7 +172,7 @@ class MembershipApplicationForm(forms.ModelForm):
 
     @property
     def grouped_sections(self):
-        return [(title, [self[name] for name in names]) for title, names in self.sections]
+        return [(title, [self[name] for name in names]) for title, names in APPLICATION_SECTIONS]
 
     def caught_in_honeypot(self):
         return bool(self.data.get("fax"))

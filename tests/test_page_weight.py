@@ -5,10 +5,8 @@ import gzip
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from bench.page_weight import chosen_candidate, page_resources, photo_like
-from news.models import NewsStory
+from bench.page_weight import add_illustrated_story, chosen_candidate, page_resources, photo_like
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +25,7 @@ def test_phone_picks_the_small_card_image_and_a_desktop_the_wide_one():
 
 def test_list_of_twelve_illustrated_stories_fits_the_phone_budget(client, media_root):
     for number in range(1, 13):
-        story = NewsStory(status=NewsStory.Status.PUBLISHED, publish_date=f"2023-10-{number:02d}")
-        story.set_current_language("en")
-        story.title = f"Factory visit number {number}: what the new worker committee achieved"
-        story.slug = f"factory-visit-{number}"
-        story.summary = "Workers elected their own committee, which meets management every month. " * 2
-        story.image_alt = f"Workers and managers at committee meeting {number}"
-        story.image = SimpleUploadedFile(f"visit-{number}.jpg", photo_like(2000, 1500, quality=92))
-        story.save()
+        add_illustrated_story(number, photo_like(2000, 1500, quality=92))
 
     response = client.get("/news/", HTTP_ACCEPT_ENCODING="gzip, br")
 
