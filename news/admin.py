@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from parler.admin import TranslatableAdmin
@@ -56,7 +57,8 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     @admin.action(description=_("Publish the selected stories"))
     def publish(self, request, queryset):
-        count = queryset.update(status=NewsStory.Status.PUBLISHED)
+        # update() skips auto_now: the feed and the sitemap read updated_at.
+        count = queryset.update(status=NewsStory.Status.PUBLISHED, updated_at=timezone.now())
         self.message_user(
             request,
             ngettext("%(count)d story published.", "%(count)d stories published.", count) % {"count": count},
@@ -65,7 +67,7 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     @admin.action(description=_("Unpublish the selected stories (back to draft)"))
     def unpublish(self, request, queryset):
-        count = queryset.update(status=NewsStory.Status.DRAFT)
+        count = queryset.update(status=NewsStory.Status.DRAFT, updated_at=timezone.now())
         self.message_user(
             request,
             ngettext("%(count)d story unpublished.", "%(count)d stories unpublished.", count)

@@ -64,6 +64,19 @@ def test_editor_writes_a_bilingual_story_publishes_it_and_sees_it_on_the_site(st
     assert "Family-Friendly Spaces expand" not in visitor.get("/news/").content.decode()
 
 
+@pytest.mark.parametrize("action", ["publish", "unpublish"])
+def test_publishing_from_the_list_dates_the_change_in_the_feed_and_sitemap(staff_client, make_story, client, action):
+    story = make_story({"en": "Dated change"}, status="draft" if action == "publish" else "published")
+    NewsStory.objects.filter(pk=story.pk).update(updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+
+    staff_client.post(LIST_URL, {"action": action, "_selected_action": [story.pk]})
+
+    story.refresh_from_db()
+    assert story.updated_at.date() == datetime.date.today()
+    if action == "publish":
+        assert f"<lastmod>{datetime.date.today():%Y-%m-%d}</lastmod>" in client.get("/sitemap.xml").content.decode()
+
+
 def test_opening_the_chinese_tab_of_an_english_story_shows_the_form_named_by_its_english_title(
     staff_client, make_story
 ):
