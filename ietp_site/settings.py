@@ -27,7 +27,12 @@ DEBUG = env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("Set SECRET_KEY in the environment (or DEBUG=1 for development).")
+        # Development is never a fallback: production must not start on a known key.
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY in the environment, e.g. SECRET_KEY=$(python3 -c "
+            "'import secrets; print(secrets.token_urlsafe(50))'). On a development machine, set DEBUG=1 "
+            "instead (the make targets do)."
+        )
     SECRET_KEY = "development-only-key-not-for-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
@@ -183,14 +188,23 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# One line per event: Django's "django" logger hands its records to the root logger only (its default
+# console handler would print each one a second time); errors still go to ADMINS when there are any.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True}},
 }
-
-NEWS_STORIES_PER_PAGE = 12
 
 # Every list prefetches its translations; a per-process cache would only serve stale
 # titles from other gunicorn workers after an edit.

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.core.management import call_command
 
@@ -59,10 +60,18 @@ def test_production_server_refuses_to_start_without_a_secret_key(tmp_path):
     assert "Set SECRET_KEY" in result.stderr
 
 
-def test_management_commands_without_a_secret_key_say_they_use_development_settings(tmp_path):
-    result = manage(tmp_path, "check", SECRET_KEY="")
+def test_management_commands_without_a_secret_key_say_exactly_what_to_set(tmp_path):
+    forgotten = manage(tmp_path, "migrate", SECRET_KEY="")
+
+    assert forgotten.returncode != 0
+    assert "Set SECRET_KEY in the environment" in forgotten.stderr and "set DEBUG=1" in forgotten.stderr
+    assert "Traceback" not in forgotten.stderr
+    assert not (tmp_path / "production.sqlite3").exists()  # nothing ran on a development fallback
+
+
+def test_development_is_chosen_explicitly_with_debug(tmp_path):
+    result = manage(tmp_path, "check", SECRET_KEY="", DEBUG="1")
     assert result.returncode == 0, result.stderr
-    assert "using development settings (DEBUG=1)" in result.stderr
 
 
 def test_committed_translations_are_compiled_and_complete(tmp_path, monkeypatch):
@@ -129,6 +138,22 @@ def fetch_when_up(url, seconds=20):
 def test_dockerfile_runs_only_documented_commands():
     dockerfile = (ROOT / "Dockerfile").read_text()
     readme = (ROOT / "README.md").read_text()
-    for command in ["manage.py compilemessages", "manage.py collectstatic --no-input", "gunicorn ietp_site.wsgi"]:
+    for command in ["manage.py collectstatic --no-input", "gunicorn ietp_site.wsgi"]:
         assert command in dockerfile.replace('", "', " ").replace('["', "")
         assert command in readme
+    # The committed .mo files are what runs (test_committed_translations_are_compiled_and_complete).
+    assert "compilemessages" not in dockerfile and "gettext" not in dockerfile
+
+
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_each_logged_event_is_printed_once(tmp_path, debug):
+    result = manage(
+        tmp_path,
+        "shell",
+        "-c",
+        "import logging; logging.getLogger('django.request').warning('Not Found: /no-such-page/')",
+        DEBUG=debug,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Not Found: /no-such-page/") == 1, result.stderr
