@@ -120,16 +120,6 @@ def featured_image_path(story, filename):
     return f"news/images/{uuid.uuid4().hex}/{stem}{extension}"
 
 
-class FeaturedImageField(models.ImageField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("upload_to", featured_image_path)
-        kwargs.setdefault("max_length", 255)
-        super().__init__(*args, **kwargs)
-
-    def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": FeaturedImageFormField, **kwargs})
-
-
 # --- The clean copy and its renditions --------------------------------------------------------
 
 
@@ -199,17 +189,22 @@ def make_rendition_set(storage, directory, name, image, wanted_widths):
     return rendition_set
 
 
-def store_featured_image(field_file):
-    """Replaces a new upload by its clean copy and stores its renditions beside it; returns their record."""
+def store_featured_image(field_file, keep_original=False):
+    """Replaces a stored image by its clean copy, in its folder, and stores renditions beside it.
+
+    Returns the renditions' record. The original is deleted at once unless keep_original is set.
+    """
     field_file.open("rb")
     field_file.seek(0)
-    with Image.open(field_file) as upload:
-        image_format = ACCEPTED_FORMATS[upload.format]
-        image = clean_pixels(upload)
-    extension = EXTENSIONS[image_format]
-    stem = posixpath.splitext(posixpath.basename(field_file.name))[0]
-    field_file.save(f"{stem}.{extension}", ContentFile(encode(image, image_format, MASTER_QUALITY)), save=False)
+    with Image.open(field_file) as original:
+        image_format = ACCEPTED_FORMATS[original.format]
+        image = clean_pixels(original)
     storage, directory = field_file.storage, posixpath.dirname(field_file.name)
+    stem = posixpath.splitext(posixpath.basename(field_file.name))[0]
+    if not keep_original:
+        storage.delete(field_file.name)
+    clean_copy = ContentFile(encode(image, image_format, MASTER_QUALITY))
+    field_file.name = storage.save(f"{directory}/{stem}.{EXTENSIONS[image_format]}", clean_copy)
     card = crop_to_ratio(image, CARD_ASPECT[0] / CARD_ASPECT[1], CARD_ASPECT[0] / CARD_ASPECT[1])
     hero = crop_to_ratio(image, HERO_WIDEST, HERO_TALLEST)
     return {
@@ -218,20 +213,87 @@ def store_featured_image(field_file):
     }
 
 
-def stored_files(field_file, renditions):
-    """Every file one featured image occupies in storage."""
-    if not field_file:
-        return set()
-    paths = {field_file.name}
-    for rendition_set in (renditions or {}).values():
-        paths.update(path for _width, path in rendition_set.get("webp", []) + rendition_set.get("jpeg", []))
-    return paths
+# --- The field that owns these files ----------------------------------------------------------
 
 
-def delete_files_after_commit(storage, paths):
-    """Old files go only once the change is saved for good: a rolled-back edit keeps its image."""
-    if paths:
-        transaction.on_commit(lambda: [storage.delete(path) for path in sorted(paths)])
+class FeaturedImageField(models.ImageField):
+    """A story's photo, kept only as its clean copy, with renditions recorded in `renditions_field`.
+
+    As ImageField fills width_field and height_field itself, this field looks after its files: a new
+    image (uploaded, or stored by code) is replaced by its clean copy and renditions when the model
+    is saved, and files the model no longer uses are deleted once the change is committed, so a
+    rolled-back edit keeps its image.
+    """
+
+    def __init__(self, *args, renditions_field=None, **kwargs):
+        self.renditions_field = renditions_field
+        kwargs.setdefault("upload_to", featured_image_path)
+        kwargs.setdefault("max_length", 255)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.renditions_field:
+            kwargs["renditions_field"] = self.renditions_field
+        return name, path, args, kwargs
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": FeaturedImageFormField, **kwargs})
+
+    def contribute_to_class(self, cls, name, **kwargs):
+        super().contribute_to_class(cls, name, **kwargs)
+        if not cls._meta.abstract:
+            models.signals.post_init.connect(self.remember_stored_files, sender=cls)
+            models.signals.post_save.connect(self.delete_unused_files_after_commit, sender=cls)
+            models.signals.post_delete.connect(self.delete_all_files_after_commit, sender=cls)
+
+    @property
+    def stored_files_attname(self):
+        return f"_{self.name}_stored_files"
+
+    def files_of(self, instance):
+        """Every file the instance's image occupies in storage: the clean copy and each rendition."""
+        field_file = getattr(instance, self.attname)
+        if not field_file:
+            return set()
+        renditions = getattr(instance, self.renditions_field) or {}
+        paths = {field_file.name}
+        for rendition_set in renditions.values():
+            paths.update(path for _width, path in rendition_set.get("webp", []) + rendition_set.get("jpeg", []))
+        return paths
+
+    def remember_stored_files(self, instance, **kwargs):
+        # A model loaded without this field or its renditions (.only(), .defer()) cannot know its files.
+        if {self.attname, self.renditions_field} <= instance.__dict__.keys():
+            setattr(instance, self.stored_files_attname, self.files_of(instance))
+
+    def pre_save(self, instance, add):
+        field_file = super().pre_save(instance, add)  # stores a new upload, as any FileField does
+        stored_files = getattr(instance, self.stored_files_attname, set())
+        if field_file and (field_file.name not in stored_files or not getattr(instance, self.renditions_field)):
+            # A new image, uploaded or stored by code: as uploaded it may carry location data, so
+            # only its clean copy is kept (the original goes after commit if the saved model uses it).
+            renditions = store_featured_image(field_file, keep_original=field_file.name in stored_files)
+            setattr(instance, self.renditions_field, renditions)
+        elif not field_file:
+            setattr(instance, self.renditions_field, {})
+        return field_file
+
+    def delete_unused_files_after_commit(self, instance, **kwargs):
+        if hasattr(instance, self.stored_files_attname):
+            current_files = self.files_of(instance)
+            unused = getattr(instance, self.stored_files_attname) - current_files
+            self.delete_after_commit(getattr(instance, self.attname).storage, unused)
+            setattr(instance, self.stored_files_attname, current_files)
+
+    def delete_all_files_after_commit(self, instance, **kwargs):
+        if hasattr(instance, self.stored_files_attname):
+            self.delete_after_commit(getattr(instance, self.attname).storage, self.files_of(instance))
+
+    @staticmethod
+    def delete_after_commit(storage, paths):
+        if paths:
+            transaction.on_commit(lambda: [storage.delete(path) for path in sorted(paths)])
 
 
 # --- On the page --------------------------------------------------------------------------------
