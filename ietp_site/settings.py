@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "parler",
     "django_prose_editor",
     "django_countries",
+    "base",
     "news",
     "membership",
 ]
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "base.context_processors.page_language",
             ],
         },
     },
@@ -116,7 +118,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Languages: English at the root, Simplified Chinese under /zh/ (see ietp_site/i18n.py).
+# Languages: English at the root, Simplified Chinese under /zh/; their prefixes, HTML codes and labels
+# are in base/languages.py.
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", _("English")),
@@ -129,10 +132,11 @@ TIME_ZONE = "UTC"
 FORMAT_MODULE_PATH = ["ietp_site.formats"]
 
 PARLER_DEFAULT_LANGUAGE_CODE = "en"
+# A story missing in the page's language is shown in another (labelled, see base/languages.py).
 PARLER_LANGUAGES = {
-    None: (
-        {"code": "en", "fallbacks": ["zh-hans"]},
-        {"code": "zh-hans", "fallbacks": ["en"]},
+    None: tuple(
+        {"code": code, "fallbacks": [other for other, _name in LANGUAGES if other != code]}
+        for code, _name in LANGUAGES
     ),
     "default": {"hide_untranslated": False},
 }

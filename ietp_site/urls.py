@@ -6,11 +6,10 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView, TemplateView
 
+from base.languages import i18n_patterns
+from base.sitemaps import FixedPagesSitemap
 from news.sitemaps import StorySitemap
 from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
-
-from .i18n import i18n_patterns
-from .sitemaps import SectionSitemap
 
 admin.site.site_header = _("IETP site administration")
 admin.site.site_title = _("IETP site administration")
@@ -20,12 +19,12 @@ urlpatterns = [
     path(
         "sitemap.xml",
         sitemap,
-        {"sitemaps": {"sections": SectionSitemap, "stories": StorySitemap}},
+        {"sitemaps": {"pages": FixedPagesSitemap, "stories": StorySitemap}},
         name="sitemap",
     ),
     path(
         "robots.txt",
-        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        TemplateView.as_view(template_name="base/robots.txt", content_type="text/plain"),
         name="robots",
     ),
 ]
@@ -35,6 +34,7 @@ urlpatterns += i18n_patterns(
     path("", RedirectView.as_view(pattern_name="news:list"), name="home"),
     path("news/", include("news.urls")),
     path("buyer-membership/", include("membership.urls")),
+    path("", include("base.urls")),
     *legacy_news_urlpatterns,
     # /admin/ in English, /zh/admin/ in Chinese, for editors who prefer it.
     path("admin/", admin.site.urls),

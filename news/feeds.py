@@ -18,10 +18,10 @@ class LatestStoriesFeed(Feed):
         return NewsStory.objects.published().for_list()[:20]
 
     def item_title(self, story):
-        return story.translation_in_page_language().title
+        return story.title
 
     def item_description(self, story):
-        return story.translation_in_page_language().summary
+        return story.summary
 
     def item_pubdate(self, story):
         if story.publish_date is None:

@@ -1,16 +1,19 @@
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_prose_editor.fields import ProseEditorField
 from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
+from parler.utils.context import switch_language
 
-from .images import FeaturedImageField, Picture, delete_files_after_commit, store_featured_image, stored_files
-from .story_html import STORY_BODY_EDITOR, clean_story_html, excerpt, story_plain_text
+from base.languages import site_language
+
+from .images import FeaturedImageField, Picture
+from .story_body import StoryBodyField, excerpt, story_body_text
+
+# Newest first; undated stories after every dated one.
+LIST_ORDER = [F("publish_date").desc(nulls_last=True), "-pk"]
 
 
 class NewsStoryQuerySet(TranslatableQuerySet):
@@ -25,29 +28,12 @@ class NewsStoryQuerySet(TranslatableQuerySet):
         """Staff preview drafts and scheduled stories on their public URLs."""
         return self if user.is_staff else self.published()
 
-    def in_list_order(self):
-        """Newest first; undated stories after every dated one."""
-        return self.order_by(F("publish_date").desc(nulls_last=True), "-pk")
-
     def for_list(self):
-        """What every list needs: list order, with every translation fetched in one query."""
-        return self.in_list_order().prefetch_related("translations")
+        """What every list needs: every translation fetched in one query (the order is Meta.ordering)."""
+        return self.prefetch_related("translations")
 
 
 NewsStoryManager = TranslatableManager.from_queryset(NewsStoryQuerySet)
-
-
-class StoryBodyField(ProseEditorField):
-    """The rich-text editor in the admin; the HTML is cleaned on every save, not only
-    through the admin form (the seed command and scripts write bodies too)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, extensions=STORY_BODY_EDITOR, sanitize=clean_story_html, **kwargs)
-
-    def pre_save(self, model_instance, add):
-        value = self.sanitize(getattr(model_instance, self.attname))
-        setattr(model_instance, self.attname, value)
-        return value
 
 
 class NewsStory(TranslatableModel):
@@ -134,12 +120,13 @@ class NewsStory(TranslatableModel):
     image = FeaturedImageField(
         _("featured image"),
         blank=True,
+        renditions_field="image_renditions",
         help_text=_(
             "Optional photo shown on the story card and at the top of the story. JPEG, PNG or WebP, "
             "up to 15 MB and 40 megapixels. Location data and other hidden details are removed on upload."
         ),
     )
-    # Made once per upload by news.images: {"card"|"hero": {"width", "height", "webp": [[width, path]], "jpeg": [...]}}
+    # Made once per upload by the image field: {"card"|"hero": {"width", "height", "webp": [[width, path]], "jpeg": [...]}}
     image_renditions = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -149,7 +136,7 @@ class NewsStory(TranslatableModel):
     class Meta:
         verbose_name = _("news story")
         verbose_name_plural = _("news stories")
-        ordering = [F("publish_date").desc(nulls_last=True), "-pk"]
+        ordering = LIST_ORDER
 
     def __str__(self):
         title = self.safe_translation_getter("title", any_language=True)
@@ -158,29 +145,6 @@ class NewsStory(TranslatableModel):
             # by a language it is written in.
             title = next((written.title for written in self.translations.all() if written.title), "")
         return title or str(_("(untitled story)"))
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        story = super().from_db(db, field_names, values)
-        if not {"image", "image_renditions"} & story.get_deferred_fields():
-            story._image_files_when_loaded = stored_files(story.image, story.image_renditions)
-        return story
-
-    def save(self, *args, **kwargs):
-        stale_files = getattr(self, "_image_files_when_loaded", set())
-        if self.image and (not self.image._committed or not self.image_renditions):
-            # An image stored by code (FieldFile.save) gets the same cleaning as an upload,
-            # and its raw bytes, which may carry location data, are removed.
-            if self.image._committed:
-                stale_files = stale_files | {self.image.name}
-            self.image_renditions = store_featured_image(self.image)
-        elif not self.image:
-            self.image_renditions = {}
-        super().save(*args, **kwargs)
-        current_files = stored_files(self.image, self.image_renditions)
-        stale_files = stale_files - current_files
-        delete_files_after_commit(self.image.storage, stale_files)
-        self._image_files_when_loaded = current_files
 
     @property
     def card_picture(self):
@@ -192,40 +156,39 @@ class NewsStory(TranslatableModel):
 
     @property
     def shown_language(self):
-        """The language this story is read in on a page in the active language."""
-        active = translation.get_language()
-        if self.has_translation(active):
-            return active
-        available = self.get_available_languages()
-        return available[0] if available else active
+        """The SiteLanguage this story is read in: the page's, or the one parler falls back to.
+
+        Templates mark text in another language than the page's with it (lang, "In English only").
+        """
+        current = self.get_current_language()
+        shown = next(
+            (code for code in [current, *self.get_fallback_languages()] if self.has_translation(code)), current
+        )
+        return site_language(shown)
 
     @property
     def is_in_page_language(self):
-        return self.shown_language == translation.get_language()
-
-    def translation_in_page_language(self):
-        return self.get_translation(self.shown_language)
+        return self.shown_language == site_language()
 
     @property
     def card_summary(self):
         """What a story card says: the summary, or else the start of the body, as plain text."""
-        translated = self.translation_in_page_language()
-        if translated.summary:
-            return excerpt(translated.summary, words=60)
-        return excerpt(story_plain_text(translated.body), words=40)
+        if self.summary:
+            return excerpt(self.summary, words=60)
+        return excerpt(story_body_text(self.body), words=40)
 
     @property
     def meta_description(self):
         """For search engines and link previews: summary, start of the body, or title."""
-        translated = self.translation_in_page_language()
-        return excerpt(translated.summary or story_plain_text(translated.body) or translated.title, words=40)
+        return excerpt(self.summary or story_body_text(self.body) or self.title, words=40)
 
     def get_absolute_url(self):
-        slug = self.translation_in_page_language().slug
-        return reverse("news:story", kwargs={"slug": slug})
+        """The address of the text shown: the slug in the story's language, on a page in the active one."""
+        return reverse("news:story", kwargs={"slug": self.slug})
 
     def url_in(self, language_code):
-        with translation.override(language_code):
+        """The story's address on a page in that language."""
+        with switch_language(self, language_code):
             return self.get_absolute_url()
 
     def newer_and_older(self, queryset):
@@ -244,8 +207,3 @@ class NewsStory(TranslatableModel):
         newer_story = list_order.filter(newer).reverse().first()
         older_story = list_order.filter(older).first()
         return newer_story, older_story
-
-
-@receiver(post_delete, sender=NewsStory)
-def delete_image_files_with_story(sender, instance, **kwargs):
-    delete_files_after_commit(instance.image.storage, stored_files(instance.image, instance.image_renditions))

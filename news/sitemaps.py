@@ -1,4 +1,5 @@
 from django.contrib.sitemaps import Sitemap
+from django.utils import translation
 
 from .models import NewsStory
 
@@ -15,6 +16,10 @@ class StorySitemap(Sitemap):
 
     def get_languages_for_item(self, story):
         return list(story.get_available_languages())
+
+    def location(self, story):
+        # Django calls this once per language, with that language active.
+        return story.url_in(translation.get_language())
 
     def lastmod(self, story):
         return story.updated_at

@@ -102,14 +102,27 @@ def test_page_and_country_list_are_in_chinese_under_zh(client):
     assert "Company legal name" not in content
 
 
-def test_the_privacy_notice_the_applicant_consents_to_is_on_the_page_in_both_languages(client):
+def test_the_form_links_the_privacy_notice_the_applicant_consents_to_in_both_languages(client):
     english = page(client.get("/buyer-membership/"))
     chinese = page(client.get("/zh/buyer-membership/"))
 
-    assert 'id="privacy-notice"' in english
-    assert "Only the programme&#x27;s staff see it." in english or "Only the programme's staff see it." in english
-    assert english.index("Privacy notice: how we use your details") < english.index("<form")
-    assert "隐私声明：我们如何使用您的资料" in chinese and "只有本计划的工作人员可以查看这些资料" in chinese
+    assert english.index('<a href="/privacy/">Read the privacy notice</a>') < english.index("<form")
+    assert chinese.index('<a href="/zh/privacy/">') < chinese.index("<form")
+
+
+def test_the_privacy_notice_is_a_page_of_its_own_in_both_languages(client):
+    english = client.get("/privacy/")
+    chinese = client.get("/zh/privacy/")
+
+    assert english.status_code == chinese.status_code == 200
+    assert "Privacy notice: how we use your details" in page(english)
+    assert "Only the programme's staff see it." in page(english)
+    assert "隐私声明：我们如何使用您的资料" in page(chinese) and "只有本计划的工作人员可以查看这些资料" in page(chinese)
+
+
+def test_every_page_links_the_privacy_notice_in_its_footer(client, db):
+    assert '<a href="/privacy/">Privacy notice</a>' in page(client.get("/news/"))
+    assert '<a href="/zh/privacy/">隐私声明</a>' in page(client.get("/zh/news/"))
 
 
 def test_fields_have_labels_autocomplete_and_grouped_checkboxes_have_a_legend(client):

@@ -279,7 +279,8 @@ def test_story_page_runs_a_fixed_number_of_queries(client, make_story, django_as
 def test_story_url_follows_the_page_language(make_story):
     story = make_story({"en": "Hello", "zh-hans": "你好"})
     with override("zh-hans"):
-        assert story.get_absolute_url() == "/zh/news/%E4%BD%A0%E5%A5%BD/"
+        assert NewsStory.objects.get(pk=story.pk).get_absolute_url() == "/zh/news/%E4%BD%A0%E5%A5%BD/"
+    assert story.url_in("zh-hans") == "/zh/news/%E4%BD%A0%E5%A5%BD/"
     assert story.url_in("en") == "/news/hello/"
 
 

@@ -31,6 +31,8 @@ PUBLIC_PAGES = [
     f"/zh/news/{ENGLISH_ONLY_STORY}/",
     "/zh/news/no-such-story/",
     *MEMBERSHIP_PAGES,
+    "/privacy/",
+    "/zh/privacy/",
 ]
 
 # What a keyboard reaches, in the order the page's HTML lists it: every visible, enabled control without
@@ -62,6 +64,7 @@ FOCUSED_ELEMENT = """() => {
   };
 }"""
 SUBMIT = {"/buyer-membership/": "Submit application", "/zh/buyer-membership/": "提交申请"}
+PRIVACY_NOTICE = {"/buyer-membership/": "Privacy notice", "/zh/buyer-membership/": "隐私声明"}
 
 
 def assert_tab_reaches_every_control_in_order(page):
@@ -154,6 +157,9 @@ def test_tab_reaches_every_membership_form_control_in_order_with_a_visible_focus
 
     reached = assert_tab_reaches_every_control_in_order(page)
 
-    assert reached[-1] == SUBMIT[path]
+    # Submitting ends the form; only the footer's link to the privacy notice comes after it.
+    assert reached[-2:] == [SUBMIT[path], PRIVACY_NOTICE[path]]
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("link", name=PRIVACY_NOTICE[path], exact=True)).to_be_focused()
     page.keyboard.press("Shift+Tab")
     expect(page.get_by_role("button", name=SUBMIT[path])).to_be_focused()

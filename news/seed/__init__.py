@@ -1,4 +1,4 @@
-"""Reads the stories of the old site's news page, as text (news/seed/news-page.txt).
+"""Reads the stories of the old site's news page, as text (news-page.txt, beside this file).
 
 Each story there is a block that starts with its category ("News"), then an optional
 long-form date, the title, and optionally a dateline or a summary.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.utils.text import slugify
 
-SEED_PAGE = Path(__file__).resolve().parent / "seed" / "news-page.txt"
+SEED_PAGE = Path(__file__).resolve().parent / "news-page.txt"
 
 CATEGORY_LINES = {"News": "news", "Blog": "blog", "Event": "event"}
 PAGE_FURNITURE = {"Our latest stories", "Older stories", "Become a Buyer Member"}

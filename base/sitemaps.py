@@ -2,8 +2,8 @@ from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 
-class SectionSitemap(Sitemap):
-    """The site's own pages, each in both languages."""
+class FixedPagesSitemap(Sitemap):
+    """The site's pages that are not stories, each in every language."""
 
     i18n = True
     alternates = True
@@ -11,7 +11,7 @@ class SectionSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return ["news:list", "membership:apply"]
+        return ["news:list", "membership:apply", "privacy_notice"]
 
     def location(self, name):
         return reverse(name)
