@@ -195,6 +195,25 @@ def test_deleting_the_story_removes_its_image_files(staff_client, media_root, dj
     assert files_in(media_root) == []
 
 
+def test_a_rolled_back_replacement_keeps_the_image(make_story, media_root, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    story = make_story({"en": {"title": "Kept", "image_alt": "A factory"}})
+    with django_capture_on_commit_callbacks(execute=True):
+        story.image = upload(photo_like(1000, 750))
+        story.save()
+    kept = every_stored_image(story)
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        with transaction.atomic():
+            story.image = upload(photo_like(1200, 900), "second.jpg")
+            story.save()
+            raise RuntimeError("the edit fails after the new image was stored")
+
+    assert every_stored_image(NewsStory.objects.get(pk=story.pk)) == kept
+    assert all(default_storage.exists(path) for path in kept)
+
+
 # --- What is refused ----------------------------------------------------------------------------
 
 
