@@ -1,9 +1,11 @@
 # Two commands for a fresh clone (see README.md): `make run` and `make test`.
+# Development settings are chosen here, explicitly (DEBUG=1); production sets SECRET_KEY instead.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+DEV := DEBUG=1 $(PY) manage.py
 
-.PHONY: run test install
+.PHONY: run test install superuser messages
 
 install: $(VENV)/.installed
 
@@ -16,10 +18,19 @@ $(VENV)/.installed: pyproject.toml
 
 # Development server on SQLite with the sample stories.
 run: install
-	DEBUG=1 $(PY) manage.py migrate --no-input
-	DEBUG=1 $(PY) manage.py load_seed_stories --if-empty
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEV) migrate --no-input
+	$(DEV) load_seed_stories --if-empty
+	$(DEV) runserver 127.0.0.1:8000
 
 # The whole suite; DATABASE_URL=postgres://... runs it on PostgreSQL.
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# An editor account for the development site's admin.
+superuser: install
+	$(DEV) createsuperuser
+
+# After changing interface strings: update the Chinese catalogue, translate what is new, then compile.
+messages: install
+	$(DEV) makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=media --no-obsolete --add-location=file
+	$(DEV) compilemessages --ignore=.venv
