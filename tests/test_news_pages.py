@@ -317,3 +317,15 @@ def test_robots_txt_points_to_the_sitemap(client, db):
     robots = client.get("/robots.txt")
     assert robots["Content-Type"] == "text/plain"
     assert "Sitemap: http://testserver/sitemap.xml" in robots.content.decode()
+
+
+def test_server_error_page_speaks_every_language_without_a_database(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/news/"))
+    page = response.content.decode()
+
+    assert response.status_code == 500
+    assert '<section lang="en">' in page and "<h1>Something went wrong</h1>" in page
+    assert '<section lang="zh-Hans">' in page and "<h1>出现错误</h1>" in page
+    assert '<a href="/news/">Read the latest stories</a>' in page and '<a href="/zh/news/">阅读最新动态</a>' in page

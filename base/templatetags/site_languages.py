@@ -39,3 +39,9 @@ def language_versions(context):
             }
         )
     return versions
+
+
+@register.simple_tag
+def site_languages():
+    """Every language of the site, default first (for pages drawn in all of them, like the error page)."""
+    return [site_language(code) for code, _name in settings.LANGUAGES]
