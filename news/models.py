@@ -126,7 +126,8 @@ class NewsStory(TranslatableModel):
             "up to 15 MB and 40 megapixels. Location data and other hidden details are removed on upload."
         ),
     )
-    # Made once per upload by the image field: {"card"|"hero": {"width", "height", "webp": [[width, path]], "jpeg": [...]}}
+    # Filled by the image field, once per image:
+    # {"card"|"hero": {"width", "height", "webp": [[width, path], ...], "jpeg": [...]}}
     image_renditions = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -98,7 +98,8 @@ def test_image_stored_by_code_is_cleaned_like_an_upload_and_its_raw_bytes_remove
 
     assert story.card_picture is not None
     # The raw bytes are gone: every file left in storage is one of the clean ones.
-    assert sorted(map(str, files_in(media_root))) == sorted(str(media_root / path) for path in every_stored_image(story))
+    stored = sorted(str(media_root / path) for path in every_stored_image(story))
+    assert sorted(map(str, files_in(media_root))) == stored
     for path in every_stored_image(story):
         assert b"GPSLatitude" not in default_storage.open(path).read()
         assert not open_stored(path).getexif(), path
