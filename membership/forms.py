@@ -1,3 +1,4 @@
+import functools
 import re
 import time
 import unicodedata
@@ -60,18 +61,11 @@ class MembershipApplicationForm(forms.ModelForm):
     """The public application; everything a visitor sends is checked here, with errors in their language."""
 
     product_categories = forms.MultipleChoiceField(
-        label=_("Product categories"),
+        label=MembershipApplication.field_label("product_categories"),
         choices=MembershipApplication.ProductCategory.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Choose every category you make, buy or sell."),
         error_messages={"required": _("Choose at least one product category.")},
-    )
-    website = forms.URLField(
-        label=_("Website"),
-        required=False,
-        max_length=200,
-        assume_scheme="https",
-        help_text=MembershipApplication._meta.get_field("website").help_text,
     )
     toy_association_member = forms.TypedChoiceField(
         label=_("Is your company a member of a national toy association?"),
@@ -97,26 +91,10 @@ class MembershipApplicationForm(forms.ModelForm):
     class Meta:
         model = MembershipApplication
         fields = [name for _title, names in APPLICATION_SECTIONS for name in names]
-        labels = {
-            "company_name": _("Company legal name"),
-            "brand_names": _("Brand names"),
-            "website": _("Website"),
-            "headquarters_country": _("Headquarters country"),
-            "company_type": _("Company type"),
-            "annual_sales": _("Annual sales"),
-            "supplier_factory_count": _("Number of supplier factories"),
-            "supplier_countries": _("Countries of your supplier factories"),
-            "contact_name": _("Full name"),
-            "contact_job_title": _("Job title"),
-            "contact_email": _("Email"),
-            "contact_phone": _("Phone"),
-            "executive_name": _("Full name"),
-            "executive_title": _("Job title"),
-            "executive_email": _("Email"),
-            "toy_association_name": _("Which association?"),
-            "heard_from": _("How did you hear about the programme?"),
-            "message": _("Anything else you would like to tell us"),
-        }
+        # Labels come from the model's verbose_names; the applicant is asked where staff read a fact.
+        labels = {"heard_from": _("How did you hear about the programme?")}
+        # "example.com" is taken as https://example.com.
+        field_classes = {"website": functools.partial(forms.URLField, assume_scheme="https")}
         help_texts = {
             "executive_email": _("We send the letter of support to this person for signature."),
             "message": _("Optional, up to 5,000 characters."),

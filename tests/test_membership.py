@@ -326,6 +326,20 @@ def test_errors_are_in_chinese_on_the_chinese_form(client):
 
 
 @pytest.mark.parametrize(
+    "url, contact_email, executive_email",
+    [
+        ("/buyer-membership/", "Contact email", "Executive email"),
+        ("/zh/buyer-membership/", "联系人邮箱", "高管邮箱"),
+    ],
+)
+def test_error_summary_tells_the_contact_from_the_executive(client, url, contact_email, executive_email):
+    content = page(apply(client, url=url, contact_email="mei.chan@", executive_email="alan at"))
+
+    assert f'<a href="#id_contact_email">{contact_email}: ' in content
+    assert f'<a href="#id_executive_email">{executive_email}: ' in content
+
+
+@pytest.mark.parametrize(
     "phone",
     ["+86 755 1234 5678", "(852) 2345-6789 ext. 12", "+1 (212) 555-0100", "+44 20 7946 0000 x3", "0755-12345678"],
 )
