@@ -57,9 +57,11 @@ def render_mail(template_prefix, context, *, to, language, **kwargs):
 
 
 def _confirmation(application, site_url):
+    # The summary names each answer as the form did.
+    labels = {field.name: MembershipApplication.field_label(field.name) for field in MembershipApplication._meta.fields}
     return render_mail(
         "membership/emails/confirmation",
-        {"application": application, "site_url": site_url},
+        {"application": application, "labels": labels, "site_url": site_url},
         to=[application.contact_email],
         language=application.language,
     )
