@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
+from pytest_django.asserts import assertInHTML
 
 from membership.forms import sign_form_started
 from membership.models import MembershipApplication
@@ -122,6 +123,29 @@ def test_fields_have_labels_autocomplete_and_grouped_checkboxes_have_a_legend(cl
     assert re.search(r"<fieldset[^>]*>\s*<legend>Company type", content)
     assert 'name="company_type" value=""' not in content  # No empty radio button.
     assert '<option value="" selected>Choose one</option>' in content
+
+
+def test_inputs_ask_for_the_right_keyboard_and_autofill_and_the_trap_is_skipped_by_tab(client):
+    content = page(client.get("/buyer-membership/"))
+
+    for element in [
+        '<input type="url" name="website" autocomplete="url" maxlength="200" id="id_website"'
+        ' aria-describedby="id_website_helptext">',
+        '<input type="number" name="supplier_factory_count" min="0" max="100000" inputmode="numeric" required'
+        ' id="id_supplier_factory_count" aria-describedby="id_supplier_factory_count_helptext">',
+        '<input type="email" name="contact_email" autocomplete="email" spellcheck="false" maxlength="254" required'
+        ' id="id_contact_email">',
+        '<input type="tel" name="contact_phone" autocomplete="tel" maxlength="40" required id="id_contact_phone"'
+        ' aria-describedby="id_contact_phone_helptext">',
+        # The browser must not fill in the applicant's own details for the executive.
+        '<input type="text" name="executive_name" autocomplete="off" maxlength="200" required id="id_executive_name">',
+        '<input type="email" name="executive_email" autocomplete="off" spellcheck="false" maxlength="254" required'
+        ' id="id_executive_email" aria-describedby="id_executive_email_helptext">',
+        '<input type="text" name="fax" autocomplete="off" tabindex="-1" maxlength="100" id="id_fax">',
+    ]:
+        assertInHTML(element, content)
+    assert re.search(r'<select name="headquarters_country" autocomplete="country" required', content)
+    assert re.search(r'<select name="supplier_countries" size="8" required', content)
 
 
 def test_membership_is_linked_from_header_footer_and_news_list(client):
