@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_countries.widgets import LazySelect
 
 from .models import MembershipApplication
 
@@ -57,9 +58,31 @@ APPLICATION_SECTIONS = [
 ]
 
 
+# For a value none of a field's options has: a forged request, or a page older than the choices.
+ONE_OF_THE_OPTIONS = {"invalid_choice": _("Choose one of the options listed.")}
+
+
 class MembershipApplicationForm(forms.ModelForm):
     """The public application; everything a visitor sends is checked here, with errors in their language."""
 
+    # Radio buttons need no empty choice; a drop-down's empty choice asks for an answer.
+    company_type = forms.ChoiceField(
+        label=MembershipApplication.field_label("company_type"),
+        choices=MembershipApplication.CompanyType.choices,
+        widget=forms.RadioSelect,
+        error_messages=ONE_OF_THE_OPTIONS,
+    )
+    annual_sales = forms.ChoiceField(
+        label=MembershipApplication.field_label("annual_sales"),
+        choices=[("", _("Choose one")), *MembershipApplication.SalesBand.choices],
+        error_messages=ONE_OF_THE_OPTIONS,
+    )
+    # The applicant is asked a question where staff read a fact.
+    heard_from = forms.ChoiceField(
+        label=_("How did you hear about the programme?"),
+        choices=[("", _("Choose one")), *MembershipApplication.HeardFrom.choices],
+        error_messages=ONE_OF_THE_OPTIONS,
+    )
     product_categories = forms.MultipleChoiceField(
         label=MembershipApplication.field_label("product_categories"),
         choices=MembershipApplication.ProductCategory.choices,
@@ -72,7 +95,10 @@ class MembershipApplicationForm(forms.ModelForm):
         choices=[("yes", _("Yes")), ("no", _("No"))],
         coerce=lambda answer: answer == "yes",
         widget=forms.RadioSelect,
-        error_messages={"required": _("Tell us whether you belong to a national toy association.")},
+        error_messages={
+            "required": _("Tell us whether you belong to a national toy association."),
+            **ONE_OF_THE_OPTIONS,
+        },
     )
     agrees_to_principles = forms.BooleanField(
         label=_("We agree to the Buyer Membership Principles and will send a letter of support signed by our senior "
@@ -86,13 +112,16 @@ class MembershipApplicationForm(forms.ModelForm):
         error_messages={"required": _("We need your consent to the privacy notice to review your application.")},
     )
     # Hidden from people by CSS; software that fills in every field gives itself away here.
-    fax = forms.CharField(required=False, max_length=100, label=_("Leave this field empty"))
+    fax = forms.CharField(
+        required=False,
+        max_length=100,
+        label=_("Leave this field empty"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
     class Meta:
         model = MembershipApplication
         fields = [name for _title, names in APPLICATION_SECTIONS for name in names]
-        # Labels come from the model's verbose_names; the applicant is asked where staff read a fact.
-        labels = {"heard_from": _("How did you hear about the programme?")}
         # "example.com" is taken as https://example.com.
         field_classes = {"website": functools.partial(forms.URLField, assume_scheme="https")}
         help_texts = {
@@ -101,50 +130,37 @@ class MembershipApplicationForm(forms.ModelForm):
             "toy_association_name": _("Only if you answered yes above."),
         }
         widgets = {
-            "company_type": forms.RadioSelect,
+            "company_name": forms.TextInput(attrs={"autocomplete": "organization"}),
+            "website": forms.URLInput(attrs={"autocomplete": "url"}),
+            "headquarters_country": LazySelect(attrs={"autocomplete": "country"}),
+            "supplier_factory_count": forms.NumberInput(attrs={"max": 100_000, "inputmode": "numeric"}),
             "supplier_countries": forms.SelectMultiple(attrs={"size": 8}),
+            "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "contact_job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),
+            "contact_email": forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+            "contact_phone": forms.TelInput(attrs={"autocomplete": "tel"}),
+            # Someone else's details: the browser must not offer the applicant's own.
+            "executive_name": forms.TextInput(attrs={"autocomplete": "off"}),
+            "executive_title": forms.TextInput(attrs={"autocomplete": "off"}),
+            "executive_email": forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             "message": forms.Textarea(attrs={"rows": 5}),
         }
-
-    autocomplete = {
-        "company_name": "organization",
-        "website": "url",
-        "headquarters_country": "country",
-        "contact_name": "name",
-        "contact_job_title": "organization-title",
-        "contact_email": "email",
-        "contact_phone": "tel",
-        "executive_name": "off",
-        "executive_title": "off",
-        "executive_email": "off",
-    }
+        error_messages = {
+            "headquarters_country": ONE_OF_THE_OPTIONS,
+            "supplier_countries": {
+                "invalid_choice": _("Choose countries from the list only."),
+                "required": _("Choose at least one country where your supplier factories are."),
+            },
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Every text answer but the message fits on one line.
         for name, field in self.fields.items():
-            if name in self.autocomplete:
-                field.widget.attrs["autocomplete"] = self.autocomplete[name]
             if isinstance(field, forms.CharField) and name != "message":
                 field.validators.append(validate_single_line)
-            if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
-                field.error_messages["invalid_choice"] = _("Choose one of the options listed.")
-        # Radio buttons need no empty choice; a drop-down's empty choice asks for an answer.
-        self.fields["company_type"].choices = MembershipApplication.CompanyType.choices
-        for name in ["annual_sales", "heard_from"]:
-            self.fields[name].choices = [("", _("Choose one")), *self.fields[name].choices[1:]]
         self.fields["message"].validators.append(validate_text)
         self.fields["contact_phone"].validators.append(validate_phone)
-        self.fields["contact_email"].widget.attrs["spellcheck"] = "false"
-        self.fields["executive_email"].widget.attrs["spellcheck"] = "false"
-        self.fields["contact_phone"].widget.input_type = "tel"
-        self.fields["supplier_factory_count"].widget.attrs.update({"min": 0, "max": 100_000, "inputmode": "numeric"})
-        self.fields["supplier_countries"].error_messages["invalid_choice"] = _(
-            "Choose countries from the list only."
-        )
-        self.fields["supplier_countries"].error_messages["required"] = _(
-            "Choose at least one country where your supplier factories are."
-        )
-        self.fields["fax"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
         # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
         self.started_token = sign_form_started()
 
