@@ -12,7 +12,7 @@ COPY pyproject.toml ./
 RUN pip install .
 COPY . .
 
-# The compiled translations (.mo) are committed and checked by the tests, so no gettext is needed.
+# The compiled translations (.mo) are committed, and a test checks them against the .po files.
 # Build-time only: the real SECRET_KEY comes from the environment at run time.
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
 

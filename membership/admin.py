@@ -92,17 +92,61 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.display(description=_("product categories"))
+    @admin.display(description=MembershipApplication._meta.get_field("product_categories").verbose_name)
     def product_categories_display(self, application):
         return ", ".join(application.product_category_labels())
 
-    @admin.display(description=_("countries of supplier factories"))
+    @admin.display(description=MembershipApplication._meta.get_field("supplier_countries").verbose_name)
     def supplier_countries_display(self, application):
         return ", ".join(country.name for country in application.supplier_countries)
 
     @admin.display(description=_("emails sent"), boolean=True)
     def emails_sent(self, application):
         return bool(application.confirmation_sent_at and application.staff_notified_at)
+
+    # The export's columns in order, each titled with its field's verbose_name.
+    export_fields = [
+        "id",
+        "submitted_at",
+        "status",
+        "language",
+        "company_name",
+        "brand_names",
+        "website",
+        "headquarters_country",
+        "company_type",
+        "product_categories",
+        "annual_sales",
+        "supplier_factory_count",
+        "supplier_countries",
+        "contact_name",
+        "contact_job_title",
+        "contact_email",
+        "contact_phone",
+        "executive_name",
+        "executive_title",
+        "executive_email",
+        "toy_association_member",
+        "toy_association_name",
+        "heard_from",
+        "message",
+        "internal_notes",
+    ]
+
+    def export_value(self, application, name):
+        """What a spreadsheet cell shows: names and labels where the database keeps codes."""
+        match name:
+            case "submitted_at":
+                return application.submitted_at.isoformat(timespec="seconds")
+            case "status" | "company_type" | "annual_sales" | "heard_from":
+                return getattr(application, f"get_{name}_display")()
+            case "headquarters_country":
+                return application.headquarters_country.name
+            case "product_categories":
+                return self.product_categories_display(application)
+            case "supplier_countries":
+                return self.supplier_countries_display(application)
+        return getattr(application, name)
 
     @admin.action(description=_("Export the selected applications as CSV"))
     def export_as_csv(self, request, queryset):
@@ -112,34 +156,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         # The byte order mark tells Excel the file is UTF-8, so Chinese names open correctly.
         response.write("\ufeff")
         writer = csv.writer(response)
-        columns = [
-            ("id", _("ID"), lambda a: a.pk),
-            ("submitted_at", _("Submitted"), lambda a: a.submitted_at.isoformat(timespec="seconds")),
-            ("status", _("Status"), lambda a: a.get_status_display()),
-            ("language", _("Language"), lambda a: a.language),
-            ("company_name", _("Company legal name"), lambda a: a.company_name),
-            ("brand_names", _("Brand names"), lambda a: a.brand_names),
-            ("website", _("Website"), lambda a: a.website),
-            ("headquarters_country", _("Headquarters country"), lambda a: a.headquarters_country.name),
-            ("company_type", _("Company type"), lambda a: a.get_company_type_display()),
-            ("product_categories", _("Product categories"), self.product_categories_display),
-            ("annual_sales", _("Annual sales"), lambda a: a.get_annual_sales_display()),
-            ("supplier_factory_count", _("Number of supplier factories"), lambda a: a.supplier_factory_count),
-            ("supplier_countries", _("Countries of your supplier factories"), self.supplier_countries_display),
-            ("contact_name", _("Contact name"), lambda a: a.contact_name),
-            ("contact_job_title", _("Contact job title"), lambda a: a.contact_job_title),
-            ("contact_email", _("Contact email"), lambda a: a.contact_email),
-            ("contact_phone", _("Contact phone"), lambda a: a.contact_phone),
-            ("executive_name", _("Executive name"), lambda a: a.executive_name),
-            ("executive_title", _("Executive job title"), lambda a: a.executive_title),
-            ("executive_email", _("Executive email"), lambda a: a.executive_email),
-            ("toy_association_member", _("Toy association member"), lambda a: a.toy_association_member),
-            ("toy_association_name", _("Which association?"), lambda a: a.toy_association_name),
-            ("heard_from", _("Heard of the programme through"), lambda a: a.get_heard_from_display()),
-            ("message", _("Message"), lambda a: a.message),
-            ("internal_notes", _("Internal notes"), lambda a: a.internal_notes),
-        ]
-        writer.writerow([str(title) for _name, title, _value in columns])
+        writer.writerow([MembershipApplication.field_label(name) for name in self.export_fields])
         for application in queryset.order_by("submitted_at"):
-            writer.writerow([spreadsheet_safe(value(application)) for _name, _title, value in columns])
+            writer.writerow([spreadsheet_safe(self.export_value(application, name)) for name in self.export_fields])
         return response

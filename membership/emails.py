@@ -1,6 +1,7 @@
 """The two emails an application sends: a confirmation to the applicant, a notification to staff.
 
 Each is sent once; a failure is logged and kept on the application for the resend command.
+Another email is a subject and body template pair in templates/membership/emails/ and a render_mail() call.
 """
 
 import logging
@@ -43,24 +44,37 @@ def _send(application, sent_field, message):
     return []
 
 
+def render_mail(template_prefix, context, *, to, language, **kwargs):
+    """An EmailMessage from `<prefix>_subject.txt` and `<prefix>_body.txt`, rendered in `language`.
+
+    Further keyword arguments (reply_to, cc, headers...) go to the EmailMessage.
+    """
+    with translation.override(language):
+        subject = render_to_string(f"{template_prefix}_subject.txt", context)
+        body = render_to_string(f"{template_prefix}_body.txt", context)
+    # A line break in a subject would break the email's headers.
+    return EmailMessage(" ".join(subject.split()), body, to=to, **kwargs)
+
+
 def _confirmation(application, site_url):
-    with translation.override(application.language):
-        context = {"application": application, "site_url": site_url}
-        subject = render_to_string("membership/emails/confirmation_subject.txt", context)
-        body = render_to_string("membership/emails/confirmation_body.txt", context)
-    return EmailMessage(" ".join(subject.split()), body, to=[application.contact_email])
+    # The summary names each answer as the form did.
+    labels = {field.name: MembershipApplication.field_label(field.name) for field in MembershipApplication._meta.fields}
+    return render_mail(
+        "membership/emails/confirmation",
+        {"application": application, "labels": labels, "site_url": site_url},
+        to=[application.contact_email],
+        language=application.language,
+    )
 
 
 def _staff_notification(application, site_url):
-    # Staff read English; the applicant's own words are quoted as they wrote them.
+    # Staff read English, the admin link included; the applicant's own words are quoted as they wrote them.
     with translation.override(settings.LANGUAGE_CODE):
-        admin_path = reverse("admin:membership_membershipapplication_change", args=[application.pk])
-        context = {"application": application, "admin_url": site_url + admin_path}
-        subject = render_to_string("membership/emails/staff_notification_subject.txt", context)
-        body = render_to_string("membership/emails/staff_notification_body.txt", context)
-    return EmailMessage(
-        " ".join(subject.split()),
-        body,
+        admin_url = site_url + reverse("admin:membership_membershipapplication_change", args=[application.pk])
+    return render_mail(
+        "membership/emails/staff_notification",
+        {"application": application, "admin_url": admin_url},
         to=settings.MEMBERSHIP_NOTIFY_EMAILS,
+        language=settings.LANGUAGE_CODE,
         reply_to=[application.contact_email],
     )

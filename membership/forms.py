@@ -1,3 +1,4 @@
+import functools
 import re
 import time
 import unicodedata
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_countries.widgets import LazySelect
 
 from .models import MembershipApplication
 
@@ -56,29 +58,47 @@ APPLICATION_SECTIONS = [
 ]
 
 
+# For a value none of a field's options has: a forged request, or a page older than the choices.
+ONE_OF_THE_OPTIONS = {"invalid_choice": _("Choose one of the options listed.")}
+
+
 class MembershipApplicationForm(forms.ModelForm):
     """The public application; everything a visitor sends is checked here, with errors in their language."""
 
+    # Radio buttons need no empty choice; a drop-down's empty choice asks for an answer.
+    company_type = forms.ChoiceField(
+        label=MembershipApplication.field_label("company_type"),
+        choices=MembershipApplication.CompanyType.choices,
+        widget=forms.RadioSelect,
+        error_messages=ONE_OF_THE_OPTIONS,
+    )
+    annual_sales = forms.ChoiceField(
+        label=MembershipApplication.field_label("annual_sales"),
+        choices=[("", _("Choose one")), *MembershipApplication.SalesBand.choices],
+        error_messages=ONE_OF_THE_OPTIONS,
+    )
+    # The applicant is asked a question where staff read a fact.
+    heard_from = forms.ChoiceField(
+        label=_("How did you hear about the programme?"),
+        choices=[("", _("Choose one")), *MembershipApplication.HeardFrom.choices],
+        error_messages=ONE_OF_THE_OPTIONS,
+    )
     product_categories = forms.MultipleChoiceField(
-        label=_("Product categories"),
+        label=MembershipApplication.field_label("product_categories"),
         choices=MembershipApplication.ProductCategory.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Choose every category you make, buy or sell."),
         error_messages={"required": _("Choose at least one product category.")},
-    )
-    website = forms.URLField(
-        label=_("Website"),
-        required=False,
-        max_length=200,
-        assume_scheme="https",
-        help_text=MembershipApplication._meta.get_field("website").help_text,
     )
     toy_association_member = forms.TypedChoiceField(
         label=_("Is your company a member of a national toy association?"),
         choices=[("yes", _("Yes")), ("no", _("No"))],
         coerce=lambda answer: answer == "yes",
         widget=forms.RadioSelect,
-        error_messages={"required": _("Tell us whether you belong to a national toy association.")},
+        error_messages={
+            "required": _("Tell us whether you belong to a national toy association."),
+            **ONE_OF_THE_OPTIONS,
+        },
     )
     agrees_to_principles = forms.BooleanField(
         label=_("We agree to the Buyer Membership Principles and will send a letter of support signed by our senior "
@@ -92,81 +112,55 @@ class MembershipApplicationForm(forms.ModelForm):
         error_messages={"required": _("We need your consent to the privacy notice to review your application.")},
     )
     # Hidden from people by CSS; software that fills in every field gives itself away here.
-    fax = forms.CharField(required=False, max_length=100, label=_("Leave this field empty"))
+    fax = forms.CharField(
+        required=False,
+        max_length=100,
+        label=_("Leave this field empty"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
     class Meta:
         model = MembershipApplication
         fields = [name for _title, names in APPLICATION_SECTIONS for name in names]
-        labels = {
-            "company_name": _("Company legal name"),
-            "brand_names": _("Brand names"),
-            "website": _("Website"),
-            "headquarters_country": _("Headquarters country"),
-            "company_type": _("Company type"),
-            "annual_sales": _("Annual sales"),
-            "supplier_factory_count": _("Number of supplier factories"),
-            "supplier_countries": _("Countries of your supplier factories"),
-            "contact_name": _("Full name"),
-            "contact_job_title": _("Job title"),
-            "contact_email": _("Email"),
-            "contact_phone": _("Phone"),
-            "executive_name": _("Full name"),
-            "executive_title": _("Job title"),
-            "executive_email": _("Email"),
-            "toy_association_name": _("Which association?"),
-            "heard_from": _("How did you hear about the programme?"),
-            "message": _("Anything else you would like to tell us"),
-        }
+        # "example.com" is taken as https://example.com.
+        field_classes = {"website": functools.partial(forms.URLField, assume_scheme="https")}
         help_texts = {
             "executive_email": _("We send the letter of support to this person for signature."),
             "message": _("Optional, up to 5,000 characters."),
             "toy_association_name": _("Only if you answered yes above."),
         }
         widgets = {
-            "company_type": forms.RadioSelect,
+            "company_name": forms.TextInput(attrs={"autocomplete": "organization"}),
+            "website": forms.URLInput(attrs={"autocomplete": "url"}),
+            "headquarters_country": LazySelect(attrs={"autocomplete": "country"}),
+            "supplier_factory_count": forms.NumberInput(attrs={"max": 100_000, "inputmode": "numeric"}),
             "supplier_countries": forms.SelectMultiple(attrs={"size": 8}),
+            "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "contact_job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),
+            "contact_email": forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+            "contact_phone": forms.TelInput(attrs={"autocomplete": "tel"}),
+            # Someone else's details: the browser must not offer the applicant's own.
+            "executive_name": forms.TextInput(attrs={"autocomplete": "off"}),
+            "executive_title": forms.TextInput(attrs={"autocomplete": "off"}),
+            "executive_email": forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             "message": forms.Textarea(attrs={"rows": 5}),
         }
-
-    autocomplete = {
-        "company_name": "organization",
-        "website": "url",
-        "headquarters_country": "country",
-        "contact_name": "name",
-        "contact_job_title": "organization-title",
-        "contact_email": "email",
-        "contact_phone": "tel",
-        "executive_name": "off",
-        "executive_title": "off",
-        "executive_email": "off",
-    }
+        error_messages = {
+            "headquarters_country": ONE_OF_THE_OPTIONS,
+            "supplier_countries": {
+                "invalid_choice": _("Choose countries from the list only."),
+                "required": _("Choose at least one country where your supplier factories are."),
+            },
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Every text answer but the message fits on one line.
         for name, field in self.fields.items():
-            if name in self.autocomplete:
-                field.widget.attrs["autocomplete"] = self.autocomplete[name]
             if isinstance(field, forms.CharField) and name != "message":
                 field.validators.append(validate_single_line)
-            if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
-                field.error_messages["invalid_choice"] = _("Choose one of the options listed.")
-        # Radio buttons need no empty choice; a drop-down's empty choice asks for an answer.
-        self.fields["company_type"].choices = MembershipApplication.CompanyType.choices
-        for name in ["annual_sales", "heard_from"]:
-            self.fields[name].choices = [("", _("Choose one")), *self.fields[name].choices[1:]]
         self.fields["message"].validators.append(validate_text)
         self.fields["contact_phone"].validators.append(validate_phone)
-        self.fields["contact_email"].widget.attrs["spellcheck"] = "false"
-        self.fields["executive_email"].widget.attrs["spellcheck"] = "false"
-        self.fields["contact_phone"].widget.input_type = "tel"
-        self.fields["supplier_factory_count"].widget.attrs.update({"min": 0, "max": 100_000, "inputmode": "numeric"})
-        self.fields["supplier_countries"].error_messages["invalid_choice"] = _(
-            "Choose countries from the list only."
-        )
-        self.fields["supplier_countries"].error_messages["required"] = _(
-            "Choose at least one country where your supplier factories are."
-        )
-        self.fields["fax"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
         # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
         self.started_token = sign_form_started()
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -76,27 +77,27 @@ class MembershipApplication(models.Model):
         help_text=_("First-tier factories that make your products; an estimate is fine."),
     )
     supplier_countries = CountryField(
-        _("countries of your supplier factories"),
+        _("countries of supplier factories"),
         multiple=True,
         max_length=1000,
         help_text=_("Choose every country where your supplier factories are (hold Ctrl, or ⌘ on a Mac, for several)."),
     )
     # The people
-    contact_name = models.CharField(_("name"), max_length=200)
-    contact_job_title = models.CharField(_("job title"), max_length=200)
-    contact_email = models.EmailField(_("email"), max_length=254)
+    contact_name = models.CharField(_("contact name"), max_length=200)
+    contact_job_title = models.CharField(_("contact job title"), max_length=200)
+    contact_email = models.EmailField(_("contact email"), max_length=254)
     contact_phone = models.CharField(
-        _("phone"), max_length=40, help_text=_("With the country code, for example +86 755 1234 5678.")
+        _("contact phone"), max_length=40, help_text=_("With the country code, for example +86 755 1234 5678.")
     )
-    executive_name = models.CharField(_("name"), max_length=200)
-    executive_title = models.CharField(_("job title"), max_length=200)
-    executive_email = models.EmailField(_("email"), max_length=254)
+    executive_name = models.CharField(_("executive name"), max_length=200)
+    executive_title = models.CharField(_("executive job title"), max_length=200)
+    executive_email = models.EmailField(_("executive email"), max_length=254)
     # About the application
-    toy_association_member = models.BooleanField(_("member of a national toy association"))
+    toy_association_member = models.BooleanField(_("toy association member"))
     toy_association_name = models.CharField(
-        _("which association"), max_length=200, blank=True, help_text=_("If you are a member, which association?")
+        _("association name"), max_length=200, blank=True, help_text=_("If you are a member, which association?")
     )
-    heard_from = models.CharField(_("how you heard of the programme"), max_length=20, choices=HeardFrom)
+    heard_from = models.CharField(_("heard of the programme through"), max_length=20, choices=HeardFrom)
     message = models.TextField(_("message"), max_length=5000, blank=True)
     agrees_to_principles = models.BooleanField(_("agrees to the Buyer Membership Principles"))
     consents_to_privacy_notice = models.BooleanField(_("consents to the privacy notice"))
@@ -141,6 +142,11 @@ class MembershipApplication(models.Model):
 
     def __str__(self):
         return self.company_name
+
+    @classmethod
+    def field_label(cls, name):
+        """A field's verbose_name capitalised, as a form label or a column title: "Company legal name"."""
+        return capfirst(cls._meta.get_field(name).verbose_name)
 
     def product_category_labels(self):
         labels = dict(self.ProductCategory.choices)

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
+from pytest_django.asserts import assertInHTML
 
 from membership.forms import sign_form_started
 from membership.models import MembershipApplication
@@ -135,6 +136,29 @@ def test_fields_have_labels_autocomplete_and_grouped_checkboxes_have_a_legend(cl
     assert re.search(r"<fieldset[^>]*>\s*<legend>Company type", content)
     assert 'name="company_type" value=""' not in content  # No empty radio button.
     assert '<option value="" selected>Choose one</option>' in content
+
+
+def test_inputs_ask_for_the_right_keyboard_and_autofill_and_the_trap_is_skipped_by_tab(client):
+    content = page(client.get("/buyer-membership/"))
+
+    for element in [
+        '<input type="url" name="website" autocomplete="url" maxlength="200" id="id_website"'
+        ' aria-describedby="id_website_helptext">',
+        '<input type="number" name="supplier_factory_count" min="0" max="100000" inputmode="numeric" required'
+        ' id="id_supplier_factory_count" aria-describedby="id_supplier_factory_count_helptext">',
+        '<input type="email" name="contact_email" autocomplete="email" spellcheck="false" maxlength="254" required'
+        ' id="id_contact_email">',
+        '<input type="tel" name="contact_phone" autocomplete="tel" maxlength="40" required id="id_contact_phone"'
+        ' aria-describedby="id_contact_phone_helptext">',
+        # The browser must not fill in the applicant's own details for the executive.
+        '<input type="text" name="executive_name" autocomplete="off" maxlength="200" required id="id_executive_name">',
+        '<input type="email" name="executive_email" autocomplete="off" spellcheck="false" maxlength="254" required'
+        ' id="id_executive_email" aria-describedby="id_executive_email_helptext">',
+        '<input type="text" name="fax" autocomplete="off" tabindex="-1" maxlength="100" id="id_fax">',
+    ]:
+        assertInHTML(element, content)
+    assert re.search(r'<select name="headquarters_country" autocomplete="country" required', content)
+    assert re.search(r'<select name="supplier_countries" size="8" required', content)
 
 
 def test_membership_is_linked_from_header_footer_and_news_list(client):
@@ -336,6 +360,20 @@ def test_errors_are_in_chinese_on_the_chinese_form(client):
     assert error_for(response, "contact_phone") == ["请输入带国家代码的电话号码，例如 +86 755 1234 5678。"]
     assert error_for(response, "consents_to_privacy_notice") == ["我们需要您同意隐私声明，才能审核您的申请。"]
     assert "请更正以下 3 处错误。" in page(response)
+
+
+@pytest.mark.parametrize(
+    "url, contact_email, executive_email",
+    [
+        ("/buyer-membership/", "Contact email", "Executive email"),
+        ("/zh/buyer-membership/", "联系人邮箱", "高管邮箱"),
+    ],
+)
+def test_error_summary_tells_the_contact_from_the_executive(client, url, contact_email, executive_email):
+    content = page(apply(client, url=url, contact_email="mei.chan@", executive_email="alan at"))
+
+    assert f'<a href="#id_contact_email">{contact_email}: ' in content
+    assert f'<a href="#id_executive_email">{executive_email}: ' in content
 
 
 @pytest.mark.parametrize(

@@ -126,9 +126,9 @@ def test_email_failure_is_visible_on_the_application(staff_client, make_applicat
     assert "SMTPServerDisconnected" in content
 
 
-def export(staff_client, applications):
+def export(staff_client, applications, list_url=LIST_URL):
     return staff_client.post(
-        LIST_URL, {"action": "export_as_csv", "_selected_action": [application.pk for application in applications]}
+        list_url, {"action": "export_as_csv", "_selected_action": [application.pk for application in applications]}
     )
 
 
@@ -147,7 +147,33 @@ def test_csv_export_opens_in_excel_with_chinese_intact(staff_client, make_applic
     assert [row["Company legal name"] for row in rows] == ["明亮玩具有限公司", "Bright Toys Ltd"]
     assert rows[0]["Contact name"] == "陈美"
     assert rows[0]["Headquarters country"] == "Hong Kong"
-    assert rows[0]["Countries of your supplier factories"] == "China, Vietnam"
+    assert rows[0]["Countries of supplier factories"] == "China, Vietnam"
+
+
+@pytest.mark.parametrize(
+    "list_url, titles",
+    [
+        (
+            LIST_URL,
+            "ID,Submitted,Status,Language,Company legal name,Brand names,Website,Headquarters country,Company type,"
+            "Product categories,Annual sales,Number of supplier factories,Countries of supplier factories,"
+            "Contact name,Contact job title,Contact email,Contact phone,Executive name,Executive job title,"
+            "Executive email,Toy association member,Association name,Heard of the programme through,Message,"
+            "Internal notes",
+        ),
+        (
+            f"/zh{LIST_URL}",
+            "ID,提交时间,状态,语言,公司法定名称,品牌名称,网站,总部所在国家/地区,公司类型,产品类别,年销售额,"
+            "供应商工厂数量,供应商工厂所在国家/地区,联系人姓名,联系人职位,联系人邮箱,联系人电话,高管姓名,高管职位,"
+            "高管邮箱,玩具协会会员,协会名称,了解本计划的途径,留言,内部备注",
+        ),
+    ],
+    ids=["english", "chinese"],
+)
+def test_csv_export_titles_its_columns_as_the_admin_names_the_fields(staff_client, make_application, list_url, titles):
+    content = export(staff_client, [make_application()], list_url).content.decode("utf-8-sig")
+
+    assert next(csv.reader(io.StringIO(content))) == titles.split(",")
 
 
 @pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])

@@ -37,10 +37,13 @@ class Words:
     annual_sales: str
     factory_count: str
     supplier_countries: str
-    full_name: str
-    job_title: str
-    email: str
-    phone: str
+    contact_name: str
+    contact_job_title: str
+    contact_email: str
+    contact_phone: str
+    executive_name: str
+    executive_title: str
+    executive_email: str
     association_member: str
     association_name: str
     yes: str
@@ -80,16 +83,19 @@ ENGLISH = Words(
     seasonal="Seasonal items",
     annual_sales="Annual sales",
     factory_count="Number of supplier factories",
-    supplier_countries="Countries of your supplier factories",
-    full_name="Full name",
-    job_title="Job title",
-    email="Email",
-    phone="Phone",
+    supplier_countries="Countries of supplier factories",
+    contact_name="Contact name",
+    contact_job_title="Contact job title",
+    contact_email="Contact email",
+    contact_phone="Contact phone",
+    executive_name="Executive name",
+    executive_title="Executive job title",
+    executive_email="Executive email",
     association_member="Is your company a member of a national toy association?",
-    association_name="Which association?",
+    association_name="Association name",
     yes="Yes",
     heard_from="How did you hear about the programme?",
-    message="Anything else you would like to tell us",
+    message="Message",
     agree="We agree to the Buyer Membership Principles",
     consent="I consent to IETP storing and using these details",
     submit="Submit application",
@@ -125,15 +131,18 @@ CHINESE = Words(
     annual_sales="年销售额",
     factory_count="供应商工厂数量",
     supplier_countries="供应商工厂所在国家/地区",
-    full_name="姓名",
-    job_title="职位",
-    email="电子邮箱",
-    phone="电话",
+    contact_name="联系人姓名",
+    contact_job_title="联系人职位",
+    contact_email="联系人邮箱",
+    contact_phone="联系人电话",
+    executive_name="高管姓名",
+    executive_title="高管职位",
+    executive_email="高管邮箱",
     association_member="贵公司是否为某个国家级玩具协会的会员？",
-    association_name="哪个协会？",
+    association_name="协会名称",
     yes="是",
     heard_from="您是如何了解到本计划的？",
-    message="其他想告诉我们的信息",
+    message="留言",
     agree="我们同意《买家会员原则》",
     consent="我同意 IETP 按照隐私声明所述",
     submit="提交申请",
@@ -171,15 +180,15 @@ def fill_application_with_mistakes(page, words):
     page.get_by_label(words.supplier_countries).select_option(["CN", "VN"])
 
     contact = section(page, words.main_contact)
-    contact.get_by_label(words.full_name).fill("Mei Chan")
-    contact.get_by_label(words.job_title).fill("Sourcing Director")
-    contact.get_by_label(words.email).fill(TYPED_EMAIL)
-    contact.get_by_label(words.phone).fill("+852 2345 6789")
+    contact.get_by_label(words.contact_name).fill("Mei Chan")
+    contact.get_by_label(words.contact_job_title).fill("Sourcing Director")
+    contact.get_by_label(words.contact_email).fill(TYPED_EMAIL)
+    contact.get_by_label(words.contact_phone).fill("+852 2345 6789")
 
     executive = section(page, words.executive)
-    executive.get_by_label(words.full_name).fill("Alan Wong")
-    executive.get_by_label(words.job_title).fill("Chief Executive")
-    executive.get_by_label(words.email).fill("alan.wong@bright-toys.example.com")
+    executive.get_by_label(words.executive_name).fill("Alan Wong")
+    executive.get_by_label(words.executive_title).fill("Chief Executive")
+    executive.get_by_label(words.executive_email).fill("alan.wong@bright-toys.example.com")
 
     about = section(page, words.about_you)
     about.get_by_role("group", name=words.association_member).get_by_label(words.yes, exact=True).check()
@@ -209,10 +218,11 @@ def expect_answers_kept(page, words):
     expect(page.get_by_label(words.factory_count)).to_have_value("12")
     expect(page.get_by_label(words.supplier_countries)).to_have_values(["CN", "VN"])
     contact = section(page, words.main_contact)
-    expect(contact.get_by_label(words.full_name)).to_have_value("Mei Chan")
-    expect(contact.get_by_label(words.email)).to_have_value(TYPED_EMAIL)
-    expect(contact.get_by_label(words.phone)).to_have_value("+852 2345 6789")
-    expect(section(page, words.executive).get_by_label(words.email)).to_have_value("alan.wong@bright-toys.example.com")
+    expect(contact.get_by_label(words.contact_name)).to_have_value("Mei Chan")
+    expect(contact.get_by_label(words.contact_email)).to_have_value(TYPED_EMAIL)
+    expect(contact.get_by_label(words.contact_phone)).to_have_value("+852 2345 6789")
+    executive = section(page, words.executive)
+    expect(executive.get_by_label(words.executive_email)).to_have_value("alan.wong@bright-toys.example.com")
     about = section(page, words.about_you)
     expect(about.get_by_label(words.yes, exact=True)).to_be_checked()
     expect(about.get_by_label(words.association_name)).to_have_value("Toys Manufacturers' Association of Hong Kong")
@@ -252,7 +262,7 @@ def test_buyer_corrects_mistakes_the_form_points_out_and_applies_on_a_phone(memb
     mistakes = [
         (company.get_by_label(words.company_name), words.required),
         (company.get_by_label(words.website), words.bad_url),
-        (contact.get_by_label(words.email), words.bad_email),
+        (contact.get_by_label(words.contact_email), words.bad_email),
         (consent, words.consent_needed),
     ]
     for number, (field, message) in enumerate(mistakes):
@@ -265,7 +275,7 @@ def test_buyer_corrects_mistakes_the_form_points_out_and_applies_on_a_phone(memb
 
     company.get_by_label(words.company_name).fill("Bright Toys Ltd")
     company.get_by_label(words.website).fill("bright-toys.example.com")
-    contact.get_by_label(words.email).fill(CONTACT_EMAIL)
+    contact.get_by_label(words.contact_email).fill(CONTACT_EMAIL)
     consent.check()
     page.get_by_role("button", name=words.submit).click()
 
