@@ -108,7 +108,7 @@ class MembershipApplicationForm(forms.ModelForm):
     consents_to_privacy_notice = forms.BooleanField(
         label=_("I consent to IETP storing and using these details to review our application, as described in the "
                 "privacy notice."),
-        help_text=_("The privacy notice is above the form: “Privacy notice: how we use your details”."),
+        help_text=_("The privacy notice is linked above the form and at the foot of every page."),
         error_messages={"required": _("We need your consent to the privacy notice to review your application.")},
     )
     # Hidden from people by CSS; software that fills in every field gives itself away here.
