@@ -135,8 +135,7 @@ PARLER_DEFAULT_LANGUAGE_CODE = "en"
 # A story missing in the page's language is shown in another (labelled, see base/languages.py).
 PARLER_LANGUAGES = {
     None: tuple(
-        {"code": code, "fallbacks": [other for other, _name in LANGUAGES if other != code]}
-        for code, _name in LANGUAGES
+        {"code": code, "fallbacks": [other for other, _name in LANGUAGES if other != code]} for code, _name in LANGUAGES
     ),
     "default": {"hide_untranslated": False},
 }

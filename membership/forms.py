@@ -15,9 +15,7 @@ from .models import MembershipApplication
 FORM_STARTED_SALT = "membership.application.started"
 
 # Digits with the separators people write: +86 755 1234 5678, (852) 2345-6789 ext. 12, 020.7946.0000 x3.
-PHONE_PATTERN = re.compile(
-    r"^\+?[\d\s().\-/]{6,30}(\s*(ext\.?|extension|x|#|转|分机)\s*\d{1,6})?$", re.IGNORECASE
-)
+PHONE_PATTERN = re.compile(r"^\+?[\d\s().\-/]{6,30}(\s*(ext\.?|extension|x|#|转|分机)\s*\d{1,6})?$", re.IGNORECASE)
 
 
 def sign_form_started(at=None):
@@ -101,13 +99,17 @@ class MembershipApplicationForm(forms.ModelForm):
         },
     )
     agrees_to_principles = forms.BooleanField(
-        label=_("We agree to the Buyer Membership Principles and will send a letter of support signed by our senior "
-                "executive."),
+        label=_(
+            "We agree to the Buyer Membership Principles and will send a letter of support signed by our senior "
+            "executive."
+        ),
         error_messages={"required": _("To apply, your company must agree to the Buyer Membership Principles.")},
     )
     consents_to_privacy_notice = forms.BooleanField(
-        label=_("I consent to IETP storing and using these details to review our application, as described in the "
-                "privacy notice."),
+        label=_(
+            "I consent to IETP storing and using these details to review our application, as described in the "
+            "privacy notice."
+        ),
         help_text=_("The privacy notice is linked above the form and at the foot of every page."),
         error_messages={"required": _("We need your consent to the privacy notice to review your application.")},
     )

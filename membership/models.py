@@ -151,4 +151,3 @@ class MembershipApplication(models.Model):
     def product_category_labels(self):
         labels = dict(self.ProductCategory.choices)
         return [str(labels.get(code, code)) for code in self.product_categories]
-

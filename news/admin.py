@@ -70,7 +70,6 @@ class NewsStoryAdmin(TranslatableAdmin):
         count = queryset.update(status=NewsStory.Status.DRAFT, updated_at=timezone.now())
         self.message_user(
             request,
-            ngettext("%(count)d story unpublished.", "%(count)d stories unpublished.", count)
-            % {"count": count},
+            ngettext("%(count)d story unpublished.", "%(count)d stories unpublished.", count) % {"count": count},
             messages.SUCCESS,
         )

@@ -101,9 +101,7 @@ class NewsStory(TranslatableModel):
             ]
         },
     )
-    category = models.CharField(
-        _("category"), max_length=20, choices=Category.choices, default=Category.NEWS
-    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.NEWS)
     publish_date = models.DateField(
         _("publish date"),
         null=True,
@@ -114,9 +112,7 @@ class NewsStory(TranslatableModel):
             "a future date keeps a published story hidden until that day."
         ),
     )
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     image = FeaturedImageField(
         _("featured image"),
         blank=True,

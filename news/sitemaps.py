@@ -23,4 +23,3 @@ class StorySitemap(Sitemap):
 
     def lastmod(self, story):
         return story.updated_at
-

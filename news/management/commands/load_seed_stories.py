@@ -12,9 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--page", type=Path, default=SEED_PAGE, help="The news page as text.")
-        parser.add_argument(
-            "--if-empty", action="store_true", help="Do nothing when the site already has stories."
-        )
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing when the site already has stories.")
 
     @transaction.atomic
     def handle(self, *args, page, if_empty, **options):
