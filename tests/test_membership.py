@@ -161,11 +161,12 @@ def test_inputs_ask_for_the_right_keyboard_and_autofill_and_the_trap_is_skipped_
     assert re.search(r'<select name="supplier_countries" size="8" required', content)
 
 
-def test_membership_is_linked_from_header_footer_and_news_list(client):
+def test_membership_is_linked_from_the_header_and_once_from_the_page(client):
     content = page(client.get("/news/"))
 
-    assert content.count('href="/buyer-membership/"') == 3
-    assert page(client.get("/zh/news/")).count('href="/zh/buyer-membership/"') == 3
+    # The header's link, and one call to action (the footer's), not two stacked.
+    assert content.count('href="/buyer-membership/"') == 2
+    assert page(client.get("/zh/news/")).count('href="/zh/buyer-membership/"') == 2
 
 
 # --- A valid application ----------------------------------------------------------------------

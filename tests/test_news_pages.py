@@ -32,8 +32,10 @@ def test_list_shows_newest_first_and_undated_stories_last(client, make_story):
 
 def test_cards_show_category_long_date_title_and_summary(client, make_story):
     make_story(
-        {"en": {"title": "Audit deadlines", "summary": "No audits over the New Year."},
-         "zh-hans": {"title": "审核截止日期", "summary": "春节期间不进行审核。"}},
+        {
+            "en": {"title": "Audit deadlines", "summary": "No audits over the New Year."},
+            "zh-hans": {"title": "审核截止日期", "summary": "春节期间不进行审核。"},
+        },
         publish_date=datetime.date(2023, 10, 18),
         category=NewsStory.Category.EVENT,
     )
@@ -84,10 +86,20 @@ def test_untranslated_story_is_listed_in_its_own_language_with_a_label(client, m
     english = client.get("/news/").content.decode()
     chinese = client.get("/zh/news/").content.decode()
 
-    assert '<article class="story-card" lang="zh-Hans">' in english
-    assert "核实 ESCP 职员" in english and "In Chinese only" in english
-    assert '<article class="story-card" lang="en">' in chinese
-    assert "Introducing Progress Visits" in chinese and "仅有英文版" in chinese
+    assert card_languages(english) == {"Introducing Progress Visits": None, "核实 ESCP 职员": "zh-Hans"}
+    assert "In Chinese only" in english
+    assert card_languages(chinese) == {"Introducing Progress Visits": "en", "核实 ESCP 职员": None}
+    assert "仅有英文版" in chinese
+
+
+def card_languages(page):
+    """Each card's title and the lang its <article> declares (None: the page's own language)."""
+    cards = re.findall(
+        r'<article class="story-card[^"]*"(?: lang="([^"]+)")?>.*?<h2 class="story-card__title"><a [^>]+>([^<]+)</a>',
+        page,
+        re.S,
+    )
+    return {title: lang or None for lang, title in cards}
 
 
 def test_empty_list_says_so(client, db):
@@ -144,19 +156,25 @@ def test_not_found_page_speaks_the_visitors_language_and_leads_back_to_the_news(
 # --- A story ------------------------------------------------------------------------------------
 
 
-def test_story_page_shows_title_date_dateline_and_body(client, make_story):
+def test_story_page_shows_title_standfirst_one_date_with_the_dateline_and_body(client, make_story):
     make_story(
-        {"en": {"title": "SDG flag", "dateline": "25 September 2023, London", "body": "We raised a flag."}},
+        {"en": {"title": "SDG flag", "summary": "A flag for the goals.", "dateline": "London", "body": "We raised it."}},
         publish_date=datetime.date(2023, 9, 25),
     )
+    make_story({"zh-hans": {"title": "可持续发展目标", "dateline": "伦敦"}}, publish_date=datetime.date(2023, 9, 25))
 
     response = client.get("/news/sdg-flag/")
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "<h1>SDG flag</h1>" in page
-    assert "September 25, 2023" in page and "25 September 2023, London" in page and "We raised a flag." in page
     assert "<title>SDG flag · ICTI Ethical Toy Program</title>" in page
+    # The standfirst follows the headline; one date, in the page's language, with the place beside it.
+    article = re.search(r'<article class="story">.*?</article>', page, re.S).group(0)
+    assert article.index("<h1>SDG flag</h1>") < article.index("A flag for the goals.") < article.index("September 25")
+    assert re.sub(r"<[^>]+>", "", article).count("2023") == 1 and '<span class="story__dateline">London</span>' in article
+    assert "We raised it." in article
+    chinese = client.get("/zh/news/可持续发展目标/").content.decode()
+    assert "2023年9月25日" in chinese and '<span class="story__dateline">伦敦</span>' in chinese
 
 
 def test_story_links_to_newer_and_older_stories_and_the_list(client, make_story):
@@ -177,8 +195,12 @@ def test_story_links_to_newer_and_older_stories_and_the_list(client, make_story)
 
 
 def test_each_language_has_its_own_slug_and_switch_keeps_the_story(client, make_story):
-    make_story({"en": {"title": "Verify ESCP staff", "slug": "verify-escp-staff"},
-                "zh-hans": {"title": "核实 ESCP 职员", "slug": "核实-escp-职员"}})
+    make_story(
+        {
+            "en": {"title": "Verify ESCP staff", "slug": "verify-escp-staff"},
+            "zh-hans": {"title": "核实 ESCP 职员", "slug": "核实-escp-职员"},
+        }
+    )
 
     english = client.get("/news/verify-escp-staff/").content.decode()
     chinese = client.get("/zh/news/核实-escp-职员/")
@@ -270,9 +292,10 @@ def test_story_page_runs_a_fixed_number_of_queries(client, make_story, django_as
             publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number),
         )
 
-    with django_assert_max_num_queries(6):
+    # The story, its newer and older neighbours and the related stories, each with its translations.
+    with django_assert_max_num_queries(8):
         assert client.get("/news/story-5/").status_code == 200
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         assert client.get("/zh/news/新闻-5/").status_code == 200
 
 
