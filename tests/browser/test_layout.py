@@ -98,3 +98,20 @@ def test_chinese_pages_use_the_chinese_font_stack_and_line_height(news_site, des
     font_family, line_height, font_size = body
     assert font_family.startswith("-apple-system") and "Noto Sans CJK SC" in font_family
     assert float(line_height.removesuffix("px")) == pytest.approx(1.8 * float(font_size.removesuffix("px")))
+
+
+def test_wechat_qr_code_in_the_footer_scans_to_the_account(news_site, settings, phone_page):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    settings.WECHAT_ACCOUNT_URL = "https://weixin.qq.com/r/ietp-escp-example"
+    phone_page.goto("/zh/news/")
+    code = phone_page.get_by_role("img", name="本计划微信公众号的二维码")
+    code.scroll_into_view_if_needed()
+    phone_page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=code.element_handle())
+
+    scanned = zxingcpp.read_barcodes(Image.open(io.BytesIO(code.screenshot())))
+
+    assert [result.text for result in scanned] == ["https://weixin.qq.com/r/ietp-escp-example"]
