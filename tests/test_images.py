@@ -14,8 +14,7 @@ from PIL import Image
 
 from news.images import FeaturedImageFormField
 from news.models import NewsStory
-
-from .conftest import phone_photo, photo_like
+from tests.builders import phone_photo, photo_like
 
 pytestmark = pytest.mark.django_db
 

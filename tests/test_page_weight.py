@@ -6,7 +6,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.core.files.storage import default_storage
 
-from bench.page_weight import add_illustrated_story, chosen_candidate, page_resources, photo_like
+from tests.builders import chosen_candidate, illustrated_story, page_resources, photo_like
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def test_phone_picks_the_small_card_image_and_a_desktop_the_wide_one():
 
 def test_list_of_twelve_illustrated_stories_fits_the_phone_budget(client, media_root):
     for number in range(1, 13):
-        add_illustrated_story(number, photo_like(2000, 1500, quality=92))
+        illustrated_story(number, photo_like(2000, 1500, quality=92))
 
     response = client.get("/news/", HTTP_ACCEPT_ENCODING="gzip, br")
 

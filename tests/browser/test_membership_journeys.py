@@ -7,8 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from membership.models import MembershipApplication
-
-from .conftest import MEMBERSHIP_STAFF
+from tests.builders import MEMBERSHIP_STAFF
 
 
 @dataclass(frozen=True)
