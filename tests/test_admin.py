@@ -7,26 +7,25 @@ import pytest
 from django.test import Client
 
 from news.models import NewsStory
+from tests.builders import story_form
 
 pytestmark = pytest.mark.django_db
 
 ADD_URL = "/admin/news/newsstory/add/"
 LIST_URL = "/admin/news/newsstory/"
+DRAFT = {
+    "title": "Family-Friendly Spaces expand",
+    "summary": "18 factories this summer.",
+    "body": "691 children and 788 parents together for the summer.",
+    "status": "draft",
+    "publish_date": "2023-05-04",
+    "dateline": "4 May 2023, Hong Kong",
+}
 
 
-def story_form(**overrides):
-    data = {
-        "title": "Family-Friendly Spaces expand",
-        "slug": "family-friendly-spaces-expand",
-        "summary": "18 factories this summer.",
-        "body": "691 children and 788 parents together for the summer.",
-        "status": "draft",
-        "publish_date": "2023-05-04",
-        "category": "news",
-        "dateline": "4 May 2023, Hong Kong",
-    }
-    data.update(overrides)
-    return data
+def draft_form(**changes):
+    """The add form for a draft of "Family-Friendly Spaces expand", as an editor fills it in."""
+    return story_form(**(DRAFT | changes))
 
 
 def test_editor_writes_a_bilingual_story_publishes_it_and_sees_it_on_the_site(staff_client):
@@ -34,12 +33,12 @@ def test_editor_writes_a_bilingual_story_publishes_it_and_sees_it_on_the_site(st
     assert add_page.status_code == 200
     assert "简体中文" in add_page.content.decode() or "Simplified Chinese" in add_page.content.decode()
 
-    response = staff_client.post(ADD_URL + "?language=en", story_form())
+    response = staff_client.post(ADD_URL + "?language=en", draft_form())
     assert response.status_code == 302
     story = NewsStory.objects.get()
     assert story.status == "draft"
 
-    chinese = story_form(
+    chinese = draft_form(
         title="家庭友好空间扩展", slug="家庭友好空间扩展", summary="今年夏天18家工厂。", body="", dateline=""
     )
     change_url = f"{LIST_URL}{story.pk}/change/?language=zh-hans"
@@ -129,7 +128,7 @@ def test_filters_by_status_category_and_language(staff_client, make_story):
 def test_two_stories_cannot_share_a_slug_in_one_language(staff_client, make_story):
     make_story({"en": {"title": "First", "slug": "same-slug"}})
 
-    response = staff_client.post(ADD_URL + "?language=en", story_form(slug="same-slug"))
+    response = staff_client.post(ADD_URL + "?language=en", draft_form(slug="same-slug"))
 
     assert response.status_code == 200
     assert "Another story in this language already uses this slug." in response.content.decode()
@@ -139,7 +138,7 @@ def test_two_stories_cannot_share_a_slug_in_one_language(staff_client, make_stor
 def test_the_same_slug_is_allowed_in_another_language(staff_client, make_story):
     story = make_story({"en": {"title": "Shared", "slug": "shared"}})
 
-    other = staff_client.post(ADD_URL + "?language=zh-hans", story_form(title="共享", slug="shared"))
+    other = staff_client.post(ADD_URL + "?language=zh-hans", draft_form(title="共享", slug="shared"))
 
     assert other.status_code == 302
     assert NewsStory.objects.count() == 2
@@ -148,7 +147,7 @@ def test_the_same_slug_is_allowed_in_another_language(staff_client, make_story):
 
 def test_chinese_slug_typed_by_an_editor_is_accepted(staff_client):
     response = staff_client.post(
-        ADD_URL + "?language=zh-hans", story_form(title="微信公众号", slug="微信公众号", status="published")
+        ADD_URL + "?language=zh-hans", draft_form(title="微信公众号", slug="微信公众号", status="published")
     )
     assert response.status_code == 302
     assert Client().get("/zh/news/微信公众号/").status_code == 200
@@ -156,7 +155,7 @@ def test_chinese_slug_typed_by_an_editor_is_accepted(staff_client):
 
 @pytest.mark.parametrize("slug", ["has space", "a/b", "x" * 201, "<script>"])
 def test_unusable_slugs_are_refused_with_a_message(staff_client, slug):
-    response = staff_client.post(ADD_URL + "?language=en", story_form(slug=slug))
+    response = staff_client.post(ADD_URL + "?language=en", draft_form(slug=slug))
     assert response.status_code == 200
     assert "errornote" in response.content.decode()
     assert NewsStory.objects.count() == 0

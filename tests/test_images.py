@@ -14,35 +14,28 @@ from PIL import Image
 
 from news.images import FeaturedImageFormField
 from news.models import NewsStory
-from tests.builders import phone_photo, photo_like
+from tests.builders import phone_photo, photo_like, story_form
 
 pytestmark = pytest.mark.django_db
+
+PHOTO_TEXT = {
+    "image_alt": "Workers at sewing machines in a bright factory hall",
+    "image_caption": "The new sewing hall",
+    "image_credit": "IETP / Li Wei",
+}
+
 
 def upload(content, name="photo.jpg", content_type="image/jpeg"):
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-def story_form(**overrides):
-    data = {
-        "title": "Factory visit in Dongguan",
-        "slug": "factory-visit-in-dongguan",
-        "summary": "",
-        "body": "",
-        "image_alt": "Workers at sewing machines in a bright factory hall",
-        "image_caption": "The new sewing hall",
-        "image_credit": "IETP / Li Wei",
-        "status": "published",
-        "publish_date": "2023-10-27",
-        "category": "news",
-        "dateline": "",
-        "_save": "Save",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+def illustrated_story_form(**fields):
+    """The admin's form for "Factory visit in Dongguan" with its photo described, captioned and credited."""
+    return story_form(**(PHOTO_TEXT | fields))
 
 
 def add_story(staff_client, language="en", **fields):
-    return staff_client.post(f"/admin/news/newsstory/add/?language={language}", story_form(**fields))
+    return staff_client.post(f"/admin/news/newsstory/add/?language={language}", illustrated_story_form(**fields))
 
 
 def files_in(directory):
@@ -144,7 +137,7 @@ def test_replacing_the_image_removes_the_old_files(staff_client, media_root, dja
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
             f"/admin/news/newsstory/{story.pk}/change/?language=en",
-            story_form(image=upload(photo_like(1200, 900), "second.jpg")),
+            illustrated_story_form(image=upload(photo_like(1200, 900), "second.jpg")),
         )
 
     assert response.status_code == 302
@@ -161,7 +154,7 @@ def test_clearing_the_image_removes_its_files(staff_client, media_root, django_c
 
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(
-            f"/admin/news/newsstory/{story.pk}/change/?language=en", story_form(**{"image-clear": "on"})
+            f"/admin/news/newsstory/{story.pk}/change/?language=en", illustrated_story_form(**{"image-clear": "on"})
         )
 
     story.refresh_from_db()
@@ -175,7 +168,10 @@ def test_editing_text_keeps_the_image(staff_client, media_root, django_capture_o
     files = files_in(media_root)
 
     with django_capture_on_commit_callbacks(execute=True):
-        staff_client.post(f"/admin/news/newsstory/{story.pk}/change/?language=en", story_form(title="New title"))
+        staff_client.post(
+            f"/admin/news/newsstory/{story.pk}/change/?language=en",
+            illustrated_story_form(title="New title", slug="factory-visit-in-dongguan"),
+        )
 
     assert files_in(media_root) == files
     story.refresh_from_db()

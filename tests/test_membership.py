@@ -17,55 +17,13 @@ from pytest_django.asserts import assertInHTML
 
 from membership.forms import sign_form_started
 from membership.models import MembershipApplication
+from tests.builders import MEMBERSHIP_STAFF, application_form
 
-pytestmark = pytest.mark.django_db
-
-STAFF = ["membership@ethicaltoyprogram.org", "review@ethicaltoyprogram.org"]
-
-
-@pytest.fixture(autouse=True)
-def membership_settings(settings):
-    cache.clear()  # The rate limit counts in the cache.
-    settings.MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = 0
-    settings.MEMBERSHIP_NOTIFY_EMAILS = STAFF
-    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 10
-    settings.TRUST_X_FORWARDED_FOR = False
-    return settings
-
-
-def application_data(**changes):
-    data = {
-        "company_name": "Bright Toys Ltd",
-        "brand_names": "Bright, Little Bright",
-        "website": "https://bright-toys.example.com",
-        "headquarters_country": "HK",
-        "company_type": "brand",
-        "product_categories": ["toys", "seasonal"],
-        "annual_sales": "10m_50m",
-        "supplier_factory_count": "12",
-        "supplier_countries": ["CN", "VN"],
-        "contact_name": "Mei Chan",
-        "contact_job_title": "Sourcing Director",
-        "contact_email": "mei.chan@bright-toys.example.com",
-        "contact_phone": "+852 2345 6789",
-        "executive_name": "Alan Wong",
-        "executive_title": "Chief Executive",
-        "executive_email": "alan.wong@bright-toys.example.com",
-        "toy_association_member": "yes",
-        "toy_association_name": "Toys Manufacturers' Association of Hong Kong",
-        "heard_from": "factory",
-        "message": "We would like to join before the spring fair.",
-        "agrees_to_principles": "on",
-        "consents_to_privacy_notice": "on",
-        "fax": "",
-        "form_started": sign_form_started(time.time() - 60),
-    }
-    data.update(changes)
-    return {name: value for name, value in data.items() if value is not None}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("membership_settings")]
 
 
 def apply(client, url="/buyer-membership/", ip="203.0.113.5", **changes):
-    return client.post(url, application_data(**changes), REMOTE_ADDR=ip)
+    return client.post(url, application_form(**changes), REMOTE_ADDR=ip)
 
 
 def page(response):
@@ -211,7 +169,7 @@ def test_applicant_gets_an_english_confirmation_and_staff_a_link_to_the_admin(
     assert confirmation.subject == "We have received your IETP buyer membership application"
     assert "Dear Mei Chan," in confirmation.body and "Bright Toys Ltd" in confirmation.body
     assert "Product categories: Toys, Seasonal items" in confirmation.body
-    assert notification.to == STAFF
+    assert notification.to == MEMBERSHIP_STAFF
     assert notification.reply_to == ["mei.chan@bright-toys.example.com"]
     assert notification.subject == "New buyer membership application: Bright Toys Ltd"
     assert f"http://testserver/admin/membership/membershipapplication/{application.pk}/change/" in notification.body
@@ -275,7 +233,7 @@ def test_failed_email_keeps_the_application_and_the_command_sends_it_later(
 
     application.refresh_from_db()
     assert application.confirmation_sent_at and application.staff_notified_at and application.email_error == ""
-    assert [message.to for message in mail.outbox] == [["mei.chan@bright-toys.example.com"], STAFF]
+    assert [message.to for message in mail.outbox] == [["mei.chan@bright-toys.example.com"], MEMBERSHIP_STAFF]
     assert "https://ethicaltoyprogram.org/admin/membership/membershipapplication/" in mail.outbox[1].body
     assert "all emails now sent: 1" in output.getvalue()
 
@@ -291,7 +249,7 @@ def test_resend_command_sends_only_the_email_that_failed(client, django_capture_
 
     call_command("send_membership_emails", stdout=io.StringIO())
 
-    assert [message.to for message in mail.outbox] == [STAFF]
+    assert [message.to for message in mail.outbox] == [MEMBERSHIP_STAFF]
 
 
 def test_without_staff_addresses_the_notification_waits_for_the_command(
@@ -502,7 +460,7 @@ def test_oversized_request_is_refused_with_400(client):
 def test_post_without_csrf_token_is_refused():
     csrf_client = Client(enforce_csrf_checks=True)
 
-    assert csrf_client.post("/buyer-membership/", application_data()).status_code == 403
+    assert csrf_client.post("/buyer-membership/", application_form()).status_code == 403
     assert MembershipApplication.objects.count() == 0
 
 
@@ -572,7 +530,7 @@ def test_too_many_submissions_from_one_address_get_429_in_the_visitors_language(
 
 def test_forwarded_for_header_is_ignored_unless_the_proxy_is_trusted(client, settings):
     settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 1
-    data = application_data(company_name="")
+    data = application_form(company_name="")
 
     client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
     # A visitor cannot escape the limit by making up the header.

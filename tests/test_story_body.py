@@ -5,6 +5,7 @@ import re
 import pytest
 
 from news.models import NewsStory
+from tests.builders import story_form
 
 pytestmark = pytest.mark.django_db
 
@@ -19,22 +20,6 @@ FORMATTED_BODY = (
     '<p>Read <a href="https://example.org/report">the report</a> or '
     '<a href="/news/">our other stories</a>.</p>'
 )
-
-
-def admin_form(**values):
-    """What the admin's add form posts for one language tab (parler shows that language's fields only)."""
-    form = {
-        "title": "Audit news",
-        "slug": "audit-news",
-        "summary": "",
-        "body": "",
-        "dateline": "",
-        "status": NewsStory.Status.PUBLISHED,
-        "publish_date": "2023-10-27",
-        "category": NewsStory.Category.NEWS,
-        "_save": "Save",
-    }
-    return form | values
 
 
 def body_of(page):
@@ -81,7 +66,9 @@ def test_editor_icon_font_is_served_by_the_site(staff_client):
 
 
 def test_formatted_body_saved_in_the_admin_is_published_with_its_formatting(client, staff_client):
-    response = staff_client.post("/admin/news/newsstory/add/?language=en", admin_form(body=FORMATTED_BODY))
+    form = story_form(title="Audit news", body=FORMATTED_BODY)
+
+    response = staff_client.post("/admin/news/newsstory/add/?language=en", form)
 
     assert response.status_code == 302
     story = NewsStory.objects.get(translations__slug="audit-news")
@@ -103,7 +90,7 @@ def test_script_pasted_into_the_admin_is_not_saved(staff_client):
         '<iframe src="https://evil.example/"></iframe>'
     )
 
-    response = staff_client.post("/admin/news/newsstory/add/?language=en", admin_form(body=pasted))
+    response = staff_client.post("/admin/news/newsstory/add/?language=en", story_form(title="Audit news", body=pasted))
 
     assert response.status_code == 302
     story = NewsStory.objects.get(translations__slug="audit-news")
@@ -112,7 +99,7 @@ def test_script_pasted_into_the_admin_is_not_saved(staff_client):
 
 def test_chinese_body_saved_in_the_chinese_tab_keeps_its_formatting(client, staff_client):
     body = "<h2>变化</h2><ul><li>一次审核</li></ul><script>x()</script>"
-    form = admin_form(title="审核新闻", slug="审核新闻", body=body)
+    form = story_form(title="审核新闻", body=body)
 
     response = staff_client.post("/admin/news/newsstory/add/?language=zh-hans", form)
 
@@ -123,7 +110,7 @@ def test_chinese_body_saved_in_the_chinese_tab_keeps_its_formatting(client, staf
 
 
 def test_empty_editor_saves_an_empty_body(client, staff_client):
-    staff_client.post("/admin/news/newsstory/add/?language=en", admin_form(body="<p></p>"))
+    staff_client.post("/admin/news/newsstory/add/?language=en", story_form(title="Audit news", body="<p></p>"))
 
     story = NewsStory.objects.get(translations__slug="audit-news")
     assert story.safe_translation_getter("body", language_code="en") == ""
@@ -133,7 +120,7 @@ def test_empty_editor_saves_an_empty_body(client, staff_client):
 def test_blank_lines_left_by_the_editor_are_not_saved(staff_client):
     body = "<p>One</p><p></p><p><br></p><ul><li><p>Item</p></li></ul><p>Two</p>"
 
-    staff_client.post("/admin/news/newsstory/add/?language=en", admin_form(body=body))
+    staff_client.post("/admin/news/newsstory/add/?language=en", story_form(title="Audit news", body=body))
 
     story = NewsStory.objects.get(translations__slug="audit-news")
     assert story.safe_translation_getter("body", language_code="en") == (
