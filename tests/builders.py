@@ -222,8 +222,8 @@ class Element:
         self.name, self.attrs, self.children = name, dict(attrs), []
         self._source, self._start, self._end = source, start, len(source)
 
-    def find_all(self, name=None, **attrs):
-        """Descendants in page order with this name and these attributes.
+    def find_all(self, tag=None, /, **attrs):
+        """Descendants in page order with this tag name and these attributes.
 
         class_="a b" matches an element with both classes; for_="x" is the attribute `for`; True matches any value.
         Attributes with a hyphen go in a dict: find_all("input", **{"aria-invalid": "true"}).
@@ -232,14 +232,14 @@ class Element:
         found = []
         for child in self.children:
             if isinstance(child, Element):
-                if (name is None or child.name == name) and child.has(wanted):
+                if (tag is None or child.name == tag) and child.has(wanted):
                     found.append(child)
-                found += child.find_all(name, **attrs)
+                found += child.find_all(tag, **attrs)
         return found
 
-    def find(self, name=None, **attrs):
+    def find(self, tag=None, /, **attrs):
         """The first descendant find_all would give, or None."""
-        return next(iter(self.find_all(name, **attrs)), None)
+        return next(iter(self.find_all(tag, **attrs)), None)
 
     def has(self, attrs):
         for key, value in attrs.items():
@@ -310,7 +310,12 @@ class PageParser(HTMLParser):
 
 
 def parse_page(page):
-    """A page (a response or its HTML) as a tree of Elements: the root, whose children are the page's top elements."""
+    """A page (a response or its HTML) as a tree of Elements: the root, whose children are the page's top elements.
+
+    An Element is returned as it is, so readers such as card_titles also read a part of a page.
+    """
+    if isinstance(page, Element):
+        return page
     source = page.content.decode() if hasattr(page, "content") else page
     parser = PageParser(source)
     parser.feed(source)
