@@ -90,6 +90,7 @@ def test_committed_translations_are_compiled_and_complete(tmp_path, monkeypatch)
     assert committed_mo.read_bytes() == po.with_suffix(".mo").read_bytes(), "run compilemessages and commit the .mo"
 
 
+@pytest.mark.slow
 def test_gunicorn_serves_the_site_and_its_collected_static_files(tmp_path):
     assert manage(tmp_path, "collectstatic", "--no-input").returncode == 0
     assert manage(tmp_path, "migrate", "--no-input").returncode == 0

@@ -57,6 +57,7 @@ def open_stored(path):
 # --- What is stored ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_phone_photo_is_published_upright_with_no_location_or_other_metadata(staff_client, media_root):
     response = add_story(staff_client, image=upload(phone_photo(), "IMG_0042.JPG"))
 
@@ -78,6 +79,7 @@ def test_phone_photo_is_published_upright_with_no_location_or_other_metadata(sta
     assert red > 200 and green < 60
 
 
+@pytest.mark.slow
 def test_image_stored_by_code_is_cleaned_like_an_upload_and_its_raw_bytes_removed(
     make_story, media_root, django_capture_on_commit_callbacks
 ):
@@ -97,6 +99,7 @@ def test_image_stored_by_code_is_cleaned_like_an_upload_and_its_raw_bytes_remove
         assert not open_stored(path).getexif(), path
 
 
+@pytest.mark.slow
 def test_renditions_are_made_at_each_srcset_width_in_webp_and_jpeg(staff_client, media_root):
     add_story(staff_client, image=upload(photo_like(2400, 1600)))
 
@@ -129,6 +132,7 @@ def test_polyglot_payload_after_the_image_is_never_served(staff_client, media_ro
         assert b"PK\x03\x04" not in content and b"<script>" not in content
 
 
+@pytest.mark.slow
 def test_replacing_the_image_removes_the_old_files(staff_client, media_root, django_capture_on_commit_callbacks):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
     story = NewsStory.objects.get()
@@ -314,6 +318,7 @@ def test_cards_show_responsive_pictures_lazy_below_the_first_row(media_root, cli
     assert pictures[4].find("img").attrs["alt"] == "Workers and managers at committee meeting 1"
 
 
+@pytest.mark.slow
 def test_story_page_shows_an_eager_hero_with_caption_and_credit_in_each_language(staff_client, media_root, client):
     add_story(staff_client, image=upload(photo_like(2400, 1600)))
     story = NewsStory.objects.get()

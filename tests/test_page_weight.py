@@ -23,6 +23,7 @@ def test_phone_picks_the_small_card_image_and_a_desktop_the_wide_one():
     assert chosen_candidate(srcset, sizes, viewport_width=800, dpr=1) == "/a-480.webp"
 
 
+@pytest.mark.slow
 def test_list_of_twelve_illustrated_stories_fits_the_phone_budget(client, media_root):
     for number in range(1, 13):
         illustrated_story(number, photo_like(2000, 1500, quality=92))
