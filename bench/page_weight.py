@@ -1,10 +1,11 @@
-"""Page weight and throughput of the news pages, as a first-time phone visitor gets them.
+"""Page weight and throughput of the news pages, as a first-time phone visitor gets them (see bench/README.md).
 
-    .venv/bin/python -m bench.page_weight [--requests 500] [--concurrency 4]
+    .venv/bin/python -m bench.page_weight [--requests 500] [--concurrency 4] [--workers 4]
 
-Builds a throwaway database and media directory with 12 illustrated stories (photo-like 4000x3000
-images), serves the site with gunicorn and production settings (DEBUG off, compressed static files),
-and fetches the list, a story and the membership form (skipped if it 404s) with
+Run from the project's root: the stories are built with tests/builders.py. Builds a throwaway database
+and media directory with 12 illustrated stories (photo-like 4000x3000 images), serves the site with
+gunicorn and production settings (DEBUG off, compressed static files, /media/ served beside it by
+bench/media_wsgi.py), and fetches the list, a story and the membership form with
 Accept-Encoding: gzip, br. Images are counted as a 375 px wide phone at DPR 2 picks them from each
 <picture>: the WebP candidate for the slot `sizes` gives. Every resource is counted once per page.
 """
@@ -67,9 +68,10 @@ def fetch(url):
 
 
 def measure_page(base, path):
+    """The page's HTTP status and, if it is served, a row per resource it loads."""
     status, body, encoding = fetch(base + path)
     if status != 200:
-        return None
+        return status, []
     page_html = (gzip.decompress(body) if encoding == "gzip" else body).decode() if encoding != "br" else None
     if page_html is None:
         import brotli
@@ -83,7 +85,7 @@ def measure_page(base, path):
     for url in images:
         _status, image, _encoding = fetch(base + url)
         rows.append(("image", url, len(image), "-"))
-    return rows
+    return status, rows
 
 
 def throughput(base, paths, total, concurrency):
@@ -149,9 +151,9 @@ def report(base, options):
         ("story page", "/news/factory-visit-12/"),
         ("buyer membership form", "/buyer-membership/"),
     ]:
-        rows = measure_page(base, path)
-        if rows is None:
-            print(f"{label:<32}{'(not on this branch: 404)':>40}")
+        status, rows = measure_page(base, path)
+        if status != 200:
+            print(f"{label:<32}{f'(not served: HTTP {status})':>40}")
             continue
         weight = {kind: sum(size for row_kind, _url, size, _enc in rows if row_kind == kind) for kind in
                   ("HTML", "CSS", "image")}

@@ -1,4 +1,4 @@
-"""The news list stays light for a first-time visitor on a phone (budgets in README.md, "Page weight and speed")."""
+"""The news list stays light for a first-time visitor on a phone (budgets and measurements: bench/README.md)."""
 
 import gzip
 
