@@ -67,7 +67,10 @@ def illustrated_story(number, photo=None, *, sharing_files_of=None):
 
 
 def illustrated_stories(count):
-    """Stories 1 to `count` (the last is the newest), each with a featured image, for the price of one upload."""
+    """Stories 1 to `count` (the last is the newest), each with a featured image, for the price of one upload.
+
+    The stories share story 1's files, so deleting any of them deletes the image files of all.
+    """
     first = illustrated_story(1, photo_like(1000, 750))
     return [first, *(illustrated_story(number, sharing_files_of=first) for number in range(2, count + 1))]
 
