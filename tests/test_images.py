@@ -195,6 +195,7 @@ def test_deleting_the_story_removes_its_image_files(staff_client, media_root, dj
     assert files_in(media_root) == []
 
 
+@pytest.mark.slow
 def test_a_rolled_back_replacement_keeps_the_image(make_story, media_root, django_capture_on_commit_callbacks):
     from django.db import transaction
 
