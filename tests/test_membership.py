@@ -2,7 +2,6 @@
 
 import datetime
 import io
-import re
 import smtplib
 import time
 
@@ -13,59 +12,17 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
-from pytest_django.asserts import assertInHTML
+from pytest_django.asserts import assertContains, assertInHTML
 
 from membership.forms import sign_form_started
 from membership.models import MembershipApplication
+from tests.builders import MEMBERSHIP_STAFF, application_form, parse_page
 
-pytestmark = pytest.mark.django_db
-
-STAFF = ["membership@ethicaltoyprogram.org", "review@ethicaltoyprogram.org"]
-
-
-@pytest.fixture(autouse=True)
-def membership_settings(settings):
-    cache.clear()  # The rate limit counts in the cache.
-    settings.MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = 0
-    settings.MEMBERSHIP_NOTIFY_EMAILS = STAFF
-    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 10
-    settings.TRUST_X_FORWARDED_FOR = False
-    return settings
-
-
-def application_data(**changes):
-    data = {
-        "company_name": "Bright Toys Ltd",
-        "brand_names": "Bright, Little Bright",
-        "website": "https://bright-toys.example.com",
-        "headquarters_country": "HK",
-        "company_type": "brand",
-        "product_categories": ["toys", "seasonal"],
-        "annual_sales": "10m_50m",
-        "supplier_factory_count": "12",
-        "supplier_countries": ["CN", "VN"],
-        "contact_name": "Mei Chan",
-        "contact_job_title": "Sourcing Director",
-        "contact_email": "mei.chan@bright-toys.example.com",
-        "contact_phone": "+852 2345 6789",
-        "executive_name": "Alan Wong",
-        "executive_title": "Chief Executive",
-        "executive_email": "alan.wong@bright-toys.example.com",
-        "toy_association_member": "yes",
-        "toy_association_name": "Toys Manufacturers' Association of Hong Kong",
-        "heard_from": "factory",
-        "message": "We would like to join before the spring fair.",
-        "agrees_to_principles": "on",
-        "consents_to_privacy_notice": "on",
-        "fax": "",
-        "form_started": sign_form_started(time.time() - 60),
-    }
-    data.update(changes)
-    return {name: value for name, value in data.items() if value is not None}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("membership_settings")]
 
 
 def apply(client, url="/buyer-membership/", ip="203.0.113.5", **changes):
-    return client.post(url, application_data(**changes), REMOTE_ADDR=ip)
+    return client.post(url, application_form(**changes), REMOTE_ADDR=ip)
 
 
 def page(response):
@@ -74,8 +31,13 @@ def page(response):
 
 def error_for(response, field):
     """The error messages shown next to a field."""
-    match = re.search(rf'<ul class="form-field__errors" id="id_{field}_error">(.*?)</ul>', page(response), re.S)
-    return re.findall(r"<li>(.*?)</li>", match.group(1)) if match else []
+    errors = parse_page(response).find("ul", class_="form-field__errors", id=f"id_{field}_error")
+    return [error.text for error in errors.find_all("li")] if errors else []
+
+
+def typed_into(response, field):
+    """What the form, sent back, holds in a text field."""
+    return parse_page(response).find("input", name=field).attrs.get("value")
 
 
 # --- The page ---------------------------------------------------------------------------------
@@ -86,29 +48,38 @@ def test_page_explains_membership_above_the_form_in_english(client):
 
     assert response.status_code == 200
     content = page(response)
-    assert "<h1>Become a Buyer Member</h1>" in content
+    assertContains(response, "<h1>Become a Buyer Member</h1>", html=True)
     assert "disclose their first-tier suppliers every year" in content
     assert content.index("What happens after you apply") < content.index("<form")
-    assert 'name="csrfmiddlewaretoken"' in content
-    assert 'name="form_started"' in content
+    form = parse_page(response).find("form")
+    assert form.find("input", type="hidden", name="csrfmiddlewaretoken")
+    assert form.find("input", type="hidden", name="form_started")
 
 
 def test_page_and_country_list_are_in_chinese_under_zh(client):
     content = page(client.get("/zh/buyer-membership/"))
 
-    assert "<h1>成为买家会员</h1>" in content
-    assert '<option value="CN">中国</option>' in content
-    assert '<option value="DE">德国</option>' in content
+    assertInHTML("<h1>成为买家会员</h1>", content)
+    assertInHTML('<option value="CN">中国</option>', content)
+    assertInHTML('<option value="DE">德国</option>', content)
     assert "公司法定名称" in content and "提交申请" in content
     assert "Company legal name" not in content
 
 
-def test_the_form_links_the_privacy_notice_the_applicant_consents_to_in_both_languages(client):
-    english = page(client.get("/buyer-membership/"))
-    chinese = page(client.get("/zh/buyer-membership/"))
+def privacy_link_before_the_form(response, privacy_url):
+    """The first link to the privacy notice, if it comes before the form."""
+    document = parse_page(response)
+    in_page_order = document.find_all()
+    link = document.find("a", href=privacy_url)
+    return link if link and in_page_order.index(link) < in_page_order.index(document.find("form")) else None
 
-    assert english.index('<a href="/privacy/">Read the privacy notice</a>') < english.index("<form")
-    assert chinese.index('<a href="/zh/privacy/">') < chinese.index("<form")
+
+def test_the_form_links_the_privacy_notice_the_applicant_consents_to_in_both_languages(client):
+    english = privacy_link_before_the_form(client.get("/buyer-membership/"), "/privacy/")
+    chinese = privacy_link_before_the_form(client.get("/zh/buyer-membership/"), "/zh/privacy/")
+
+    assert english and english.text == "Read the privacy notice"
+    assert chinese
 
 
 def test_the_privacy_notice_is_a_page_of_its_own_in_both_languages(client):
@@ -122,20 +93,24 @@ def test_the_privacy_notice_is_a_page_of_its_own_in_both_languages(client):
 
 
 def test_every_page_links_the_privacy_notice_in_its_footer(client, db):
-    assert '<a href="/privacy/">Privacy notice</a>' in page(client.get("/news/"))
-    assert '<a href="/zh/privacy/">隐私声明</a>' in page(client.get("/zh/news/"))
+    assertInHTML('<a href="/privacy/">Privacy notice</a>', parse_page(client.get("/news/")).find("footer").inner_html)
+    assertInHTML('<a href="/zh/privacy/">隐私声明</a>', parse_page(client.get("/zh/news/")).find("footer").inner_html)
 
 
 def test_fields_have_labels_autocomplete_and_grouped_checkboxes_have_a_legend(client):
     content = page(client.get("/buyer-membership/"))
 
-    assert '<label for="id_company_name">Company legal name' in content
-    assert 'autocomplete="organization"' in content and 'autocomplete="email"' in content
-    assert 'type="tel"' in content and 'autocomplete="tel"' in content
-    assert re.search(r"<fieldset[^>]*>\s*<legend>Product categories", content)
-    assert re.search(r"<fieldset[^>]*>\s*<legend>Company type", content)
-    assert 'name="company_type" value=""' not in content  # No empty radio button.
-    assert '<option value="" selected>Choose one</option>' in content
+    form = parse_page(content)
+
+    assert form.find("label", for_="id_company_name").text.startswith("Company legal name")
+    assert form.find("input", name="company_name", autocomplete="organization")
+    assert form.find("input", type="email", autocomplete="email")
+    assert form.find("input", type="tel", autocomplete="tel")
+    legends = [fieldset.find("legend").text for fieldset in form.find_all("fieldset")]
+    assert any(legend.startswith("Product categories") for legend in legends)
+    assert any(legend.startswith("Company type") for legend in legends)
+    assert "" not in [radio.attrs["value"] for radio in form.find_all("input", name="company_type")]  # No empty radio.
+    assertInHTML('<option value="" selected>Choose one</option>', content)
 
 
 def test_inputs_ask_for_the_right_keyboard_and_autofill_and_the_trap_is_skipped_by_tab(client):
@@ -157,16 +132,15 @@ def test_inputs_ask_for_the_right_keyboard_and_autofill_and_the_trap_is_skipped_
         '<input type="text" name="fax" autocomplete="off" tabindex="-1" maxlength="100" id="id_fax">',
     ]:
         assertInHTML(element, content)
-    assert re.search(r'<select name="headquarters_country" autocomplete="country" required', content)
-    assert re.search(r'<select name="supplier_countries" size="8" required', content)
+    form = parse_page(content)
+    assert form.find("select", name="headquarters_country", autocomplete="country", required=True)
+    assert form.find("select", name="supplier_countries", size="8", required=True)
 
 
 def test_membership_is_linked_from_the_header_and_once_from_the_page(client):
-    content = page(client.get("/news/"))
-
     # The header's link, and one call to action (the footer's), not two stacked.
-    assert content.count('href="/buyer-membership/"') == 2
-    assert page(client.get("/zh/news/")).count('href="/zh/buyer-membership/"') == 2
+    assert len(parse_page(client.get("/news/")).find_all("a", href="/buyer-membership/")) == 2
+    assert len(parse_page(client.get("/zh/news/")).find_all("a", href="/zh/buyer-membership/")) == 2
 
 
 # --- A valid application ----------------------------------------------------------------------
@@ -212,7 +186,7 @@ def test_applicant_gets_an_english_confirmation_and_staff_a_link_to_the_admin(
     assert confirmation.subject == "We have received your IETP buyer membership application"
     assert "Dear Mei Chan," in confirmation.body and "Bright Toys Ltd" in confirmation.body
     assert "Product categories: Toys, Seasonal items" in confirmation.body
-    assert notification.to == STAFF
+    assert notification.to == MEMBERSHIP_STAFF
     assert notification.reply_to == ["mei.chan@bright-toys.example.com"]
     assert notification.subject == "New buyer membership application: Bright Toys Ltd"
     assert f"http://testserver/admin/membership/membershipapplication/{application.pk}/change/" in notification.body
@@ -276,7 +250,7 @@ def test_failed_email_keeps_the_application_and_the_command_sends_it_later(
 
     application.refresh_from_db()
     assert application.confirmation_sent_at and application.staff_notified_at and application.email_error == ""
-    assert [message.to for message in mail.outbox] == [["mei.chan@bright-toys.example.com"], STAFF]
+    assert [message.to for message in mail.outbox] == [["mei.chan@bright-toys.example.com"], MEMBERSHIP_STAFF]
     assert "https://ethicaltoyprogram.org/admin/membership/membershipapplication/" in mail.outbox[1].body
     assert "all emails now sent: 1" in output.getvalue()
 
@@ -292,7 +266,7 @@ def test_resend_command_sends_only_the_email_that_failed(client, django_capture_
 
     call_command("send_membership_emails", stdout=io.StringIO())
 
-    assert [message.to for message in mail.outbox] == [STAFF]
+    assert [message.to for message in mail.outbox] == [MEMBERSHIP_STAFF]
 
 
 def test_without_staff_addresses_the_notification_waits_for_the_command(
@@ -335,19 +309,21 @@ def test_form_with_mistakes_shows_each_error_in_place_and_in_a_summary_keeping_w
     assert error_for(response, "agrees_to_principles") == [
         "To apply, your company must agree to the Buyer Membership Principles."
     ]
+    form = parse_page(response)
     # The summary: focusable, announced, one link per mistake.
-    assert re.search(r'<div class="error-summary" role="alert" tabindex="-1"', content)
-    assert "Please correct the 7 mistakes below." in content
-    assert '<a href="#id_company_name">Company legal name: This field is required.</a>' in content
-    assert '<a href="#id_product_categories_0">Product categories:' in content
+    summary = form.find("div", class_="error-summary", role="alert", tabindex="-1")
+    assert "Please correct the 7 mistakes below." in summary.text
+    assertInHTML('<a href="#id_company_name">Company legal name: This field is required.</a>', content)
+    assert summary.find("a", href="#id_product_categories_0").text.startswith("Product categories:")
     # The field points at its error.
-    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*aria-describedby="id_contact_email_error"', content) or (
-        re.search(r'<input[^>]*aria-describedby="id_contact_email_error"[^>]*aria-invalid="true"', content)
-    )
+    contact_email = form.find("input", name="contact_email")
+    assert contact_email.attrs["aria-invalid"] == "true"
+    assert "id_contact_email_error" in contact_email.attrs["aria-describedby"].split()
     # Nothing typed is lost.
-    assert 'value="not a website"' in content and 'value="call me"' in content
-    assert 'value="Mei Chan"' in content and "We would like to join before the spring fair." in content
-    assert '<option value="VN" selected>' in content
+    assert typed_into(response, "website") == "not a website" and typed_into(response, "contact_phone") == "call me"
+    assert typed_into(response, "contact_name") == "Mei Chan"
+    assert "We would like to join before the spring fair." in form.find("textarea", name="message").text
+    assert "selected" in form.find("select", name="supplier_countries").find("option", value="VN").attrs
     assert MembershipApplication.objects.count() == 0
 
 
@@ -373,8 +349,9 @@ def test_errors_are_in_chinese_on_the_chinese_form(client):
 def test_error_summary_tells_the_contact_from_the_executive(client, url, contact_email, executive_email):
     content = page(apply(client, url=url, contact_email="mei.chan@", executive_email="alan at"))
 
-    assert f'<a href="#id_contact_email">{contact_email}: ' in content
-    assert f'<a href="#id_executive_email">{executive_email}: ' in content
+    summary = parse_page(content).find("div", class_="error-summary")
+    assert summary.find("a", href="#id_contact_email").text.startswith(f"{contact_email}: ")
+    assert summary.find("a", href="#id_executive_email").text.startswith(f"{executive_email}: ")
 
 
 @pytest.mark.parametrize(
@@ -503,7 +480,7 @@ def test_oversized_request_is_refused_with_400(client):
 def test_post_without_csrf_token_is_refused():
     csrf_client = Client(enforce_csrf_checks=True)
 
-    assert csrf_client.post("/buyer-membership/", application_data()).status_code == 403
+    assert csrf_client.post("/buyer-membership/", application_form()).status_code == 403
     assert MembershipApplication.objects.count() == 0
 
 
@@ -522,7 +499,8 @@ def test_filled_honeypot_looks_like_success_but_saves_and_sends_nothing(client, 
 def test_honeypot_is_hidden_from_people(client):
     content = page(client.get("/buyer-membership/"))
 
-    assert re.search(r'<div class="membership-form__trap" aria-hidden="true">.*?name="fax"', content, re.S)
+    trap = parse_page(content).find("div", class_="membership-form__trap", **{"aria-hidden": "true"})
+    assert trap.find("input", name="fax")
 
 
 def test_form_sent_faster_than_a_person_could_is_refused_with_everything_kept(client, settings):
@@ -531,11 +509,11 @@ def test_form_sent_faster_than_a_person_could_is_refused_with_everything_kept(cl
 
     assert response.status_code == 200
     assert "That was quicker than we expected." in page(response)
-    assert 'value="Bright Toys Ltd"' in page(response)
+    assert typed_into(response, "company_name") == "Bright Toys Ltd"
     assert MembershipApplication.objects.count() == 0
 
     # Waiting long enough on the page that came back succeeds.
-    fresh = re.search(r'name="form_started" value="([^"]+)"', page(response)).group(1)
+    fresh = typed_into(response, "form_started")
     assert apply(client, form_started=fresh).status_code == 200  # Still too fast: sent at once.
     assert apply(client, form_started=sign_form_started(time.time() - 6)).status_code == 302
 
@@ -551,7 +529,7 @@ def test_missing_forged_or_stale_timestamp_is_refused(client, token):
 
 def test_timestamp_from_the_page_itself_is_accepted(client, settings):
     settings.MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = 0
-    token = re.search(r'name="form_started" value="([^"]+)"', page(client.get("/buyer-membership/"))).group(1)
+    token = typed_into(client.get("/buyer-membership/"), "form_started")
 
     assert apply(client, form_started=token).status_code == 302
 
@@ -573,7 +551,7 @@ def test_too_many_submissions_from_one_address_get_429_in_the_visitors_language(
 
 def test_forwarded_for_header_is_ignored_unless_the_proxy_is_trusted(client, settings):
     settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 1
-    data = application_data(company_name="")
+    data = application_form(company_name="")
 
     client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
     # A visitor cannot escape the limit by making up the header.
