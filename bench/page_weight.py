@@ -123,8 +123,20 @@ def main():
         build_site(environment)
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(options.workers), "--bind", f"127.0.0.1:{port}",
-             "--pythonpath", f"{ROOT},{ROOT / 'bench'}", "--log-level", "warning", "media_wsgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(options.workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--pythonpath",
+                f"{ROOT},{ROOT / 'bench'}",
+                "--log-level",
+                "warning",
+                "media_wsgi:application",
+            ],
             env=environment,
             cwd=ROOT,
         )
@@ -155,14 +167,20 @@ def report(base, options):
         if status != 200:
             print(f"{label:<32}{f'(not served: HTTP {status})':>40}")
             continue
-        weight = {kind: sum(size for row_kind, _url, size, _enc in rows if row_kind == kind) for kind in
-                  ("HTML", "CSS", "image")}
+        weight = {
+            kind: sum(size for row_kind, _url, size, _enc in rows if row_kind == kind)
+            for kind in ("HTML", "CSS", "image")
+        }
         total = sum(weight.values())
         count = sum(1 for row in rows if row[0] == "image")
-        print(f"{label:<32}{kb(weight['HTML']):>10}{kb(weight['CSS']):>10}{kb(weight['image']):>10}{kb(total):>10}"
-              f"  {count}")
-    print(f"\nThroughput: {options.requests} requests, {options.concurrency} concurrent clients, "
-          f"gunicorn with {options.workers} sync workers, loopback")
+        print(
+            f"{label:<32}{kb(weight['HTML']):>10}{kb(weight['CSS']):>10}{kb(weight['image']):>10}{kb(total):>10}"
+            f"  {count}"
+        )
+    print(
+        f"\nThroughput: {options.requests} requests, {options.concurrency} concurrent clients, "
+        f"gunicorn with {options.workers} sync workers, loopback"
+    )
     for label, paths in [("/news/", ["/news/"]), ("/news/factory-visit-12/", ["/news/factory-visit-12/"])]:
         rate, errors = throughput(base, paths, options.requests, options.concurrency)
         print(f"  {label:<30}{rate:8.0f} requests/s{'  ERRORS: ' + str(len(errors)) if errors else ''}")

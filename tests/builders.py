@@ -214,8 +214,26 @@ def free_port():
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 UNSEEN_ELEMENTS = {"script", "style", "template"}
 # Elements that sit within a line of text; any other element's text is set apart from its neighbours'.
-INLINE_ELEMENTS = {"a", "abbr", "b", "cite", "code", "em", "i", "kbd", "mark", "q", "s", "small", "span", "strong",
-                   "sub", "sup", "time", "u"}
+INLINE_ELEMENTS = {
+    "a",
+    "abbr",
+    "b",
+    "cite",
+    "code",
+    "em",
+    "i",
+    "kbd",
+    "mark",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "time",
+    "u",
+}
 
 
 class Element:
@@ -344,9 +362,7 @@ def css_length(expression, viewport_width):
     if expression.startswith("calc(") and expression.endswith(")"):
         expression = expression[5:-1]
     units = {"rem": REM, "px": 1, "vw": viewport_width / 100}
-    arithmetic = re.sub(
-        r"(\d*\.?\d+)(rem|px|vw)", lambda match: str(float(match[1]) * units[match[2]]), expression
-    )
+    arithmetic = re.sub(r"(\d*\.?\d+)(rem|px|vw)", lambda match: str(float(match[1]) * units[match[2]]), expression)
     if not re.fullmatch(r"[\d.\s()+\-*/]+", arithmetic):
         raise ValueError(f"Unsupported length in sizes: {expression!r}")
     return eval(arithmetic, {"__builtins__": {}})  # digits and operators only, checked above
@@ -366,9 +382,7 @@ def slot_width(sizes, viewport_width):
 
 def chosen_candidate(srcset, sizes, viewport_width=PHONE_WIDTH, dpr=PHONE_DPR):
     """The smallest candidate at least as wide as the slot needs, else the widest (as browsers do)."""
-    candidates = sorted(
-        (int(width), url) for url, width in re.findall(r"(\S+)\s+(\d+)w", html.unescape(srcset))
-    )
+    candidates = sorted((int(width), url) for url, width in re.findall(r"(\S+)\s+(\d+)w", html.unescape(srcset)))
     needed = slot_width(sizes, viewport_width) * dpr
     return next((url for width, url in candidates if width >= needed), candidates[-1][1])
 

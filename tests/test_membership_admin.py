@@ -23,9 +23,7 @@ def test_list_shows_company_country_contact_language_and_status(staff_client):
     assert "Simplified Chinese" in content and "New" in content
 
 
-def test_list_of_many_applications_takes_a_bounded_number_of_queries(
-    staff_client, django_assert_max_num_queries
-):
+def test_list_of_many_applications_takes_a_bounded_number_of_queries(staff_client, django_assert_max_num_queries):
     for number in range(30):
         make_application(company_name=f"Company {number}", contact_email=f"buyer{number}@example.com")
 
@@ -147,7 +145,7 @@ def test_csv_export_titles_its_columns_as_the_admin_names_the_fields(staff_clien
     assert next(csv.reader(io.StringIO(content))) == titles.split(",")
 
 
-@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])
+@pytest.mark.parametrize("dangerous", ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])
 def test_csv_export_neutralises_formula_cells(staff_client, dangerous):
     application = make_application(company_name=dangerous, brand_names=dangerous, message=dangerous)
 

@@ -36,6 +36,7 @@ def test_list_of_twelve_illustrated_stories_fits_the_phone_budget(client, media_
     # The lead story's wider picture, eleven thumbnails and the logo mark.
     assert images[0].endswith("card-960.webp") and images[-1].endswith("ietp-mark.svg")
     assert len(images) == 13 and all(url.endswith("card-320.webp") for url in images[1:-1])
+
     def static_size(url):  # as served: compressed
         return len(gzip.compress(open(finders.find(url.removeprefix("/static/")), "rb").read()))
 

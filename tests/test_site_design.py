@@ -37,8 +37,10 @@ def footer(page):
 @pytest.fixture
 def story_pages(make_story):
     story = make_story(
-        {"en": {"title": "Audit deadlines", "summary": "No audits over the New Year.", "body": "See the calendar."},
-         "zh-hans": {"title": "审核截止日期", "summary": "春节期间不进行审核。", "body": "请查看日历。"}}
+        {
+            "en": {"title": "Audit deadlines", "summary": "No audits over the New Year.", "body": "See the calendar."},
+            "zh-hans": {"title": "审核截止日期", "summary": "春节期间不进行审核。", "body": "请查看日历。"},
+        }
     )
     return [story.url_in("en"), story.url_in("zh-hans")]
 
@@ -98,8 +100,12 @@ def test_pages_fit_the_width_of_a_phone(client, story_pages):
 @pytest.mark.parametrize(
     ("url", "invitation", "apply_link", "about"),
     [
-        ("/news/", "Become a Buyer Member", "/buyer-membership/",
-         "certifies toy factories for safe, fair and family-friendly working conditions"),
+        (
+            "/news/",
+            "Become a Buyer Member",
+            "/buyer-membership/",
+            "certifies toy factories for safe, fair and family-friendly working conditions",
+        ),
         ("/zh/news/", "成为买家会员", "/zh/buyer-membership/", "确保工作条件安全、公平、关爱家庭"),
     ],
 )

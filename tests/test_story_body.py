@@ -18,7 +18,7 @@ FORMATTED_BODY = (
     "<p>The audit is <strong>shorter</strong> and <em>cheaper</em>.</p>"
     "<ul><li>One visit</li><li>One report</li></ul>"
     "<ol><li>Apply</li><li>Get audited</li></ol>"
-    '<blockquote><p>A real step forward.</p></blockquote>'
+    "<blockquote><p>A real step forward.</p></blockquote>"
     '<p>Read <a href="https://example.org/report">the report</a> or '
     '<a href="/news/">our other stories</a>.</p>'
 )
@@ -47,8 +47,11 @@ def test_admin_body_field_is_the_rich_text_editor_with_assets_served_by_the_site
     assets = [script.attrs["src"] for script in document.find_all("script", src=True)]
     assets += [link.attrs["href"] for link in document.find_all("link", href=True)]
     editor_assets = [url for url in assets if "django_prose_editor" in url]
-    assert {"/static/django_prose_editor/editor.js", "/static/django_prose_editor/configurable.js",
-            "/static/django_prose_editor/editor.css"} <= set(editor_assets)
+    assert {
+        "/static/django_prose_editor/editor.js",
+        "/static/django_prose_editor/configurable.js",
+        "/static/django_prose_editor/editor.css",
+    } <= set(editor_assets)
     import_map = json.loads(document.find("script", type="importmap").inner_html)
     assert import_map["imports"]["django-prose-editor/editor"] == "/static/django_prose_editor/editor.js"
     # No asset, link or import on the page comes from another host.
@@ -146,7 +149,7 @@ def test_bodies_saved_without_the_admin_are_cleaned_too(make_story):
 
 def test_unsafe_body_stored_before_cleaning_is_cleaned_on_the_page(client, make_story):
     story = make_story({"en": "Old story"})
-    set_body_bypassing_save(story, "en", '<p>Kept</p><script>alert(1)</script><img src=x onerror=alert(1)>')
+    set_body_bypassing_save(story, "en", "<p>Kept</p><script>alert(1)</script><img src=x onerror=alert(1)>")
 
     body = body_of(client.get("/news/old-story/").content.decode())
 
@@ -163,11 +166,18 @@ def test_plain_text_body_is_shown_as_paragraphs(client, make_story):
 
 
 def test_links_keep_their_address_and_open_in_the_same_tab(client, make_story):
-    make_story({"en": {"title": "Links", "body": (
-        '<p><a href="https://example.org/a?x=1&amp;y=2" target="_blank">Elsewhere</a> '
-        '<a href="/news/">Our news</a> <a href="mailto:info@example.org">Mail</a> '
-        '<a href="tel:+85223456789">Call</a> <a href="ftp://example.org/file">FTP</a></p>'
-    )}})
+    make_story(
+        {
+            "en": {
+                "title": "Links",
+                "body": (
+                    '<p><a href="https://example.org/a?x=1&amp;y=2" target="_blank">Elsewhere</a> '
+                    '<a href="/news/">Our news</a> <a href="mailto:info@example.org">Mail</a> '
+                    '<a href="tel:+85223456789">Call</a> <a href="ftp://example.org/file">FTP</a></p>'
+                ),
+            }
+        }
+    )
 
     body = body_of(client.get("/news/links/").content.decode())
 
@@ -270,19 +280,19 @@ XSS_PAYLOADS = [
     '<p style="background:url(javascript:alert(1))">styled</p>',
     "<style>@import 'https://xss.example/x.css';</style>",
     '<iframe src="javascript:alert(1)"></iframe>',
-    "<iframe srcdoc=\"<script>alert(1)</script>\"></iframe>",
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
     '<object data="javascript:alert(1)"></object>',
     '<embed src="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+">',
     '<form action="javascript:alert(1)"><button>go</button></form>',
-    '<body onload=alert(1)>',
+    "<body onload=alert(1)>",
     '<div onpointerenter="alert(1)">x</div>',
-    '<details open ontoggle=alert(1)>',
-    '<input autofocus onfocus=alert(1)>',
+    "<details open ontoggle=alert(1)>",
+    "<input autofocus onfocus=alert(1)>",
     "<!--[if gte IE 4]><SCRIPT>alert(1);</SCRIPT><![endif]-->",
-    "<!--<img src=\"--><img src=x onerror=alert(1)//\">",
+    '<!--<img src="--><img src=x onerror=alert(1)//">',
     '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
     '<base href="javascript:alert(1)//">',
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
     "<p>Unclosed <strong>bold <em>and <a href='javascript:alert(1)'>link",
     '<a href="java&#0;script:alert(1)">nul</a>',
     "<template><script>alert(1)</script></template>",
