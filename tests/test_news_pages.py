@@ -348,3 +348,15 @@ def test_server_error_page_speaks_every_language_without_a_database(rf):
     assertInHTML('<a href="/news/">Read the latest stories</a>', english)
     assertInHTML("<h1>出现错误</h1>", chinese)
     assertInHTML('<a href="/zh/news/">阅读最新动态</a>', chinese)
+
+
+def test_neighbouring_and_related_stories_in_another_language_are_marked_as_on_cards(client, make_story):
+    make_story({"en": "English only older"}, publish_date=datetime.date(2021, 1, 1))
+    make_story({"zh-hans": "中文新闻"}, publish_date=datetime.date(2022, 1, 1))
+
+    page = parse_page(client.get("/zh/news/中文新闻/").content.decode())
+
+    older = page.find("a", rel="next")
+    assert older.find(class_="story-nav__title").attrs["lang"] == "en" and "仅有英文版" in older.text
+    related = page.find("section", class_="related-stories")
+    assert card_titles(related) == ["English only older"] and "仅有英文版" in related.text

@@ -56,7 +56,7 @@ def test_english_reader_finds_an_older_story_reads_it_in_chinese_and_returns_to_
     switch_language(page, "中文")
     expect(page).to_have_url(news_site.url + story_path("/zh", chinese["slug"]))
     expect_page_in(page, "zh-Hans", chinese["title"])
-    expect(page.locator(".language-label")).to_have_count(0)
+    expect(page.locator("article.story .language-label")).to_have_count(0)
 
     page.get_by_role("link", name="全部新闻").click()
     expect(page).to_have_url(f"{news_site.url}/zh/news/")
@@ -74,7 +74,7 @@ def test_english_only_story_stays_in_english_with_a_label_after_switching_to_chi
     switch_language(page, "中文")
     expect(page).to_have_url(news_site.url + story_path("/zh", "introducing-progress-visits"))
     expect_page_in(page, "zh-Hans", ENGLISH_ONLY_TITLE)
-    expect(page.get_by_text("仅有英文版")).to_be_visible()
+    expect(page.locator("article.story").get_by_text("仅有英文版")).to_be_visible()
     expect(page.locator("article.story")).to_have_attribute("lang", "en")
     expect(page.get_by_role("link", name="全部新闻")).to_be_visible()
     expect_no_sideways_scrolling(page)
@@ -101,13 +101,13 @@ def test_chinese_reader_finds_a_chinese_only_story_which_stays_in_chinese_in_eng
     page.get_by_role("link", name=CHINESE_ONLY_TITLE).click()
     expect(page).to_have_url(news_site.url + story_path("/zh", "核实-escp-职员"))
     expect_page_in(page, "zh-Hans", CHINESE_ONLY_TITLE)
-    expect(page.locator(".language-label")).to_have_count(0)
+    expect(page.locator("article.story .language-label")).to_have_count(0)
     expect_no_sideways_scrolling(page)
 
     switch_language(page, "EN")
     expect(page).to_have_url(news_site.url + story_path("", "核实-escp-职员"))
     expect_page_in(page, "en", CHINESE_ONLY_TITLE)
-    expect(page.get_by_text("In Chinese only")).to_be_visible()
+    expect(page.locator("article.story").get_by_text("In Chinese only")).to_be_visible()
     expect(page.locator("article.story")).to_have_attribute("lang", "zh-Hans")
 
     page.get_by_role("link", name="All stories").click()
