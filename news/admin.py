@@ -6,6 +6,8 @@ from django.utils.translation import ngettext
 from parler.admin import TranslatableAdmin
 from parler.forms import TranslatableModelForm
 
+from base.languages import SITE_LANGUAGES, site_language
+
 from .models import NewsStory
 
 
@@ -47,6 +49,17 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations")
+
+    def _language(self, request, obj=None):
+        """The tab to open: the one asked for; else the admin's language, if the story is written in it."""
+        if request.GET.get(self.query_language_key):
+            return super()._language(request, obj)
+        # parler would open its first tab (English) even for a Chinese-only story or under /zh/admin/.
+        admin_language = site_language().code
+        if obj is None:
+            return admin_language
+        written = obj.get_available_languages()
+        return next((code for code in [admin_language, *SITE_LANGUAGES] if code in written), admin_language)
 
     def get_prepopulated_fields(self, request, obj=None):
         return {"slug": ("title",)}

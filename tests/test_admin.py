@@ -88,6 +88,62 @@ def test_opening_the_chinese_tab_of_an_english_story_shows_the_form_named_by_its
     assert not parse_page(response).find("input", name="title").attrs.get("value")  # the Chinese title is to be written
 
 
+def heading(page):
+    return parse_page(page).find("h1").text
+
+
+def title_typed(page):
+    """What the open tab's title box holds: None for a language still to be written."""
+    return parse_page(page).find("input", name="title").attrs.get("value")
+
+
+def test_a_story_written_only_in_chinese_opens_on_its_chinese_tab(staff_client, make_story):
+    story = make_story({"zh-hans": "核实 ESCP 职员"})
+
+    page = staff_client.get(f"{LIST_URL}{story.pk}/change/")
+
+    assert heading(page) == "Change news story (Simplified Chinese)"
+    assert title_typed(page) == "核实 ESCP 职员"
+
+
+@pytest.mark.parametrize(
+    "admin, tab, title",
+    [("/admin/", "(English)", "Verify ESCP staff"), ("/zh/admin/", "(简体中文)", "核实 ESCP 职员")],
+    ids=["english-admin", "chinese-admin"],
+)
+def test_a_bilingual_story_opens_in_the_language_of_the_admin(staff_client, make_story, admin, tab, title):
+    story = make_story({"en": "Verify ESCP staff", "zh-hans": "核实 ESCP 职员"})
+
+    page = staff_client.get(f"{admin}news/newsstory/{story.pk}/change/")
+
+    assert heading(page).endswith(tab)
+    assert title_typed(page) == title
+
+
+def test_a_story_asked_for_in_a_language_opens_on_that_tab_even_when_it_is_still_to_be_written(
+    staff_client, make_story
+):
+    story = make_story({"zh-hans": "核实 ESCP 职员"})
+
+    page = staff_client.get(f"{LIST_URL}{story.pk}/change/?language=en")
+
+    assert heading(page) == "Change news story (English)"
+    assert not title_typed(page)
+
+
+def test_adding_a_story_from_the_chinese_admin_writes_it_in_chinese(staff_client):
+    add_url = "/zh/admin/news/newsstory/add/"
+    add_page = staff_client.get(add_url)
+    assert heading(add_page) == "增加 新闻 (简体中文)"
+    form_action = parse_page(add_page).find("form", id="newsstory_form").attrs["action"]
+    assert form_action == "?language=zh-hans"
+
+    response = staff_client.post(add_url + form_action, draft_form(title="微信公众号"))
+
+    assert response.status_code == 302
+    assert list(NewsStory.objects.get().get_available_languages()) == ["zh-hans"]
+
+
 def test_story_list_shows_title_date_status_and_languages(staff_client, make_story):
     make_story({"zh-hans": "核实 ESCP 职员"}, publish_date=datetime.date(2021, 11, 24))
 
