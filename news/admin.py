@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin, messages
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from parler.admin import TranslatableAdmin
@@ -63,6 +64,20 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     def get_prepopulated_fields(self, request, obj=None):
         return {"slug": ("title",)}
+
+    def get_view_on_site_url(self, obj=None):
+        """The story's page in the language of the open tab, as readers of that language find it."""
+        written = obj.get_available_languages() if obj is not None else []
+        if not written:
+            return None
+        tab = obj.get_current_language()
+        if tab in written:
+            return obj.url_in(tab)
+        # A tab still to be written holds an empty translation: the page in its language shows the story
+        # in a language it is written in, at that language's slug.
+        shown = next(code for code in SITE_LANGUAGES if code in written)
+        with translation.override(tab):
+            return reverse("news:story", kwargs={"slug": obj.safe_translation_getter("slug", language_code=shown)})
 
     @admin.display(description=_("title"))
     def title_in_any_language(self, story):

@@ -1,6 +1,7 @@
 """The editors' workflow through the real admin pages."""
 
 import datetime
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -219,14 +220,44 @@ def test_unusable_slugs_are_refused_with_a_message(staff_client, slug):
     assert NewsStory.objects.count() == 0
 
 
-def test_view_on_site_leads_to_the_story(staff_client, make_story):
+def view_on_site(page):
+    return parse_page(page).find("a", class_="viewsitelink", href=True).attrs["href"]
+
+
+@pytest.mark.parametrize(
+    "change_url, story_page",
+    [
+        ("/admin/news/newsstory/{pk}/change/?language=en", "/news/on-site/"),
+        ("/admin/news/newsstory/{pk}/change/?language=zh-hans", quote("/zh/news/网站上/")),
+        ("/zh/admin/news/newsstory/{pk}/change/", quote("/zh/news/网站上/")),
+        ("/zh/admin/news/newsstory/{pk}/change/?language=en", "/news/on-site/"),
+    ],
+    ids=["english-tab", "chinese-tab", "chinese-admin", "english-tab-in-chinese-admin"],
+)
+def test_view_on_site_leads_to_the_story_in_the_language_of_the_open_tab(
+    staff_client, make_story, change_url, story_page
+):
+    story = make_story({"en": "On site", "zh-hans": "网站上"}, status="draft")
+
+    link = view_on_site(staff_client.get(change_url.format(pk=story.pk)))
+
+    assert link == story_page
+    assert staff_client.get(link).status_code == 200  # staff preview a draft on its public address
+
+
+def test_view_on_site_from_a_tab_still_to_be_written_shows_what_readers_of_that_language_see(staff_client, make_story):
     story = make_story({"en": "On site"})
-    page = staff_client.get(f"{LIST_URL}{story.pk}/change/?language=en").content.decode()
 
-    view_on_site = parse_page(page).find("a", class_="viewsitelink", href=True)
+    link = view_on_site(staff_client.get(f"{LIST_URL}{story.pk}/change/?language=zh-hans"))
 
-    assert view_on_site, "no View on site link"
-    assert staff_client.get(view_on_site.attrs["href"]).headers["Location"].endswith("/news/on-site/")
+    assert link == "/zh/news/on-site/"
+    chinese_page = parse_page(staff_client.get(link))
+    assert chinese_page.find("h1").text == "On site"
+    assert chinese_page.find(class_="language-label").text == "仅有英文版"
+
+
+def test_a_story_being_added_has_no_view_on_site_link(staff_client):
+    assert parse_page(staff_client.get(ADD_URL)).find("a", class_="viewsitelink") is None
 
 
 def test_admin_is_for_staff_only(client, make_story):
