@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from parler.admin import TranslatableAdmin
@@ -37,7 +38,7 @@ class NewsStoryAdminForm(TranslatableModelForm):
 @admin.register(NewsStory)
 class NewsStoryAdmin(TranslatableAdmin):
     form = NewsStoryAdminForm
-    list_display = ["title_in_any_language", "publish_date", "status", "category", "all_languages_column"]
+    list_display = ["title_in_any_language", "publish_date", "status", "category", "languages"]
     list_filter = ["status", "category", TranslatedIntoFilter]
     search_fields = ["translations__title"]
     date_hierarchy = "publish_date"
@@ -82,6 +83,15 @@ class NewsStoryAdmin(TranslatableAdmin):
     @admin.display(description=_("title"))
     def title_in_any_language(self, story):
         return str(story)
+
+    @admin.display(description=_("languages"))
+    def languages(self, story):
+        return self.all_languages_column(story)
+
+    def get_language_short_title(self, language_code):
+        # The chips read as the site's language switch does: "EN", "中文".
+        language = site_language(language_code)
+        return format_html('<span lang="{}">{}</span>', language.html_code, language.switch_label)
 
     @admin.action(description=_("Publish the selected stories"))
     def publish(self, request, queryset):

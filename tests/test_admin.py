@@ -154,10 +154,12 @@ def test_story_list_shows_title_date_status_and_languages(staff_client, make_sto
     assert "November 24, 2021" in page
     assert "Published" in page
     languages = {link.text: link for link in parse_page(page).find_all("a", class_="lang-code")}
-    assert languages.keys() == {"EN", "ZH-HANS"}
+    assert languages.keys() == {"EN", "中文"}
     assert "untranslated" in languages["EN"].attrs["class"] and languages["EN"].attrs["href"].endswith("language=en")
-    assert "active" in languages["ZH-HANS"].attrs["class"]
-    assert languages["ZH-HANS"].attrs["href"].endswith("language=zh-hans")
+    assert "active" in languages["中文"].attrs["class"]
+    assert languages["中文"].attrs["href"].endswith("language=zh-hans")
+    # Each chip is marked with its language, for screen readers.
+    assert languages["中文"].find("span", lang="zh-Hans") and languages["EN"].find("span", lang="en")
 
 
 def test_search_finds_titles_in_both_languages(staff_client, make_story):
