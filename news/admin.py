@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -10,7 +11,20 @@ from parler.forms import TranslatableModelForm
 
 from base.languages import SITE_LANGUAGES, site_language
 
+from .images import SHARP_HERO_WIDTH
 from .models import NewsStory
+
+
+def image_too_small_warning(story):
+    """What to tell an editor whose photo the story page will enlarge, or None."""
+    hero_width = story.image_renditions.get("hero", {}).get("width", 0)
+    if not story.image or not hero_width or hero_width >= SHARP_HERO_WIDTH:
+        return None
+    return _(
+        "This image is only %(width)d pixels wide: at the top of the story page it is enlarged and looks "
+        "blurred on most screens. If you have a larger version (at least %(minimum)s pixels wide), upload it "
+        "instead."
+    ) % {"width": hero_width, "minimum": number_format(SHARP_HERO_WIDTH, force_grouping=True)}
 
 
 class TranslatedIntoFilter(admin.SimpleListFilter):
@@ -43,11 +57,25 @@ class NewsStoryAdmin(TranslatableAdmin):
     search_fields = ["translations__title"]
     date_hierarchy = "publish_date"
     actions = ["publish", "unpublish"]
-    fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body"]}),
-        (_("Featured image"), {"fields": ["image", "image_alt", "image_caption", "image_credit"]}),
-        (_("Publishing"), {"fields": ["status", "publish_date", "category", "dateline"]}),
-    ]
+    readonly_fields = ["image_preview"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def get_fieldsets(self, request, obj=None):
+        # The photo the story has, shown beside the box that replaces it.
+        image_fields = ["image", "image_preview"] if obj is not None and obj.image else ["image"]
+        return [
+            (
+                _("Publishing"),
+                {
+                    "fields": ["status", "publish_date", "category"],
+                    "description": _("Status, publish date and category are the same in every language."),
+                },
+            ),
+            (None, {"fields": ["title", "slug", "dateline", "summary", "body"]}),
+            (_("Featured image"), {"fields": [*image_fields, "image_alt", "image_caption", "image_credit"]}),
+        ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations")
@@ -79,6 +107,28 @@ class NewsStoryAdmin(TranslatableAdmin):
         shown = next(code for code in SITE_LANGUAGES if code in written)
         with translation.override(tab):
             return reverse("news:story", kwargs={"slug": obj.safe_translation_getter("slug", language_code=shown)})
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "image" in form.changed_data and (warning := image_too_small_warning(obj)):
+            messages.warning(request, warning)
+
+    @admin.display(description=_("preview"))
+    def image_preview(self, story):
+        picture = story.hero_picture
+        if picture is None:
+            return ""
+        thumbnail = format_html(
+            '<img class="image-preview" src="{}" srcset="{}" sizes="20rem" width="{}" height="{}" alt="{}">',
+            picture.fallback_url,
+            picture.jpeg_srcset,
+            picture.width,
+            picture.height,
+            story.image_alt,
+        )
+        if warning := image_too_small_warning(story):
+            return format_html('{}<ul class="messagelist"><li class="warning">{}</li></ul>', thumbnail, warning)
+        return thumbnail
 
     @admin.display(description=_("title"))
     def title_in_any_language(self, story):

@@ -4,11 +4,13 @@ import datetime
 from urllib.parse import quote
 
 import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pytest_django.asserts import assertInHTML
 
 from news.models import NewsStory
-from tests.builders import parse_page, story_form
+from tests.builders import parse_page, photo_like, story_form
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +145,73 @@ def test_adding_a_story_from_the_chinese_admin_writes_it_in_chinese(staff_client
 
     assert response.status_code == 302
     assert list(NewsStory.objects.get().get_available_languages()) == ["zh-hans"]
+
+
+def story_with_photo(make_story, width, height):
+    photo = SimpleUploadedFile("photo.jpg", photo_like(width, height))
+    return make_story({"en": {"title": "Factory visit", "image_alt": "Workers in a factory hall"}}, image=photo)
+
+
+def image_preview(page):
+    return parse_page(page).find(class_="field-image_preview")
+
+
+@pytest.mark.parametrize(
+    "admin, warning",
+    [
+        ("/admin/", "This image is only 800 pixels wide: at the top of the story page it is enlarged and looks"),
+        ("/zh/admin/", "这张图片只有 800 像素宽，在新闻页面顶部会被放大，在大多数屏幕上显得模糊。"),
+    ],
+    ids=["english", "chinese"],
+)
+def test_the_edit_page_shows_the_featured_image_and_warns_that_a_small_one_will_look_blurred(
+    staff_client, make_story, media_root, admin, warning
+):
+    story = story_with_photo(make_story, 800, 600)
+
+    preview = image_preview(staff_client.get(f"{admin}news/newsstory/{story.pk}/change/"))
+
+    hero_files = [default_storage.url(path) for _width, path in story.image_renditions["hero"]["jpeg"]]
+    assert preview.find("img", class_="image-preview").attrs["src"] in hero_files
+    assert preview.find("li", class_="warning").text.startswith(warning)
+
+
+def test_an_image_wide_enough_for_the_story_page_gets_no_warning(staff_client, make_story, media_root):
+    story = story_with_photo(make_story, 1000, 600)  # exactly as wide as a sharp hero needs
+
+    preview = image_preview(staff_client.get(f"{LIST_URL}{story.pk}/change/"))
+
+    assert preview.find("img", class_="image-preview", alt="Workers in a factory hall")
+    assert preview.find(class_="warning") is None
+
+
+def test_uploading_a_small_image_warns_the_editor_after_saving(staff_client, media_root):
+    photo = SimpleUploadedFile("small.jpg", photo_like(640, 480), content_type="image/jpeg")
+
+    listing = staff_client.post(ADD_URL + "?language=en", draft_form(image=photo, image_alt="A photo"), follow=True)
+
+    messages = parse_page(listing).find(class_="messagelist")
+    assert messages.find("li", class_="success").text.endswith("was added successfully.")
+    assert messages.find("li", class_="warning").text.startswith("This image is only 640 pixels wide")
+
+
+def test_a_story_without_an_image_has_no_preview(staff_client, make_story):
+    story = make_story({"en": "No photo"})
+
+    assert image_preview(staff_client.get(f"{LIST_URL}{story.pk}/change/")) is None
+    assert image_preview(staff_client.get(ADD_URL)) is None
+
+
+def test_publishing_controls_come_first_on_the_edit_page(staff_client, make_story):
+    story = make_story({"en": "Publish me"})
+
+    form = parse_page(staff_client.get(f"{LIST_URL}{story.pk}/change/")).find("form", id="newsstory_form")
+
+    fields = [field.attrs["name"] for field in form.find_all(name=True) if field.name in {"input", "select"}]
+    assert fields.index("status") < fields.index("publish_date") < fields.index("category") < fields.index("title")
+    assert form.find("fieldset").find(class_="description").text == (
+        "Status, publish date and category are the same in every language."
+    )
 
 
 def test_story_list_shows_title_date_status_and_languages(staff_client, make_story):
