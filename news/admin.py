@@ -52,7 +52,7 @@ class NewsStoryAdminForm(TranslatableModelForm):
 @admin.register(NewsStory)
 class NewsStoryAdmin(TranslatableAdmin):
     form = NewsStoryAdminForm
-    list_display = ["title_in_any_language", "publish_date", "status", "category", "languages"]
+    list_display = ["title_in_any_language", "publish_date", "status", "languages"]
     list_filter = ["status", "category", TranslatedIntoFilter]
     search_fields = ["translations__title"]
     date_hierarchy = "publish_date"
