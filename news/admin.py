@@ -143,7 +143,8 @@ class NewsStoryAdmin(TranslatableAdmin):
         language = site_language(language_code)
         return format_html('<span lang="{}">{}</span>', language.html_code, language.switch_label)
 
-    @admin.action(description=_("Publish the selected stories"))
+    # Only those who may change stories may publish them (Django offers every action to anyone who can see the list).
+    @admin.action(description=_("Publish the selected stories"), permissions=["change"])
     def publish(self, request, queryset):
         # update() skips auto_now: the feed and the sitemap read updated_at.
         count = queryset.update(status=NewsStory.Status.PUBLISHED, updated_at=timezone.now())
@@ -153,7 +154,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Unpublish the selected stories (back to draft)"))
+    @admin.action(description=_("Unpublish the selected stories (back to draft)"), permissions=["change"])
     def unpublish(self, request, queryset):
         count = queryset.update(status=NewsStory.Status.DRAFT, updated_at=timezone.now())
         self.message_user(

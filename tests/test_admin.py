@@ -1,9 +1,12 @@
 """The editors' workflow through the real admin pages."""
 
 import datetime
+import importlib
 from urllib.parse import quote
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -350,3 +353,93 @@ def test_admin_is_named_for_the_site_in_each_language(staff_client):
     chinese = staff_client.get("/zh/admin/").content.decode()
     assert "IETP 网站管理" in chinese and "新闻与会员申请" in chinese
     assert "Django" not in parse_page(chinese).find("header").text
+
+
+# --- The Editors group ----------------------------------------------------------------------------
+
+STORY_PERMISSIONS = ["add_newsstory", "change_newsstory", "delete_newsstory", "view_newsstory"]
+
+
+@pytest.fixture
+def editor_client(client, django_user_model):
+    """Staff in the Editors group that the migrations create: not a superuser."""
+    editor = django_user_model.objects.create_user("lin", "lin@example.org", "correct horse", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    client.force_login(editor)
+    return client
+
+
+def test_an_editor_writes_a_story_in_both_languages_and_publishes_it(editor_client):
+    assert editor_client.post(ADD_URL + "?language=en", draft_form()).status_code == 302
+    story = NewsStory.objects.get()
+    chinese = draft_form(title="家庭友好空间扩展")
+    assert editor_client.post(f"{LIST_URL}{story.pk}/change/?language=zh-hans", chinese).status_code == 302
+
+    published = editor_client.post(LIST_URL, {"action": "publish", "_selected_action": [story.pk]}, follow=True)
+
+    assert "1 story published." in published.content.decode()
+    assert Client().get("/zh/news/家庭友好空间扩展/").status_code == 200
+
+
+def test_an_editor_removes_a_translation_and_deletes_a_story(editor_client, make_story):
+    story = make_story({"en": "Two languages", "zh-hans": "两种语言"})
+
+    remove_chinese = editor_client.post(f"{LIST_URL}{story.pk}/change/delete-translation/zh-hans/", {"post": "yes"})
+    assert remove_chinese.status_code == 302
+    assert list(story.get_available_languages()) == ["en"]
+
+    assert editor_client.post(f"{LIST_URL}{story.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not NewsStory.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/auth/user/",
+        "/admin/auth/user/add/",
+        "/admin/auth/group/",
+        "/admin/membership/membershipapplication/",
+        "/zh/admin/membership/membershipapplication/",
+    ],
+)
+def test_an_editor_cannot_open_accounts_or_membership_applications(editor_client, url):
+    assert editor_client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("admin, stories", [("/admin/", "News stories"), ("/zh/admin/", "新闻")])
+def test_the_admin_home_offers_an_editor_the_stories_only(editor_client, admin, stories):
+    home = parse_page(editor_client.get(admin)).find(id="content-main")
+
+    assert [model.text for model in home.find_all("th", scope="row")] == [stories]
+
+
+def test_the_editors_group_holds_the_story_permissions_and_nothing_else(db):
+    editors = Group.objects.get(name="Editors")
+
+    assert sorted(f"{p.content_type.app_label}.{p.codename}" for p in editors.permissions.all()) == [
+        f"news.{codename}" for codename in STORY_PERMISSIONS
+    ]
+
+
+def test_migrating_again_keeps_one_editors_group_and_what_was_added_to_it(db):
+    editors = Group.objects.get(name="Editors")
+    editors.permissions.add(Permission.objects.get(codename="view_membershipapplication"))
+    migration = importlib.import_module("news.migrations.0006_editors_group")
+
+    migration.create_editors_group(apps, schema_editor=None)
+
+    assert Group.objects.filter(name="Editors").count() == 1
+    assert editors.permissions.count() == len(STORY_PERMISSIONS) + 1
+
+
+def test_staff_who_may_only_view_stories_cannot_publish_them(client, django_user_model, make_story):
+    viewer = django_user_model.objects.create_user("reader", "reader@example.org", "correct horse", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_newsstory"))
+    story = make_story({"en": "Still a draft"}, status="draft")
+    client.force_login(viewer)
+
+    actions = parse_page(client.get(LIST_URL)).find("select", name="action")
+    assert actions is None or "Publish the selected stories" not in actions.text
+    client.post(LIST_URL, {"action": "publish", "_selected_action": [story.pk]})
+    story.refresh_from_db()
+    assert story.status == "draft"
