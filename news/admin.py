@@ -1,12 +1,30 @@
 from django.conf import settings
 from django.contrib import admin, messages
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from parler.admin import TranslatableAdmin
 from parler.forms import TranslatableModelForm
 
+from base.languages import SITE_LANGUAGES, site_language
+
+from .images import SHARP_HERO_WIDTH
 from .models import NewsStory
+
+
+def image_too_small_warning(story):
+    """What to tell an editor whose photo the story page will enlarge, or None."""
+    hero_width = story.image_renditions.get("hero", {}).get("width", 0)
+    if not story.image or not hero_width or hero_width >= SHARP_HERO_WIDTH:
+        return None
+    return _(
+        "This image is only %(width)d pixels wide: at the top of the story page it is enlarged and looks "
+        "blurred on most screens. If you have a larger version (at least %(minimum)s pixels wide), upload it "
+        "instead."
+    ) % {"width": hero_width, "minimum": number_format(SHARP_HERO_WIDTH, force_grouping=True)}
 
 
 class TranslatedIntoFilter(admin.SimpleListFilter):
@@ -34,28 +52,99 @@ class NewsStoryAdminForm(TranslatableModelForm):
 @admin.register(NewsStory)
 class NewsStoryAdmin(TranslatableAdmin):
     form = NewsStoryAdminForm
-    list_display = ["title_in_any_language", "publish_date", "status", "category", "all_languages_column"]
+    list_display = ["title_in_any_language", "publish_date", "status", "languages"]
     list_filter = ["status", "category", TranslatedIntoFilter]
     search_fields = ["translations__title"]
     date_hierarchy = "publish_date"
     actions = ["publish", "unpublish"]
-    fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body"]}),
-        (_("Featured image"), {"fields": ["image", "image_alt", "image_caption", "image_credit"]}),
-        (_("Publishing"), {"fields": ["status", "publish_date", "category", "dateline"]}),
-    ]
+    readonly_fields = ["image_preview"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def get_fieldsets(self, request, obj=None):
+        # The photo the story has, shown beside the box that replaces it.
+        image_fields = ["image", "image_preview"] if obj is not None and obj.image else ["image"]
+        return [
+            (
+                _("Publishing"),
+                {
+                    "fields": ["status", "publish_date", "category"],
+                    "description": _("Status, publish date and category are the same in every language."),
+                },
+            ),
+            (None, {"fields": ["title", "slug", "dateline", "summary", "body"]}),
+            (_("Featured image"), {"fields": [*image_fields, "image_alt", "image_caption", "image_credit"]}),
+        ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations")
 
+    def _language(self, request, obj=None):
+        """The tab to open: the one asked for; else the admin's language, if the story is written in it."""
+        if request.GET.get(self.query_language_key):
+            return super()._language(request, obj)
+        # parler would open its first tab (English) even for a Chinese-only story or under /zh/admin/.
+        admin_language = site_language().code
+        if obj is None:
+            return admin_language
+        written = obj.get_available_languages()
+        return next((code for code in [admin_language, *SITE_LANGUAGES] if code in written), admin_language)
+
     def get_prepopulated_fields(self, request, obj=None):
         return {"slug": ("title",)}
+
+    def get_view_on_site_url(self, obj=None):
+        """The story's page in the language of the open tab, as readers of that language find it."""
+        written = obj.get_available_languages() if obj is not None else []
+        if not written:
+            return None
+        tab = obj.get_current_language()
+        if tab in written:
+            return obj.url_in(tab)
+        # A tab still to be written holds an empty translation: the page in its language shows the story
+        # in a language it is written in, at that language's slug.
+        shown = next(code for code in SITE_LANGUAGES if code in written)
+        with translation.override(tab):
+            return reverse("news:story", kwargs={"slug": obj.safe_translation_getter("slug", language_code=shown)})
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "image" in form.changed_data and (warning := image_too_small_warning(obj)):
+            messages.warning(request, warning)
+
+    @admin.display(description=_("preview"))
+    def image_preview(self, story):
+        picture = story.hero_picture
+        if picture is None:
+            return ""
+        thumbnail = format_html(
+            '<img class="image-preview" src="{}" srcset="{}" sizes="20rem" width="{}" height="{}" alt="{}">',
+            picture.fallback_url,
+            picture.jpeg_srcset,
+            picture.width,
+            picture.height,
+            story.image_alt,
+        )
+        if warning := image_too_small_warning(story):
+            return format_html('{}<ul class="messagelist"><li class="warning">{}</li></ul>', thumbnail, warning)
+        return thumbnail
 
     @admin.display(description=_("title"))
     def title_in_any_language(self, story):
         return str(story)
 
-    @admin.action(description=_("Publish the selected stories"))
+    @admin.display(description=_("languages"))
+    def languages(self, story):
+        return self.all_languages_column(story)
+
+    def get_language_short_title(self, language_code):
+        # The chips read as the site's language switch does: "EN", "中文".
+        language = site_language(language_code)
+        return format_html('<span lang="{}">{}</span>', language.html_code, language.switch_label)
+
+    # Only those who may change stories may publish them (Django offers every action to anyone who can see the list).
+    @admin.action(description=_("Publish the selected stories"), permissions=["change"])
     def publish(self, request, queryset):
         # update() skips auto_now: the feed and the sitemap read updated_at.
         count = queryset.update(status=NewsStory.Status.PUBLISHED, updated_at=timezone.now())
@@ -65,7 +154,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Unpublish the selected stories (back to draft)"))
+    @admin.action(description=_("Unpublish the selected stories (back to draft)"), permissions=["change"])
     def unpublish(self, request, queryset):
         count = queryset.update(status=NewsStory.Status.DRAFT, updated_at=timezone.now())
         self.message_user(

@@ -1,13 +1,19 @@
 """The editors' workflow through the real admin pages."""
 
 import datetime
+import importlib
+from urllib.parse import quote
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pytest_django.asserts import assertInHTML
 
 from news.models import NewsStory
-from tests.builders import parse_page, story_form
+from tests.builders import parse_page, photo_like, story_form
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +94,129 @@ def test_opening_the_chinese_tab_of_an_english_story_shows_the_form_named_by_its
     assert not parse_page(response).find("input", name="title").attrs.get("value")  # the Chinese title is to be written
 
 
+def heading(page):
+    return parse_page(page).find("h1").text
+
+
+def title_typed(page):
+    """What the open tab's title box holds: None for a language still to be written."""
+    return parse_page(page).find("input", name="title").attrs.get("value")
+
+
+def test_a_story_written_only_in_chinese_opens_on_its_chinese_tab(staff_client, make_story):
+    story = make_story({"zh-hans": "核实 ESCP 职员"})
+
+    page = staff_client.get(f"{LIST_URL}{story.pk}/change/")
+
+    assert heading(page) == "Change news story (Simplified Chinese)"
+    assert title_typed(page) == "核实 ESCP 职员"
+
+
+@pytest.mark.parametrize(
+    "admin, tab, title",
+    [("/admin/", "(English)", "Verify ESCP staff"), ("/zh/admin/", "(简体中文)", "核实 ESCP 职员")],
+    ids=["english-admin", "chinese-admin"],
+)
+def test_a_bilingual_story_opens_in_the_language_of_the_admin(staff_client, make_story, admin, tab, title):
+    story = make_story({"en": "Verify ESCP staff", "zh-hans": "核实 ESCP 职员"})
+
+    page = staff_client.get(f"{admin}news/newsstory/{story.pk}/change/")
+
+    assert heading(page).endswith(tab)
+    assert title_typed(page) == title
+
+
+def test_a_story_asked_for_in_a_language_opens_on_that_tab_even_when_it_is_still_to_be_written(
+    staff_client, make_story
+):
+    story = make_story({"zh-hans": "核实 ESCP 职员"})
+
+    page = staff_client.get(f"{LIST_URL}{story.pk}/change/?language=en")
+
+    assert heading(page) == "Change news story (English)"
+    assert not title_typed(page)
+
+
+def test_adding_a_story_from_the_chinese_admin_writes_it_in_chinese(staff_client):
+    add_url = "/zh/admin/news/newsstory/add/"
+    add_page = staff_client.get(add_url)
+    assert heading(add_page) == "增加 新闻 (简体中文)"
+    form_action = parse_page(add_page).find("form", id="newsstory_form").attrs["action"]
+    assert form_action == "?language=zh-hans"
+
+    response = staff_client.post(add_url + form_action, draft_form(title="微信公众号"))
+
+    assert response.status_code == 302
+    assert list(NewsStory.objects.get().get_available_languages()) == ["zh-hans"]
+
+
+def story_with_photo(make_story, width, height):
+    photo = SimpleUploadedFile("photo.jpg", photo_like(width, height))
+    return make_story({"en": {"title": "Factory visit", "image_alt": "Workers in a factory hall"}}, image=photo)
+
+
+def image_preview(page):
+    return parse_page(page).find(class_="field-image_preview")
+
+
+@pytest.mark.parametrize(
+    "admin, warning",
+    [
+        ("/admin/", "This image is only 800 pixels wide: at the top of the story page it is enlarged and looks"),
+        ("/zh/admin/", "这张图片只有 800 像素宽，在新闻页面顶部会被放大，在大多数屏幕上显得模糊。"),
+    ],
+    ids=["english", "chinese"],
+)
+def test_the_edit_page_shows_the_featured_image_and_warns_that_a_small_one_will_look_blurred(
+    staff_client, make_story, media_root, admin, warning
+):
+    story = story_with_photo(make_story, 800, 600)
+
+    preview = image_preview(staff_client.get(f"{admin}news/newsstory/{story.pk}/change/"))
+
+    hero_files = [default_storage.url(path) for _width, path in story.image_renditions["hero"]["jpeg"]]
+    assert preview.find("img", class_="image-preview").attrs["src"] in hero_files
+    assert preview.find("li", class_="warning").text.startswith(warning)
+
+
+def test_an_image_wide_enough_for_the_story_page_gets_no_warning(staff_client, make_story, media_root):
+    story = story_with_photo(make_story, 1000, 600)  # exactly as wide as a sharp hero needs
+
+    preview = image_preview(staff_client.get(f"{LIST_URL}{story.pk}/change/"))
+
+    assert preview.find("img", class_="image-preview", alt="Workers in a factory hall")
+    assert preview.find(class_="warning") is None
+
+
+def test_uploading_a_small_image_warns_the_editor_after_saving(staff_client, media_root):
+    photo = SimpleUploadedFile("small.jpg", photo_like(640, 480), content_type="image/jpeg")
+
+    listing = staff_client.post(ADD_URL + "?language=en", draft_form(image=photo, image_alt="A photo"), follow=True)
+
+    messages = parse_page(listing).find(class_="messagelist")
+    assert messages.find("li", class_="success").text.endswith("was added successfully.")
+    assert messages.find("li", class_="warning").text.startswith("This image is only 640 pixels wide")
+
+
+def test_a_story_without_an_image_has_no_preview(staff_client, make_story):
+    story = make_story({"en": "No photo"})
+
+    assert image_preview(staff_client.get(f"{LIST_URL}{story.pk}/change/")) is None
+    assert image_preview(staff_client.get(ADD_URL)) is None
+
+
+def test_publishing_controls_come_first_on_the_edit_page(staff_client, make_story):
+    story = make_story({"en": "Publish me"})
+
+    form = parse_page(staff_client.get(f"{LIST_URL}{story.pk}/change/")).find("form", id="newsstory_form")
+
+    fields = [field.attrs["name"] for field in form.find_all(name=True) if field.name in {"input", "select"}]
+    assert fields.index("status") < fields.index("publish_date") < fields.index("category") < fields.index("title")
+    assert form.find("fieldset").find(class_="description").text == (
+        "Status, publish date and category are the same in every language."
+    )
+
+
 def test_story_list_shows_title_date_status_and_languages(staff_client, make_story):
     make_story({"zh-hans": "核实 ESCP 职员"}, publish_date=datetime.date(2021, 11, 24))
 
@@ -97,10 +226,12 @@ def test_story_list_shows_title_date_status_and_languages(staff_client, make_sto
     assert "November 24, 2021" in page
     assert "Published" in page
     languages = {link.text: link for link in parse_page(page).find_all("a", class_="lang-code")}
-    assert languages.keys() == {"EN", "ZH-HANS"}
+    assert languages.keys() == {"EN", "中文"}
     assert "untranslated" in languages["EN"].attrs["class"] and languages["EN"].attrs["href"].endswith("language=en")
-    assert "active" in languages["ZH-HANS"].attrs["class"]
-    assert languages["ZH-HANS"].attrs["href"].endswith("language=zh-hans")
+    assert "active" in languages["中文"].attrs["class"]
+    assert languages["中文"].attrs["href"].endswith("language=zh-hans")
+    # Each chip is marked with its language, for screen readers.
+    assert languages["中文"].find("span", lang="zh-Hans") and languages["EN"].find("span", lang="en")
 
 
 def test_search_finds_titles_in_both_languages(staff_client, make_story):
@@ -163,14 +294,44 @@ def test_unusable_slugs_are_refused_with_a_message(staff_client, slug):
     assert NewsStory.objects.count() == 0
 
 
-def test_view_on_site_leads_to_the_story(staff_client, make_story):
+def view_on_site(page):
+    return parse_page(page).find("a", class_="viewsitelink", href=True).attrs["href"]
+
+
+@pytest.mark.parametrize(
+    "change_url, story_page",
+    [
+        ("/admin/news/newsstory/{pk}/change/?language=en", "/news/on-site/"),
+        ("/admin/news/newsstory/{pk}/change/?language=zh-hans", quote("/zh/news/网站上/")),
+        ("/zh/admin/news/newsstory/{pk}/change/", quote("/zh/news/网站上/")),
+        ("/zh/admin/news/newsstory/{pk}/change/?language=en", "/news/on-site/"),
+    ],
+    ids=["english-tab", "chinese-tab", "chinese-admin", "english-tab-in-chinese-admin"],
+)
+def test_view_on_site_leads_to_the_story_in_the_language_of_the_open_tab(
+    staff_client, make_story, change_url, story_page
+):
+    story = make_story({"en": "On site", "zh-hans": "网站上"}, status="draft")
+
+    link = view_on_site(staff_client.get(change_url.format(pk=story.pk)))
+
+    assert link == story_page
+    assert staff_client.get(link).status_code == 200  # staff preview a draft on its public address
+
+
+def test_view_on_site_from_a_tab_still_to_be_written_shows_what_readers_of_that_language_see(staff_client, make_story):
     story = make_story({"en": "On site"})
-    page = staff_client.get(f"{LIST_URL}{story.pk}/change/?language=en").content.decode()
 
-    view_on_site = parse_page(page).find("a", class_="viewsitelink", href=True)
+    link = view_on_site(staff_client.get(f"{LIST_URL}{story.pk}/change/?language=zh-hans"))
 
-    assert view_on_site, "no View on site link"
-    assert staff_client.get(view_on_site.attrs["href"]).headers["Location"].endswith("/news/on-site/")
+    assert link == "/zh/news/on-site/"
+    chinese_page = parse_page(staff_client.get(link))
+    assert chinese_page.find("h1").text == "On site"
+    assert chinese_page.find(class_="language-label").text == "仅有英文版"
+
+
+def test_a_story_being_added_has_no_view_on_site_link(staff_client):
+    assert parse_page(staff_client.get(ADD_URL)).find("a", class_="viewsitelink") is None
 
 
 def test_admin_is_for_staff_only(client, make_story):
@@ -192,3 +353,93 @@ def test_admin_is_named_for_the_site_in_each_language(staff_client):
     chinese = staff_client.get("/zh/admin/").content.decode()
     assert "IETP 网站管理" in chinese and "新闻与会员申请" in chinese
     assert "Django" not in parse_page(chinese).find("header").text
+
+
+# --- The Editors group ----------------------------------------------------------------------------
+
+STORY_PERMISSIONS = ["add_newsstory", "change_newsstory", "delete_newsstory", "view_newsstory"]
+
+
+@pytest.fixture
+def editor_client(client, django_user_model):
+    """Staff in the Editors group that the migrations create: not a superuser."""
+    editor = django_user_model.objects.create_user("lin", "lin@example.org", "correct horse", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    client.force_login(editor)
+    return client
+
+
+def test_an_editor_writes_a_story_in_both_languages_and_publishes_it(editor_client):
+    assert editor_client.post(ADD_URL + "?language=en", draft_form()).status_code == 302
+    story = NewsStory.objects.get()
+    chinese = draft_form(title="家庭友好空间扩展")
+    assert editor_client.post(f"{LIST_URL}{story.pk}/change/?language=zh-hans", chinese).status_code == 302
+
+    published = editor_client.post(LIST_URL, {"action": "publish", "_selected_action": [story.pk]}, follow=True)
+
+    assert "1 story published." in published.content.decode()
+    assert Client().get("/zh/news/家庭友好空间扩展/").status_code == 200
+
+
+def test_an_editor_removes_a_translation_and_deletes_a_story(editor_client, make_story):
+    story = make_story({"en": "Two languages", "zh-hans": "两种语言"})
+
+    remove_chinese = editor_client.post(f"{LIST_URL}{story.pk}/change/delete-translation/zh-hans/", {"post": "yes"})
+    assert remove_chinese.status_code == 302
+    assert list(story.get_available_languages()) == ["en"]
+
+    assert editor_client.post(f"{LIST_URL}{story.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not NewsStory.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/auth/user/",
+        "/admin/auth/user/add/",
+        "/admin/auth/group/",
+        "/admin/membership/membershipapplication/",
+        "/zh/admin/membership/membershipapplication/",
+    ],
+)
+def test_an_editor_cannot_open_accounts_or_membership_applications(editor_client, url):
+    assert editor_client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("admin, stories", [("/admin/", "News stories"), ("/zh/admin/", "新闻")])
+def test_the_admin_home_offers_an_editor_the_stories_only(editor_client, admin, stories):
+    home = parse_page(editor_client.get(admin)).find(id="content-main")
+
+    assert [model.text for model in home.find_all("th", scope="row")] == [stories]
+
+
+def test_the_editors_group_holds_the_story_permissions_and_nothing_else(db):
+    editors = Group.objects.get(name="Editors")
+
+    assert sorted(f"{p.content_type.app_label}.{p.codename}" for p in editors.permissions.all()) == [
+        f"news.{codename}" for codename in STORY_PERMISSIONS
+    ]
+
+
+def test_migrating_again_keeps_one_editors_group_and_what_was_added_to_it(db):
+    editors = Group.objects.get(name="Editors")
+    editors.permissions.add(Permission.objects.get(codename="view_membershipapplication"))
+    migration = importlib.import_module("news.migrations.0006_editors_group")
+
+    migration.create_editors_group(apps, schema_editor=None)
+
+    assert Group.objects.filter(name="Editors").count() == 1
+    assert editors.permissions.count() == len(STORY_PERMISSIONS) + 1
+
+
+def test_staff_who_may_only_view_stories_cannot_publish_them(client, django_user_model, make_story):
+    viewer = django_user_model.objects.create_user("reader", "reader@example.org", "correct horse", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_newsstory"))
+    story = make_story({"en": "Still a draft"}, status="draft")
+    client.force_login(viewer)
+
+    actions = parse_page(client.get(LIST_URL)).find("select", name="action")
+    assert actions is None or "Publish the selected stories" not in actions.text
+    client.post(LIST_URL, {"action": "publish", "_selected_action": [story.pk]})
+    story.refresh_from_db()
+    assert story.status == "draft"

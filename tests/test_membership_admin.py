@@ -1,6 +1,7 @@
 """Staff reviewing buyer membership applications through the real admin pages."""
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -12,15 +13,57 @@ pytestmark = pytest.mark.django_db
 LIST_URL = "/admin/membership/membershipapplication/"
 
 
-def test_list_shows_company_country_contact_language_and_status(staff_client):
-    make_application(company_name="Bright Toys Ltd")
+def listed_applications(page):
+    """The list as staff read it: column titles, and each row's cells by column, keyed by company."""
+    table = parse_page(page).find("table", id="result_list")
+    titles = [title.text for title in table.find("thead").find_all("th")][1:]  # after the select-all box
+    rows = {}
+    for row in table.find("tbody").find_all("tr"):
+        columns = [cell for cell in row.find_all(class_=True) if cell.attrs["class"].startswith("field-")]
+        by_column = {cell.attrs["class"].removeprefix("field-"): cell for cell in columns}
+        rows[by_column["company"].text] = by_column
+    return titles, rows
+
+
+def test_list_shows_company_country_date_status_language_and_emails(staff_client):
+    make_application(company_name="Bright Toys Ltd", submitted_at=datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC))
     make_application(company_name="明亮玩具有限公司", language="zh-hans", contact_email="chen@example.cn")
 
-    content = staff_client.get(LIST_URL).content.decode()
+    titles, rows = listed_applications(staff_client.get(LIST_URL))
 
-    assert "Bright Toys Ltd" in content and "明亮玩具有限公司" in content
-    assert "Hong Kong" in content and "Mei Chan" in content
-    assert "Simplified Chinese" in content and "New" in content
+    assert titles == ["Company", "Country", "Submitted", "Status", "Language", "Emails sent"]
+    bright = rows["Bright Toys Ltd"]
+    assert [bright[column].text for column in ["country", "submitted", "status", "language_chip"]] == [
+        "Hong Kong",
+        "March 2, 2026",
+        "New",
+        "EN",
+    ]
+    assert bright["emails_sent"].find("img", alt="False")
+    assert rows["明亮玩具有限公司"]["language_chip"].find("span", lang="zh-Hans").text == "中文"
+
+
+def test_list_in_chinese_names_its_columns_in_chinese(staff_client):
+    make_application()
+
+    titles, _rows = listed_applications(staff_client.get(f"/zh{LIST_URL}"))
+
+    assert titles == ["公司", "国家/地区", "提交时间", "状态", "语言", "邮件已发送"]
+
+
+def country_choices(page):
+    links = parse_page(page).find(id="changelist-filter").find_all("a", href=True)
+    return {link.text: link.attrs["href"] for link in links if "country=" in link.attrs["href"]}
+
+
+def test_country_filter_offers_only_the_countries_applications_come_from(staff_client):
+    make_application(company_name="Bright Toys Ltd", headquarters_country="HK")
+    make_application(company_name="Spielwaren GmbH", headquarters_country="DE", contact_email="b@example.de")
+
+    assert country_choices(staff_client.get(LIST_URL)) == {"Germany": "?country=DE", "Hong Kong": "?country=HK"}
+    assert country_choices(staff_client.get(f"/zh{LIST_URL}")) == {"德国": "?country=DE", "香港": "?country=HK"}
+    _titles, german_only = listed_applications(staff_client.get(LIST_URL, {"country": "DE"}))
+    assert list(german_only) == ["Spielwaren GmbH"]
 
 
 def test_list_of_many_applications_takes_a_bounded_number_of_queries(staff_client, django_assert_max_num_queries):

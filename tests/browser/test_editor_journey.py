@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from news.models import NewsStory
-from tests.builders import phone_photo
+from tests.builders import make_application, phone_photo
 
 EDITOR = {"username": "editor", "password": "correct horse battery staple"}
 
@@ -149,3 +149,33 @@ def test_editor_writes_an_illustrated_story_in_both_languages_and_publishes_it_o
     page.get_by_role("link", name=CHINESE_STORY.title).click()
     expect(page).to_have_url(f"{news_site.url}/zh/news/{quote(CHINESE_STORY.slug)}/")
     expect_story_page(page, CHINESE_STORY, "zh-Hans")
+
+
+def expect_every_column_in_view(page):
+    """The list's table fits beside the filters: no column is cut off behind a horizontal scroll bar."""
+    results = page.locator("#changelist-form .results")
+    expect(page.locator("#result_list tbody tr").first).to_be_visible()
+    assert results.evaluate("box => box.scrollWidth <= box.clientWidth"), "the list scrolls sideways"
+
+
+def test_the_story_and_application_lists_fit_a_1280_px_screen(news_site, desktop_page, django_user_model):
+    page = desktop_page
+    django_user_model.objects.create_superuser(email="editor@example.org", **EDITOR)
+    make_application(
+        company_name="Worldwide Plush and Seasonal Novelty Importers International Incorporated",
+        headquarters_country="US",
+        status="in_review",
+        contact_email="alexandra.whitfield-smythe@worldwide-plush-importers.example.com",
+    )
+    make_application(company_name="明亮玩具有限公司", language="zh-hans", contact_email="chen@example.cn")
+    log_in_to_the_admin(page)
+
+    for admin in ["/admin/", "/zh/admin/"]:
+        page.goto(f"{admin}news/newsstory/")
+        expect_every_column_in_view(page)
+        # The seed's longest title ("IETP joins hundreds of UK organisations...") takes two lines at most.
+        for title in page.locator("#result_list .field-title_in_any_language a").all():
+            assert title.evaluate("link => link.offsetHeight <= 2.5 * parseFloat(getComputedStyle(link).lineHeight)")
+
+        page.goto(f"{admin}membership/membershipapplication/")
+        expect_every_column_in_view(page)
