@@ -7,10 +7,11 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 from django_countries.widgets import LazySelect
 
-from .models import MembershipApplication
+from .models import MAX_SUPPLIER_FACTORIES, MembershipApplication
 
 FORM_STARTED_SALT = "membership.application.started"
 
@@ -54,10 +55,59 @@ APPLICATION_SECTIONS = [
     (_("About you"), ["toy_association_member", "toy_association_name", "heard_from", "message"]),
     (_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice"]),
 ]
+APPLICATION_FIELDS = [name for _title, names in APPLICATION_SECTIONS for name in names]
 
 
+# Django's own messages, in the site's words: each names the field as its label does ("the company legal name").
+ENTER = _("Enter the %(field)s.")
+CHOOSE = _("Choose the %(field)s.")
+EMAIL = _("Enter the %(field)s as an address like name@example.com.")
+URL = _("Enter the %(field)s as an address like https://example.com.")
+WHOLE_NUMBER = _("Enter the %(field)s as a whole number.")
+WHOLE_NUMBER_IN_RANGE = _("Enter the %(field)s as a whole number from %(min)s to %(max)s.")
+TOO_LONG = _("The %(field)s can be at most %(limit)s characters.")
 # For a value none of a field's options has: a forged request, or a page older than the choices.
-ONE_OF_THE_OPTIONS = {"invalid_choice": _("Choose one of the options listed.")}
+ONE_OF_THE_OPTIONS = _("Choose one of the options listed.")
+
+
+def djangos_message(field, code):
+    """The message Django's field classes give for `code`, or None when only a validator has one."""
+    for field_class in type(field).__mro__:
+        if code in vars(field_class).get("default_error_messages", {}):
+            return field_class.default_error_messages[code]
+    return None
+
+
+def messages_in_site_words(field, name_in_sentence):
+    """A message for every mistake Django could report on this field, in the page's language."""
+    words = {"field": name_in_sentence}
+    messages = {"required": (CHOOSE if isinstance(field, forms.ChoiceField) else ENTER) % words}
+    if isinstance(field, forms.ChoiceField):
+        messages["invalid_choice"] = ONE_OF_THE_OPTIONS
+    if isinstance(field, forms.MultipleChoiceField):
+        messages["invalid_list"] = ONE_OF_THE_OPTIONS
+    if isinstance(field, forms.EmailField):
+        messages["invalid"] = EMAIL % words
+    if isinstance(field, forms.URLField):
+        messages["invalid"] = URL % words
+    if isinstance(field, forms.IntegerField):
+        if field.min_value is None or field.max_value is None:
+            number = WHOLE_NUMBER % words
+        else:
+            number = WHOLE_NUMBER_IN_RANGE % {**words, "min": f"{field.min_value:,}", "max": f"{field.max_value:,}"}
+        messages.update(invalid=number, min_value=number, max_value=number)
+    if getattr(field, "max_length", None):
+        messages["max_length"] = TOO_LONG % {**words, "limit": f"{field.max_length:,}"}
+    return messages
+
+
+def speak_in_site_words(field, name_in_sentence):
+    """Replaces Django's messages on a field with the site's; the messages a form declares stay."""
+    for code, message in messages_in_site_words(field, name_in_sentence).items():
+        if field.error_messages.get(code) is djangos_message(field, code):
+            field.error_messages[code] = message
+    # validate_single_line and validate_text refuse NUL along with every other control character, in our words.
+    field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
 
 class MembershipApplicationForm(forms.ModelForm):
@@ -68,35 +118,34 @@ class MembershipApplicationForm(forms.ModelForm):
         label=MembershipApplication.field_label("company_type"),
         choices=MembershipApplication.CompanyType.choices,
         widget=forms.RadioSelect,
-        error_messages=ONE_OF_THE_OPTIONS,
     )
     annual_sales = forms.ChoiceField(
         label=MembershipApplication.field_label("annual_sales"),
         choices=[("", _("Choose one")), *MembershipApplication.SalesBand.choices],
-        error_messages=ONE_OF_THE_OPTIONS,
+        error_messages={"required": _("Choose the range of your annual sales.")},
     )
     # The applicant is asked a question where staff read a fact.
     heard_from = forms.ChoiceField(
         label=_("How did you hear about the programme?"),
         choices=[("", _("Choose one")), *MembershipApplication.HeardFrom.choices],
-        error_messages=ONE_OF_THE_OPTIONS,
+        error_messages={"required": _("Tell us how you heard about the programme.")},
     )
     product_categories = forms.MultipleChoiceField(
         label=MembershipApplication.field_label("product_categories"),
         choices=MembershipApplication.ProductCategory.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Choose every category you make, buy or sell."),
-        error_messages={"required": _("Choose at least one product category.")},
+        error_messages={
+            "required": _("Choose at least one product category."),
+            "invalid_choice": _("Choose product categories from the list only."),
+        },
     )
     toy_association_member = forms.TypedChoiceField(
         label=_("Is your company a member of a national toy association?"),
         choices=[("yes", _("Yes")), ("no", _("No"))],
         coerce=lambda answer: answer == "yes",
         widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Tell us whether you belong to a national toy association."),
-            **ONE_OF_THE_OPTIONS,
-        },
+        error_messages={"required": _("Tell us whether you belong to a national toy association.")},
     )
     agrees_to_principles = forms.BooleanField(
         label=_(
@@ -123,9 +172,12 @@ class MembershipApplicationForm(forms.ModelForm):
 
     class Meta:
         model = MembershipApplication
-        fields = [name for _title, names in APPLICATION_SECTIONS for name in names]
+        fields = APPLICATION_FIELDS
         # "example.com" is taken as https://example.com.
-        field_classes = {"website": functools.partial(forms.URLField, assume_scheme="https")}
+        field_classes = {
+            "website": functools.partial(forms.URLField, assume_scheme="https"),
+            "supplier_factory_count": functools.partial(forms.IntegerField, max_value=MAX_SUPPLIER_FACTORIES),
+        }
         help_texts = {
             "executive_email": _("We send the letter of support to this person for signature."),
             "message": _("Optional, up to 5,000 characters."),
@@ -135,7 +187,7 @@ class MembershipApplicationForm(forms.ModelForm):
             "company_name": forms.TextInput(attrs={"autocomplete": "organization"}),
             "website": forms.URLInput(attrs={"autocomplete": "url"}),
             "headquarters_country": LazySelect(attrs={"autocomplete": "country"}),
-            "supplier_factory_count": forms.NumberInput(attrs={"max": 100_000, "inputmode": "numeric"}),
+            "supplier_factory_count": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "supplier_countries": forms.SelectMultiple(attrs={"size": 8}),
             "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "contact_job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),
@@ -148,7 +200,6 @@ class MembershipApplicationForm(forms.ModelForm):
             "message": forms.Textarea(attrs={"rows": 5}),
         }
         error_messages = {
-            "headquarters_country": ONE_OF_THE_OPTIONS,
             "supplier_countries": {
                 "invalid_choice": _("Choose countries from the list only."),
                 "required": _("Choose at least one country where your supplier factories are."),
@@ -163,6 +214,8 @@ class MembershipApplicationForm(forms.ModelForm):
                 field.validators.append(validate_single_line)
         self.fields["message"].validators.append(validate_text)
         self.fields["contact_phone"].validators.append(validate_phone)
+        for name in APPLICATION_FIELDS:
+            speak_in_site_words(self.fields[name], MembershipApplication._meta.get_field(name).verbose_name)
         # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
         self.started_token = sign_form_started()
 
