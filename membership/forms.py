@@ -2,6 +2,7 @@ import functools
 import re
 import time
 import unicodedata
+from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
@@ -43,19 +44,33 @@ def validate_phone(value):
         )
 
 
+class Section(NamedTuple):
+    title: str
+    fields: list
+    # Name, job title and email are asked of two people: the error summary says whose answer is wrong.
+    person: str = ""
+
+
 # The form's fields, grouped as the page shows them, each group under a heading.
 APPLICATION_SECTIONS = [
-    (_("Your company"), ["company_name", "brand_names", "website", "headquarters_country", "company_type"]),
-    (_("What you source"), ["product_categories", "annual_sales", "supplier_factory_count", "supplier_countries"]),
-    (_("Main contact"), ["contact_name", "contact_job_title", "contact_email", "contact_phone"]),
-    (
+    Section(_("Your company"), ["company_name", "brand_names", "website", "headquarters_country", "company_type"]),
+    Section(
+        _("What you source"), ["product_categories", "annual_sales", "supplier_factory_count", "supplier_countries"]
+    ),
+    Section(
+        _("Main contact"),
+        ["contact_name", "contact_job_title", "contact_email", "contact_phone"],
+        person=_("Main contact"),
+    ),
+    Section(
         _("Senior executive who will sign the letter of support"),
         ["executive_name", "executive_title", "executive_email"],
+        person=_("Senior executive"),
     ),
-    (_("About you"), ["toy_association_member", "toy_association_name", "heard_from", "message"]),
-    (_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice"]),
+    Section(_("About you"), ["toy_association_member", "toy_association_name", "heard_from", "message"]),
+    Section(_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice"]),
 ]
-APPLICATION_FIELDS = [name for _title, names in APPLICATION_SECTIONS for name in names]
+APPLICATION_FIELDS = [name for section in APPLICATION_SECTIONS for name in section.fields]
 
 
 # Django's own messages, in the site's words: each names the field as its label does ("the company legal name").
@@ -221,7 +236,7 @@ class MembershipApplicationForm(forms.ModelForm):
 
     @property
     def grouped_sections(self):
-        return [(title, [self[name] for name in names]) for title, names in APPLICATION_SECTIONS]
+        return [(section.title, [self[name] for name in section.fields]) for section in APPLICATION_SECTIONS]
 
     def caught_in_honeypot(self):
         return bool(self.data.get("fax"))
@@ -253,13 +268,17 @@ class MembershipApplicationForm(forms.ModelForm):
         return cleaned_data
 
     def error_summary(self):
-        """(field id, label, message) for every error, in page order, for the summary above the form."""
-        summary = [("", "", message) for message in self.non_field_errors()]
-        for name in self.errors:
-            if name in self.fields and name != "fax":
-                bound = self[name]
-                anchor = bound.id_for_label or bound.auto_id
-                if bound.field.widget.use_fieldset:
-                    anchor = f"{bound.auto_id}_0"
-                summary.extend((anchor, bound.label, message) for message in bound.errors)
+        """(field id, message) for every error, in page order, for the summary above the form.
+
+        The messages name their fields; a person's answers also say whose they are ("Senior executive: ...").
+        """
+        summary = [("", message) for message in self.non_field_errors()]
+        for section in APPLICATION_SECTIONS:
+            for bound in (self[name] for name in section.fields if name in self.errors):
+                # A group of choices is reached through its first choice.
+                anchor = bound.subwidgets[0].id_for_label if bound.field.widget.use_fieldset else bound.id_for_label
+                for message in bound.errors:
+                    if section.person:
+                        message = _("%(person)s: %(message)s") % {"person": section.person, "message": message}
+                    summary.append((anchor, message))
         return summary
