@@ -125,6 +125,44 @@ def speak_in_site_words(field, name_in_sentence):
     field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
 
+class CountryCheckboxes(forms.CheckboxSelectMultiple):
+    """The countries most suppliers are in, as checkboxes; every other country in a list that unfolds.
+
+    Without JavaScript: the browser's find-in-page opens the folded list at the country searched for.
+    """
+
+    template_name = "membership/widgets/country_checkboxes.html"
+
+    def __init__(self, common, attrs=None):
+        super().__init__(attrs)
+        self.common = common
+
+    def optgroups(self, name, value, attrs=None):
+        # Two groups, so the first checkbox (the error summary's link) is the first common country, not Afghanistan.
+        labels = {str(code): label for code, label in self.choices}
+        common = [code for code in self.common if code in labels]
+        others = [code for code in labels if code not in self.common]
+        groups = []
+        for index, (group, codes) in enumerate([("", common), (_("Other countries"), others)]):
+            options = [
+                self.create_option(name, code, labels[code], code in value, index, subindex, attrs)
+                for subindex, code in enumerate(codes)
+            ]
+            groups.append((group, options, index))
+        return groups
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        _common, (_group, others, _index) = context["widget"]["optgroups"]
+        # A country chosen from the folded list stays in sight when the form comes back.
+        context["widget"]["others_chosen"] = any(option["selected"] for option in others)
+        return context
+
+
+# Where most toys are made, first in the list of supplier countries.
+COMMON_SUPPLIER_COUNTRIES = ["CN", "VN", "IN", "ID", "BD", "TH", "MY", "MX", "TR", "KH"]
+
+
 class MembershipApplicationForm(forms.ModelForm):
     """The public application; everything a visitor sends is checked here, with errors in their language."""
 
@@ -197,13 +235,17 @@ class MembershipApplicationForm(forms.ModelForm):
             "executive_email": _("We send the letter of support to this person for signature."),
             "message": _("Optional, up to 5,000 characters."),
             "toy_association_name": _("Only if you answered yes above."),
+            "supplier_countries": _(
+                "Choose every country where your supplier factories are; the rest of the world is under “Other "
+                "countries”."
+            ),
         }
         widgets = {
             "company_name": forms.TextInput(attrs={"autocomplete": "organization"}),
             "website": forms.URLInput(attrs={"autocomplete": "url"}),
             "headquarters_country": LazySelect(attrs={"autocomplete": "country"}),
             "supplier_factory_count": forms.NumberInput(attrs={"inputmode": "numeric"}),
-            "supplier_countries": forms.SelectMultiple(attrs={"size": 8}),
+            "supplier_countries": CountryCheckboxes(common=COMMON_SUPPLIER_COUNTRIES),
             "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "contact_job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),
             "contact_email": forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),

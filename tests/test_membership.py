@@ -73,6 +73,11 @@ def page(response):
     return response.content.decode()
 
 
+def chosen_countries(response):
+    """The supplier countries ticked on the page, in page order."""
+    return re.findall(r'<input type="checkbox" name="supplier_countries" value="(\w+)"[^>]* checked>', page(response))
+
+
 def summary_links(response):
     """(href, text) of each link in the error summary."""
     summary = re.search(r'<div class="error-summary".*?</ul>', page(response), re.S).group(0)
@@ -165,7 +170,41 @@ def test_inputs_ask_for_the_right_keyboard_and_autofill_and_the_trap_is_skipped_
     ]:
         assertInHTML(element, content)
     assert re.search(r'<select name="headquarters_country" autocomplete="country" required', content)
-    assert re.search(r'<select name="supplier_countries" size="8" required', content)
+
+
+@pytest.mark.parametrize(
+    "url, first_countries, other_countries",
+    [
+        ("/buyer-membership/", "China Vietnam India Indonesia Bangladesh", "Other countries"),
+        ("/zh/buyer-membership/", "中国 越南 印度 印度尼西亚 孟加拉国", "其他国家/地区"),
+    ],
+)
+def test_supplier_countries_are_checkboxes_most_common_first_and_the_rest_folded_away(
+    client, url, first_countries, other_countries
+):
+    content = page(client.get(url))
+
+    countries = re.search(
+        r'<div id="id_supplier_countries" class="country-choices">.*?</details>', content, re.S
+    ).group(0)
+    labels = re.findall(
+        r'<input type="checkbox" name="supplier_countries" value="\w+" id="[\w]+">\s*([^<]+)</label>', countries
+    )
+    assert " ".join(labels[:5]) == first_countries
+    assert len(labels) == len(set(labels)) == 249  # every country once
+    # The first checkbox is China: the error summary's link for the field leads to a box in sight.
+    assert 'id="id_supplier_countries_0_0"' in countries and 'value="CN" id="id_supplier_countries_0_0"' in countries
+    assert re.search(rf'<details class="country-choices__others">\s*<summary>{other_countries}</summary>', countries)
+
+
+def test_a_country_chosen_from_the_folded_list_stays_chosen_and_in_sight_after_a_mistake(client):
+    response = apply(client, supplier_countries=["CN", "PH", "LK"], company_name="")
+
+    assert chosen_countries(response) == ["CN", "PH", "LK"]  # China first, then Philippines and Sri Lanka A to Z
+    assert '<details class="country-choices__others" open>' in page(response)
+
+    assert apply(client, supplier_countries=["CN", "PH", "LK"]).status_code == 302
+    assert [country.code for country in MembershipApplication.objects.get().supplier_countries] == ["CN", "LK", "PH"]
 
 
 def test_membership_is_linked_from_header_footer_and_news_list(client):
@@ -365,7 +404,7 @@ def test_form_with_mistakes_shows_each_error_in_place_and_in_a_summary_keeping_w
     # Nothing typed is lost.
     assert 'value="not a website"' in content and 'value="call me"' in content
     assert 'value="Mei Chan"' in content and "We would like to join before the spring fair." in content
-    assert '<option value="VN" selected>' in content
+    assert chosen_countries(response) == ["CN", "VN"]
     assert MembershipApplication.objects.count() == 0
 
 
