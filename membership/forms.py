@@ -10,6 +10,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from django_countries.widgets import LazySelect
 
 from .models import MAX_SUPPLIER_FACTORIES, MembershipApplication
@@ -212,7 +213,7 @@ class MembershipApplicationForm(forms.ModelForm):
             "I consent to IETP storing and using these details to review our application, as described in the "
             "privacy notice."
         ),
-        help_text=_("The privacy notice is linked above the form and at the foot of every page."),
+        help_text=_("The privacy notice is linked at the top of this page and at the foot of every page."),
         error_messages={"required": _("We need your consent to the privacy notice to review your application.")},
     )
     # Hidden from people by CSS; software that fills in every field gives itself away here.
@@ -271,6 +272,8 @@ class MembershipApplicationForm(forms.ModelForm):
                 field.validators.append(validate_single_line)
         self.fields["message"].validators.append(validate_text)
         self.fields["contact_phone"].validators.append(validate_phone)
+        # The empty choice asks for an answer, as the other drop-downs do, rather than showing "---------".
+        self.fields["headquarters_country"].choices = [("", _("Choose one")), *countries]
         for name in APPLICATION_FIELDS:
             speak_in_site_words(self.fields[name], MembershipApplication._meta.get_field(name).verbose_name)
         # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
