@@ -245,6 +245,47 @@ def test_reloading_the_thank_you_page_submits_nothing_again(client, django_captu
     assert len(mail.outbox) == 2
 
 
+@pytest.mark.parametrize(
+    "url, to_the_address, to_the_main_contact",
+    [
+        (
+            "/buyer-membership/",
+            "A confirmation will be sent to <strong>mei.chan@bright-toys.example.com</strong>.",
+            "A confirmation will be sent to the main contact’s email address.",
+        ),
+        (
+            "/zh/buyer-membership/",
+            "确认邮件将发送至 <strong>mei.chan@bright-toys.example.com</strong>，",
+            "确认邮件将发送至主要联系人的邮箱，",
+        ),
+    ],
+)
+def test_thank_you_page_names_the_address_the_confirmation_will_go_to_once_and_never_in_the_url(
+    client, url, to_the_address, to_the_main_contact
+):
+    response = apply(client, url=url)
+
+    assert response["Location"] == f"{url}thank-you/"  # nothing about the applicant in the address bar
+    first_view = page(client.get(response["Location"]))
+    assert to_the_address in first_view
+    # Reloaded, or opened later, the page still says what happens, but to no one in particular.
+    reloaded = page(client.get(response["Location"]))
+    assert to_the_main_contact in reloaded and "mei.chan" not in reloaded
+    opened_directly = page(Client().get(response["Location"]))
+    assert to_the_main_contact in opened_directly and "mei.chan" not in opened_directly
+
+
+def test_thank_you_page_lists_what_happens_next_in_both_languages(client):
+    english = page(client.get("/buyer-membership/thank-you/"))
+    chinese = page(client.get("/zh/buyer-membership/thank-you/"))
+
+    assert "<h2>What happens next</h2>" in english
+    assert "Our team reviews your application, usually within ten working days." in english
+    assert "We send the letter of support to your senior executive for signature." in english
+    assert "<h2>接下来</h2>" in chinese and "我们会将支持函发送给贵公司的高级管理人员签署。" in chinese
+    assert "sent a confirmation" not in english  # it goes out after this page, or later if sending fails
+
+
 def test_applicant_gets_an_english_confirmation_and_staff_a_link_to_the_admin(
     client, django_capture_on_commit_callbacks
 ):
@@ -697,6 +738,7 @@ def test_filled_honeypot_looks_like_success_but_saves_and_sends_nothing(client, 
     assert response.status_code == 302 and response["Location"] == "/buyer-membership/thank-you/"
     assert MembershipApplication.objects.count() == 0
     assert mail.outbox == []
+    assert "A confirmation will be sent to the main contact’s email address." in page(client.get(response["Location"]))
 
 
 def test_honeypot_is_hidden_from_people(client):

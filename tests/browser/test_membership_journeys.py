@@ -298,6 +298,9 @@ def test_buyer_corrects_mistakes_the_form_points_out_and_applies_on_a_phone(memb
     expect(page).to_have_url(re.compile(r"/buyer-membership/thank-you/$"))
     expect(page.locator("html")).to_have_attribute("lang", words.html_lang)
     expect(page.get_by_role("heading", level=1)).to_have_text(words.thanks)
+    # The page says where the confirmation will go, without the address in the URL.
+    expect(page.get_by_role("listitem").filter(has_text=CONTACT_EMAIL)).to_be_visible()
+    assert CONTACT_EMAIL not in page.url
 
     application = MembershipApplication.objects.get()
     assert application.language == words.language
