@@ -90,8 +90,9 @@ TEMPLATES = [
     },
 ]
 
-# django-countries 9.1 names Samoa "美属萨摩亚群岛" in Chinese, as it names American Samoa.
-COUNTRIES_OVERRIDE = {"WS": _("Samoa")}
+# django-countries 9.1 names Samoa "美属萨摩亚群岛" in Chinese, as it names American Samoa, and writes
+# the Cocos (Keeling) Islands with ASCII brackets.
+COUNTRIES_OVERRIDE = {"WS": _("Samoa"), "CC": _("Cocos (Keeling) Islands")}
 
 # Widgets may have templates in templates/ (the membership form's country checkboxes), beside Django's own.
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"

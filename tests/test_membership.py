@@ -111,6 +111,9 @@ def test_page_and_country_list_are_in_chinese_under_zh(client):
     assert "<h1>成为买家会员</h1>" in content
     assert '<option value="CN">中国</option>' in content
     assert '<option value="DE">德国</option>' in content
+    # Where django-countries' Chinese names are wrong: Samoa is not American Samoa; brackets are full-width.
+    assert '<option value="WS">萨摩亚</option>' in content and '<option value="AS">美属萨摩亚群岛</option>' in content
+    assert '<option value="CC">科科斯（基林）群岛</option>' in content
     assert "公司法定名称" in content and "提交申请" in content
     assert "Company legal name" not in content
 
