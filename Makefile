@@ -22,8 +22,10 @@ run: install
 	$(DEV) load_seed_stories --if-empty
 	$(DEV) runserver 127.0.0.1:8000
 
-# The whole suite; DATABASE_URL=postgres://... runs it on PostgreSQL.
+# The whole suite; DATABASE_URL=postgres://... runs it on PostgreSQL. The browser tests need Debian's
+# Chromium and a Chinese font: installed here when missing (as root), or named for you to install.
 test: install
+	tests/browser/install-browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # An editor account for the development site's admin.

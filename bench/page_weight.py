@@ -1,21 +1,18 @@
-"""Page weight and throughput of the news pages, as a first-time phone visitor gets them.
+"""Page weight and throughput of the news pages, as a first-time phone visitor gets them (see bench/README.md).
 
-    .venv/bin/python bench/page_weight.py [--requests 500] [--concurrency 4]
+    .venv/bin/python -m bench.page_weight [--requests 500] [--concurrency 4] [--workers 4]
 
-Builds a throwaway database and media directory with 12 illustrated stories (photo-like 4000x3000
-images), serves the site with gunicorn and production settings (DEBUG off, compressed static files),
-and fetches the list, a story and the membership form (skipped if it 404s) with
+Run from the project's root: the stories are built with tests/builders.py. Builds a throwaway database
+and media directory with 12 illustrated stories (photo-like 4000x3000 images), serves the site with
+gunicorn and production settings (DEBUG off, compressed static files, /media/ served beside it by
+bench/media_wsgi.py), and fetches the list, a story and the membership form with
 Accept-Encoding: gzip, br. Images are counted as a 375 px wide phone at DPR 2 picks them from each
 <picture>: the WebP candidate for the slot `sizes` gives. Every resource is counted once per page.
 """
 
 import argparse
 import gzip
-import html
-import io
 import os
-import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,105 +22,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.builders import PHONE_DPR, PHONE_WIDTH, free_port, illustrated_story, page_resources, photo_like
+
 ROOT = Path(__file__).resolve().parent.parent
-PHONE_WIDTH, PHONE_DPR = 375, 2
-REM = 16
-
-
-def photo_like(width=1600, height=1200, image_format="JPEG", **save_options):
-    """Encoded bytes of a photo-like image (gradients, blotches, shapes, grain): not trivially compressible."""
-    from PIL import Image, ImageDraw, ImageFilter
-
-    channels = [Image.linear_gradient("L").rotate(angle).resize((width, height)) for angle in (0, 90, 45)]
-    base = Image.merge("RGB", channels)
-    blotches = Image.merge(
-        "RGB", [Image.effect_noise((max(width // 60, 2), max(height // 60, 2)), 60) for _ in range(3)]
-    ).resize((width, height), Image.Resampling.BICUBIC)
-    image = Image.blend(base, blotches, 0.5)
-    draw = ImageDraw.Draw(image)
-    for step in range(12):
-        left, top = (step * 373) % width, (step * 211) % height
-        draw.rectangle([left, top, left + width // 6, top + height // 8], fill=(40 + step * 15, 90, 200 - step * 10))
-    image = image.filter(ImageFilter.GaussianBlur(1))
-    image = Image.blend(image, Image.effect_noise((width, height), 40).convert("RGB"), 0.1)
-    buffer = io.BytesIO()
-    image.save(buffer, image_format, **save_options)
-    return buffer.getvalue()
-
-
-def add_illustrated_story(number, photo_bytes):
-    """A published story with a featured image, as the page-weight budget assumes (shared with the tests)."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from news.models import NewsStory
-
-    story = NewsStory(status=NewsStory.Status.PUBLISHED, publish_date=f"2023-10-{number:02d}")
-    story.set_current_language("en")
-    story.title = f"Factory visit number {number}: what the new worker committee achieved"
-    story.slug = f"factory-visit-{number}"
-    story.summary = "Workers elected their own committee, which meets management every month. " * 2
-    story.body = "A longer account of the visit. " * 120
-    story.image_alt = f"Workers and managers at committee meeting {number}"
-    story.image = SimpleUploadedFile(f"visit-{number}.jpg", photo_bytes)
-    story.save()
-    return story
-
-
-# --- What a browser picks from a srcset ---------------------------------------------------------
-
-
-def css_length(expression, viewport_width):
-    """A sizes length in px: rem, px, vw and calc() with + - * / (all the site uses)."""
-    expression = expression.strip()
-    if expression.startswith("calc(") and expression.endswith(")"):
-        expression = expression[5:-1]
-    units = {"rem": REM, "px": 1, "vw": viewport_width / 100}
-    arithmetic = re.sub(
-        r"(\d*\.?\d+)(rem|px|vw)", lambda match: str(float(match[1]) * units[match[2]]), expression
-    )
-    if not re.fullmatch(r"[\d.\s()+\-*/]+", arithmetic):
-        raise ValueError(f"Unsupported length in sizes: {expression!r}")
-    return eval(arithmetic, {"__builtins__": {}})  # digits and operators only, checked above
-
-
-def slot_width(sizes, viewport_width):
-    """The first sizes entry whose (min-width) condition holds, or the last, unconditional one."""
-    for entry in [part.strip() for part in sizes.split(",") if part.strip()]:
-        condition = re.match(r"\(min-width:\s*(\d*\.?\d+)(rem|px)\)\s*(.+)", entry)
-        if not condition:
-            return css_length(entry, viewport_width)
-        minimum = float(condition[1]) * (REM if condition[2] == "rem" else 1)
-        if viewport_width >= minimum:
-            return css_length(condition[3], viewport_width)
-    raise ValueError(f"No size applies in {sizes!r}")
-
-
-def chosen_candidate(srcset, sizes, viewport_width=PHONE_WIDTH, dpr=PHONE_DPR):
-    """The smallest candidate at least as wide as the slot needs, else the widest (as browsers do)."""
-    candidates = sorted(
-        (int(width), url) for url, width in re.findall(r"(\S+)\s+(\d+)w", html.unescape(srcset))
-    )
-    needed = slot_width(sizes, viewport_width) * dpr
-    return next((url for width, url in candidates if width >= needed), candidates[-1][1])
-
-
-def page_resources(page_html):
-    """Stylesheets and the images a WebP-capable phone downloads for this page."""
-    stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page_html)
-    images = [
-        chosen_candidate(srcset, sizes)
-        for srcset, sizes in re.findall(r'<source type="image/webp" srcset="([^"]+)" sizes="([^"]+)"', page_html)
-    ]
-    return list(dict.fromkeys(stylesheets)), list(dict.fromkeys(images))
-
-
-# --- The throwaway site ---------------------------------------------------------------------------
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def production_environment(workdir):
@@ -147,12 +48,11 @@ def build_site(environment):
     subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=environment, check=True, cwd=ROOT)
     subprocess.run([*manage, "collectstatic", "--no-input", "-v0"], env=environment, check=True, cwd=ROOT)
     os.environ.update(environment)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     for number in range(1, 13):
-        add_illustrated_story(number, photo_like(4000, 3000, quality=92))
+        illustrated_story(number, photo_like(4000, 3000, quality=92))
         print(f"  story {number}/12 illustrated", end="\r", flush=True)
     print()
 
@@ -168,9 +68,10 @@ def fetch(url):
 
 
 def measure_page(base, path):
+    """The page's HTTP status and, if it is served, a row per resource it loads."""
     status, body, encoding = fetch(base + path)
     if status != 200:
-        return None
+        return status, []
     page_html = (gzip.decompress(body) if encoding == "gzip" else body).decode() if encoding != "br" else None
     if page_html is None:
         import brotli
@@ -184,7 +85,7 @@ def measure_page(base, path):
     for url in images:
         _status, image, _encoding = fetch(base + url)
         rows.append(("image", url, len(image), "-"))
-    return rows
+    return status, rows
 
 
 def throughput(base, paths, total, concurrency):
@@ -222,8 +123,20 @@ def main():
         build_site(environment)
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(options.workers), "--bind", f"127.0.0.1:{port}",
-             "--pythonpath", f"{ROOT},{ROOT / 'bench'}", "--log-level", "warning", "media_wsgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(options.workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--pythonpath",
+                f"{ROOT},{ROOT / 'bench'}",
+                "--log-level",
+                "warning",
+                "media_wsgi:application",
+            ],
             env=environment,
             cwd=ROOT,
         )
@@ -250,18 +163,24 @@ def report(base, options):
         ("story page", "/news/factory-visit-12/"),
         ("buyer membership form", "/buyer-membership/"),
     ]:
-        rows = measure_page(base, path)
-        if rows is None:
-            print(f"{label:<32}{'(not on this branch: 404)':>40}")
+        status, rows = measure_page(base, path)
+        if status != 200:
+            print(f"{label:<32}{f'(not served: HTTP {status})':>40}")
             continue
-        weight = {kind: sum(size for row_kind, _url, size, _enc in rows if row_kind == kind) for kind in
-                  ("HTML", "CSS", "image")}
+        weight = {
+            kind: sum(size for row_kind, _url, size, _enc in rows if row_kind == kind)
+            for kind in ("HTML", "CSS", "image")
+        }
         total = sum(weight.values())
         count = sum(1 for row in rows if row[0] == "image")
-        print(f"{label:<32}{kb(weight['HTML']):>10}{kb(weight['CSS']):>10}{kb(weight['image']):>10}{kb(total):>10}"
-              f"  {count}")
-    print(f"\nThroughput: {options.requests} requests, {options.concurrency} concurrent clients, "
-          f"gunicorn with {options.workers} sync workers, loopback")
+        print(
+            f"{label:<32}{kb(weight['HTML']):>10}{kb(weight['CSS']):>10}{kb(weight['image']):>10}{kb(total):>10}"
+            f"  {count}"
+        )
+    print(
+        f"\nThroughput: {options.requests} requests, {options.concurrency} concurrent clients, "
+        f"gunicorn with {options.workers} sync workers, loopback"
+    )
     for label, paths in [("/news/", ["/news/"]), ("/news/factory-visit-12/", ["/news/factory-visit-12/"])]:
         rate, errors = throughput(base, paths, options.requests, options.concurrency)
         print(f"  {label:<30}{rate:8.0f} requests/s{'  ERRORS: ' + str(len(errors)) if errors else ''}")

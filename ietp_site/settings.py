@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "base.context_processors.page_language",
+                "base.context_processors.organisation",
             ],
         },
     },
@@ -220,6 +221,13 @@ LOGGING = {
 # Every list prefetches its translations; a per-process cache would only serve stale
 # titles from other gunicorn workers after an edit.
 PARLER_ENABLE_CACHING = False
+
+# The organisation, as the footer gives it; each line is shown only when set.
+ORGANISATION_EMAIL = os.environ.get("ORGANISATION_EMAIL", "")
+ORGANISATION_ADDRESS = os.environ.get("ORGANISATION_ADDRESS", "")
+# The WeChat official account: the address its QR code holds (from the account's admin console), and its name.
+WECHAT_ACCOUNT_URL = os.environ.get("WECHAT_ACCOUNT_URL", "")
+WECHAT_ACCOUNT_NAME = os.environ.get("WECHAT_ACCOUNT_NAME", "")
 
 # Email: printed to the console in development, SMTP from the environment in production.
 EMAIL_BACKEND = (

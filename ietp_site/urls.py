@@ -8,6 +8,7 @@ from django.views.generic import RedirectView, TemplateView
 
 from base.languages import i18n_patterns
 from base.sitemaps import FixedPagesSitemap
+from base.views import wechat_qr_code
 from news.sitemaps import StorySitemap
 from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
 
@@ -27,6 +28,7 @@ urlpatterns = [
         TemplateView.as_view(template_name="base/robots.txt", content_type="text/plain"),
         name="robots",
     ),
+    path("wechat-qr.svg", wechat_qr_code, name="wechat_qr_code"),
 ]
 
 urlpatterns += i18n_patterns(

@@ -74,7 +74,7 @@ class NewsStory(TranslatableModel):
             _("dateline"),
             max_length=120,
             blank=True,
-            help_text=_('Where and when the story was written, e.g. "25 September 2023, London".'),
+            help_text=_('Where the story was written, e.g. "London" or "Shenzhen"; it is shown beside the date.'),
         ),
         image_alt=models.CharField(
             _("image description (alt text)"),
@@ -168,6 +168,11 @@ class NewsStory(TranslatableModel):
         return self.shown_language == site_language()
 
     @property
+    def shows_category(self):
+        """News is what every list is made of; only blog posts and events are worth a label."""
+        return self.category != self.Category.NEWS
+
+    @property
     def card_summary(self):
         """What a story card says: the summary, or else the start of the body, as plain text."""
         if self.summary:
@@ -187,6 +192,10 @@ class NewsStory(TranslatableModel):
         """The story's address on a page in that language."""
         with switch_language(self, language_code):
             return self.get_absolute_url()
+
+    def related_stories(self, queryset, count=3):
+        """Where to read on: the newest other stories of the same category, within queryset."""
+        return queryset.for_list().filter(category=self.category).exclude(pk=self.pk)[:count]
 
     def newer_and_older(self, queryset):
         """The stories before and after this one in list order, within queryset."""

@@ -27,4 +27,5 @@ class StoryDetailView(TranslatableSlugMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["newer_story"], context["older_story"] = self.object.newer_and_older(self.get_queryset())
+        context["related_stories"] = self.object.related_stories(NewsStory.objects.published())
         return context

@@ -3,7 +3,6 @@
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+
+from tests.builders import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,12 +90,7 @@ def test_committed_translations_are_compiled_and_complete(tmp_path, monkeypatch)
     assert committed_mo.read_bytes() == po.with_suffix(".mo").read_bytes(), "run compilemessages and commit the .mo"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
+@pytest.mark.slow
 def test_gunicorn_serves_the_site_and_its_collected_static_files(tmp_path):
     assert manage(tmp_path, "collectstatic", "--no-input").returncode == 0
     assert manage(tmp_path, "migrate", "--no-input").returncode == 0

@@ -5,44 +5,14 @@ import io
 
 import pytest
 
-from membership.models import MembershipApplication
+from tests.builders import make_application, parse_page
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = "/admin/membership/membershipapplication/"
 
 
-@pytest.fixture
-def make_application(db):
-    def make(**fields):
-        values = {
-            "company_name": "Bright Toys Ltd",
-            "headquarters_country": "HK",
-            "company_type": "brand",
-            "product_categories": ["toys"],
-            "annual_sales": "10m_50m",
-            "supplier_factory_count": 12,
-            "supplier_countries": ["CN", "VN"],
-            "contact_name": "Mei Chan",
-            "contact_job_title": "Sourcing Director",
-            "contact_email": "mei.chan@bright-toys.example.com",
-            "contact_phone": "+852 2345 6789",
-            "executive_name": "Alan Wong",
-            "executive_title": "Chief Executive",
-            "executive_email": "alan.wong@bright-toys.example.com",
-            "toy_association_member": False,
-            "heard_from": "factory",
-            "agrees_to_principles": True,
-            "consents_to_privacy_notice": True,
-            "language": "en",
-        }
-        values.update(fields)
-        return MembershipApplication.objects.create(**values)
-
-    return make
-
-
-def test_list_shows_company_country_contact_language_and_status(staff_client, make_application):
+def test_list_shows_company_country_contact_language_and_status(staff_client):
     make_application(company_name="Bright Toys Ltd")
     make_application(company_name="明亮玩具有限公司", language="zh-hans", contact_email="chen@example.cn")
 
@@ -53,9 +23,7 @@ def test_list_shows_company_country_contact_language_and_status(staff_client, ma
     assert "Simplified Chinese" in content and "New" in content
 
 
-def test_list_of_many_applications_takes_a_bounded_number_of_queries(
-    staff_client, make_application, django_assert_max_num_queries
-):
+def test_list_of_many_applications_takes_a_bounded_number_of_queries(staff_client, django_assert_max_num_queries):
     for number in range(30):
         make_application(company_name=f"Company {number}", contact_email=f"buyer{number}@example.com")
 
@@ -65,7 +33,7 @@ def test_list_of_many_applications_takes_a_bounded_number_of_queries(
     assert response.status_code == 200
 
 
-def test_staff_filter_by_status_and_search_by_contact(staff_client, make_application):
+def test_staff_filter_by_status_and_search_by_contact(staff_client):
     make_application(company_name="Approved Co", status="approved", contact_email="a@example.com")
     make_application(company_name="Waiting Co", contact_name="Li Wei", contact_email="b@example.com")
 
@@ -76,7 +44,7 @@ def test_staff_filter_by_status_and_search_by_contact(staff_client, make_applica
     assert "Waiting Co" in found and "Approved Co" not in found
 
 
-def test_unsent_emails_filter_finds_applications_still_to_be_emailed(staff_client, make_application):
+def test_unsent_emails_filter_finds_applications_still_to_be_emailed(staff_client):
     make_application(company_name="Unsent Co", contact_email="a@example.com")
     make_application(
         company_name="Sent Co",
@@ -90,15 +58,16 @@ def test_unsent_emails_filter_finds_applications_still_to_be_emailed(staff_clien
     assert "Unsent Co" in content and "Sent Co" not in content
 
 
-def test_staff_review_changes_status_and_notes_but_not_what_the_applicant_sent(staff_client, make_application):
+def test_staff_review_changes_status_and_notes_but_not_what_the_applicant_sent(staff_client):
     application = make_application(message="<script>alert(1)</script>")
     url = f"{LIST_URL}{application.pk}/change/"
 
     page = staff_client.get(url)
     content = page.content.decode()
+    form = parse_page(page).find("form", id="membershipapplication_form")
     assert page.status_code == 200
-    assert 'name="status"' in content and 'name="internal_notes"' in content
-    assert 'name="company_name"' not in content and "Bright Toys Ltd" in content
+    assert form.find(name="status") and form.find(name="internal_notes")
+    assert not form.find(name="company_name") and "Bright Toys Ltd" in content
     assert "<script>alert(1)</script>" not in content and "&lt;script&gt;alert(1)&lt;/script&gt;" in content
     assert "China, Vietnam" in content  # Supplier countries by name.
 
@@ -118,7 +87,7 @@ def test_applications_cannot_be_added_in_the_admin(staff_client):
     assert staff_client.get(f"{LIST_URL}add/").status_code == 403
 
 
-def test_email_failure_is_visible_on_the_application(staff_client, make_application):
+def test_email_failure_is_visible_on_the_application(staff_client):
     application = make_application(email_error="confirmation_sent_at: SMTPServerDisconnected")
 
     content = staff_client.get(f"{LIST_URL}{application.pk}/change/").content.decode()
@@ -132,7 +101,7 @@ def export(staff_client, applications, list_url=LIST_URL):
     )
 
 
-def test_csv_export_opens_in_excel_with_chinese_intact(staff_client, make_application):
+def test_csv_export_opens_in_excel_with_chinese_intact(staff_client):
     chinese = make_application(company_name="明亮玩具有限公司", contact_name="陈美", language="zh-hans")
     english = make_application(company_name="Bright Toys Ltd", contact_email="x@example.com")
     make_application(company_name="Not Selected", contact_email="y@example.com")
@@ -170,14 +139,14 @@ def test_csv_export_opens_in_excel_with_chinese_intact(staff_client, make_applic
     ],
     ids=["english", "chinese"],
 )
-def test_csv_export_titles_its_columns_as_the_admin_names_the_fields(staff_client, make_application, list_url, titles):
+def test_csv_export_titles_its_columns_as_the_admin_names_the_fields(staff_client, list_url, titles):
     content = export(staff_client, [make_application()], list_url).content.decode("utf-8-sig")
 
     assert next(csv.reader(io.StringIO(content))) == titles.split(",")
 
 
-@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])
-def test_csv_export_neutralises_formula_cells(staff_client, make_application, dangerous):
+@pytest.mark.parametrize("dangerous", ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])
+def test_csv_export_neutralises_formula_cells(staff_client, dangerous):
     application = make_application(company_name=dangerous, brand_names=dangerous, message=dangerous)
 
     rows = list(csv.DictReader(io.StringIO(export(staff_client, [application]).content.decode("utf-8-sig"))))
@@ -188,7 +157,7 @@ def test_csv_export_neutralises_formula_cells(staff_client, make_application, da
     assert rows[0]["Contact phone"] == "'+852 2345 6789"
 
 
-def test_visitors_cannot_see_applications(client, make_application):
+def test_visitors_cannot_see_applications(client):
     make_application()
 
     response = client.get(LIST_URL)

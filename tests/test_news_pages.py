@@ -1,18 +1,26 @@
 """What a visitor sees on the news list and story pages, in English and Chinese."""
 
 import datetime
-import re
 
 import pytest
 from django.utils.translation import override
+from pytest_django.asserts import assertContains, assertInHTML
 
 from news.models import NewsStory
+from tests.builders import card_titles, parse_page
 
 pytestmark = pytest.mark.django_db
 
 
-def titles_on(response):
-    return re.findall(r'class="story-card__title"><a href="[^"]+">([^<]+)</a>', response.content.decode())
+def links(page, rel):
+    """Where the page's links with this rel (prev, next) lead."""
+    return [link.attrs["href"] for link in parse_page(page).find_all("a", rel=rel)]
+
+
+def card_titled(page, title):
+    """The story card whose title is `title`."""
+    cards = parse_page(page).find_all("article", class_="story-card")
+    return next(card for card in cards if card_titles(card) == [title])
 
 
 # --- The list ---------------------------------------------------------------------------------
@@ -26,14 +34,16 @@ def test_list_shows_newest_first_and_undated_stories_last(client, make_story):
     response = client.get("/news/")
 
     assert response.status_code == 200
-    assert titles_on(response) == ["Newest", "Older", "Undated"]
-    assert "<h1>Latest stories</h1>" in response.content.decode()
+    assert card_titles(response) == ["Newest", "Older", "Undated"]
+    assertContains(response, "<h1>Latest stories</h1>", html=True)
 
 
 def test_cards_show_category_long_date_title_and_summary(client, make_story):
     make_story(
-        {"en": {"title": "Audit deadlines", "summary": "No audits over the New Year."},
-         "zh-hans": {"title": "审核截止日期", "summary": "春节期间不进行审核。"}},
+        {
+            "en": {"title": "Audit deadlines", "summary": "No audits over the New Year."},
+            "zh-hans": {"title": "审核截止日期", "summary": "春节期间不进行审核。"},
+        },
         publish_date=datetime.date(2023, 10, 18),
         category=NewsStory.Category.EVENT,
     )
@@ -51,7 +61,7 @@ def test_drafts_and_future_stories_are_not_listed(client, make_story):
     make_story({"en": "Draft"}, status=NewsStory.Status.DRAFT)
     make_story({"en": "Scheduled"}, publish_date=datetime.date.today() + datetime.timedelta(days=3))
 
-    assert titles_on(client.get("/news/")) == ["Live"]
+    assert card_titles(client.get("/news/")) == ["Live"]
 
 
 def test_older_stories_are_on_page_two(client, make_story):
@@ -61,11 +71,11 @@ def test_older_stories_are_on_page_two(client, make_story):
     first = client.get("/news/")
     second = client.get("/news/?page=2")
 
-    assert len(titles_on(first)) == 12
-    assert 'rel="next" href="?page=2"' in first.content.decode()
-    assert titles_on(second) == ["Story of day 2", "Story of day 1"]
-    assert 'rel="prev" href="?page=1"' in second.content.decode()
-    assert "<h1>Older stories</h1>" in second.content.decode()
+    assert len(card_titles(first)) == 12
+    assert links(first, "next") == ["?page=2"]
+    assert card_titles(second) == ["Story of day 2", "Story of day 1"]
+    assert links(second, "prev") == ["?page=1"]
+    assertContains(second, "<h1>Older stories</h1>", html=True)
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "3", "abc", "1.5", "99999999999999999999999", "%00", "1e3"])
@@ -84,10 +94,10 @@ def test_untranslated_story_is_listed_in_its_own_language_with_a_label(client, m
     english = client.get("/news/").content.decode()
     chinese = client.get("/zh/news/").content.decode()
 
-    assert '<article class="story-card" lang="zh-Hans">' in english
-    assert "核实 ESCP 职员" in english and "In Chinese only" in english
-    assert '<article class="story-card" lang="en">' in chinese
-    assert "Introducing Progress Visits" in chinese and "仅有英文版" in chinese
+    chinese_only = card_titled(english, "核实 ESCP 职员")
+    assert chinese_only.attrs["lang"] == "zh-Hans" and "In Chinese only" in chinese_only.text
+    english_only = card_titled(chinese, "Introducing Progress Visits")
+    assert english_only.attrs["lang"] == "en" and "仅有英文版" in english_only.text
 
 
 def test_empty_list_says_so(client, db):
@@ -102,13 +112,13 @@ def test_pages_declare_their_language_and_link_the_other(client, make_story):
     english = client.get("/news/?page=1").content.decode()
     chinese = client.get("/zh/news/?page=1").content.decode()
 
-    assert '<html lang="en">' in english
-    assert '<html lang="zh-Hans">' in chinese
-    assert '<link rel="alternate" hreflang="zh-Hans" href="http://testserver/zh/news/?page=1">' in english
-    assert '<link rel="alternate" hreflang="en" href="http://testserver/news/?page=1">' in chinese
+    assert parse_page(english).find("html").attrs["lang"] == "en"
+    assert parse_page(chinese).find("html").attrs["lang"] == "zh-Hans"
+    assertInHTML('<link rel="alternate" hreflang="zh-Hans" href="http://testserver/zh/news/?page=1">', english)
+    assertInHTML('<link rel="alternate" hreflang="en" href="http://testserver/news/?page=1">', chinese)
     # The switch stays on the same page.
-    assert '<a href="/zh/news/?page=1" hreflang="zh-Hans"' in english
-    assert '<a href="/news/?page=1" hreflang="en"' in chinese
+    assert parse_page(english).find("a", href="/zh/news/?page=1", hreflang="zh-Hans")
+    assert parse_page(chinese).find("a", href="/news/?page=1", hreflang="en")
 
 
 def test_interface_and_django_strings_are_chinese_on_chinese_pages(client, make_story):
@@ -134,29 +144,33 @@ def test_not_found_page_speaks_the_visitors_language_and_leads_back_to_the_news(
     chinese = client.get("/zh/news/no-such-story/")
 
     assert english.status_code == chinese.status_code == 404
-    assert "<h1>Page not found</h1>" in english.content.decode()
-    assert '<a href="/news/">Read the latest stories</a>' in english.content.decode()
-    assert "<h1>找不到该页面</h1>" in chinese.content.decode()
-    assert '<a href="/zh/news/">阅读最新动态</a>' in chinese.content.decode()
-    assert '<html lang="zh-Hans">' in chinese.content.decode()
+    assertContains(english, "<h1>Page not found</h1>", status_code=404, html=True)
+    assertContains(english, '<a href="/news/">Read the latest stories</a>', status_code=404, html=True)
+    assertContains(chinese, "<h1>找不到该页面</h1>", status_code=404, html=True)
+    assertContains(chinese, '<a href="/zh/news/">阅读最新动态</a>', status_code=404, html=True)
+    assert parse_page(chinese).find("html").attrs["lang"] == "zh-Hans"
 
 
 # --- A story ------------------------------------------------------------------------------------
 
 
-def test_story_page_shows_title_date_dateline_and_body(client, make_story):
-    make_story(
-        {"en": {"title": "SDG flag", "dateline": "25 September 2023, London", "body": "We raised a flag."}},
-        publish_date=datetime.date(2023, 9, 25),
-    )
+def test_story_page_shows_title_standfirst_one_date_with_the_dateline_and_body(client, make_story):
+    english = {"title": "SDG flag", "summary": "A flag for the goals.", "dateline": "London", "body": "We raised it."}
+    make_story({"en": english}, publish_date=datetime.date(2023, 9, 25))
+    make_story({"zh-hans": {"title": "可持续发展目标", "dateline": "伦敦"}}, publish_date=datetime.date(2023, 9, 25))
 
     response = client.get("/news/sdg-flag/")
 
-    page = response.content.decode()
     assert response.status_code == 200
-    assert "<h1>SDG flag</h1>" in page
-    assert "September 25, 2023" in page and "25 September 2023, London" in page and "We raised a flag." in page
-    assert "<title>SDG flag · ICTI Ethical Toy Program</title>" in page
+    assertContains(response, "<title>SDG flag · ICTI Ethical Toy Program</title>", html=True)
+    # The standfirst follows the headline; one date, in the page's language, with the place beside it.
+    article = parse_page(response.content.decode()).find("article", class_="story")
+    text = article.text
+    assert text.index("SDG flag") < text.index("A flag for the goals.") < text.index("September 25, 2023")
+    assert text.count("2023") == 1 and article.find(class_="story__dateline").text == "London"
+    assert "We raised it." in text
+    chinese = parse_page(client.get("/zh/news/可持续发展目标/").content.decode()).find("article", class_="story")
+    assert "2023年9月25日" in chinese.text and chinese.find(class_="story__dateline").text == "伦敦"
 
 
 def test_story_links_to_newer_and_older_stories_and_the_list(client, make_story):
@@ -169,23 +183,26 @@ def test_story_links_to_newer_and_older_stories_and_the_list(client, make_story)
     oldest = client.get("/news/oldest/").content.decode()
     undated = client.get("/news/undated/").content.decode()
 
-    assert re.search(r'rel="prev" href="/news/newest/"', middle)
-    assert re.search(r'rel="next" href="/news/oldest/"', middle)
-    assert 'rel="next" href="/news/undated/"' in oldest
-    assert 'rel="prev" href="/news/oldest/"' in undated and 'rel="next"' not in undated
-    assert 'href="/news/">All stories</a>' in middle
+    assert links(middle, "prev") == ["/news/newest/"] and links(middle, "next") == ["/news/oldest/"]
+    assert links(oldest, "next") == ["/news/undated/"]
+    assert links(undated, "prev") == ["/news/oldest/"] and links(undated, "next") == []
+    assertInHTML('<a href="/news/">All stories</a>', middle)
 
 
 def test_each_language_has_its_own_slug_and_switch_keeps_the_story(client, make_story):
-    make_story({"en": {"title": "Verify ESCP staff", "slug": "verify-escp-staff"},
-                "zh-hans": {"title": "核实 ESCP 职员", "slug": "核实-escp-职员"}})
+    make_story(
+        {
+            "en": {"title": "Verify ESCP staff", "slug": "verify-escp-staff"},
+            "zh-hans": {"title": "核实 ESCP 职员", "slug": "核实-escp-职员"},
+        }
+    )
 
     english = client.get("/news/verify-escp-staff/").content.decode()
     chinese = client.get("/zh/news/核实-escp-职员/")
 
-    assert chinese.status_code == 200
-    assert "<h1>核实 ESCP 职员</h1>" in chinese.content.decode()
-    assert 'href="/zh/news/%E6%A0%B8%E5%AE%9E-escp-%E8%81%8C%E5%91%98/" hreflang="zh-Hans"' in english
+    assertContains(chinese, "<h1>核实 ESCP 职员</h1>", html=True)
+    chinese_url = "/zh/news/%E6%A0%B8%E5%AE%9E-escp-%E8%81%8C%E5%91%98/"
+    assert parse_page(english).find("a", href=chinese_url, hreflang="zh-Hans")
     # The English slug under /zh/ finds the Chinese version.
     redirected = client.get("/zh/news/verify-escp-staff/")
     assert redirected.status_code == 301
@@ -197,12 +214,12 @@ def test_untranslated_story_page_is_shown_in_its_own_language(client, make_story
 
     response = client.get("/zh/news/introducing-progress-visits/")
 
-    page = response.content.decode()
+    page = parse_page(response)
     assert response.status_code == 200
-    assert '<article class="story" lang="en">' in page
-    assert "仅有英文版" in page
-    # No hreflang for a Chinese version that does not exist.
-    assert 'hreflang="zh-Hans" href' not in page
+    assert page.find("article", class_="story").attrs["lang"] == "en"
+    assert "仅有英文版" in page.text
+    # No alternate link for a Chinese version that does not exist.
+    assert page.find("link", rel="alternate", hreflang="zh-Hans") is None
 
 
 def test_drafts_are_hidden_from_visitors_but_staff_can_preview(client, staff_client, make_story):
@@ -270,9 +287,10 @@ def test_story_page_runs_a_fixed_number_of_queries(client, make_story, django_as
             publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number),
         )
 
-    with django_assert_max_num_queries(6):
+    # The story, its newer and older neighbours and the related stories, each with its translations.
+    with django_assert_max_num_queries(8):
         assert client.get("/news/story-5/").status_code == 200
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         assert client.get("/zh/news/新闻-5/").status_code == 200
 
 
@@ -323,9 +341,10 @@ def test_server_error_page_speaks_every_language_without_a_database(rf):
     from django.views.defaults import server_error
 
     response = server_error(rf.get("/news/"))
-    page = response.content.decode()
+    english, chinese = (parse_page(response).find("section", lang=lang).inner_html for lang in ("en", "zh-Hans"))
 
     assert response.status_code == 500
-    assert '<section lang="en">' in page and "<h1>Something went wrong</h1>" in page
-    assert '<section lang="zh-Hans">' in page and "<h1>出现错误</h1>" in page
-    assert '<a href="/news/">Read the latest stories</a>' in page and '<a href="/zh/news/">阅读最新动态</a>' in page
+    assertInHTML("<h1>Something went wrong</h1>", english)
+    assertInHTML('<a href="/news/">Read the latest stories</a>', english)
+    assertInHTML("<h1>出现错误</h1>", chinese)
+    assertInHTML('<a href="/zh/news/">阅读最新动态</a>', chinese)

@@ -1,4 +1,4 @@
-"""The news list stays light for a first-time visitor on a phone (budgets in README.md, "Page weight and speed")."""
+"""The news list stays light for a first-time visitor on a phone (budgets and measurements: bench/README.md)."""
 
 import gzip
 
@@ -6,7 +6,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.core.files.storage import default_storage
 
-from bench.page_weight import add_illustrated_story, chosen_candidate, page_resources, photo_like
+from tests.builders import chosen_candidate, illustrated_story, page_resources, photo_like
 
 pytestmark = pytest.mark.django_db
 
@@ -23,20 +23,25 @@ def test_phone_picks_the_small_card_image_and_a_desktop_the_wide_one():
     assert chosen_candidate(srcset, sizes, viewport_width=800, dpr=1) == "/a-480.webp"
 
 
+@pytest.mark.slow
 def test_list_of_twelve_illustrated_stories_fits_the_phone_budget(client, media_root):
     for number in range(1, 13):
-        add_illustrated_story(number, photo_like(2000, 1500, quality=92))
+        illustrated_story(number, photo_like(2000, 1500, quality=92))
 
     response = client.get("/news/", HTTP_ACCEPT_ENCODING="gzip, br")
 
     assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
     html = gzip.decompress(response.content).decode()
     stylesheets, images = page_resources(html)
-    assert len(images) == 12 and all(url.endswith("card-320.webp") for url in images)
-    css_size = sum(
-        len(gzip.compress(open(finders.find(url.removeprefix("/static/")), "rb").read())) for url in stylesheets
-    )
-    image_size = sum(default_storage.size(url.removeprefix("/media/")) for url in images)
+    # The lead story's wider picture, eleven thumbnails and the logo mark.
+    assert images[0].endswith("card-960.webp") and images[-1].endswith("ietp-mark.svg")
+    assert len(images) == 13 and all(url.endswith("card-320.webp") for url in images[1:-1])
+
+    def static_size(url):  # as served: compressed
+        return len(gzip.compress(open(finders.find(url.removeprefix("/static/")), "rb").read()))
+
+    css_size = sum(static_size(url) for url in stylesheets)
+    image_size = static_size(images[-1]) + sum(default_storage.size(url.removeprefix("/media/")) for url in images[:-1])
     html_and_css = len(response.content) + css_size
     assert html_and_css < HTML_AND_CSS_BUDGET
     assert html_and_css + image_size < PAGE_BUDGET

@@ -18,6 +18,7 @@ PAGE_FURNITURE = {"Our latest stories", "Older stories", "Become a Buyer Member"
 CJK = re.compile(r"[\u3400-\u9fff]")
 # "October 2023", "25 September 2023, London", "Blog, 23rd May 2023, Hong Kong & London"
 DATELINE = re.compile(r"^(?=.{0,80}$)(?!.*[.!?]$).*\b(19|20)\d\d\b.*$")
+YEAR = re.compile(r"\b(19|20)\d\d\b")
 
 
 @dataclass
@@ -32,6 +33,13 @@ class SeedStory:
     @property
     def slug(self):
         return slugify(self.title, allow_unicode=True)[:200].strip("-")
+
+
+def dateline_place(line):
+    """The place in an old dateline ("25 September 2023, London" gives "London"): the page shows the date
+    once, from the publish date, in the reader's language."""
+    parts = [part.strip() for part in line.split(",")]
+    return ", ".join(part for part in parts if part and not YEAR.search(part) and part not in CATEGORY_LINES)
 
 
 def parse_date(line):
@@ -73,7 +81,7 @@ def read_seed_stories(text):
         )
         for line in rest:
             if not story.dateline and not story.summary and DATELINE.match(line):
-                story.dateline = line
+                story.dateline = dateline_place(line)
             else:
                 story.summary = f"{story.summary}\n\n{line}".strip()
         stories.append(story)

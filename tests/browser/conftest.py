@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.core.cache import cache
 from django.core.management import call_command
 
-from news.models import NewsStory
+from tests.builders import make_story
 
 # Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls
 # whenever a loop is running; the calls are really synchronous here.
@@ -46,7 +45,6 @@ ARTIFACTS = "test-artifacts/browser"
 REPORTS = pytest.StashKey[dict]()
 
 # A story written in both languages, each with its own slug; every seed story has one language only.
-MEMBERSHIP_STAFF = ["membership@ethicaltoyprogram.org"]
 BILINGUAL_STORY = {
     "en": {"title": "Worker helplines now answer in five languages", "slug": "worker-helplines-in-five-languages"},
     "zh-hans": {"title": "工人热线现提供五种语言服务", "slug": "工人热线五种语言"},
@@ -166,26 +164,17 @@ def news_site(transactional_db, live_server):
     Twenty-three stories: two pages of news. The bilingual story is dated so it is listed on page 2.
     """
     call_command("load_seed_stories", stdout=io.StringIO())
-    story = NewsStory(status=NewsStory.Status.PUBLISHED, publish_date=datetime.date(2020, 6, 1))
-    for language, fields in BILINGUAL_STORY.items():
-        story.set_current_language(language)
-        story.title, story.slug = fields["title"], fields["slug"]
-        story.summary = fields["title"]
-        story.save()
+    make_story(
+        {language: {**fields, "summary": fields["title"]} for language, fields in BILINGUAL_STORY.items()},
+        publish_date=datetime.date(2020, 6, 1),
+    )
     return NewsSite(url=live_server.url, bilingual_story=BILINGUAL_STORY)
 
 
 @pytest.fixture
-def membership_site(transactional_db, live_server, settings, mailoutbox):
-    """The buyer membership form, ready for a browser that types faster than a person.
-
-    No minimum time before submitting (rather than sleeping), a fresh per-IP count (every browser
-    test comes from 127.0.0.1), and a staff address to notify. Returns the outbox: the live server
-    runs in this process, so its emails land in django.core.mail.outbox.
+def membership_site(transactional_db, live_server, membership_settings, mailoutbox):
+    """The buyer membership form, ready for a browser that types faster than a person (see membership_settings;
+    every browser test comes from 127.0.0.1). Returns the outbox: the live server runs in this process, so its
+    emails land in django.core.mail.outbox.
     """
-    cache.clear()
-    settings.MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = 0
-    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 10
-    settings.MEMBERSHIP_NOTIFY_EMAILS = MEMBERSHIP_STAFF
-    yield mailoutbox
-    cache.clear()
+    return mailoutbox

@@ -38,7 +38,7 @@ PUBLIC_PAGES = [
 # What a keyboard reaches, in the order the page's HTML lists it: every visible, enabled control without
 # tabindex="-1", and one stop per radio group (its checked button, or the first when none is checked).
 # Each is numbered in data-tab-order; returns their names.
-FOCUSABLE = 'a[href], button, input, select, textarea, summary, [tabindex]'
+FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]"
 NUMBER_TAB_STOPS = """elements => {
   const stops = elements.filter(element => {
     if (element.disabled || element.tabIndex < 0 || !element.checkVisibility()) return false;

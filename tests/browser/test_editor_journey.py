@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from news.models import NewsStory
-from tests.conftest import phone_photo
+from tests.builders import phone_photo
 
 EDITOR = {"username": "editor", "password": "correct horse battery staple"}
 

@@ -7,8 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from membership.models import MembershipApplication
-
-from .conftest import MEMBERSHIP_STAFF
+from tests.builders import MEMBERSHIP_STAFF, application_answers
 
 
 @dataclass(frozen=True)
@@ -164,7 +163,9 @@ CHINESE = Words(
     confirmation_subject="我们已收到您的 IETP 买家会员申请",
 )
 
-CONTACT_EMAIL = "mei.chan@bright-toys.example.com"
+# What the buyer means to send: the answers the other membership tests post.
+ANSWERS = application_answers()
+CONTACT_EMAIL = ANSWERS["contact_email"]
 TYPED_EMAIL = "mei.chan bright-toys.example.com"  # the @ forgotten
 TYPED_WEBSITE = "bright toys dot com"
 MESSAGE = "We would like to join before the spring fair.\n玩具展前加入。"  # both languages, two lines
@@ -177,15 +178,15 @@ def section(page, title):
 def fill_application_with_mistakes(page, words):
     """Everything a buyer fills in, except the company name and the privacy consent, with a bad email and website."""
     company = section(page, words.your_company)
-    company.get_by_label(words.brand_names).fill("Bright, Little Bright")
+    company.get_by_label(words.brand_names).fill(ANSWERS["brand_names"])
     company.get_by_label(words.website).fill(TYPED_WEBSITE)
-    company.get_by_label(words.headquarters).select_option("HK")
+    company.get_by_label(words.headquarters).select_option(ANSWERS["headquarters_country"])
     company.get_by_role("group", name=words.company_type).get_by_label(words.brand, exact=True).check()
 
     page.get_by_label(words.toys, exact=True).check()
     page.get_by_label(words.seasonal, exact=True).check()
-    page.get_by_label(words.annual_sales).select_option("10m_50m")
-    page.get_by_label(words.factory_count).fill("12")
+    page.get_by_label(words.annual_sales).select_option(ANSWERS["annual_sales"])
+    page.get_by_label(words.factory_count).fill(ANSWERS["supplier_factory_count"])
     countries = page.get_by_role("group", name=words.supplier_countries)
     countries.get_by_label(words.china, exact=True).check()
     # The rest of the world unfolds from a summary, without JavaScript.
@@ -193,20 +194,20 @@ def fill_application_with_mistakes(page, words):
     countries.get_by_label(words.sri_lanka, exact=True).check()
 
     contact = section(page, words.main_contact)
-    contact.get_by_label(words.contact_name).fill("Mei Chan")
-    contact.get_by_label(words.contact_job_title).fill("Sourcing Director")
+    contact.get_by_label(words.contact_name).fill(ANSWERS["contact_name"])
+    contact.get_by_label(words.contact_job_title).fill(ANSWERS["contact_job_title"])
     contact.get_by_label(words.contact_email).fill(TYPED_EMAIL)
-    contact.get_by_label(words.contact_phone).fill("+852 2345 6789")
+    contact.get_by_label(words.contact_phone).fill(ANSWERS["contact_phone"])
 
     executive = section(page, words.executive)
-    executive.get_by_label(words.executive_name).fill("Alan Wong")
-    executive.get_by_label(words.executive_title).fill("Chief Executive")
-    executive.get_by_label(words.executive_email).fill("alan.wong@bright-toys.example.com")
+    executive.get_by_label(words.executive_name).fill(ANSWERS["executive_name"])
+    executive.get_by_label(words.executive_title).fill(ANSWERS["executive_title"])
+    executive.get_by_label(words.executive_email).fill(ANSWERS["executive_email"])
 
     about = section(page, words.about_you)
     about.get_by_role("group", name=words.association_member).get_by_label(words.yes, exact=True).check()
-    about.get_by_label(words.association_name).fill("Toys Manufacturers' Association of Hong Kong")
-    about.get_by_label(words.heard_from).select_option("factory")
+    about.get_by_label(words.association_name).fill(ANSWERS["toy_association_name"])
+    about.get_by_label(words.heard_from).select_option(ANSWERS["heard_from"])
     about.get_by_label(words.message).fill(MESSAGE)
 
     section(page, words.commitments).get_by_label(words.agree).check()
@@ -221,27 +222,27 @@ def expect_field_error(field, message):
 def expect_answers_kept(page, words):
     company = section(page, words.your_company)
     expect(company.get_by_label(words.company_name)).to_have_value("")
-    expect(company.get_by_label(words.brand_names)).to_have_value("Bright, Little Bright")
+    expect(company.get_by_label(words.brand_names)).to_have_value(ANSWERS["brand_names"])
     expect(company.get_by_label(words.website)).to_have_value(TYPED_WEBSITE)
-    expect(company.get_by_label(words.headquarters)).to_have_value("HK")
+    expect(company.get_by_label(words.headquarters)).to_have_value(ANSWERS["headquarters_country"])
     expect(company.get_by_label(words.brand, exact=True)).to_be_checked()
     expect(page.get_by_label(words.toys, exact=True)).to_be_checked()
     expect(page.get_by_label(words.seasonal, exact=True)).to_be_checked()
-    expect(page.get_by_label(words.annual_sales)).to_have_value("10m_50m")
-    expect(page.get_by_label(words.factory_count)).to_have_value("12")
+    expect(page.get_by_label(words.annual_sales)).to_have_value(ANSWERS["annual_sales"])
+    expect(page.get_by_label(words.factory_count)).to_have_value(ANSWERS["supplier_factory_count"])
     countries = page.get_by_role("group", name=words.supplier_countries)
     expect(countries.get_by_label(words.china, exact=True)).to_be_checked()
     expect(countries.get_by_label(words.sri_lanka, exact=True)).to_be_checked()
     expect(countries.get_by_label(words.sri_lanka, exact=True)).to_be_visible()  # its list comes back unfolded
     contact = section(page, words.main_contact)
-    expect(contact.get_by_label(words.contact_name)).to_have_value("Mei Chan")
+    expect(contact.get_by_label(words.contact_name)).to_have_value(ANSWERS["contact_name"])
     expect(contact.get_by_label(words.contact_email)).to_have_value(TYPED_EMAIL)
-    expect(contact.get_by_label(words.contact_phone)).to_have_value("+852 2345 6789")
+    expect(contact.get_by_label(words.contact_phone)).to_have_value(ANSWERS["contact_phone"])
     executive = section(page, words.executive)
-    expect(executive.get_by_label(words.executive_email)).to_have_value("alan.wong@bright-toys.example.com")
+    expect(executive.get_by_label(words.executive_email)).to_have_value(ANSWERS["executive_email"])
     about = section(page, words.about_you)
     expect(about.get_by_label(words.yes, exact=True)).to_be_checked()
-    expect(about.get_by_label(words.association_name)).to_have_value("Toys Manufacturers' Association of Hong Kong")
+    expect(about.get_by_label(words.association_name)).to_have_value(ANSWERS["toy_association_name"])
     expect(about.get_by_label(words.message)).to_have_value(MESSAGE)
     commitments = section(page, words.commitments)
     expect(commitments.get_by_label(words.agree)).to_be_checked()
@@ -289,7 +290,7 @@ def test_buyer_corrects_mistakes_the_form_points_out_and_applies_on_a_phone(memb
         expect(field).to_be_focused()
     expect_answers_kept(page, words)
 
-    company.get_by_label(words.company_name).fill("Bright Toys Ltd")
+    company.get_by_label(words.company_name).fill(ANSWERS["company_name"])
     company.get_by_label(words.website).fill("bright-toys.example.com")
     contact.get_by_label(words.contact_email).fill(CONTACT_EMAIL)
     consent.check()
@@ -304,10 +305,10 @@ def test_buyer_corrects_mistakes_the_form_points_out_and_applies_on_a_phone(memb
 
     application = MembershipApplication.objects.get()
     assert application.language == words.language
-    assert application.company_name == "Bright Toys Ltd"
-    assert application.website == "https://bright-toys.example.com"
+    assert application.company_name == ANSWERS["company_name"]
+    assert application.website == ANSWERS["website"]
     assert application.contact_email == CONTACT_EMAIL
-    assert application.product_categories == ["toys", "seasonal"]
+    assert application.product_categories == ANSWERS["product_categories"]
     assert [str(country) for country in application.supplier_countries] == ["CN", "LK"]
     # Browsers send a textarea's line breaks as CRLF.
     assert application.message.splitlines() == MESSAGE.splitlines()
@@ -316,6 +317,6 @@ def test_buyer_corrects_mistakes_the_form_points_out_and_applies_on_a_phone(memb
     confirmation, staff_notification = outbox
     assert confirmation.to == [CONTACT_EMAIL]
     assert confirmation.subject == words.confirmation_subject
-    assert "Bright Toys Ltd" in confirmation.body
+    assert ANSWERS["company_name"] in confirmation.body
     assert staff_notification.to == MEMBERSHIP_STAFF
     assert staff_notification.reply_to == [CONTACT_EMAIL]

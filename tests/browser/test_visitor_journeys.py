@@ -31,9 +31,7 @@ def switch_language(page, label):
 
 
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
-def test_english_reader_finds_an_older_story_reads_it_in_chinese_and_returns_to_the_news(
-    news_site, request, screen
-):
+def test_english_reader_finds_an_older_story_reads_it_in_chinese_and_returns_to_the_news(news_site, request, screen):
     page = request.getfixturevalue(f"{screen}_page")
     english, chinese = news_site.bilingual_story["en"], news_site.bilingual_story["zh-hans"]
 
