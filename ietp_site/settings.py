@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.forms",
     "parler",
     "django_prose_editor",
     "django_countries",
@@ -89,6 +90,13 @@ TEMPLATES = [
         },
     },
 ]
+
+# django-countries 9.1 names Samoa "美属萨摩亚群岛" in Chinese, as it names American Samoa, and writes
+# the Cocos (Keeling) Islands with ASCII brackets.
+COUNTRIES_OVERRIDE = {"WS": _("Samoa"), "CC": _("Cocos (Keeling) Islands")}
+
+# Widgets may have templates in templates/ (the membership form's country checkboxes), beside Django's own.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # SQLite beside the code unless DATABASE_URL names another database (PostgreSQL in production).
 DATABASES = {

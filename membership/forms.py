@@ -2,15 +2,18 @@ import functools
 import re
 import time
 import unicodedata
+from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from django_countries.widgets import LazySelect
 
-from .models import MembershipApplication
+from .models import MAX_SUPPLIER_FACTORIES, MembershipApplication
 
 FORM_STARTED_SALT = "membership.application.started"
 
@@ -42,22 +45,123 @@ def validate_phone(value):
         )
 
 
+class Section(NamedTuple):
+    title: str
+    fields: list
+    # Name, job title and email are asked of two people: the error summary says whose answer is wrong.
+    person: str = ""
+
+
 # The form's fields, grouped as the page shows them, each group under a heading.
 APPLICATION_SECTIONS = [
-    (_("Your company"), ["company_name", "brand_names", "website", "headquarters_country", "company_type"]),
-    (_("What you source"), ["product_categories", "annual_sales", "supplier_factory_count", "supplier_countries"]),
-    (_("Main contact"), ["contact_name", "contact_job_title", "contact_email", "contact_phone"]),
-    (
+    Section(_("Your company"), ["company_name", "brand_names", "website", "headquarters_country", "company_type"]),
+    Section(
+        _("What you source"), ["product_categories", "annual_sales", "supplier_factory_count", "supplier_countries"]
+    ),
+    Section(
+        _("Main contact"),
+        ["contact_name", "contact_job_title", "contact_email", "contact_phone"],
+        person=_("Main contact"),
+    ),
+    Section(
         _("Senior executive who will sign the letter of support"),
         ["executive_name", "executive_title", "executive_email"],
+        person=_("Senior executive"),
     ),
-    (_("About you"), ["toy_association_member", "toy_association_name", "heard_from", "message"]),
-    (_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice"]),
+    Section(_("About you"), ["toy_association_member", "toy_association_name", "heard_from", "message"]),
+    Section(_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice"]),
 ]
+APPLICATION_FIELDS = [name for section in APPLICATION_SECTIONS for name in section.fields]
 
 
+# Django's own messages, in the site's words: each names the field as its label does ("the company legal name").
+ENTER = _("Enter the %(field)s.")
+CHOOSE = _("Choose the %(field)s.")
+EMAIL = _("Enter the %(field)s as an address like name@example.com.")
+URL = _("Enter the %(field)s as an address like https://example.com.")
+WHOLE_NUMBER = _("Enter the %(field)s as a whole number.")
+WHOLE_NUMBER_IN_RANGE = _("Enter the %(field)s as a whole number from %(min)s to %(max)s.")
+TOO_LONG = _("The %(field)s can be at most %(limit)s characters.")
 # For a value none of a field's options has: a forged request, or a page older than the choices.
-ONE_OF_THE_OPTIONS = {"invalid_choice": _("Choose one of the options listed.")}
+ONE_OF_THE_OPTIONS = _("Choose one of the options listed.")
+
+
+def djangos_message(field, code):
+    """The message Django's field classes give for `code`, or None when only a validator has one."""
+    for field_class in type(field).__mro__:
+        if code in vars(field_class).get("default_error_messages", {}):
+            return field_class.default_error_messages[code]
+    return None
+
+
+def messages_in_site_words(field, name_in_sentence):
+    """A message for every mistake Django could report on this field, in the page's language."""
+    words = {"field": name_in_sentence}
+    messages = {"required": (CHOOSE if isinstance(field, forms.ChoiceField) else ENTER) % words}
+    if isinstance(field, forms.ChoiceField):
+        messages["invalid_choice"] = ONE_OF_THE_OPTIONS
+    if isinstance(field, forms.MultipleChoiceField):
+        messages["invalid_list"] = ONE_OF_THE_OPTIONS
+    if isinstance(field, forms.EmailField):
+        messages["invalid"] = EMAIL % words
+    if isinstance(field, forms.URLField):
+        messages["invalid"] = URL % words
+    if isinstance(field, forms.IntegerField):
+        if field.min_value is None or field.max_value is None:
+            number = WHOLE_NUMBER % words
+        else:
+            number = WHOLE_NUMBER_IN_RANGE % {**words, "min": f"{field.min_value:,}", "max": f"{field.max_value:,}"}
+        messages.update(invalid=number, min_value=number, max_value=number)
+    if getattr(field, "max_length", None):
+        messages["max_length"] = TOO_LONG % {**words, "limit": f"{field.max_length:,}"}
+    return messages
+
+
+def speak_in_site_words(field, name_in_sentence):
+    """Replaces Django's messages on a field with the site's; the messages a form declares stay."""
+    for code, message in messages_in_site_words(field, name_in_sentence).items():
+        if field.error_messages.get(code) is djangos_message(field, code):
+            field.error_messages[code] = message
+    # validate_single_line and validate_text refuse NUL along with every other control character, in our words.
+    field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
+class CountryCheckboxes(forms.CheckboxSelectMultiple):
+    """The countries most suppliers are in, as checkboxes; every other country in a list that unfolds.
+
+    Without JavaScript: the browser's find-in-page opens the folded list at the country searched for.
+    """
+
+    template_name = "membership/widgets/country_checkboxes.html"
+
+    def __init__(self, common, attrs=None):
+        super().__init__(attrs)
+        self.common = common
+
+    def optgroups(self, name, value, attrs=None):
+        # Two groups, so the first checkbox (the error summary's link) is the first common country, not Afghanistan.
+        labels = {str(code): label for code, label in self.choices}
+        common = [code for code in self.common if code in labels]
+        others = [code for code in labels if code not in self.common]
+        groups = []
+        for index, (group, codes) in enumerate([("", common), (_("Other countries"), others)]):
+            options = [
+                self.create_option(name, code, labels[code], code in value, index, subindex, attrs)
+                for subindex, code in enumerate(codes)
+            ]
+            groups.append((group, options, index))
+        return groups
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        _common, (_group, others, _index) = context["widget"]["optgroups"]
+        # A country chosen from the folded list stays in sight when the form comes back.
+        context["widget"]["others_chosen"] = any(option["selected"] for option in others)
+        return context
+
+
+# Where most toys are made, first in the list of supplier countries.
+COMMON_SUPPLIER_COUNTRIES = ["CN", "VN", "IN", "ID", "BD", "TH", "MY", "MX", "TR", "KH"]
 
 
 class MembershipApplicationForm(forms.ModelForm):
@@ -68,35 +172,34 @@ class MembershipApplicationForm(forms.ModelForm):
         label=MembershipApplication.field_label("company_type"),
         choices=MembershipApplication.CompanyType.choices,
         widget=forms.RadioSelect,
-        error_messages=ONE_OF_THE_OPTIONS,
     )
     annual_sales = forms.ChoiceField(
         label=MembershipApplication.field_label("annual_sales"),
         choices=[("", _("Choose one")), *MembershipApplication.SalesBand.choices],
-        error_messages=ONE_OF_THE_OPTIONS,
+        error_messages={"required": _("Choose the range of your annual sales.")},
     )
     # The applicant is asked a question where staff read a fact.
     heard_from = forms.ChoiceField(
         label=_("How did you hear about the programme?"),
         choices=[("", _("Choose one")), *MembershipApplication.HeardFrom.choices],
-        error_messages=ONE_OF_THE_OPTIONS,
+        error_messages={"required": _("Tell us how you heard about the programme.")},
     )
     product_categories = forms.MultipleChoiceField(
         label=MembershipApplication.field_label("product_categories"),
         choices=MembershipApplication.ProductCategory.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Choose every category you make, buy or sell."),
-        error_messages={"required": _("Choose at least one product category.")},
+        error_messages={
+            "required": _("Choose at least one product category."),
+            "invalid_choice": _("Choose product categories from the list only."),
+        },
     )
     toy_association_member = forms.TypedChoiceField(
         label=_("Is your company a member of a national toy association?"),
         choices=[("yes", _("Yes")), ("no", _("No"))],
         coerce=lambda answer: answer == "yes",
         widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Tell us whether you belong to a national toy association."),
-            **ONE_OF_THE_OPTIONS,
-        },
+        error_messages={"required": _("Tell us whether you belong to a national toy association.")},
     )
     agrees_to_principles = forms.BooleanField(
         label=_(
@@ -110,7 +213,7 @@ class MembershipApplicationForm(forms.ModelForm):
             "I consent to IETP storing and using these details to review our application, as described in the "
             "privacy notice."
         ),
-        help_text=_("The privacy notice is linked above the form and at the foot of every page."),
+        help_text=_("The privacy notice is linked at the top of this page and at the foot of every page."),
         error_messages={"required": _("We need your consent to the privacy notice to review your application.")},
     )
     # Hidden from people by CSS; software that fills in every field gives itself away here.
@@ -123,20 +226,27 @@ class MembershipApplicationForm(forms.ModelForm):
 
     class Meta:
         model = MembershipApplication
-        fields = [name for _title, names in APPLICATION_SECTIONS for name in names]
+        fields = APPLICATION_FIELDS
         # "example.com" is taken as https://example.com.
-        field_classes = {"website": functools.partial(forms.URLField, assume_scheme="https")}
+        field_classes = {
+            "website": functools.partial(forms.URLField, assume_scheme="https"),
+            "supplier_factory_count": functools.partial(forms.IntegerField, max_value=MAX_SUPPLIER_FACTORIES),
+        }
         help_texts = {
             "executive_email": _("We send the letter of support to this person for signature."),
             "message": _("Optional, up to 5,000 characters."),
             "toy_association_name": _("Only if you answered yes above."),
+            "supplier_countries": _(
+                "Choose every country where your supplier factories are; the rest of the world is under “Other "
+                "countries”."
+            ),
         }
         widgets = {
             "company_name": forms.TextInput(attrs={"autocomplete": "organization"}),
             "website": forms.URLInput(attrs={"autocomplete": "url"}),
             "headquarters_country": LazySelect(attrs={"autocomplete": "country"}),
-            "supplier_factory_count": forms.NumberInput(attrs={"max": 100_000, "inputmode": "numeric"}),
-            "supplier_countries": forms.SelectMultiple(attrs={"size": 8}),
+            "supplier_factory_count": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "supplier_countries": CountryCheckboxes(common=COMMON_SUPPLIER_COUNTRIES),
             "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "contact_job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),
             "contact_email": forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
@@ -148,7 +258,6 @@ class MembershipApplicationForm(forms.ModelForm):
             "message": forms.Textarea(attrs={"rows": 5}),
         }
         error_messages = {
-            "headquarters_country": ONE_OF_THE_OPTIONS,
             "supplier_countries": {
                 "invalid_choice": _("Choose countries from the list only."),
                 "required": _("Choose at least one country where your supplier factories are."),
@@ -163,12 +272,16 @@ class MembershipApplicationForm(forms.ModelForm):
                 field.validators.append(validate_single_line)
         self.fields["message"].validators.append(validate_text)
         self.fields["contact_phone"].validators.append(validate_phone)
+        # The empty choice asks for an answer, as the other drop-downs do, rather than showing "---------".
+        self.fields["headquarters_country"].choices = [("", _("Choose one")), *countries]
+        for name in APPLICATION_FIELDS:
+            speak_in_site_words(self.fields[name], MembershipApplication._meta.get_field(name).verbose_name)
         # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
         self.started_token = sign_form_started()
 
     @property
     def grouped_sections(self):
-        return [(title, [self[name] for name in names]) for title, names in APPLICATION_SECTIONS]
+        return [(section.title, [self[name] for name in section.fields]) for section in APPLICATION_SECTIONS]
 
     def caught_in_honeypot(self):
         return bool(self.data.get("fax"))
@@ -200,13 +313,17 @@ class MembershipApplicationForm(forms.ModelForm):
         return cleaned_data
 
     def error_summary(self):
-        """(field id, label, message) for every error, in page order, for the summary above the form."""
-        summary = [("", "", message) for message in self.non_field_errors()]
-        for name in self.errors:
-            if name in self.fields and name != "fax":
-                bound = self[name]
-                anchor = bound.id_for_label or bound.auto_id
-                if bound.field.widget.use_fieldset:
-                    anchor = f"{bound.auto_id}_0"
-                summary.extend((anchor, bound.label, message) for message in bound.errors)
+        """(field id, message) for every error, in page order, for the summary above the form.
+
+        The messages name their fields; a person's answers also say whose they are ("Senior executive: ...").
+        """
+        summary = [("", message) for message in self.non_field_errors()]
+        for section in APPLICATION_SECTIONS:
+            for bound in (self[name] for name in section.fields if name in self.errors):
+                # A group of choices is reached through its first choice.
+                anchor = bound.subwidgets[0].id_for_label if bound.field.widget.use_fieldset else bound.id_for_label
+                for message in bound.errors:
+                    if section.person:
+                        message = _("%(person)s: %(message)s") % {"person": section.person, "message": message}
+                    summary.append((anchor, message))
         return summary

@@ -10,6 +10,8 @@ from django_countries.fields import CountryField
 
 # How long a second application from the same email is taken as a repeat of the first.
 DUPLICATE_WINDOW = datetime.timedelta(hours=24)
+# More first-tier factories than this is a typing mistake.
+MAX_SUPPLIER_FACTORIES = 100_000
 
 
 class MembershipApplicationQuerySet(models.QuerySet):
@@ -73,7 +75,7 @@ class MembershipApplication(models.Model):
     annual_sales = models.CharField(_("annual sales"), max_length=20, choices=SalesBand)
     supplier_factory_count = models.PositiveIntegerField(
         _("number of supplier factories"),
-        validators=[MaxValueValidator(100_000)],
+        validators=[MaxValueValidator(MAX_SUPPLIER_FACTORIES)],
         help_text=_("First-tier factories that make your products; an estimate is fine."),
     )
     supplier_countries = CountryField(

@@ -15,6 +15,10 @@ from .models import MembershipApplication
 
 logger = logging.getLogger(__name__)
 
+# The new application's id, kept in the visitor's session for the one redirect to the thank-you page:
+# the page can name the address the confirmation goes to without putting it in the URL.
+NEW_APPLICATION = "membership_new_application"
+
 
 def visitor_ip(request):
     if settings.TRUST_X_FORWARDED_FOR and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR", "").strip()):
@@ -65,11 +69,18 @@ class ApplicationCreateView(CreateView):
                     send_application_emails, self.object.pk, self.request.build_absolute_uri("/").rstrip("/")
                 )
             )
+        self.request.session[NEW_APPLICATION] = self.object.pk
         return redirect(self.success_url)
 
 
 class ThanksView(TemplateView):
     template_name = "membership/thanks.html"
+
+    def get_context_data(self, **kwargs):
+        # Read once: reloaded later, or opened directly, the page names no address.
+        application_id = self.request.session.pop(NEW_APPLICATION, None)
+        contact_emails = MembershipApplication.objects.filter(pk=application_id).values_list("contact_email", flat=True)
+        return super().get_context_data(confirmation_to=contact_emails.first() if application_id else None, **kwargs)
 
 
 class AlreadyReceivedView(TemplateView):

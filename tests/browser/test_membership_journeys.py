@@ -36,6 +36,9 @@ class Words:
     annual_sales: str
     factory_count: str
     supplier_countries: str
+    china: str
+    other_countries: str
+    sri_lanka: str
     contact_name: str
     contact_job_title: str
     contact_email: str
@@ -83,6 +86,9 @@ ENGLISH = Words(
     annual_sales="Annual sales",
     factory_count="Number of supplier factories",
     supplier_countries="Countries of supplier factories",
+    china="China",
+    other_countries="Other countries",
+    sri_lanka="Sri Lanka",
     contact_name="Contact name",
     contact_job_title="Contact job title",
     contact_email="Contact email",
@@ -99,9 +105,9 @@ ENGLISH = Words(
     consent="I consent to IETP storing and using these details",
     submit="Submit application",
     four_mistakes="Please correct the 4 mistakes below.",
-    required="This field is required.",
-    bad_email="Enter a valid email address.",
-    bad_url="Enter a valid URL.",
+    required="Enter the company legal name.",
+    bad_email="Enter the contact email as an address like name@example.com.",
+    bad_url="Enter the website as an address like https://example.com.",
     consent_needed="We need your consent to the privacy notice to review your application.",
     thanks="Thank you for applying",
     confirmation_subject="We have received your IETP buyer membership application",
@@ -130,6 +136,9 @@ CHINESE = Words(
     annual_sales="年销售额",
     factory_count="供应商工厂数量",
     supplier_countries="供应商工厂所在国家/地区",
+    china="中国",
+    other_countries="其他国家/地区",
+    sri_lanka="斯里兰卡",
     contact_name="联系人姓名",
     contact_job_title="联系人职位",
     contact_email="联系人邮箱",
@@ -146,9 +155,9 @@ CHINESE = Words(
     consent="我同意 IETP 按照隐私声明所述",
     submit="提交申请",
     four_mistakes="请更正以下 4 处错误。",
-    required="这个字段是必填项。",
-    bad_email="输入一个有效的 Email 地址。",
-    bad_url="输入一个有效的 URL。",
+    required="请填写公司法定名称。",
+    bad_email="请按 name@example.com 的格式填写联系人邮箱。",
+    bad_url="请按 https://example.com 的格式填写网站。",
     consent_needed="我们需要您同意隐私声明，才能审核您的申请。",
     thanks="感谢您的申请",
     confirmation_subject="我们已收到您的 IETP 买家会员申请",
@@ -178,7 +187,11 @@ def fill_application_with_mistakes(page, words):
     page.get_by_label(words.seasonal, exact=True).check()
     page.get_by_label(words.annual_sales).select_option(ANSWERS["annual_sales"])
     page.get_by_label(words.factory_count).fill(ANSWERS["supplier_factory_count"])
-    page.get_by_label(words.supplier_countries).select_option(ANSWERS["supplier_countries"])
+    countries = page.get_by_role("group", name=words.supplier_countries)
+    countries.get_by_label(words.china, exact=True).check()
+    # The rest of the world unfolds from a summary, without JavaScript.
+    countries.get_by_text(words.other_countries, exact=True).click()
+    countries.get_by_label(words.sri_lanka, exact=True).check()
 
     contact = section(page, words.main_contact)
     contact.get_by_label(words.contact_name).fill(ANSWERS["contact_name"])
@@ -217,7 +230,10 @@ def expect_answers_kept(page, words):
     expect(page.get_by_label(words.seasonal, exact=True)).to_be_checked()
     expect(page.get_by_label(words.annual_sales)).to_have_value(ANSWERS["annual_sales"])
     expect(page.get_by_label(words.factory_count)).to_have_value(ANSWERS["supplier_factory_count"])
-    expect(page.get_by_label(words.supplier_countries)).to_have_values(ANSWERS["supplier_countries"])
+    countries = page.get_by_role("group", name=words.supplier_countries)
+    expect(countries.get_by_label(words.china, exact=True)).to_be_checked()
+    expect(countries.get_by_label(words.sri_lanka, exact=True)).to_be_checked()
+    expect(countries.get_by_label(words.sri_lanka, exact=True)).to_be_visible()  # its list comes back unfolded
     contact = section(page, words.main_contact)
     expect(contact.get_by_label(words.contact_name)).to_have_value(ANSWERS["contact_name"])
     expect(contact.get_by_label(words.contact_email)).to_have_value(TYPED_EMAIL)
@@ -283,6 +299,9 @@ def test_buyer_corrects_mistakes_the_form_points_out_and_applies_on_a_phone(memb
     expect(page).to_have_url(re.compile(r"/buyer-membership/thank-you/$"))
     expect(page.locator("html")).to_have_attribute("lang", words.html_lang)
     expect(page.get_by_role("heading", level=1)).to_have_text(words.thanks)
+    # The page says where the confirmation will go, without the address in the URL.
+    expect(page.get_by_role("listitem").filter(has_text=CONTACT_EMAIL)).to_be_visible()
+    assert CONTACT_EMAIL not in page.url
 
     application = MembershipApplication.objects.get()
     assert application.language == words.language
@@ -290,7 +309,7 @@ def test_buyer_corrects_mistakes_the_form_points_out_and_applies_on_a_phone(memb
     assert application.website == ANSWERS["website"]
     assert application.contact_email == CONTACT_EMAIL
     assert application.product_categories == ANSWERS["product_categories"]
-    assert [str(country) for country in application.supplier_countries] == ANSWERS["supplier_countries"]
+    assert [str(country) for country in application.supplier_countries] == ["CN", "LK"]
     # Browsers send a textarea's line breaks as CRLF.
     assert application.message.splitlines() == MESSAGE.splitlines()
     assert application.confirmation_sent_at is not None and application.staff_notified_at is not None
