@@ -12,7 +12,7 @@ from parler.forms import TranslatableModelForm
 from base.languages import SITE_LANGUAGES, site_language
 
 from .images import SHARP_HERO_WIDTH
-from .models import NewsStory
+from .models import NewsStory, StoryDocument
 
 
 def image_too_small_warning(story):
@@ -49,6 +49,19 @@ class NewsStoryAdminForm(TranslatableModelForm):
         return cleaned_data
 
 
+class StoryDocumentInline(admin.TabularInline):
+    model = StoryDocument
+    fields = ["title", "language_code", "file", "position"]
+    extra = 1
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # A document added on the Chinese tab is most likely in Chinese.
+        story_admin = self.admin_site._registry[self.parent_model]
+        formset.form.base_fields["language_code"].initial = story_admin._language(request, obj)
+        return formset
+
+
 @admin.register(NewsStory)
 class NewsStoryAdmin(TranslatableAdmin):
     form = NewsStoryAdminForm
@@ -58,6 +71,7 @@ class NewsStoryAdmin(TranslatableAdmin):
     date_hierarchy = "publish_date"
     actions = ["publish", "unpublish"]
     readonly_fields = ["image_preview"]
+    inlines = [StoryDocumentInline]
 
     class Media:
         css = {"all": ["css/admin.css"]}

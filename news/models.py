@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
@@ -9,6 +11,7 @@ from parler.utils.context import switch_language
 
 from base.languages import site_language
 
+from .documents import DOCUMENT_KINDS, DocumentFileField, readable_size
 from .images import FeaturedImageField, Picture
 from .story_body import StoryBodyField, excerpt, story_body_text
 
@@ -184,6 +187,14 @@ class NewsStory(TranslatableModel):
         """For search engines and link previews: summary, start of the body, or title."""
         return excerpt(self.summary or story_body_text(self.body) or self.title, words=40)
 
+    @property
+    def documents_for_page(self):
+        """The documents in the page's language; if there are none, those in other languages (a Chinese
+        reader may still want the English report). Reads the prefetched documents: no query of its own."""
+        documents = list(self.documents.all())
+        in_page_language = [document for document in documents if document.language_code == get_language()]
+        return in_page_language or documents
+
     def get_absolute_url(self):
         """The address of the text shown: the slug in the story's language, on a page in the active one."""
         return reverse("news:story", kwargs={"slug": self.slug})
@@ -213,3 +224,61 @@ class NewsStory(TranslatableModel):
         newer_story = list_order.filter(newer).reverse().first()
         older_story = list_order.filter(older).first()
         return newer_story, older_story
+
+
+class StoryDocument(models.Model):
+    """A file attached to a story in one language, listed on the story page as "Title (PDF, 240 KB)"."""
+
+    story = models.ForeignKey(NewsStory, on_delete=models.CASCADE, related_name="documents", verbose_name=_("story"))
+    language_code = models.CharField(
+        _("language"),
+        max_length=15,
+        choices=settings.LANGUAGES,
+        help_text=_("The story page in this language lists the document."),
+    )
+    title = models.CharField(
+        _("title"), max_length=200, help_text=_('What readers see as the link, e.g. "Audit deadlines 2024".')
+    )
+    file = DocumentFileField(
+        _("file"),
+        help_text=_(
+            "PDF, Word (.docx) or Excel (.xlsx), up to 25 MB. Readers download it as it is: "
+            "check it has no comments or tracked changes you would not publish."
+        ),
+    )
+    # Filled in by the file field from what the file is, never from its name.
+    content_type = models.CharField(max_length=100, editable=False)
+    size = models.PositiveBigIntegerField(_("size in bytes"), editable=False)
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=0, help_text=_("Documents are listed from the lowest number.")
+    )
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(size__gt=0), name="news_story_document_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("news:document", kwargs={"pk": self.pk, "filename": self.filename})
+
+    @property
+    def language(self):
+        return site_language(self.language_code)
+
+    @property
+    def kind(self):
+        return DOCUMENT_KINDS[self.content_type]
+
+    @property
+    def readable_size(self):
+        return readable_size(self.size)
+
+    @property
+    def filename(self):
+        return self.file.name.rsplit("/", 1)[-1]

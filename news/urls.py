@@ -24,6 +24,7 @@ register_converter(StorySlugConverter, "story_slug")
 urlpatterns = [
     path("", views.StoryListView.as_view(), name="list"),
     path("feed/", LatestStoriesFeed(), name="feed"),
+    path("documents/<int:pk>/<str:filename>", views.document_download, name="document"),
     path("<story_slug:slug>/", views.StoryDetailView.as_view(), name="story"),
 ]
 

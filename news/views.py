@@ -1,7 +1,9 @@
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, ListView
 from parler.views import TranslatableSlugMixin
 
-from .models import NewsStory
+from .models import NewsStory, StoryDocument
 
 
 class StoryListView(ListView):
@@ -22,10 +24,29 @@ class StoryDetailView(TranslatableSlugMixin, DetailView):
 
     def get_queryset(self):
         # Staff preview drafts and scheduled stories on their public addresses.
-        return NewsStory.objects.visible_to(self.request.user).for_list()
+        return NewsStory.objects.visible_to(self.request.user).for_list().prefetch_related("documents")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["newer_story"], context["older_story"] = self.object.newer_and_older(self.get_queryset())
+        context["newer_story"], context["older_story"] = self.object.newer_and_older(
+            NewsStory.objects.visible_to(self.request.user)
+        )
         context["related_stories"] = self.object.related_stories(NewsStory.objects.published())
         return context
+
+
+def document_download(request, pk, filename):
+    """A story's document as an attachment, for whoever may see the story; the file streams from storage."""
+    document = get_object_or_404(
+        StoryDocument.objects.select_related("story").filter(story__in=NewsStory.objects.visible_to(request.user)),
+        pk=pk,
+    )
+    if filename != document.filename:  # the file was replaced since the link was made
+        return redirect(document)
+    response = FileResponse(
+        document.file.open("rb"), as_attachment=True, filename=document.filename, content_type=document.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    if document.story.status != NewsStory.Status.PUBLISHED:
+        response["Cache-Control"] = "private, no-store"
+    return response
