@@ -92,6 +92,9 @@ def story_form(**fields):
         "category": "news",
         "dateline": "",
         "_save": "Save",
+        # The documents inline, with no document.
+        "documents-TOTAL_FORMS": "0",
+        "documents-INITIAL_FORMS": "0",
     }
     form.update(fields)
     form.setdefault("slug", slugify(form["title"], allow_unicode=True))
@@ -399,3 +402,46 @@ def page_resources(page):
     # Images outside a <picture> (the logo mark): a <picture>'s own <img> has a srcset and is not fetched.
     images += [image.attrs["src"] for image in document.find_all("img", src=True) if "srcset" not in image.attrs]
     return list(dict.fromkeys(stylesheets)), list(dict.fromkeys(images))
+
+
+# --- Documents ----------------------------------------------------------------------------------
+
+
+def minimal_pdf(text="Audit deadlines 2024"):
+    """A small valid one-page PDF saying `text`, with a correct cross-reference table."""
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    pdf, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(pdf)
+
+
+def office_file(main_part="word/document.xml", macros=False):
+    """The bytes of a skeletal Word (or, with main_part="xl/workbook.xml", Excel) file, with macros if asked."""
+    import zipfile
+
+    macro_type = '<Override PartName="/word/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+    content_types = (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'content-types">{macro_type if macros else ""}</Types>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", content_types)
+        archive.writestr(main_part, "<document/>")
+        if macros:
+            archive.writestr("word/vbaProject.bin", b"\x00" * 64)
+    return buffer.getvalue()

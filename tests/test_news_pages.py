@@ -3,11 +3,12 @@
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import override
 from pytest_django.asserts import assertContains, assertInHTML
 
 from news.models import NewsStory
-from tests.builders import card_titles, parse_page
+from tests.builders import card_titles, minimal_pdf, parse_page
 
 pytestmark = pytest.mark.django_db
 
@@ -280,18 +281,25 @@ def test_list_runs_a_fixed_number_of_queries(client, make_story, django_assert_m
 
 
 @pytest.mark.parametrize("story_count", [10, 200])
-def test_story_page_runs_a_fixed_number_of_queries(client, make_story, django_assert_max_num_queries, story_count):
+def test_story_page_runs_a_fixed_number_of_queries(
+    client, make_story, django_assert_max_num_queries, media_root, story_count
+):
     for number in range(story_count):
-        make_story(
+        story = make_story(
             {"en": f"Story {number}", "zh-hans": f"新闻 {number}"},
             publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number),
         )
+        if number == 5:
+            for language, title in [("en", "Audit deadlines"), ("en", "Checklist"), ("zh-hans", "审核截止日期")]:
+                upload = SimpleUploadedFile(f"{title}.pdf", minimal_pdf(), content_type="application/pdf")
+                story.documents.create(language_code=language, title=title, file=upload)
 
-    # The story, its newer and older neighbours and the related stories, each with its translations.
-    with django_assert_max_num_queries(8):
-        assert client.get("/news/story-5/").status_code == 200
-    with django_assert_max_num_queries(8):
-        assert client.get("/zh/news/新闻-5/").status_code == 200
+    # The story with its documents, its newer and older neighbours and the related stories, each with its
+    # translations.
+    with django_assert_max_num_queries(9):
+        assert "Checklist" in client.get("/news/story-5/").content.decode()
+    with django_assert_max_num_queries(9):
+        assert "审核截止日期" in client.get("/zh/news/新闻-5/").content.decode()
 
 
 def test_story_url_follows_the_page_language(make_story):
