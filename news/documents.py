@@ -103,7 +103,11 @@ def office_kind(upload):
             declared = archive.read(content_types).lower()
     except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError, EOFError):
         raise ValidationError(not_a_document_message(), code="not_a_document") from None
-    if b"vbaproject" in declared or b"macroenabled" in declared or any(name.endswith(".bin") for name in names):
+    if (
+        b"vbaproject" in declared
+        or b"macroenabled" in declared
+        or any(name.lower().endswith(("vbaproject.bin", "vbadata.xml")) for name in names)
+    ):
         raise ValidationError(
             _(
                 "Word and Excel files with macros (.docm, .xlsm) cannot be attached. Please save the file as "

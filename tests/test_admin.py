@@ -357,7 +357,10 @@ def test_admin_is_named_for_the_site_in_each_language(staff_client):
 
 # --- The Editors group ----------------------------------------------------------------------------
 
-STORY_PERMISSIONS = ["add_newsstory", "change_newsstory", "delete_newsstory", "view_newsstory"]
+# Stories and the documents attached to them.
+STORY_PERMISSIONS = sorted(
+    f"{action}_{model}" for model in ["newsstory", "storydocument"] for action in ["add", "change", "delete", "view"]
+)
 
 
 @pytest.fixture
@@ -372,6 +375,7 @@ def editor_client(client, django_user_model):
 def test_an_editor_writes_a_story_in_both_languages_and_publishes_it(editor_client):
     assert editor_client.post(ADD_URL + "?language=en", draft_form()).status_code == 302
     story = NewsStory.objects.get()
+    assert parse_page(editor_client.get(f"{LIST_URL}{story.pk}/change/")).find(id="documents-group")
     chinese = draft_form(title="家庭友好空间扩展")
     assert editor_client.post(f"{LIST_URL}{story.pk}/change/?language=zh-hans", chinese).status_code == 302
 

@@ -195,6 +195,7 @@ def test_a_document_downloads_as_an_attachment_that_browsers_do_not_sniff(make_s
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Length"] == str(len(minimal_pdf()))
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].lower().startswith("attachment; filename*=utf-8''")
     assert "%E5%AE%A1%E8%AE%A1" in response["Content-Disposition"]

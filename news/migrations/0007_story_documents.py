@@ -4,6 +4,27 @@ import django.db.models.deletion
 import news.documents
 from django.db import migrations, models
 
+DOCUMENT_ACTIONS = ["add", "change", "delete", "view"]
+
+
+def let_editors_attach_documents(apps, schema_editor):
+    """Editors attach documents on the story form: the inline is shown only to those with these permissions."""
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    Group = apps.get_model("auth", "Group")
+    # As in 0006: Django creates permissions only after the last migration, so make these now.
+    document_type, _created = ContentType.objects.get_or_create(app_label="news", model="storydocument")
+    permissions = [
+        Permission.objects.get_or_create(
+            content_type=document_type,
+            codename=f"{action}_storydocument",
+            defaults={"name": f"Can {action} document"},
+        )[0]
+        for action in DOCUMENT_ACTIONS
+    ]
+    editors, _created = Group.objects.get_or_create(name="Editors")
+    editors.permissions.add(*permissions)
+
 
 class Migration(migrations.Migration):
 
@@ -31,4 +52,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('size__gt', 0)), name='news_story_document_not_empty')],
             },
         ),
+        migrations.RunPython(let_editors_attach_documents, migrations.RunPython.noop),
     ]
