@@ -1,6 +1,7 @@
-from django.http import FileResponse
+from django.http import FileResponse, Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
-from django.views.generic import DetailView, ListView
+from django.utils import translation
+from django.views.generic import DetailView, ListView, RedirectView
 from parler.views import TranslatableSlugMixin
 
 from .models import NewsStory, StoryDocument
@@ -17,7 +18,8 @@ class StoryListView(ListView):
 
 
 class StoryDetailView(TranslatableSlugMixin, DetailView):
-    """A story found by its slug in any language (parler redirects to the page language's own slug)."""
+    """A story found by its slug in any language (parler redirects to the page language's own slug), or by a
+    slug it had before (a permanent redirect to its address now)."""
 
     template_name = "news/story_detail.html"
     context_object_name = "story"
@@ -25,6 +27,17 @@ class StoryDetailView(TranslatableSlugMixin, DetailView):
     def get_queryset(self):
         # Staff preview drafts and scheduled stories on their public addresses.
         return NewsStory.objects.visible_to(self.request.user).for_list().prefetch_related("documents")
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # Only an address no story has now is looked up among the old ones: a live slug always wins.
+            language = self.get_language()
+            story = NewsStory.objects.visible_to(request.user).with_old_slug(self.kwargs["slug"], language)
+            if story is None:
+                raise
+            return HttpResponsePermanentRedirect(story.url_in(language))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -50,3 +63,15 @@ def document_download(request, pk, filename):
     if document.story.status != NewsStory.Status.PUBLISHED:
         response["Cache-Control"] = "private, no-store"
     return response
+
+
+class OldSiteStoryRedirectView(RedirectView):
+    """The old site's /news-events/<slug>: straight to the story's address now, in one hop."""
+
+    permanent = True
+
+    def get_redirect_url(self, slug):
+        story = NewsStory.objects.visible_to(self.request.user).with_slug(slug, translation.get_language())
+        if story is None:
+            raise Http404
+        return story.url_in(translation.get_language())

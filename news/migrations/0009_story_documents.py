@@ -29,7 +29,7 @@ def let_editors_attach_documents(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('news', '0006_editors_group'),
+        ('news', '0008_editors_see_and_delete_old_addresses'),
     ]
 
     operations = [
