@@ -40,6 +40,8 @@ def public_paths():
             f"{prefix}/news/long-chinese/",
             f"{prefix}/buyer-membership/",
             f"{prefix}/privacy/",
+            f"{prefix}/news/category/news/",
+            f"{prefix}/news/2023/",
             f"{prefix}/news/no-such-story/",
         ]
 
