@@ -12,7 +12,7 @@ from parler.forms import TranslatableModelForm
 from base.languages import SITE_LANGUAGES, site_language
 
 from .images import SHARP_HERO_WIDTH
-from .models import NewsStory
+from .models import NewsStory, StorySlugRedirect
 
 
 def image_too_small_warning(story):
@@ -165,3 +165,28 @@ class NewsStoryAdmin(TranslatableAdmin):
             ngettext("%(count)d story unpublished.", "%(count)d stories unpublished.", count) % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(StorySlugRedirect)
+class StorySlugRedirectAdmin(admin.ModelAdmin):
+    """Made when a published story's slug changes; an editor may only look and delete."""
+
+    list_display = ["old_address", "story", "language_code", "created_at"]
+    list_filter = ["language_code"]
+    search_fields = ["old_slug", "story__translations__title", "story__translations__slug"]
+    list_select_related = ["story"]
+    fields = ["story", "language_code", "old_address", "created_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("story__translations")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("old address"), ordering="old_slug")
+    def old_address(self, redirect):
+        return redirect.old_url

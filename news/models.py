@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
@@ -27,6 +30,29 @@ class NewsStoryQuerySet(TranslatableQuerySet):
     def visible_to(self, user):
         """Staff preview drafts and scheduled stories on their public URLs."""
         return self if user.is_staff else self.published()
+
+    def with_slug(self, slug, language_code):
+        """The story whose slug in any language is `slug`, the page's language first; else the story that
+        had it as an old slug (StorySlugRedirect); else None."""
+        live = (
+            NewsStoryTranslation.objects.filter(slug=slug, master__in=self.values("pk"))
+            .order_by(Case(When(language_code=language_code, then=0), default=1))
+            .values_list("master", flat=True)
+            .first()
+        )
+        if live is not None:
+            return self.get(pk=live)
+        return self.with_old_slug(slug, language_code)
+
+    def with_old_slug(self, slug, language_code):
+        """The story that had `slug` as its slug in the page's language, else in another; or None."""
+        redirect = (
+            StorySlugRedirect.objects.filter(old_slug=slug, story__in=self.values("pk"))
+            .order_by(Case(When(language_code=language_code, then=0), default=1))
+            .select_related("story")
+            .first()
+        )
+        return redirect.story if redirect else None
 
     def for_list(self):
         """What every list needs: every translation fetched in one query (the order is Meta.ordering)."""
@@ -232,3 +258,53 @@ class NewsStory(TranslatableModel):
         newer_story = list_order.filter(newer).reverse().first()
         older_story = list_order.filter(older).first()
         return newer_story, older_story
+
+
+NewsStoryTranslation = NewsStory._parler_meta.root_model
+
+
+class StorySlugRedirect(models.Model):
+    """An address a published story had before its slug changed: it answers with a permanent redirect."""
+
+    story = models.ForeignKey(
+        NewsStory, on_delete=models.CASCADE, related_name="slug_redirects", verbose_name=_("news story")
+    )
+    language_code = models.CharField(_("language"), max_length=15, choices=settings.LANGUAGES)
+    old_slug = models.SlugField(_("old slug"), max_length=200, allow_unicode=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("old story address")
+        verbose_name_plural = _("old story addresses")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["language_code", "old_slug"], name="news_slug_redirect_unique_per_language")
+        ]
+
+    def __str__(self):
+        return self.old_url
+
+    @property
+    def old_url(self):
+        with translation.override(self.language_code):
+            return reverse("news:story", kwargs={"slug": self.old_slug})
+
+
+@receiver(pre_save, sender=NewsStoryTranslation)
+def keep_old_slug_working(sender, instance, raw=False, **kwargs):
+    """However a translation is saved (admin or code), its published story's old address stays a redirect.
+
+    Drafts leave no redirects: their addresses were never public. A slug in use is never also a redirect, so
+    changing a slug back and forth makes no loop; every old slug points at the story, so any redirect is one hop.
+    """
+    if raw:
+        return
+    stored_slug = sender.objects.filter(pk=instance.pk).values_list("slug", flat=True).first() if instance.pk else None
+    if stored_slug == instance.slug:
+        return
+    # The slug taken, by this story or another, is live again.
+    StorySlugRedirect.objects.filter(language_code=instance.language_code, old_slug=instance.slug).delete()
+    if stored_slug and instance.master.status == NewsStory.Status.PUBLISHED:
+        StorySlugRedirect.objects.update_or_create(
+            language_code=instance.language_code, old_slug=stored_slug, defaults={"story_id": instance.master_id}
+        )

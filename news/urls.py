@@ -32,9 +32,7 @@ urlpatterns = [
 
 # The old site builder's addresses, so links already shared keep working.
 legacy_urlpatterns = [
-    re_path(
-        r"^news-events/(?P<slug>[-\w]{1,200})/?$",
-        RedirectView.as_view(pattern_name="news:story", permanent=True),
-    ),
+    # Named, so that its 404 page can link to itself in the other language.
+    re_path(r"^news-events/(?P<slug>[-\w]{1,200})/?$", views.OldSiteStoryRedirectView.as_view(), name="old_site_story"),
     re_path(r"^news-events-blogs/news/?$", RedirectView.as_view(pattern_name="news:list", permanent=True)),
 ]

@@ -1,6 +1,7 @@
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, ListView, YearArchiveView
+from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
 from parler.views import TranslatableSlugMixin
 
 from .models import NewsStory
@@ -48,8 +49,9 @@ class YearStoryListView(PublishedStoriesMixin, YearArchiveView):
     make_object_list = True
 
     def get(self, request, *args, **kwargs):
-        # A story slugged like a year ("2023") keeps the address it had before year pages existed.
-        if NewsStory.objects.visible_to(request.user).filter(translations__slug=kwargs["year"]).exists():
+        # A story slugged like a year ("2023"), now or before, keeps the address it had before year pages existed.
+        stories = NewsStory.objects.visible_to(request.user)
+        if stories.with_slug(kwargs["year"], translation.get_language()) is not None:
             return StoryDetailView.as_view()(request, slug=kwargs["year"])
         return super().get(request, *args, **kwargs)
 
@@ -59,7 +61,8 @@ class YearStoryListView(PublishedStoriesMixin, YearArchiveView):
 
 
 class StoryDetailView(TranslatableSlugMixin, DetailView):
-    """A story found by its slug in any language (parler redirects to the page language's own slug)."""
+    """A story found by its slug in any language (parler redirects to the page language's own slug), or by a
+    slug it had before (a permanent redirect to its address now)."""
 
     template_name = "news/story_detail.html"
     context_object_name = "story"
@@ -68,8 +71,31 @@ class StoryDetailView(TranslatableSlugMixin, DetailView):
         # Staff preview drafts and scheduled stories on their public addresses.
         return NewsStory.objects.visible_to(self.request.user).for_list()
 
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # Only an address no story has now is looked up among the old ones: a live slug always wins.
+            language = self.get_language()
+            story = NewsStory.objects.visible_to(request.user).with_old_slug(self.kwargs["slug"], language)
+            if story is None:
+                raise
+            return HttpResponsePermanentRedirect(story.url_in(language))
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["newer_story"], context["older_story"] = self.object.newer_and_older(self.get_queryset())
         context["related_stories"] = self.object.related_stories(NewsStory.objects.published())
         return context
+
+
+class OldSiteStoryRedirectView(RedirectView):
+    """The old site's /news-events/<slug>: straight to the story's address now, in one hop."""
+
+    permanent = True
+
+    def get_redirect_url(self, slug):
+        story = NewsStory.objects.visible_to(self.request.user).with_slug(slug, translation.get_language())
+        if story is None:
+            raise Http404
+        return story.url_in(translation.get_language())

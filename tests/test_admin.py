@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pytest_django.asserts import assertInHTML
 
-from news.models import NewsStory
+from news.models import NewsStory, StorySlugRedirect
 from tests.builders import parse_page, photo_like, story_form
 
 pytestmark = pytest.mark.django_db
@@ -360,6 +360,7 @@ def test_admin_is_named_for_the_site_in_each_language(staff_client):
 # --- The Editors group ----------------------------------------------------------------------------
 
 STORY_PERMISSIONS = ["add_newsstory", "change_newsstory", "delete_newsstory", "view_newsstory"]
+REDIRECT_PERMISSIONS = ["delete_storyslugredirect", "view_storyslugredirect"]
 
 
 @pytest.fixture
@@ -408,19 +409,21 @@ def test_an_editor_cannot_open_accounts_or_membership_applications(editor_client
     assert editor_client.get(url).status_code == 403
 
 
-@pytest.mark.parametrize("admin, stories", [("/admin/", "News stories"), ("/zh/admin/", "新闻")])
-def test_the_admin_home_offers_an_editor_the_stories_only(editor_client, admin, stories):
+@pytest.mark.parametrize(
+    "admin, models", [("/admin/", ["News stories", "Old story addresses"]), ("/zh/admin/", ["新闻", "旧新闻地址"])]
+)
+def test_the_admin_home_offers_an_editor_the_stories_and_their_old_addresses_only(editor_client, admin, models):
     home = parse_page(editor_client.get(admin)).find(id="content-main")
 
-    assert [model.text for model in home.find_all("th", scope="row")] == [stories]
+    assert [model.text for model in home.find_all("th", scope="row")] == models
 
 
-def test_the_editors_group_holds_the_story_permissions_and_nothing_else(db):
+def test_the_editors_group_holds_the_story_and_old_address_permissions_and_nothing_else(db):
     editors = Group.objects.get(name="Editors")
 
-    assert sorted(f"{p.content_type.app_label}.{p.codename}" for p in editors.permissions.all()) == [
-        f"news.{codename}" for codename in STORY_PERMISSIONS
-    ]
+    assert sorted(f"{p.content_type.app_label}.{p.codename}" for p in editors.permissions.all()) == sorted(
+        f"news.{codename}" for codename in STORY_PERMISSIONS + REDIRECT_PERMISSIONS
+    )
 
 
 def test_migrating_again_keeps_one_editors_group_and_what_was_added_to_it(db):
@@ -431,7 +434,7 @@ def test_migrating_again_keeps_one_editors_group_and_what_was_added_to_it(db):
     migration.create_editors_group(apps, schema_editor=None)
 
     assert Group.objects.filter(name="Editors").count() == 1
-    assert editors.permissions.count() == len(STORY_PERMISSIONS) + 1
+    assert editors.permissions.count() == len(STORY_PERMISSIONS + REDIRECT_PERMISSIONS) + 1
 
 
 def test_staff_who_may_only_view_stories_cannot_publish_them(client, django_user_model, make_story):
@@ -445,3 +448,111 @@ def test_staff_who_may_only_view_stories_cannot_publish_them(client, django_user
     client.post(LIST_URL, {"action": "publish", "_selected_action": [story.pk]})
     story.refresh_from_db()
     assert story.status == "draft"
+
+
+# --- Old addresses of stories whose slug changed ----------------------------------------------------------
+
+REDIRECTS_URL = "/admin/news/storyslugredirect/"
+
+
+def change_slug_in_admin(staff_client, story, language, slug, **fields):
+    form = story_form(title=story.safe_translation_getter("title", language_code=language), slug=slug, **fields)
+    response = staff_client.post(f"{LIST_URL}{story.pk}/change/?language={language}", form)
+    assert response.status_code == 302, parse_page(response).find(class_="errornote")
+
+
+def bilingual_story(make_story):
+    return make_story(
+        {
+            "en": {"title": "Worker committees", "slug": "worker-committees"},
+            "zh-hans": {"title": "工人委员会", "slug": "工人委员会"},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "language, old, slug",
+    [
+        ("en", "/news/worker-committees/", "elected-worker-committees"),
+        ("zh-hans", "/zh/news/工人委员会/", "选举产生的工人委员会"),
+    ],
+)
+def test_a_published_storys_old_address_redirects_permanently_to_its_new_one(
+    staff_client, make_story, language, old, slug
+):
+    story = bilingual_story(make_story)
+
+    change_slug_in_admin(staff_client, story, language, slug)
+
+    response = Client().get(old)
+    new = old.rsplit("/", 2)[0] + f"/{quote(slug)}/"
+    assert (response.status_code, response.headers["Location"]) == (301, new)
+    assert Client().get(new).status_code == 200
+
+
+def test_a_slug_changed_twice_leads_from_both_old_addresses_in_one_hop(staff_client, make_story):
+    story = bilingual_story(make_story)
+    change_slug_in_admin(staff_client, story, "en", "committees")
+    change_slug_in_admin(staff_client, story, "en", "elected-committees")
+
+    for old in ["/news/worker-committees/", "/news/committees/"]:
+        response = Client().get(old)
+        assert (response.status_code, response.headers["Location"]) == (301, "/news/elected-committees/")
+    # On a Chinese page an old English slug leads to the Chinese address.
+    response = Client().get("/zh/news/committees/")
+    assert response.headers["Location"] == f"/zh/news/{quote('工人委员会')}/"
+
+
+def test_a_slug_changed_back_serves_its_page_and_makes_no_loop(staff_client, make_story):
+    story = bilingual_story(make_story)
+    change_slug_in_admin(staff_client, story, "en", "committees")
+    change_slug_in_admin(staff_client, story, "en", "worker-committees")
+
+    assert Client().get("/news/worker-committees/").status_code == 200
+    response = Client().get("/news/committees/")
+    assert (response.status_code, response.headers["Location"]) == (301, "/news/worker-committees/")
+    assert list(StorySlugRedirect.objects.values_list("old_slug", flat=True)) == ["committees"]
+
+
+def test_a_draft_storys_slug_change_leaves_no_redirect(staff_client, make_story):
+    story = make_story({"en": {"title": "Not yet", "slug": "not-yet"}}, status=NewsStory.Status.DRAFT)
+
+    change_slug_in_admin(staff_client, story, "en", "still-not-yet", status="draft")
+
+    assert not StorySlugRedirect.objects.exists()
+    assert staff_client.get("/news/not-yet/").status_code == 404
+
+
+def test_editors_see_search_and_delete_old_addresses(editor_client, make_story):
+    story = bilingual_story(make_story)
+    story.slug = "committees"
+    story.save()
+    other = make_story({"en": {"title": "Spring fair", "slug": "spring-fair"}})
+    other.slug = "spring-fair-2024"
+    other.save()
+
+    listing = parse_page(editor_client.get(REDIRECTS_URL))
+    columns = ["old_address", "story", "language_code"]
+    rows = [
+        [row.find(class_=f"field-{column}").text for column in columns]
+        for row in listing.find(id="result_list").find_all("tr")[1:]
+    ]
+    assert rows == [
+        ["/news/spring-fair/", "Spring fair", "English"],
+        ["/news/worker-committees/", "Worker committees", "English"],
+    ]
+    found = parse_page(editor_client.get(REDIRECTS_URL, {"q": "工人委员会"})).find(id="result_list").text
+    assert "/news/worker-committees/" in found and "spring-fair" not in found
+    assert "旧地址" in parse_page(editor_client.get("/zh" + REDIRECTS_URL)).find(id="result_list").text
+
+    redirect = StorySlugRedirect.objects.get(old_slug="worker-committees")
+    deleted = editor_client.post(f"{REDIRECTS_URL}{redirect.pk}/delete/", {"post": "yes"})
+
+    assert deleted.status_code == 302
+    assert Client().get("/news/worker-committees/").status_code == 404
+    assert Client().get("/news/spring-fair/").status_code == 301
+
+
+def test_old_addresses_are_made_by_saving_stories_never_typed_in(editor_client, staff_client, make_story):
+    assert editor_client.get(REDIRECTS_URL + "add/").status_code == 403
+    assert staff_client.get(REDIRECTS_URL + "add/").status_code == 403

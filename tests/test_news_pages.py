@@ -1,12 +1,13 @@
 """What a visitor sees on the news list and story pages, in English and Chinese."""
 
 import datetime
+from urllib.parse import quote
 
 import pytest
 from django.utils.translation import override
 from pytest_django.asserts import assertContains, assertInHTML
 
-from news.models import NewsStory
+from news.models import NewsStory, StorySlugRedirect
 from tests.builders import card_titles, parse_page
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +264,74 @@ def test_old_site_addresses_redirect_permanently(client, make_story, old, new):
     assert client.get(new).status_code == 200
 
 
+def renamed(story, language, slug):
+    story.set_current_language(language)
+    story.slug = slug
+    story.save()
+    return story
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("/news-events/worker-committees", "/news/elected-committees/"),
+        ("/news-events/committees/", "/news/elected-committees/"),
+        ("/zh/news-events/worker-committees", "/zh/news/elected-committees/"),
+        ("/news-events/elected-committees", "/news/elected-committees/"),
+    ],
+)
+def test_old_site_addresses_of_renamed_stories_redirect_in_one_hop(client, make_story, old, new):
+    story = make_story({"en": {"title": "Worker committees", "slug": "worker-committees"}})
+    renamed(renamed(story, "en", "committees"), "en", "elected-committees")
+
+    response = client.get(old)
+
+    assert (response.status_code, response.headers["Location"]) == (301, new)
+    assert client.get(new).status_code == 200
+
+
+def test_old_site_address_of_no_story_is_not_found(client, db):
+    assert client.get("/news-events/no-such-story").status_code == 404
+
+
+def test_slug_changed_by_code_redirects_in_the_page_language(client, make_story):
+    story = make_story({"en": "Spring fair", "zh-hans": "春季展会"})
+    renamed(story, "zh-hans", "2024-春季展会")
+
+    response = client.get("/zh/news/春季展会/")
+    assert (response.status_code, response.headers["Location"]) == (301, f"/zh/news/{quote('2024-春季展会')}/")
+    # The old Chinese slug on an English page leads to the English address.
+    response = client.get("/news/春季展会/")
+    assert (response.status_code, response.headers["Location"]) == (301, "/news/spring-fair/")
+
+
+def test_a_live_slug_wins_over_an_old_one(client, make_story):
+    first = make_story({"en": {"title": "First", "slug": "annual-report"}})
+    renamed(first, "en", "annual-report-2023")
+    make_story({"en": {"title": "Second", "slug": "annual-report"}})
+
+    response = client.get("/news/annual-report/")
+
+    assert response.status_code == 200
+    assertContains(response, "<h1>Second</h1>", html=True)
+    assert not StorySlugRedirect.objects.filter(old_slug="annual-report").exists()
+
+
+def test_old_address_of_a_story_no_longer_published_is_not_found(client, staff_client, make_story):
+    story = renamed(make_story({"en": {"title": "Withdrawn", "slug": "withdrawn"}}), "en", "withdrawn-story")
+    NewsStory.objects.filter(pk=story.pk).update(status=NewsStory.Status.DRAFT)
+
+    from django.test import Client
+
+    assert Client().get("/news/withdrawn/").status_code == 404
+    assert Client().get("/news-events/withdrawn").status_code == 404
+    # Staff, who preview drafts, are led on.
+    assert staff_client.get("/news/withdrawn/").status_code == 301
+
+    story.delete()
+    assert not StorySlugRedirect.objects.exists()
+
+
 # --- Speed --------------------------------------------------------------------------------------
 
 
@@ -286,6 +355,9 @@ def test_story_page_runs_a_fixed_number_of_queries(client, make_story, django_as
             {"en": f"Story {number}", "zh-hans": f"新闻 {number}"},
             publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number),
         )
+    # Old addresses are looked up only when no story has the slug: a live one costs nothing more.
+    renamed(NewsStory.objects.get(translations__slug="story-5"), "en", "story-5-renamed")
+    renamed(NewsStory.objects.get(translations__slug="story-5-renamed"), "en", "story-5")
 
     # The story, its newer and older neighbours and the related stories, each with its translations.
     with django_assert_max_num_queries(8):

@@ -142,6 +142,13 @@ def test_stories_slugged_like_a_year_or_category_keep_their_addresses(client, ma
     assert by_year_slug.status_code == 200
     assertContains(by_year_slug, "<h1>The year in review</h1>", html=True)
     assertContains(by_category_slug, "<h1>What a category is</h1>", html=True)
+    # Renamed, the story's old address still leads to it, as every old address does.
+    story = NewsStory.objects.get(translations__slug="2023")
+    story.set_current_language("en")
+    story.slug = "the-year-in-review"
+    story.save()
+    redirect = client.get("/news/2023/")
+    assert redirect.status_code == 301 and redirect.headers["Location"] == "/news/the-year-in-review/"
     # Other years still have their pages.
     assert client.get("/news/2022/").status_code == 404
     make_story({"en": "Of 2022"}, publish_date=datetime.date(2022, 1, 1))
@@ -236,8 +243,8 @@ def test_category_and_year_pages_run_a_fixed_number_of_queries(
     for path in ["/news/category/event/", "/zh/news/category/blog/?page=last"]:
         with django_assert_max_num_queries(3):
             assert client.get(path).status_code == 200
-    # Year pages also ask whether a story has the year as its slug, whether the year has stories (YearArchiveView
-    # asks twice), and which years come before and after.
+    # Year pages also ask whether a story has, or had, the year as its slug, whether the year has stories
+    # (YearArchiveView asks twice), and which years come before and after.
     for path in ["/news/2020/", "/zh/news/2020/?page=last"]:
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(9):
             assert client.get(path).status_code == 200

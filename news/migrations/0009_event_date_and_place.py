@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('news', '0006_editors_group'),
+        ('news', '0008_editors_see_and_delete_old_addresses'),
     ]
 
     operations = [
