@@ -83,8 +83,11 @@ class NewsStoryAdmin(TranslatableAdmin):
             (
                 _("Publishing"),
                 {
-                    "fields": ["status", "publish_date", "category"],
-                    "description": _("Status, publish date and category are the same in every language."),
+                    "fields": ["status", "publish_date", "category", "event_date", "event_place"],
+                    "description": _(
+                        "Status, publish date, category and event date are the same in every language; "
+                        "the event place is written in each."
+                    ),
                 },
             ),
             (None, {"fields": ["title", "slug", "dateline", "summary", "body"]}),

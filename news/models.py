@@ -104,6 +104,12 @@ class NewsStory(TranslatableModel):
             blank=True,
             help_text=_('Where the story was written, e.g. "London" or "Shenzhen"; it is shown beside the date.'),
         ),
+        event_place=models.CharField(
+            _("event place"),
+            max_length=120,
+            blank=True,
+            help_text=_('For events only: where it takes place, e.g. "Shenzhen"; shown with the event date.'),
+        ),
         image_alt=models.CharField(
             _("image description (alt text)"),
             max_length=250,
@@ -138,6 +144,15 @@ class NewsStory(TranslatableModel):
         help_text=_(
             "Stories are listed newest first. Leave empty for an undated story (listed last); "
             "a future date keeps a published story hidden until that day."
+        ),
+    )
+    event_date = models.DateField(
+        _("event date"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For events only: the day it takes place, shown on the story's card and page. "
+            "The publish date still decides where the story is listed."
         ),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -199,6 +214,10 @@ class NewsStory(TranslatableModel):
     def shows_category(self):
         """News is what every list is made of; only blog posts and events are worth a label."""
         return self.category != self.Category.NEWS
+
+    @property
+    def shows_event_details(self):
+        return self.category == self.Category.EVENT and bool(self.event_date or self.event_place)
 
     @property
     def card_summary(self):

@@ -1,20 +1,64 @@
 from django.http import FileResponse, Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import translation
-from django.views.generic import DetailView, ListView, RedirectView
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
 from parler.views import TranslatableSlugMixin
 
 from .models import NewsStory, StoryDocument
 
 
-class StoryListView(ListView):
-    template_name = "news/story_list.html"
+class PublishedStoriesMixin:
+    """What every list of stories shares: the published stories, newest first, twelve a page."""
+
     context_object_name = "stories"
     paginate_by = 12
 
     def get_queryset(self):
-        # The public list is the same for everyone: staff preview drafts one by one.
+        # Public lists are the same for everyone: staff preview drafts one by one.
         return NewsStory.objects.published().for_list()
+
+
+class StoryListView(PublishedStoriesMixin, ListView):
+    template_name = "news/story_list.html"
+
+
+class CategoryStoryListView(PublishedStoriesMixin, ListView):
+    """The stories of one category (/news/category/event/); the categories are fixed, so an empty one is a page."""
+
+    template_name = "news/story_section.html"
+
+    def get_queryset(self):
+        if self.kwargs["category"] not in NewsStory.Category.values:
+            raise Http404("No such category")
+        return super().get_queryset().filter(category=self.kwargs["category"])
+
+    def get_context_data(self, **kwargs):
+        headings = {
+            NewsStory.Category.NEWS: _("News"),
+            NewsStory.Category.BLOG: _("Blog posts"),
+            NewsStory.Category.EVENT: _("Events"),
+        }
+        return super().get_context_data(section_title=headings[self.kwargs["category"]], **kwargs)
+
+
+class YearStoryListView(PublishedStoriesMixin, YearArchiveView):
+    """The stories published in one year (/news/2023/), with links to the years before and after."""
+
+    template_name = "news/story_section.html"
+    date_field = "publish_date"
+    make_object_list = True
+
+    def get(self, request, *args, **kwargs):
+        # A story slugged like a year ("2023"), now or before, keeps the address it had before year pages existed.
+        stories = NewsStory.objects.visible_to(request.user)
+        if stories.with_slug(kwargs["year"], translation.get_language()) is not None:
+            return StoryDetailView.as_view()(request, slug=kwargs["year"])
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        title = _("Stories from %(year)s") % {"year": self.get_year()}
+        return super().get_context_data(section_title=title, **kwargs)
 
 
 class StoryDetailView(TranslatableSlugMixin, DetailView):

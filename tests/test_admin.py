@@ -212,8 +212,10 @@ def test_publishing_controls_come_first_on_the_edit_page(staff_client, make_stor
 
     fields = [field.attrs["name"] for field in form.find_all(name=True) if field.name in {"input", "select"}]
     assert fields.index("status") < fields.index("publish_date") < fields.index("category") < fields.index("title")
+    assert fields.index("category") < fields.index("event_date") < fields.index("event_place") < fields.index("title")
     assert form.find("fieldset").find(class_="description").text == (
-        "Status, publish date and category are the same in every language."
+        "Status, publish date, category and event date are the same in every language; "
+        "the event place is written in each."
     )
 
 

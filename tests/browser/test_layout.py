@@ -42,6 +42,8 @@ def public_paths():
             f"{prefix}/buyer-membership/thank-you/",
             f"{prefix}/buyer-membership/already-received/",
             f"{prefix}/privacy/",
+            f"{prefix}/news/category/news/",
+            f"{prefix}/news/2023/",
             f"{prefix}/news/no-such-story/",
         ]
 

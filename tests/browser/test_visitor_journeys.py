@@ -1,10 +1,14 @@
 """A visitor reads the news on a phone (and once on a desktop), in English and in Chinese."""
 
+import datetime
 import re
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
+
+from news.models import NewsStory
+from tests.builders import make_story
 
 ENGLISH_ONLY_TITLE = "Introducing Progress Visits"
 CHINESE_ONLY_TITLE = "核实 ESCP 职员"
@@ -128,3 +132,36 @@ def test_chinese_reader_switching_to_english_on_a_bilingual_story_gets_the_engli
     expect(page).to_have_url(news_site.url + story_path("", english["slug"]))
     expect_page_in(page, "en", english["title"])
     expect(page).to_have_title(f"{english['title']} · ICTI Ethical Toy Program")
+
+
+def test_reader_follows_a_cards_category_chip_and_a_storys_date_to_their_pages(news_site, phone_page):
+    make_story(
+        {
+            "en": {"title": "Toy fair in Hong Kong", "slug": "toy-fair", "event_place": "Hong Kong"},
+            "zh-hans": {"title": "香港玩具展", "slug": "香港玩具展", "event_place": "香港"},
+        },
+        category=NewsStory.Category.EVENT,
+        publish_date=datetime.date(2023, 11, 1),
+        event_date=datetime.date(2024, 1, 8),
+    )
+    page = phone_page
+    page.goto("/news/")
+
+    # The chip sits above the link that covers the whole card: a tap on it opens the category.
+    page.locator(".story-card", has_text="Toy fair in Hong Kong").get_by_role("link", name="Event").click()
+    expect(page).to_have_url(f"{news_site.url}/news/category/event/")
+    expect_page_in(page, "en", "Events")
+    expect(page.locator(".story-card__event")).to_have_text(["Event: January 8, 2024, Hong Kong"])
+
+    switch_language(page, "中文")
+    expect(page).to_have_url(f"{news_site.url}/zh/news/category/event/")
+    expect_page_in(page, "zh-Hans", "活动")
+
+    page.get_by_role("link", name="香港玩具展").click()
+    expect(page.locator(".story__event")).to_have_text("活动：2024年1月8日，香港")
+    page.locator(".story__meta").get_by_role("link", name="2023年11月1日").click()
+    expect(page).to_have_url(f"{news_site.url}/zh/news/2023/")
+    expect_page_in(page, "zh-Hans", "2023年的新闻")
+    page.get_by_role("link", name="2022年的新闻").click()
+    expect(page).to_have_url(f"{news_site.url}/zh/news/2022/")
+    expect_no_sideways_scrolling(page)
