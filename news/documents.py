@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+
+from .stored_files import DeletesUnusedFilesAfterCommit
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 # A PDF ends with %%EOF, perhaps followed by a line break or a few bytes a tool appended.
@@ -147,7 +149,7 @@ def document_path(document, filename):
     return f"news/documents/{uuid.uuid4().hex}/{stem}.{DOCUMENT_KINDS[document.content_type].extension}"
 
 
-class DocumentFileField(models.FileField):
+class DocumentFileField(DeletesUnusedFilesAfterCommit, models.FileField):
     """A story document's file, which fills in the document's content type and size, as ImageField fills
     width and height. A file the document no longer uses (replaced, or the document deleted, with its
     story or alone) is deleted once the change is committed, so a rolled-back edit keeps its file.
@@ -169,44 +171,11 @@ class DocumentFileField(models.FileField):
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": DocumentFormField, **kwargs})
 
-    def contribute_to_class(self, cls, name, **kwargs):
-        super().contribute_to_class(cls, name, **kwargs)
-        if not cls._meta.abstract:
-            models.signals.post_init.connect(self.remember_stored_file, sender=cls)
-            models.signals.post_save.connect(self.delete_replaced_file_after_commit, sender=cls)
-            models.signals.post_delete.connect(self.delete_file_after_commit, sender=cls)
-
-    @property
-    def stored_file_attname(self):
-        return f"_{self.name}_stored_file"
-
-    def remember_stored_file(self, instance, **kwargs):
-        if self.attname in instance.__dict__:
-            setattr(instance, self.stored_file_attname, getattr(instance, self.attname).name or "")
-
     def pre_save(self, instance, add):
         field_file = getattr(instance, self.attname)
-        if field_file and not field_file._committed:
+        if field_file and field_file.name not in self.stored_files(instance):
             # Checked again here, so a file stored by code is held to what the admin allows.
             kind = document_kind(field_file.file)
             setattr(instance, self.content_type_field, kind.content_type)
             setattr(instance, self.size_field, field_file.size)
         return super().pre_save(instance, add)
-
-    def delete_replaced_file_after_commit(self, instance, **kwargs):
-        if hasattr(instance, self.stored_file_attname):
-            current = getattr(instance, self.attname).name or ""
-            previous = getattr(instance, self.stored_file_attname)
-            if previous and previous != current:
-                self.delete_after_commit(getattr(instance, self.attname).storage, previous)
-            setattr(instance, self.stored_file_attname, current)
-
-    def delete_file_after_commit(self, instance, **kwargs):
-        if getattr(instance, self.stored_file_attname, ""):
-            self.delete_after_commit(
-                getattr(instance, self.attname).storage, instance.__dict__[self.stored_file_attname]
-            )
-
-    @staticmethod
-    def delete_after_commit(storage, path):
-        transaction.on_commit(lambda: storage.delete(path))

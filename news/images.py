@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, ImageOps
+
+from .stored_files import DeletesUnusedFilesAfterCommit
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 # Well below Pillow's own decompression-bomb limit (about 89 megapixels); a 48 MP phone photo
@@ -220,7 +222,7 @@ def store_featured_image(field_file, keep_original=False):
 # --- The field that owns these files ----------------------------------------------------------
 
 
-class FeaturedImageField(models.ImageField):
+class FeaturedImageField(DeletesUnusedFilesAfterCommit, models.ImageField):
     """A story's photo, kept only as its clean copy, with renditions recorded in `renditions_field`.
 
     As ImageField fills width_field and height_field itself, this field looks after its files: a new
@@ -244,17 +246,6 @@ class FeaturedImageField(models.ImageField):
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": FeaturedImageFormField, **kwargs})
 
-    def contribute_to_class(self, cls, name, **kwargs):
-        super().contribute_to_class(cls, name, **kwargs)
-        if not cls._meta.abstract:
-            models.signals.post_init.connect(self.remember_stored_files, sender=cls)
-            models.signals.post_save.connect(self.delete_unused_files_after_commit, sender=cls)
-            models.signals.post_delete.connect(self.delete_all_files_after_commit, sender=cls)
-
-    @property
-    def stored_files_attname(self):
-        return f"_{self.name}_stored_files"
-
     def files_of(self, instance):
         """Every file the instance's image occupies in storage: the clean copy and each rendition."""
         field_file = getattr(instance, self.attname)
@@ -266,14 +257,12 @@ class FeaturedImageField(models.ImageField):
             paths.update(path for _width, path in rendition_set.get("webp", []) + rendition_set.get("jpeg", []))
         return paths
 
-    def remember_stored_files(self, instance, **kwargs):
-        # A model loaded without this field or its renditions (.only(), .defer()) cannot know its files.
-        if {self.attname, self.renditions_field} <= instance.__dict__.keys():
-            setattr(instance, self.stored_files_attname, self.files_of(instance))
+    def files_are_loaded(self, instance):
+        return {self.attname, self.renditions_field} <= instance.__dict__.keys()
 
     def pre_save(self, instance, add):
         field_file = super().pre_save(instance, add)  # stores a new upload, as any FileField does
-        stored_files = getattr(instance, self.stored_files_attname, set())
+        stored_files = self.stored_files(instance)
         if field_file and (field_file.name not in stored_files or not getattr(instance, self.renditions_field)):
             # A new image, uploaded or stored by code: as uploaded it may carry location data, so
             # only its clean copy is kept (the original goes after commit if the saved model uses it).
@@ -282,22 +271,6 @@ class FeaturedImageField(models.ImageField):
         elif not field_file:
             setattr(instance, self.renditions_field, {})
         return field_file
-
-    def delete_unused_files_after_commit(self, instance, **kwargs):
-        if hasattr(instance, self.stored_files_attname):
-            current_files = self.files_of(instance)
-            unused = getattr(instance, self.stored_files_attname) - current_files
-            self.delete_after_commit(getattr(instance, self.attname).storage, unused)
-            setattr(instance, self.stored_files_attname, current_files)
-
-    def delete_all_files_after_commit(self, instance, **kwargs):
-        if hasattr(instance, self.stored_files_attname):
-            self.delete_after_commit(getattr(instance, self.attname).storage, self.files_of(instance))
-
-    @staticmethod
-    def delete_after_commit(storage, paths):
-        if paths:
-            transaction.on_commit(lambda: [storage.delete(path) for path in sorted(paths)])
 
 
 # --- On the page --------------------------------------------------------------------------------
