@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.forms",
     "parler",
+    "reversion",
     "django_prose_editor",
     "django_countries",
     "base",
@@ -137,8 +138,11 @@ LANGUAGES = [
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
-TIME_ZONE = "UTC"
+# The organisation's time: publication times are entered and shown in it. Hong Kong's is also mainland China's.
+TIME_ZONE = os.environ.get("SITE_TIME_ZONE", "Asia/Hong_Kong")
 FORMAT_MODULE_PATH = ["ietp_site.formats"]
+# How long a story's preview link works, unless revoked sooner.
+PREVIEW_LINK_DAYS = int(os.environ.get("PREVIEW_LINK_DAYS", "7"))
 
 PARLER_DEFAULT_LANGUAGE_CODE = "en"
 # A story missing in the page's language is shown in another (labelled, see base/languages.py).

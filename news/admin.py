@@ -1,18 +1,35 @@
+import reversion
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone, translation
-from django.utils.formats import number_format
-from django.utils.html import format_html
+from django.utils.formats import date_format, number_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from parler.admin import TranslatableAdmin
 from parler.forms import TranslatableModelForm
 
 from base.languages import SITE_LANGUAGES, site_language
 
+from . import revisions
 from .images import SHARP_HERO_WIDTH
-from .models import NewsStory, StoryDocument, StorySlugRedirect
+from .models import (
+    NewsStory,
+    NewsStoryTranslation,
+    PreviewLink,
+    PublicationStatus,
+    StoryDocument,
+    StorySlugRedirect,
+    public_version_condition,
+)
 
 
 def image_too_small_warning(story):
@@ -40,13 +57,84 @@ class TranslatedIntoFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PublicationStateFilter(admin.SimpleListFilter):
+    """Stories by the state of their versions: public in some language, or with a draft or scheduled one."""
+
+    title = _("publication")
+    parameter_name = "publication"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("public", _("Public in at least one language")),
+            ("unpublished", _("With a language not public yet")),
+            ("none", _("Not public in any language")),
+        ]
+
+    def queryset(self, request, queryset):
+        public_versions = NewsStoryTranslation.objects.filter(public_version_condition(), master=OuterRef("pk"))
+        hidden_versions = NewsStoryTranslation.objects.filter(master=OuterRef("pk")).exclude(public_version_condition())
+        if self.value() == "public":
+            return queryset.filter(Exists(public_versions))
+        if self.value() == "unpublished":
+            return queryset.filter(Exists(hidden_versions))
+        if self.value() == "none":
+            return queryset.exclude(Exists(public_versions))
+        return queryset
+
+
+def version_state_label(state):
+    """A version's state as the list and the tabs show it, e.g. "● Published", "◷ Scheduled for 3 Dec, 09:00"."""
+    if not state.is_written:
+        return gettext("— not written")
+    if state.is_scheduled:
+        when = date_format(timezone.localtime(state.goes_live_at), "SHORT_DATETIME_FORMAT")
+        label = gettext("◷ Scheduled for %(time)s") % {"time": when}
+    elif state.is_public:
+        label = gettext("● Published")
+    else:
+        label = gettext("○ Draft")
+    if state.may_be_out_of_date:
+        label += " · " + gettext("⚠ may be out of date")
+    return label
+
+
 class NewsStoryAdminForm(TranslatableModelForm):
+    # The story as the editor opened it: a save over someone else's later save is refused, not silently lost.
+    opened_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    mark_up_to_date = forms.BooleanField(
+        label=_("This version matches the other language"),
+        required=False,
+        help_text=_("Tick after checking it, and the warning goes away. Editing this version does the same."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_version"].initial = self.instance.updated_at.isoformat()
+
     def clean(self):
         cleaned_data = super().clean()
+        opened = cleaned_data.get("opened_version")
+        if self.instance.pk and opened:
+            saved = NewsStory.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True).first()
+            if saved is not None and saved.isoformat() != opened:
+                self.add_error(None, self.changed_since_opened_message(saved))
+                # Told once: saving this form again replaces their changes with the editor's, knowingly.
+                self.data = self.data.copy()
+                self.data[self.add_prefix("opened_version")] = saved.isoformat()
         # A new upload, or the stored image when the editor kept it; False when "Clear" is ticked.
         if cleaned_data.get("image") and not cleaned_data.get("image_alt", "").strip():
             self.add_error("image_alt", _("Describe the image in this language for readers who cannot see it."))
         return cleaned_data
+
+    def changed_since_opened_message(self, saved_at):
+        last = revisions.story_revisions(self.instance).first()
+        who = last.revision.user.get_username() if last and last.revision.user else gettext("another editor")
+        return gettext(
+            "%(who)s saved this story at %(time)s, after you opened it. Your changes are not saved yet and are "
+            "still below. To keep both, open the story in a new tab, copy your changes into it and save there; "
+            "to replace their changes with yours, save this form again."
+        ) % {"who": who, "time": date_format(timezone.localtime(saved_at), "DATETIME_FORMAT")}
 
 
 class StoryDocumentInline(admin.TabularInline):
@@ -65,12 +153,12 @@ class StoryDocumentInline(admin.TabularInline):
 @admin.register(NewsStory)
 class NewsStoryAdmin(TranslatableAdmin):
     form = NewsStoryAdminForm
-    list_display = ["title_in_any_language", "publish_date", "status", "languages"]
-    list_filter = ["status", "category", TranslatedIntoFilter]
+    list_display = ["title_in_any_language", "publish_at", "version_states"]
+    list_filter = [PublicationStateFilter, "category", TranslatedIntoFilter]
     search_fields = ["translations__title"]
-    date_hierarchy = "publish_date"
-    actions = ["publish", "unpublish"]
-    readonly_fields = ["image_preview"]
+    date_hierarchy = "publish_at"
+    readonly_fields = ["image_preview", "translation_notice", "preview_links"]
+    object_history_template = "admin/news/newsstory/object_history.html"
     inlines = [StoryDocumentInline]
 
     class Media:
@@ -79,14 +167,34 @@ class NewsStoryAdmin(TranslatableAdmin):
     def get_fieldsets(self, request, obj=None):
         # The photo the story has, shown beside the box that replaces it.
         image_fields = ["image", "image_preview"] if obj is not None and obj.image else ["image"]
+        tab_state = self.tab_state(request, obj)
+        translation_review_fields = (
+            ["translation_notice", "mark_up_to_date"] if tab_state and tab_state.may_be_out_of_date else []
+        )
+        preview_fields = ["preview_links"] if obj is not None and tab_state and tab_state.is_written else []
         return [
             (
                 _("Publishing"),
                 {
-                    "fields": ["status", "publish_date", "category", "event_date", "event_place"],
+                    "fields": ["publish_at", "category", "event_date", "event_place"],
                     "description": _(
-                        "Status, publish date, category and event date are the same in every language; "
+                        "The date and time, category and event date are the same in every language; "
                         "the event place is written in each."
+                    ),
+                },
+            ),
+            (
+                _("This language"),
+                {
+                    "fields": [
+                        "status",
+                        "scheduled_for",
+                        *translation_review_fields,
+                        *preview_fields,
+                        "opened_version",
+                    ],
+                    "description": _(
+                        "Each language is published on its own: publishing this tab does not publish the other."
                     ),
                 },
             ),
@@ -96,6 +204,22 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations")
+
+    def tab_state(self, request, obj):
+        """The VersionState of the language tab open, or None for a new story."""
+        if obj is None:
+            return None
+        tab = self._language(request, obj)
+        return next(state for state in obj.version_states() if state.language.code == tab)
+
+    def get_language_tabs(self, request, obj, available_languages, css_class=None):
+        tabs = super().get_language_tabs(request, obj, available_languages, css_class)
+        if obj is not None:
+            states = {state.language.code: state for state in obj.version_states()}
+            for index, (url, title, code, status) in enumerate(tabs):
+                if code in states and states[code].is_written:
+                    tabs[index] = (url, f"{title} · {version_state_label(states[code])}", code, status)
+        return tabs
 
     def _language(self, request, obj=None):
         """The tab to open: the one asked for; else the admin's language, if the story is written in it."""
@@ -126,9 +250,205 @@ class NewsStoryAdmin(TranslatableAdmin):
             return reverse("news:story", kwargs={"slug": obj.safe_translation_getter("slug", language_code=shown)})
 
     def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("mark_up_to_date"):
+            obj.reviewed_at = timezone.now()
         super().save_model(request, obj, form, change)
         if "image" in form.changed_data and (warning := image_too_small_warning(obj)):
             messages.warning(request, warning)
+        changed = [
+            str(form.fields[name].label).lower()
+            for name in form.changed_data
+            if name not in ("opened_version", "mark_up_to_date") and name in form.fields
+        ]
+        language = site_language(obj.get_current_language()).switch_label
+        if not change:
+            comment = gettext("Created (%(language)s)") % {"language": language}
+        elif changed:
+            comment = gettext("%(language)s: changed %(fields)s") % {"language": language, "fields": ", ".join(changed)}
+        else:
+            comment = gettext("%(language)s: saved without changes") % {"language": language}
+        reversion.set_comment(comment)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Every save from the form is a revision; a form with errors saves nothing and makes none.
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("translation"))
+    def translation_notice(self, story):
+        state = self.tab_state(story.opened_by_request, story)
+        if state is None or not state.may_be_out_of_date:
+            return ""
+        return format_html(
+            '<ul class="messagelist"><li class="warning">{}</li></ul>',
+            gettext(
+                "Another language's version was changed on %(time)s, after this one was last edited: "
+                "this version may be out of date."
+            )
+            % {"time": date_format(timezone.localtime(state.changed_elsewhere_at), "DATETIME_FORMAT")},
+        )
+
+    @admin.display(description=_("preview links"))
+    def preview_links(self, story):
+        request = story.opened_by_request
+        language = self._language(request, story)
+        links = story.preview_links.filter(
+            language_code=language, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        create_url = reverse("admin:news_newsstory_preview_link_create", args=[story.pk])
+        rows = format_html_join(
+            "",
+            '<li><input type="text" readonly value="{}" aria-label="{}" class="vTextField preview-link"> {} '
+            '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate>{}</button></li>',
+            (
+                (
+                    request.build_absolute_uri(link.get_absolute_url()),
+                    gettext("Preview link"),
+                    gettext("works until %(time)s")
+                    % {"time": date_format(timezone.localtime(link.expires_at), "SHORT_DATETIME_FORMAT")},
+                    reverse("admin:news_newsstory_preview_link_revoke", args=[story.pk, link.pk]),
+                    gettext("Revoke"),
+                )
+                for link in links
+            ),
+        )
+        return format_html(
+            '<ul class="preview-links">{}</ul><button type="submit" class="button" formaction="{}?language={}" '
+            'formmethod="post" formnovalidate>{}</button><div class="help">{}</div>',
+            rows,
+            create_url,
+            language,
+            gettext("Create a preview link for this language"),
+            gettext(
+                "Anyone with the link can read this language's version as last saved, without an account, for "
+                "%(days)d days or until you revoke it. Save your changes first."
+            )
+            % {"days": settings.PREVIEW_LINK_DAYS},
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Read-only fields get only the story (the form's instance): the tab open is on the request.
+        if obj is not None:
+            obj.opened_by_request = request
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:story_id>/preview-links/new/",
+                self.admin_site.admin_view(self.create_preview_link),
+                name="news_newsstory_preview_link_create",
+            ),
+            path(
+                "<int:story_id>/preview-links/<int:link_id>/revoke/",
+                self.admin_site.admin_view(self.revoke_preview_link),
+                name="news_newsstory_preview_link_revoke",
+            ),
+            path(
+                "<int:story_id>/history/compare/",
+                self.admin_site.admin_view(self.compare_revisions),
+                name="news_newsstory_compare",
+            ),
+            path(
+                "<int:story_id>/history/<int:version_id>/restore/",
+                self.admin_site.admin_view(self.restore_revision),
+                name="news_newsstory_restore",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def story_for_change(self, request, story_id, method="POST"):
+        story = get_object_or_404(NewsStory, pk=story_id)
+        if request.method != method:
+            raise Http404
+        if not self.has_change_permission(request, story):
+            raise PermissionDenied
+        return story
+
+    def change_url(self, story, language):
+        return reverse("admin:news_newsstory_change", args=[story.pk]) + f"?language={language}"
+
+    def create_preview_link(self, request, story_id):
+        story = self.story_for_change(request, story_id)
+        language = request.GET.get("language")
+        if language not in SITE_LANGUAGES or not story.has_translation(language):
+            raise Http404
+        link = PreviewLink.objects.create(story=story, language_code=language, created_by=request.user)
+        self.message_user(
+            request,
+            gettext("Preview link created; copy it from the “Preview links” box: %(url)s")
+            % {"url": request.build_absolute_uri(link.get_absolute_url())},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self.change_url(story, language))
+
+    def revoke_preview_link(self, request, story_id, link_id):
+        story = self.story_for_change(request, story_id)
+        link = get_object_or_404(story.preview_links, pk=link_id)
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+        self.message_user(request, gettext("Preview link revoked: it no longer opens the story."), messages.SUCCESS)
+        return HttpResponseRedirect(self.change_url(story, link.language_code))
+
+    def history_view(self, request, object_id, extra_context=None):
+        story = self.get_object(request, object_id)
+        story_revisions = list(revisions.story_revisions(story)) if story else []
+        return super().history_view(
+            request,
+            object_id,
+            {
+                **(extra_context or {}),
+                "story_revisions": story_revisions,
+                "can_restore": story is not None and self.has_change_permission(request, story),
+            },
+        )
+
+    def compare_revisions(self, request, story_id):
+        story = self.story_for_change(request, story_id, method="GET")
+        versions = revisions.story_revisions(story)
+        older = (
+            versions.filter(pk=request.GET.get("older") or 0).first()
+            if str(request.GET.get("older", "")).isdigit()
+            else None
+        )
+        newer = (
+            versions.filter(pk=request.GET.get("newer") or 0).first()
+            if str(request.GET.get("newer", "")).isdigit()
+            else None
+        )
+        if older is None or newer is None:
+            raise Http404
+        if older.revision.date_created > newer.revision.date_created:
+            older, newer = newer, older
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "story": story,
+            "title": gettext("Changes to “%(story)s”") % {"story": story},
+            "older": older,
+            "newer": newer,
+            "sections": revisions.compare(revisions.RevisionContent(older), revisions.RevisionContent(newer)),
+        }
+        return TemplateResponse(request, "admin/news/newsstory/compare.html", context)
+
+    def restore_revision(self, request, story_id, version_id):
+        story = self.story_for_change(request, story_id)
+        version = get_object_or_404(revisions.story_revisions(story), pk=version_id)
+        with transaction.atomic(), reversion.create_revision():
+            reversion.set_user(request.user)
+            when = date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")
+            reversion.set_comment(gettext("Restored the revision of %(time)s as a draft") % {"time": when})
+            notes = revisions.restore_as_draft(story, revisions.RevisionContent(version))
+        self.message_user(
+            request,
+            gettext("The revision of %(time)s is restored as a draft in every language: check it, then publish.")
+            % {"time": when},
+            messages.SUCCESS,
+        )
+        for note in notes:
+            self.message_user(request, note, messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:news_newsstory_change", args=[story.pk]))
 
     @admin.display(description=_("preview"))
     def image_preview(self, story):
@@ -152,33 +472,80 @@ class NewsStoryAdmin(TranslatableAdmin):
         return str(story)
 
     @admin.display(description=_("languages"))
-    def languages(self, story):
-        return self.all_languages_column(story)
-
-    def get_language_short_title(self, language_code):
-        # The chips read as the site's language switch does: "EN", "中文".
-        language = site_language(language_code)
-        return format_html('<span lang="{}">{}</span>', language.html_code, language.switch_label)
-
-    # Only those who may change stories may publish them (Django offers every action to anyone who can see the list).
-    @admin.action(description=_("Publish the selected stories"), permissions=["change"])
-    def publish(self, request, queryset):
-        # update() skips auto_now: the feed and the sitemap read updated_at.
-        count = queryset.update(status=NewsStory.Status.PUBLISHED, updated_at=timezone.now())
-        self.message_user(
-            request,
-            ngettext("%(count)d story published.", "%(count)d stories published.", count) % {"count": count},
-            messages.SUCCESS,
+    def version_states(self, story):
+        return format_html_join(
+            "",
+            '<span class="version-state version-state--{}"><span lang="{}">{}</span> {}</span>',
+            (
+                (
+                    "public" if state.is_public else "hidden",
+                    state.language.html_code,
+                    state.language.switch_label,
+                    version_state_label(state),
+                )
+                for state in story.version_states()
+            ),
         )
 
-    @admin.action(description=_("Unpublish the selected stories (back to draft)"), permissions=["change"])
-    def unpublish(self, request, queryset):
-        count = queryset.update(status=NewsStory.Status.DRAFT, updated_at=timezone.now())
-        self.message_user(
-            request,
-            ngettext("%(count)d story unpublished.", "%(count)d stories unpublished.", count) % {"count": count},
-            messages.SUCCESS,
-        )
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_change_permission(request):
+            return actions
+        for code in [*SITE_LANGUAGES, None]:
+            for publish in (True, False):
+                action = self.publication_action(code, publish)
+                actions[action.__name__] = (action, action.__name__, action.short_description)
+        return actions
+
+    def publication_action(self, language_code, publish):
+        """An action that publishes (or unpublishes) one language's version of the selected stories, or all.
+        Made per request, so that its name is in the editor's language."""
+        status = PublicationStatus.PUBLISHED if publish else PublicationStatus.DRAFT
+        if language_code is None:
+            name = "publish_all" if publish else "unpublish_all"
+            description = (
+                gettext("Publish the selected stories in every language")
+                if publish
+                else gettext("Unpublish the selected stories in every language (back to draft)")
+            )
+        else:
+            language = site_language(language_code)
+            name = f"{'publish' if publish else 'unpublish'}_{language.url_prefix}"
+            template = (
+                gettext("Publish the %(language)s version of the selected stories")
+                if publish
+                else gettext("Unpublish the %(language)s version of the selected stories (back to draft)")
+            )
+            description = template % {"language": language.switch_label}
+
+        def action(modeladmin, request, queryset):
+            changed = 0
+            for story in queryset.prefetch_related("translations"):
+                versions = [
+                    version
+                    for version in story.translations.all()
+                    if (language_code is None or version.language_code == language_code) and version.status != status
+                ]
+                if not versions:
+                    continue
+                with transaction.atomic(), reversion.create_revision():
+                    reversion.set_user(request.user)
+                    reversion.set_comment(str(description))
+                    for version in versions:
+                        version.status = status
+                        version.save()
+                    story.save()  # the feed and the sitemap read updated_at; the revision records the story
+                changed += 1
+            message = (
+                ngettext("%(count)d story published.", "%(count)d stories published.", changed)
+                if publish
+                else ngettext("%(count)d story unpublished.", "%(count)d stories unpublished.", changed)
+            )
+            modeladmin.message_user(request, message % {"count": changed}, messages.SUCCESS)
+
+        action.__name__ = name
+        action.short_description = description
+        return action
 
 
 @admin.register(StorySlugRedirect)

@@ -1,5 +1,3 @@
-from datetime import UTC, datetime, time
-
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -24,9 +22,7 @@ class LatestStoriesFeed(Feed):
         return story.summary
 
     def item_pubdate(self, story):
-        if story.publish_date is None:
-            return None
-        return datetime.combine(story.publish_date, time(), tzinfo=UTC)
+        return story.publish_at
 
     def item_updateddate(self, story):
         return story.updated_at

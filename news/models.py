@@ -1,6 +1,11 @@
+import datetime
+import uuid
+
+import reversion
 from django.conf import settings
+from django.core import signing
 from django.db import models
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, When
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -11,33 +16,73 @@ from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
 from parler.utils.context import switch_language
 
-from base.languages import site_language
+from base.languages import SITE_LANGUAGES, site_language
 
 from .documents import DOCUMENT_KINDS, DocumentFileField, readable_size
 from .images import FeaturedImageField, Picture
 from .story_body import StoryBodyField, excerpt, story_body_text
 
 # Newest first; undated stories after every dated one.
-LIST_ORDER = [F("publish_date").desc(nulls_last=True), "-pk"]
+LIST_ORDER = [F("publish_at").desc(nulls_last=True), "-pk"]
+
+# What a translator writes: a change to any of these makes the other languages' versions possibly out of date.
+TRANSLATED_CONTENT_FIELDS = [
+    "title",
+    "slug",
+    "summary",
+    "body",
+    "dateline",
+    "event_place",
+    "image_alt",
+    "image_caption",
+    "image_credit",
+]
+
+
+def start_of_day(day):
+    """Midnight at the start of `day` in the site's time zone (settings.TIME_ZONE): a story dated that day."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+class PublicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+def public_version_condition(now=None, story="master__"):
+    """The language versions visitors may read at `now`: published, and both the story's time and the
+    version's own scheduled time (if any) have come. `story` is the path from the queried model to the story."""
+    now = now or timezone.now()
+    story_time = Q(**{f"{story}publish_at__isnull": True}) | Q(**{f"{story}publish_at__lte": now})
+    version_time = Q(scheduled_for__isnull=True) | Q(scheduled_for__lte=now)
+    return Q(status=PublicationStatus.PUBLISHED) & version_time & story_time
+
+
+def versions_visible_to(user):
+    """The language versions `user` may read: staff preview every version on the public addresses."""
+    versions = NewsStoryTranslation.objects.all()
+    return versions if user.is_staff else versions.filter(public_version_condition())
 
 
 class NewsStoryQuerySet(TranslatableQuerySet):
     def published(self):
-        """Stories a visitor may see: published, and not dated in the future."""
-        today = timezone.localdate()
-        return self.filter(status=NewsStory.Status.PUBLISHED).filter(
-            Q(publish_date__isnull=True) | Q(publish_date__lte=today)
+        """Stories with at least one language version visitors may read, each carrying only those versions:
+        parler then shows a version that is not public as if it were not written (the other language, labelled)."""
+        public_versions = NewsStoryTranslation.objects.filter(public_version_condition())
+        return self.filter(Exists(public_versions.filter(master=OuterRef("pk")))).prefetch_related(
+            Prefetch("translations", queryset=public_versions)
         )
 
     def visible_to(self, user):
-        """Staff preview drafts and scheduled stories on their public URLs."""
-        return self if user.is_staff else self.published()
+        """Staff preview drafts and scheduled versions on their public URLs."""
+        return self.prefetch_related("translations") if user.is_staff else self.published()
 
-    def with_slug(self, slug, language_code):
-        """The story whose slug in any language is `slug`, the page's language first; else the story that
-        had it as an old slug (StorySlugRedirect); else None."""
+    def with_slug(self, slug, language_code, user):
+        """The story with a version `user` may read whose slug is `slug`, the page's language first; else the
+        story that had it as an old slug (StorySlugRedirect); else None."""
         live = (
-            NewsStoryTranslation.objects.filter(slug=slug, master__in=self.values("pk"))
+            versions_visible_to(user)
+            .filter(slug=slug, master__in=self.values("pk"))
             .order_by(Case(When(language_code=language_code, then=0), default=1))
             .values_list("master", flat=True)
             .first()
@@ -57,7 +102,10 @@ class NewsStoryQuerySet(TranslatableQuerySet):
         return redirect.story if redirect else None
 
     def for_list(self):
-        """What every list needs: every translation fetched in one query (the order is Meta.ordering)."""
+        """What every list needs: its translations fetched in one query (the order is Meta.ordering).
+        published() and visible_to() have already chosen which versions to fetch."""
+        if "translations" in (getattr(lookup, "prefetch_to", lookup) for lookup in self._prefetch_related_lookups):
+            return self
         return self.prefetch_related("translations")
 
 
@@ -70,11 +118,33 @@ class NewsStory(TranslatableModel):
         BLOG = "blog", _("Blog")
         EVENT = "event", _("Event")
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
+    Status = PublicationStatus
 
     translations = TranslatedFields(
+        status=models.CharField(
+            _("status in this language"),
+            max_length=20,
+            choices=PublicationStatus.choices,
+            default=PublicationStatus.DRAFT,
+            db_index=True,
+            help_text=_(
+                "Each language is published on its own. While this language is a draft, its readers see the "
+                "story in the other language, labelled, if that one is published."
+            ),
+        ),
+        scheduled_for=models.DateTimeField(
+            _("publish this language at"),
+            null=True,
+            blank=True,
+            help_text=_(
+                "Optional, in Hong Kong and mainland China time: a published version stays hidden until then. "
+                "Leave empty to publish at the story's date and time."
+            ),
+        ),
+        # When this version's text last changed, and when an editor last confirmed it matches the other
+        # languages: a version edited before another one's last change may be out of date.
+        edited_at=models.DateTimeField(_("last edited"), null=True, editable=False),
+        reviewed_at=models.DateTimeField(_("last marked up to date"), null=True, editable=False),
         title=models.CharField(_("title"), max_length=200),
         slug=models.SlugField(
             _("slug"),
@@ -136,14 +206,14 @@ class NewsStory(TranslatableModel):
         },
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.NEWS)
-    publish_date = models.DateField(
-        _("publish date"),
+    publish_at = models.DateTimeField(
+        _("date and time"),
         null=True,
         blank=True,
         db_index=True,
         help_text=_(
-            "Stories are listed newest first. Leave empty for an undated story (listed last); "
-            "a future date keeps a published story hidden until that day."
+            "Hong Kong and mainland China time. The story's date, shown with it; stories are listed newest first. "
+            "A future time keeps every language hidden until then. Leave empty for an undated story (listed last)."
         ),
     )
     event_date = models.DateField(
@@ -155,7 +225,6 @@ class NewsStory(TranslatableModel):
             "The publish date still decides where the story is listed."
         ),
     )
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     image = FeaturedImageField(
         _("featured image"),
         blank=True,
@@ -234,10 +303,29 @@ class NewsStory(TranslatableModel):
     @property
     def documents_for_page(self):
         """The documents in the page's language; if there are none, those in other languages (a Chinese
-        reader may still want the English report). Reads the prefetched documents: no query of its own."""
+        reader may still want the English report). Reads the prefetched documents: no query of its own.
+        Documents are published with the story, whatever the state of their language's version."""
         documents = list(self.documents.all())
         in_page_language = [document for document in documents if document.language_code == get_language()]
         return in_page_language or documents
+
+    def version_states(self, now=None):
+        """Each site language's version of the story, for the admin: its state now and whether it may be out
+        of date. Reads the prefetched translations."""
+        now = now or timezone.now()
+        versions = {version.language_code: version for version in self.translations.all()}
+        states = []
+        for code in SITE_LANGUAGES:
+            version = versions.get(code)
+            states.append(VersionState(site_language(code), version, self.publish_at, versions.values(), now))
+        return states
+
+    @property
+    def is_public_in_shown_language(self):
+        """Whether visitors can read the version shown (staff also see drafts and scheduled versions)."""
+        shown_code = self.shown_language.code
+        version = next((version for version in self.translations.all() if version.language_code == shown_code), None)
+        return VersionState(self.shown_language, version, self.publish_at, [], timezone.now()).is_public
 
     def get_absolute_url(self):
         """The address of the text shown: the slug in the story's language, on a page in the active one."""
@@ -254,15 +342,15 @@ class NewsStory(TranslatableModel):
 
     def newer_and_older(self, queryset):
         """The stories before and after this one in list order, within queryset."""
-        if self.publish_date is None:
-            newer = Q(publish_date__isnull=False) | Q(publish_date__isnull=True, pk__gt=self.pk)
-            older = Q(publish_date__isnull=True, pk__lt=self.pk)
+        if self.publish_at is None:
+            newer = Q(publish_at__isnull=False) | Q(publish_at__isnull=True, pk__gt=self.pk)
+            older = Q(publish_at__isnull=True, pk__lt=self.pk)
         else:
-            newer = Q(publish_date__gt=self.publish_date) | Q(publish_date=self.publish_date, pk__gt=self.pk)
+            newer = Q(publish_at__gt=self.publish_at) | Q(publish_at=self.publish_at, pk__gt=self.pk)
             older = (
-                Q(publish_date__lt=self.publish_date)
-                | Q(publish_date=self.publish_date, pk__lt=self.pk)
-                | Q(publish_date__isnull=True)
+                Q(publish_at__lt=self.publish_at)
+                | Q(publish_at=self.publish_at, pk__lt=self.pk)
+                | Q(publish_at__isnull=True)
             )
         list_order = queryset.for_list()
         newer_story = list_order.filter(newer).reverse().first()
@@ -331,6 +419,36 @@ class StoryDocument(models.Model):
 NewsStoryTranslation = NewsStory._parler_meta.root_model
 
 
+class VersionState:
+    """One language version of a story as the newsroom sees it: not written, draft, scheduled or published,
+    and whether another version changed after it was last edited or marked up to date."""
+
+    def __init__(self, language, version, story_publish_at, all_versions, now):
+        self.language = language
+        self.version = version
+        self.is_written = version is not None
+        self.is_published = self.is_written and version.status == PublicationStatus.PUBLISHED
+        times = [time for time in [story_publish_at, version.scheduled_for if version else None] if time]
+        self.goes_live_at = max(times) if times else None
+        self.is_scheduled = self.is_published and self.goes_live_at is not None and self.goes_live_at > now
+        self.is_public = self.is_published and not self.is_scheduled
+        self.changed_elsewhere_at = None
+        if self.is_written:
+            checked_at = max([time for time in [version.edited_at, version.reviewed_at] if time], default=None)
+            later_edits = [
+                other.edited_at
+                for other in all_versions
+                if other.language_code != version.language_code
+                and other.edited_at
+                and (checked_at is None or other.edited_at > checked_at)
+            ]
+            self.changed_elsewhere_at = max(later_edits, default=None)
+
+    @property
+    def may_be_out_of_date(self):
+        return self.changed_elsewhere_at is not None
+
+
 class StorySlugRedirect(models.Model):
     """An address a published story had before its slug changed: it answers with a permanent redirect."""
 
@@ -359,20 +477,92 @@ class StorySlugRedirect(models.Model):
 
 
 @receiver(pre_save, sender=NewsStoryTranslation)
-def keep_old_slug_working(sender, instance, raw=False, **kwargs):
-    """However a translation is saved (admin or code), its published story's old address stays a redirect.
+def note_edits_and_keep_old_slug_working(sender, instance, raw=False, **kwargs):
+    """However a version is saved (admin or code): its text's last change is noted, and a published version's
+    old address stays a redirect.
 
     Drafts leave no redirects: their addresses were never public. A slug in use is never also a redirect, so
     changing a slug back and forth makes no loop; every old slug points at the story, so any redirect is one hop.
     """
     if raw:
         return
-    stored_slug = sender.objects.filter(pk=instance.pk).values_list("slug", flat=True).first() if instance.pk else None
+    stored = (
+        sender.objects.filter(pk=instance.pk).values(*TRANSLATED_CONTENT_FIELDS, "status").first()
+        if instance.pk
+        else None
+    )
+    if stored is None or any(stored[field] != getattr(instance, field) for field in TRANSLATED_CONTENT_FIELDS):
+        instance.edited_at = timezone.now()
+    stored_slug, stored_status = (stored["slug"], stored["status"]) if stored else (None, None)
     if stored_slug == instance.slug:
         return
     # The slug taken, by this story or another, is live again.
     StorySlugRedirect.objects.filter(language_code=instance.language_code, old_slug=instance.slug).delete()
-    if stored_slug and instance.master.status == NewsStory.Status.PUBLISHED:
+    if stored_slug and stored_status == PublicationStatus.PUBLISHED:
         StorySlugRedirect.objects.update_or_create(
             language_code=instance.language_code, old_slug=stored_slug, defaults={"story_id": instance.master_id}
         )
+
+
+def preview_link_expiry():
+    return timezone.now() + datetime.timedelta(days=settings.PREVIEW_LINK_DAYS)
+
+
+class PreviewLink(models.Model):
+    """A link to one language version of a story as it is now, draft or not, for readers without an account
+    (a translator, a member brand). The address carries a signed random key: it cannot be guessed or altered,
+    and it stops working when it expires or is revoked."""
+
+    story = models.ForeignKey(
+        NewsStory, on_delete=models.CASCADE, related_name="preview_links", verbose_name=_("story")
+    )
+    language_code = models.CharField(_("language"), max_length=15, choices=settings.LANGUAGES)
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), default=preview_link_expiry)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    SIGNING_SALT = "news.preview-link"
+
+    class Meta:
+        verbose_name = _("preview link")
+        verbose_name_plural = _("preview links")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.get_absolute_url()
+
+    def get_absolute_url(self):
+        with translation.override(self.language_code):
+            return reverse("news:preview", kwargs={"token": self.token})
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def token(self):
+        return signing.dumps(self.key.hex, salt=self.SIGNING_SALT, compress=False)
+
+    @classmethod
+    def active_for_token(cls, token):
+        """The link a token names, if its signature holds and it has neither expired nor been revoked; else None."""
+        try:
+            key = signing.loads(token, salt=cls.SIGNING_SALT)
+            key = uuid.UUID(hex=key)
+        except (signing.BadSignature, TypeError, ValueError):
+            return None
+        return (
+            cls.objects.filter(key=key, revoked_at__isnull=True, expires_at__gt=timezone.now())
+            .select_related("story")
+            .first()
+        )
+
+
+# Every save through the admin keeps a revision: the story with each language version as it was (documents have
+# their own files and are not part of a revision).
+reversion.register(NewsStory, follow=["translations"], exclude=["created_at", "updated_at"])
+reversion.register(NewsStoryTranslation, exclude=["edited_at", "reviewed_at"])

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", views.StoryListView.as_view(), name="list"),
     path("feed/", LatestStoriesFeed(), name="feed"),
     path("documents/<int:pk>/<str:filename>", views.document_download, name="document"),
+    path("preview/<str:token>/", views.StoryPreviewView.as_view(), name="preview"),
     path("category/<slug:category>/", views.CategoryStoryListView.as_view(), name="category"),
     # Before the stories: a four-digit address is a year, unless a story has that slug (the view checks).
     re_path(r"^(?P<year>[0-9]{4})/$", views.YearStoryListView.as_view(), name="year"),

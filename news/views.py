@@ -1,11 +1,11 @@
+from django.db.models import Case, Exists, OuterRef, When
 from django.http import FileResponse, Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
-from parler.views import TranslatableSlugMixin
 
-from .models import NewsStory, StoryDocument
+from .models import NewsStory, PreviewLink, StoryDocument, versions_visible_to
 
 
 class PublishedStoriesMixin:
@@ -46,13 +46,13 @@ class YearStoryListView(PublishedStoriesMixin, YearArchiveView):
     """The stories published in one year (/news/2023/), with links to the years before and after."""
 
     template_name = "news/story_section.html"
-    date_field = "publish_date"
+    date_field = "publish_at"
     make_object_list = True
 
     def get(self, request, *args, **kwargs):
         # A story slugged like a year ("2023"), now or before, keeps the address it had before year pages existed.
         stories = NewsStory.objects.visible_to(request.user)
-        if stories.with_slug(kwargs["year"], translation.get_language()) is not None:
+        if stories.with_slug(kwargs["year"], translation.get_language(), request.user) is not None:
             return StoryDetailView.as_view()(request, slug=kwargs["year"])
         return super().get(request, *args, **kwargs)
 
@@ -61,27 +61,49 @@ class YearStoryListView(PublishedStoriesMixin, YearArchiveView):
         return super().get_context_data(section_title=title, **kwargs)
 
 
-class StoryDetailView(TranslatableSlugMixin, DetailView):
-    """A story found by its slug in any language (parler redirects to the page language's own slug), or by a
-    slug it had before (a permanent redirect to its address now)."""
+class StoryDetailView(DetailView):
+    """A story found by the slug of a version the visitor may read, in any language: a slug in another language
+    than the page's redirects to the page language's own slug when that version is readable. A slug the story
+    had before redirects permanently to its address now."""
 
     template_name = "news/story_detail.html"
     context_object_name = "story"
 
     def get_queryset(self):
-        # Staff preview drafts and scheduled stories on their public addresses.
-        return NewsStory.objects.visible_to(self.request.user).for_list().prefetch_related("documents")
+        # Staff preview drafts and scheduled versions on their public addresses.
+        return NewsStory.objects.visible_to(self.request.user).prefetch_related("documents")
+
+    def get_object(self, queryset=None):
+        language = translation.get_language()
+        versions_with_slug = versions_visible_to(self.request.user).filter(
+            master=OuterRef("pk"), slug=self.kwargs["slug"]
+        )
+        # Two stories may share a slug in different languages: the page's language wins.
+        story = (
+            self.get_queryset()
+            .filter(Exists(versions_with_slug))
+            .order_by(Case(When(Exists(versions_with_slug.filter(language_code=language)), then=0), default=1))
+            .first()
+        )
+        if story is None:
+            raise Http404("No story has this address")
+        story.set_current_language(language)
+        return story
 
     def get(self, request, *args, **kwargs):
         try:
-            return super().get(request, *args, **kwargs)
+            self.object = self.get_object()
         except Http404:
             # Only an address no story has now is looked up among the old ones: a live slug always wins.
-            language = self.get_language()
+            language = translation.get_language()
             story = NewsStory.objects.visible_to(request.user).with_old_slug(self.kwargs["slug"], language)
             if story is None:
                 raise
             return HttpResponsePermanentRedirect(story.url_in(language))
+        if self.object.is_in_page_language and self.object.slug != self.kwargs["slug"]:
+            # Reached by the other language's slug: this language's version has its own address.
+            return HttpResponsePermanentRedirect(self.object.get_absolute_url())
+        return self.render_to_response(self.get_context_data(object=self.object))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -90,6 +112,29 @@ class StoryDetailView(TranslatableSlugMixin, DetailView):
         )
         context["related_stories"] = self.object.related_stories(NewsStory.objects.published())
         return context
+
+
+class StoryPreviewView(StoryDetailView):
+    """One language version of a story as last saved, draft or not, for whoever holds a preview link: never
+    indexed, cached or passed on in a Referer. A link that is altered, expired or revoked is a 404."""
+
+    def get(self, request, token):
+        link = PreviewLink.active_for_token(token)
+        if link is None:
+            raise Http404("No such preview link")
+        if link.language_code != translation.get_language():
+            # The page around the story in the version's language.
+            return redirect(link.get_absolute_url())
+        story = NewsStory.objects.prefetch_related("translations", "documents").get(pk=link.story_id)
+        if not story.has_translation(link.language_code):
+            raise Http404("This language's version was deleted")
+        story.set_current_language(link.language_code)
+        self.object = story
+        response = self.render_to_response(self.get_context_data(object=story, preview_link=link))
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "private, no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
 
 
 def document_download(request, pk, filename):
@@ -104,7 +149,7 @@ def document_download(request, pk, filename):
         document.file.open("rb"), as_attachment=True, filename=document.filename, content_type=document.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
-    if document.story.status != NewsStory.Status.PUBLISHED:
+    if request.user.is_staff:  # possibly a draft: no shared cache may keep it
         response["Cache-Control"] = "private, no-store"
     return response
 
@@ -115,7 +160,8 @@ class OldSiteStoryRedirectView(RedirectView):
     permanent = True
 
     def get_redirect_url(self, slug):
-        story = NewsStory.objects.visible_to(self.request.user).with_slug(slug, translation.get_language())
+        language = translation.get_language()
+        story = NewsStory.objects.visible_to(self.request.user).with_slug(slug, language, self.request.user)
         if story is None:
             raise Http404
         return story.url_in(translation.get_language())

@@ -25,16 +25,20 @@ from PIL import Image, ImageCms, ImageDraw, ImageFilter
 story_numbers = itertools.count(1)
 
 
-def make_story(translations=None, **fields):
-    """A published story saved by code; translations as {language: title} or {language: {field: value}}."""
-    from news.models import NewsStory
+def make_story(translations=None, *, status="published", publish_date=datetime.date(2023, 10, 27), **fields):
+    """A story saved by code; translations as {language: title} or {language: {field: value}}.
 
-    fields.setdefault("status", NewsStory.Status.PUBLISHED)
-    fields.setdefault("publish_date", datetime.date(2023, 10, 27))
+    Every version has `status` (published unless a version's values say otherwise); the story is dated at the
+    start of `publish_date` in the site's time zone, unless `publish_at` is given.
+    """
+    from news.models import NewsStory, start_of_day
+
+    fields.setdefault("publish_at", start_of_day(publish_date) if publish_date else None)
     story = NewsStory.objects.create(**fields)
     for language, values in (translations or {"en": f"Story {next(story_numbers)}"}).items():
         values = {"title": values} if isinstance(values, str) else dict(values)
         values.setdefault("slug", slugify(values["title"], allow_unicode=True))
+        values.setdefault("status", status)
         story.set_current_language(language)
         for name, value in values.items():
             setattr(story, name, value)
@@ -78,7 +82,8 @@ def illustrated_stories(count):
 def story_form(**fields):
     """What the admin's story form posts for one language tab: a published story without an image.
 
-    The slug is made from the title unless given; a field given as None is left out of the post.
+    The slug is made from the title unless given; a field given as None is left out of the post. The story's
+    time is given as publish_date and publish_time (empty strings for an undated story).
     """
     form = {
         "title": "Factory visit in Dongguan",
@@ -89,6 +94,7 @@ def story_form(**fields):
         "image_credit": "",
         "status": "published",
         "publish_date": "2023-10-27",
+        "publish_time": "09:00",
         "category": "news",
         "dateline": "",
         "_save": "Save",
@@ -98,6 +104,8 @@ def story_form(**fields):
     }
     form.update(fields)
     form.setdefault("slug", slugify(form["title"], allow_unicode=True))
+    # The admin's date and time boxes for the story's time.
+    form["publish_at_0"], form["publish_at_1"] = form.pop("publish_date"), form.pop("publish_time")
     return {name: value for name, value in form.items() if value is not None}
 
 

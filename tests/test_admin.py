@@ -42,7 +42,7 @@ def test_editor_writes_a_bilingual_story_publishes_it_and_sees_it_on_the_site(st
     response = staff_client.post(ADD_URL + "?language=en", draft_form())
     assert response.status_code == 302
     story = NewsStory.objects.get()
-    assert story.status == "draft"
+    assert story.translations.get().status == "draft"
 
     chinese = draft_form(
         title="家庭友好空间扩展", slug="家庭友好空间扩展", summary="今年夏天18家工厂。", body="", dateline=""
@@ -54,7 +54,7 @@ def test_editor_writes_a_bilingual_story_publishes_it_and_sees_it_on_the_site(st
     visitor = Client()
     assert visitor.get("/news/family-friendly-spaces-expand/").status_code == 404
 
-    published = staff_client.post(LIST_URL, {"action": "publish", "_selected_action": [story.pk]}, follow=True)
+    published = staff_client.post(LIST_URL, {"action": "publish_all", "_selected_action": [story.pk]}, follow=True)
     assert "1 story published." in published.content.decode()
 
     english_page = visitor.get("/news/family-friendly-spaces-expand/").content.decode()
@@ -63,15 +63,15 @@ def test_editor_writes_a_bilingual_story_publishes_it_and_sees_it_on_the_site(st
     assertInHTML("<h1>家庭友好空间扩展</h1>", chinese_page)
     assert "家庭友好空间扩展" in visitor.get("/zh/news/").content.decode()
 
-    unpublished = staff_client.post(LIST_URL, {"action": "unpublish", "_selected_action": [story.pk]}, follow=True)
+    unpublished = staff_client.post(LIST_URL, {"action": "unpublish_all", "_selected_action": [story.pk]}, follow=True)
     assert "1 story unpublished." in unpublished.content.decode()
     assert visitor.get("/news/family-friendly-spaces-expand/").status_code == 404
     assert "Family-Friendly Spaces expand" not in visitor.get("/news/").content.decode()
 
 
-@pytest.mark.parametrize("action", ["publish", "unpublish"])
+@pytest.mark.parametrize("action", ["publish_all", "unpublish_all", "publish_en", "unpublish_en"])
 def test_publishing_from_the_list_dates_the_change_in_the_feed_and_sitemap(staff_client, make_story, client, action):
-    story = make_story({"en": "Dated change"}, status="draft" if action == "publish" else "published")
+    story = make_story({"en": "Dated change"}, status="draft" if action.startswith("publish") else "published")
     NewsStory.objects.filter(pk=story.pk).update(updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
 
     staff_client.post(LIST_URL, {"action": action, "_selected_action": [story.pk]})
@@ -211,12 +211,11 @@ def test_publishing_controls_come_first_on_the_edit_page(staff_client, make_stor
     form = parse_page(staff_client.get(f"{LIST_URL}{story.pk}/change/")).find("form", id="newsstory_form")
 
     fields = [field.attrs["name"] for field in form.find_all(name=True) if field.name in {"input", "select"}]
-    assert fields.index("status") < fields.index("publish_date") < fields.index("category") < fields.index("title")
-    assert fields.index("category") < fields.index("event_date") < fields.index("event_place") < fields.index("title")
-    assert form.find("fieldset").find(class_="description").text == (
-        "Status, publish date, category and event date are the same in every language; "
-        "the event place is written in each."
-    )
+    assert fields.index("publish_at_0") < fields.index("category") < fields.index("event_date")
+    assert fields.index("event_date") < fields.index("status") < fields.index("scheduled_for_0") < fields.index("title")
+    descriptions = [description.text for description in form.find_all("fieldset")[0:2]]
+    assert "The date and time, category and event date are the same in every language" in descriptions[0]
+    assert "Each language is published on its own: publishing this tab does not publish the other." in descriptions[1]
 
 
 def test_story_list_shows_title_date_status_and_languages(staff_client, make_story):
@@ -226,14 +225,10 @@ def test_story_list_shows_title_date_status_and_languages(staff_client, make_sto
 
     assert "核实 ESCP 职员" in page
     assert "November 24, 2021" in page
-    assert "Published" in page
-    languages = {link.text: link for link in parse_page(page).find_all("a", class_="lang-code")}
-    assert languages.keys() == {"EN", "中文"}
-    assert "untranslated" in languages["EN"].attrs["class"] and languages["EN"].attrs["href"].endswith("language=en")
-    assert "active" in languages["中文"].attrs["class"]
-    assert languages["中文"].attrs["href"].endswith("language=zh-hans")
-    # Each chip is marked with its language, for screen readers.
-    assert languages["中文"].find("span", lang="zh-Hans") and languages["EN"].find("span", lang="en")
+    states = [" ".join(state.text.split()) for state in parse_page(page).find_all(class_="version-state")]
+    assert states == ["EN — not written", "中文 ● Published"]
+    # Each language's name is marked with its language, for screen readers.
+    assert parse_page(page).find(class_="version-state").find("span", lang="en")
 
 
 def test_search_finds_titles_in_both_languages(staff_client, make_story):
@@ -247,11 +242,11 @@ def test_search_finds_titles_in_both_languages(staff_client, make_story):
     assert "1 result" in by_english and "Introducing Progress Visits" in by_english
 
 
-def test_filters_by_status_category_and_language(staff_client, make_story):
+def test_filters_by_publication_category_and_language(staff_client, make_story):
     make_story({"en": "English draft"}, status="draft")
     make_story({"zh-hans": "中文活动"}, category="event")
 
-    drafts = staff_client.get(LIST_URL, {"status__exact": "draft"}).content.decode()
+    drafts = staff_client.get(LIST_URL, {"publication": "unpublished"}).content.decode()
     events = staff_client.get(LIST_URL, {"category__exact": "event"}).content.decode()
     chinese = staff_client.get(LIST_URL, {"language": "zh-hans"}).content.decode()
 
@@ -347,7 +342,7 @@ def test_editors_can_use_the_admin_in_chinese(staff_client, make_story):
 
     assert parse_page(page).find("html").attrs["lang"] == "zh-hans"
     assert "新闻" in page and "核实 ESCP 职员" in page
-    assert "发布所选新闻" in page
+    assert "发布所选新闻的 中文 版本" in page
 
 
 def test_admin_is_named_for_the_site_in_each_language(staff_client):
@@ -382,7 +377,7 @@ def test_an_editor_writes_a_story_in_both_languages_and_publishes_it(editor_clie
     chinese = draft_form(title="家庭友好空间扩展")
     assert editor_client.post(f"{LIST_URL}{story.pk}/change/?language=zh-hans", chinese).status_code == 302
 
-    published = editor_client.post(LIST_URL, {"action": "publish", "_selected_action": [story.pk]}, follow=True)
+    published = editor_client.post(LIST_URL, {"action": "publish_all", "_selected_action": [story.pk]}, follow=True)
 
     assert "1 story published." in published.content.decode()
     assert Client().get("/zh/news/家庭友好空间扩展/").status_code == 200
@@ -449,7 +444,7 @@ def test_staff_who_may_only_view_stories_cannot_publish_them(client, django_user
 
     actions = parse_page(client.get(LIST_URL)).find("select", name="action")
     assert actions is None or "Publish the selected stories" not in actions.text
-    client.post(LIST_URL, {"action": "publish", "_selected_action": [story.pk]})
+    client.post(LIST_URL, {"action": "publish_all", "_selected_action": [story.pk]})
     story.refresh_from_db()
     assert story.status == "draft"
 

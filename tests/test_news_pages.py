@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import override
 from pytest_django.asserts import assertContains, assertInHTML
 
-from news.models import NewsStory, StorySlugRedirect
+from news.models import NewsStory, NewsStoryTranslation, StorySlugRedirect
 from tests.builders import card_titles, minimal_pdf, parse_page
 
 pytestmark = pytest.mark.django_db
@@ -232,7 +232,7 @@ def test_drafts_are_hidden_from_visitors_but_staff_can_preview(client, staff_cli
     assert Client().get("/news/not-yet/").status_code == 404
     preview = staff_client.get("/news/not-yet/")
     assert preview.status_code == 200
-    assert "Draft: only staff can see this story." in preview.content.decode()
+    assert "Not published in this language yet: only staff can see this version." in preview.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -320,7 +320,7 @@ def test_a_live_slug_wins_over_an_old_one(client, make_story):
 
 def test_old_address_of_a_story_no_longer_published_is_not_found(client, staff_client, make_story):
     story = renamed(make_story({"en": {"title": "Withdrawn", "slug": "withdrawn"}}), "en", "withdrawn-story")
-    NewsStory.objects.filter(pk=story.pk).update(status=NewsStory.Status.DRAFT)
+    NewsStoryTranslation.objects.filter(master=story).update(status=NewsStory.Status.DRAFT)
 
     from django.test import Client
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from news.models import NewsStory
+from news.models import NewsStory, start_of_day
 from news.seed import SEED_PAGE, read_seed_stories
 
 
@@ -29,10 +29,10 @@ class Command(BaseCommand):
                 continue
             story = NewsStory(
                 category=seed.category,
-                publish_date=seed.publish_date,
-                status=NewsStory.Status.PUBLISHED,
+                publish_at=start_of_day(seed.publish_date) if seed.publish_date else None,
             )
             story.set_current_language(seed.language)
+            story.status = NewsStory.Status.PUBLISHED
             story.title = seed.title
             story.slug = seed.slug
             story.summary = seed.summary
