@@ -478,21 +478,27 @@ class StorySlugRedirect(models.Model):
 
 @receiver(pre_save, sender=NewsStoryTranslation)
 def note_edits_and_keep_old_slug_working(sender, instance, raw=False, **kwargs):
-    """However a version is saved (admin or code): its text's last change is noted, and a published version's
-    old address stays a redirect.
+    """However a version is saved (admin or code): its text's last change is noted (see VersionState), and a
+    published version's old address stays a redirect.
 
     Drafts leave no redirects: their addresses were never public. A slug in use is never also a redirect, so
     changing a slug back and forth makes no loop; every old slug points at the story, so any redirect is one hop.
     """
     if raw:
         return
-    stored = (
-        sender.objects.filter(pk=instance.pk).values(*TRANSLATED_CONTENT_FIELDS, "status").first()
-        if instance.pk
-        else None
-    )
-    if stored is None or any(stored[field] != getattr(instance, field) for field in TRANSLATED_CONTENT_FIELDS):
-        instance.edited_at = timezone.now()
+    stored_fields = [*TRANSLATED_CONTENT_FIELDS, "status", "edited_at", "reviewed_at"]
+    stored = sender.objects.filter(pk=instance.pk).values(*stored_fields).first() if instance.pk else None
+    if stored is None:
+        # A new translation is written from the others as they are now: it is up to date, and outdates none.
+        instance.reviewed_at = timezone.now()
+    elif any(stored[field] != getattr(instance, field) for field in TRANSLATED_CONTENT_FIELDS):
+        checked_at = max((time for time in [stored["edited_at"], stored["reviewed_at"]] if time), default=None)
+        others_edited = sender.objects.filter(master=instance.master_id, edited_at__isnull=False)
+        if checked_at is not None and others_edited.filter(edited_at__gt=checked_at).exists():
+            # An edit to a version that was out of date brings it up to date; it does not outdate the others.
+            instance.reviewed_at = timezone.now()
+        else:
+            instance.edited_at = timezone.now()
     stored_slug, stored_status = (stored["slug"], stored["status"]) if stored else (None, None)
     if stored_slug == instance.slug:
         return

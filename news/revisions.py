@@ -130,7 +130,7 @@ def restore_as_draft(story, content):
     notes = []
     for name in RESTORED_STORY_FIELDS:
         setattr(story, name, content.story.get(name))
-    old_image = content.story.get("image") or ""
+    old_image = getattr(content.story.get("image"), "name", None) or ""
     if old_image != story.image.name:
         if not old_image:
             story.image = ""
