@@ -23,6 +23,7 @@ class SiteLanguage:
     html_code: str  # BCP 47, for lang="" and hreflang=""
     switch_label: str  # how the language switch names it, in the language itself
     only_in_label: Promise  # the label of a story written in this language only
+    og_locale: str  # as Open Graph names the locale of a page, for link cards
 
     def __str__(self):
         return self.html_code
@@ -31,8 +32,8 @@ class SiteLanguage:
 SITE_LANGUAGES = {
     language.code: language
     for language in [
-        SiteLanguage("en", "en", "en", "EN", _("In English only")),
-        SiteLanguage("zh-hans", "zh", "zh-Hans", "中文", _("In Chinese only")),
+        SiteLanguage("en", "en", "en", "EN", _("In English only"), "en_US"),
+        SiteLanguage("zh-hans", "zh", "zh-Hans", "中文", _("In Chinese only"), "zh_CN"),
     ]
 }
 

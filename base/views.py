@@ -8,9 +8,10 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)
 def qr_code_svg(content):
-    """An SVG QR code, drawn once per content: no image is fetched from another host."""
+    """An SVG QR code, drawn once per content (the WeChat account, a story's address): no image is fetched from
+    another host."""
     svg = io.BytesIO()
     segno.make(content, error="m").save(svg, kind="svg", xmldecl=False, scale=4, border=2, dark="#1a1c1e", light="#fff")
     return svg.getvalue()

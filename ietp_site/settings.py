@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "base.middleware.ContentLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -232,6 +233,11 @@ ORGANISATION_ADDRESS = os.environ.get("ORGANISATION_ADDRESS", "")
 # The WeChat official account: the address its QR code holds (from the account's admin console), and its name.
 WECHAT_ACCOUNT_URL = os.environ.get("WECHAT_ACCOUNT_URL", "")
 WECHAT_ACCOUNT_NAME = os.environ.get("WECHAT_ACCOUNT_NAME", "")
+
+# A site hosted, or served through a CDN, in mainland China shows its filing numbers in every page's footer:
+# the ICP filing (e.g. 粤ICP备12345678号) and the public-security filing (e.g. 粤公网安备 44030502000001号).
+ICP_FILING_NUMBER = os.environ.get("ICP_FILING_NUMBER", "")
+PSB_FILING_NUMBER = os.environ.get("PSB_FILING_NUMBER", "")
 
 # Email: printed to the console in development, SMTP from the environment in production.
 EMAIL_BACKEND = (

@@ -1,5 +1,6 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
+from django.utils.feedgenerator import Enclosure
 from django.utils.translation import gettext_lazy as _
 
 from .models import NewsStory
@@ -8,6 +9,10 @@ from .models import NewsStory
 class LatestStoriesFeed(Feed):
     title = _("ICTI Ethical Toy Program news")
     description = _("News from the ICTI Ethical Toy Program (IETP) and its Ethical Supply Chain Program (ESCP).")
+
+    def __call__(self, request, *args, **kwargs):
+        self.request = request  # enclosures need absolute addresses
+        return super().__call__(request, *args, **kwargs)
 
     def link(self):
         return reverse("news:list")
@@ -19,10 +24,19 @@ class LatestStoriesFeed(Feed):
         return story.title
 
     def item_description(self, story):
-        return story.summary
+        # The whole summary as editors wrote it; without one, the start of the story.
+        return story.summary or story.meta_description
 
     def item_pubdate(self, story):
         return story.publish_at
 
     def item_updateddate(self, story):
-        return story.updated_at
+        return story.last_changed_at
+
+    def item_enclosures(self, story):
+        """The story's link-card picture, which feed readers show with the item."""
+        picture = story.share_picture
+        if picture is None:
+            return []
+        size = story.image_renditions.get("share", {}).get("bytes") or story.image.storage.size(picture.path)
+        return [Enclosure(self.request.build_absolute_uri(picture.url), str(size), "image/jpeg")]

@@ -42,6 +42,9 @@ HERO_WIDEST, HERO_TALLEST = 2.0, 0.8
 # blurred, for most readers; a 2x desktop (1,408 px) enlarges a 1,000 px photo by 1.4, which few notice.
 SHARP_HERO_WIDTH = 1000
 
+# Link cards (WeChat, LinkedIn, X, Facebook) show a 1.91:1 picture; 1200 px wide is what they all ask for.
+SHARE_WIDTH, SHARE_ASPECT = 1200, 1.91
+
 WEBP_QUALITY = 70
 JPEG_QUALITY = 78
 MASTER_QUALITY = 90
@@ -195,6 +198,18 @@ def make_rendition_set(storage, directory, name, image, wanted_widths):
     return rendition_set
 
 
+def make_share_rendition(storage, directory, image):
+    """The link-card picture: one JPEG (what every service reads), 1.91:1, 1200 px wide unless the photo is
+    narrower, with its size in bytes (an RSS enclosure gives it)."""
+    cropped = ImageOps.fit(image, (image.width, round(image.width / SHARE_ASPECT))) if image.width else image
+    width = min(SHARE_WIDTH, cropped.width)
+    height = round(cropped.height * width / cropped.width)
+    resized = cropped.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    data = encode(resized, "JPEG", JPEG_QUALITY)
+    path = storage.save(f"{directory}/share-{width}.jpg", ContentFile(data))
+    return {"width": width, "height": height, "webp": [], "jpeg": [[width, path]], "bytes": len(data)}
+
+
 def store_featured_image(field_file, keep_original=False):
     """Replaces a stored image by its clean copy, in its folder, and stores renditions beside it.
 
@@ -216,6 +231,7 @@ def store_featured_image(field_file, keep_original=False):
     return {
         "card": make_rendition_set(storage, directory, "card", card, CARD_WIDTHS),
         "hero": make_rendition_set(storage, directory, "hero", hero, HERO_WIDTHS),
+        "share": make_share_rendition(storage, directory, image),
     }
 
 
@@ -303,3 +319,17 @@ class Picture:
             width=rendition_set["width"],
             height=rendition_set["height"],
         )
+
+
+@dataclass(frozen=True)
+class SharePicture:
+    """One JPEG for link cards and feeds: its address, size in pixels, and its path in storage."""
+
+    url: str
+    width: int
+    height: int
+    path: str
+
+    @classmethod
+    def from_path(cls, storage, path, width, height):
+        return cls(url=storage.url(path), width=width, height=height, path=path)

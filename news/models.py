@@ -19,7 +19,7 @@ from parler.utils.context import switch_language
 from base.languages import SITE_LANGUAGES, site_language
 
 from .documents import DOCUMENT_KINDS, DocumentFileField, readable_size
-from .images import FeaturedImageField, Picture
+from .images import SHARE_WIDTH, FeaturedImageField, Picture, SharePicture
 from .story_body import StoryBodyField, excerpt, story_body_text
 
 # Newest first; undated stories after every dated one.
@@ -144,6 +144,8 @@ class NewsStory(TranslatableModel):
         # When this version's text last changed, and when an editor last confirmed it matches the other
         # languages: a version edited before another one's last change may be out of date.
         edited_at=models.DateTimeField(_("last edited"), null=True, editable=False),
+        # Any change to this version, publication included: the sitemap's lastmod for its page.
+        changed_at=models.DateTimeField(_("changed"), auto_now=True),
         reviewed_at=models.DateTimeField(_("last marked up to date"), null=True, editable=False),
         title=models.CharField(_("title"), max_length=200),
         slug=models.SlugField(
@@ -235,7 +237,8 @@ class NewsStory(TranslatableModel):
         ),
     )
     # Filled by the image field, once per image:
-    # {"card"|"hero": {"width", "height", "webp": [[width, path], ...], "jpeg": [...]}}
+    # {"card"|"hero": {"width", "height", "webp": [[width, path], ...], "jpeg": [...]},
+    #  "share": {"width", "height", "webp": [], "jpeg": [[width, path]], "bytes"}}
     image_renditions = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -262,6 +265,26 @@ class NewsStory(TranslatableModel):
     @property
     def hero_picture(self):
         return Picture.from_rendition_set(self.image.storage, self.image_renditions.get("hero"), fallback_width=1280)
+
+    @property
+    def last_changed_at(self):
+        """When the version shown last changed (its text or its publication), for search engines."""
+        shown_code = self.shown_language.code
+        version = next((version for version in self.translations.all() if version.language_code == shown_code), None)
+        return version.changed_at if version is not None else self.updated_at
+
+    @property
+    def share_picture(self):
+        """The picture of the story's link card (WeChat, LinkedIn...): the share rendition, or for an image
+        stored before share renditions existed, its hero JPEG closest to 1200 px wide; None without an image."""
+        share = self.image_renditions.get("share")
+        if share and share.get("jpeg"):
+            return SharePicture.from_path(self.image.storage, share["jpeg"][0][1], share["width"], share["height"])
+        hero = self.image_renditions.get("hero")
+        if not hero or not hero.get("jpeg"):
+            return None
+        width, path = next(((width, path) for width, path in hero["jpeg"] if width >= SHARE_WIDTH), hero["jpeg"][-1])
+        return SharePicture.from_path(self.image.storage, path, width, round(hero["height"] * width / hero["width"]))
 
     @property
     def shown_language(self):
@@ -571,4 +594,4 @@ class PreviewLink(models.Model):
 # Every save through the admin keeps a revision: the story with each language version as it was (documents have
 # their own files and are not part of a revision).
 reversion.register(NewsStory, follow=["translations"], exclude=["created_at", "updated_at"])
-reversion.register(NewsStoryTranslation, exclude=["edited_at", "reviewed_at"])
+reversion.register(NewsStoryTranslation, exclude=["edited_at", "reviewed_at", "changed_at"])

@@ -5,7 +5,8 @@ from .models import NewsStory
 
 
 class StorySitemap(Sitemap):
-    """Each story once per language it is written in, with hreflang alternates."""
+    """Each story once per language it is public in, with hreflang alternates, the date that version last
+    changed, and its picture."""
 
     i18n = True
     alternates = True
@@ -22,4 +23,17 @@ class StorySitemap(Sitemap):
         return story.url_in(translation.get_language())
 
     def lastmod(self, story):
-        return story.updated_at
+        # The newest change in any language: the sitemap's own Last-Modified. Each entry gets its version's below.
+        return max([story.updated_at, *(version.changed_at for version in story.translations.all())])
+
+    def get_urls(self, page=1, site=None, protocol=None):
+        urls = super().get_urls(page, site, protocol)
+        origin = f"{self.get_protocol(protocol)}://{self.get_domain(site)}"
+        for url in urls:
+            story, language_code = url["item"]
+            version = next(version for version in story.translations.all() if version.language_code == language_code)
+            url["lastmod"] = version.changed_at
+            picture = story.share_picture
+            # Media may be on another host (S3): its address is then absolute already.
+            url["images"] = [picture.url if "://" in picture.url else origin + picture.url] if picture else []
+        return urls

@@ -30,6 +30,7 @@ urlpatterns = [
     # Before the stories: a four-digit address is a year, unless a story has that slug (the view checks).
     re_path(r"^(?P<year>[0-9]{4})/$", views.YearStoryListView.as_view(), name="year"),
     path("<story_slug:slug>/", views.StoryDetailView.as_view(), name="story"),
+    path("<story_slug:slug>/qr.svg", views.StoryShareQrCodeView.as_view(), name="share_qr"),
 ]
 
 # The old site builder's addresses, so links already shared keep working.

@@ -1,9 +1,14 @@
 from django.db.models import Case, Exists, OuterRef, When
-from django.http import FileResponse, Http404, HttpResponsePermanentRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
+
+from base.views import qr_code_svg
 
 from .models import NewsStory, PreviewLink, StoryDocument, versions_visible_to
 
@@ -112,6 +117,17 @@ class StoryDetailView(DetailView):
         )
         context["related_stories"] = self.object.related_stories(NewsStory.objects.published())
         return context
+
+
+class StoryShareQrCodeView(StoryDetailView):
+    """The QR code of a story's address on a page in this language, for readers to share it in WeChat."""
+
+    @method_decorator(require_safe)
+    @method_decorator(cache_control(public=True, max_age=24 * 60 * 60))
+    def get(self, request, *args, **kwargs):
+        story = self.get_object()
+        svg = qr_code_svg(request.build_absolute_uri(story.get_absolute_url()))
+        return HttpResponse(svg, content_type="image/svg+xml")
 
 
 class StoryPreviewView(StoryDetailView):

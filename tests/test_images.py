@@ -64,8 +64,9 @@ def test_phone_photo_is_published_upright_with_no_location_or_other_metadata(sta
     assert response.status_code == 302
     story = NewsStory.objects.get()
     stored = every_stored_image(story)
-    # The clean copy; card at 4 widths; the upright 1200 px hero at 640, 960 and its own 1200; WebP and JPEG.
-    assert len(stored) == 1 + 2 * (4 + 3)
+    # The clean copy; card at 4 widths; the upright 1200 px hero at 640, 960 and its own 1200; WebP and JPEG;
+    # and the link-card JPEG.
+    assert len(stored) == 1 + 2 * (4 + 3) + 1
     assert story.image_renditions["hero"]["width"] == 1200 and story.image_renditions["hero"]["height"] == 1500
     for path in stored:
         image = open_stored(path)

@@ -17,7 +17,7 @@ def asset_urls(response):
     urls = []
     for element in parse_page(response).find_all():
         attrs = element.attrs
-        if element.name == "link" and attrs.get("rel") != "alternate":
+        if element.name == "link" and attrs.get("rel") not in {"alternate", "canonical"}:  # links, not fetched
             urls.append(attrs.get("href", ""))
         if element.name in {"script", "img", "source", "iframe", "video", "audio"}:
             urls += [attrs[name] for name in ("src", "srcset") if attrs.get(name)]
