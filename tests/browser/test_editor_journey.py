@@ -92,10 +92,18 @@ def fill_story_form(page, story, photo=None):
     page.get_by_label("Image description (alt text):").fill(story.image_alt)
 
 
-def publish_today(page):
-    page.get_by_label("Status:").select_option(label="Published")
-    page.locator(".field-publish_date").get_by_role("link", name="Today").click()
-    expect(page.get_by_label("Publish date:")).to_have_value(timezone.localdate().isoformat())
+def publish_this_language(page):
+    page.get_by_label("Status in this language:").select_option(label="Published")
+
+
+def date_the_story_now(page):
+    """The story's date and time boxes, filled by the admin's "Today" and "Now" shortcuts (site time zone)."""
+    when = page.locator(".field-publish_at")
+    when.get_by_role("link", name="Today").click()
+    when.get_by_role("link", name="Now").click()
+    # Django's date and time boxes have no label of their own, only the words "Date:" and "Time:" beside them.
+    expect(page.locator("#id_publish_at_0")).to_have_value(timezone.localdate().isoformat())
+    expect(page.locator("#id_publish_at_1")).not_to_have_value("")
 
 
 def expect_story_page(page, story, html_lang):
@@ -124,19 +132,24 @@ def test_editor_writes_an_illustrated_story_in_both_languages_and_publishes_it_o
     page.get_by_role("link", name="Add news story").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Add news story (English)")
     fill_story_form(page, ENGLISH_STORY, photo=phone_photo(3000, 2000))
+    publish_this_language(page)
+    date_the_story_now(page)
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
 
     page.get_by_role("link", name="Simplified Chinese").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"\(Simplified Chinese\)$"))
     fill_story_form(page, CHINESE_STORY)
-    publish_today(page)
+    publish_this_language(page)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
     story = NewsStory.objects.get(translations__slug=ENGLISH_STORY.slug)
-    assert story.status == NewsStory.Status.PUBLISHED
     assert sorted(story.get_available_languages()) == ["en", "zh-hans"]
+    assert {version.language_code: version.status for version in story.translations.all()} == {
+        "en": NewsStory.Status.PUBLISHED,
+        "zh-hans": NewsStory.Status.PUBLISHED,
+    }
 
     page.goto("/news/")
     expect(page.locator(".story-card__title").first).to_have_text(ENGLISH_STORY.title)

@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import pytest
 
-from news.models import NewsStory
+from tests.builders import make_story
 
 CHINESE_ONLY_STORY = quote("核实-escp-职员")
 ENGLISH_ONLY_STORY = "introducing-progress-visits"
@@ -21,10 +21,8 @@ WIDTHS = [320, 375, 768, 1280]
 def awkward_stories(news_site):
     """Stories that test a layout: unbroken words, a long URL, a 200-character Chinese title, no text at all."""
     for slug, title in HOSTILE_TITLES.items():
-        story = NewsStory(status=NewsStory.Status.PUBLISHED, publish_date=datetime.date(2030, 1, 1))
-        story.set_current_language("zh-hans" if slug == "long-chinese" else "en")
-        story.title, story.slug, story.summary = title, slug, title
-        story.save()
+        language = "zh-hans" if slug == "long-chinese" else "en"
+        make_story({language: {"title": title, "slug": slug, "summary": title}}, publish_date=datetime.date(2026, 1, 1))
     return news_site
 
 
