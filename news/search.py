@@ -60,7 +60,9 @@ def cjk_pairs(run):
 
 def searchable_text(text):
     """Text as PostgreSQL indexes it: each Chinese run replaced by its pairs and its last character alone, so
-    that any word inside the run, of one character or more, is a sequence of whole tokens."""
+    that any word inside the run, of one character or more, is a sequence of whole tokens. Angle brackets go:
+    PostgreSQL's parser would take "<script>" written in a story for a tag, and skip its word."""
+    text = text.replace("<", " ").replace(">", " ")
     return CJK_RUN.sub(lambda run: f" {' '.join([*cjk_pairs(run[0]), run[0][-1]])} ", text)
 
 
@@ -76,7 +78,8 @@ def index_versions(versions, batch_size=500):
     stored before search existed (migration 0012) or bulk-created (bench/search.py). Save does it for the rest."""
     fields = ["body_text", *(["search_document"] if connections[versions.db].vendor == "postgresql" else [])]
     batch = []
-    for version in versions.only("pk", "title", "summary", "body").order_by("pk").iterator(chunk_size=batch_size):
+    # Whole rows: parler's translation model reads every field as it is made, so only() would load them one by one.
+    for version in versions.order_by("pk").iterator(chunk_size=batch_size):
         version.body_text = story_body_text(version.body)
         version.search_document = search_document(version)
         batch.append(version)
