@@ -126,18 +126,15 @@ class SearchTerms:
         """What a matching version contains, on SQLite: each word's stem and each Chinese run."""
         return [english_stem(word) for word in self.words] + list(self.cjk_runs)
 
-    def version_condition(self, prefix=""):
+    def version_condition(self):
         """On SQLite: a language version holds every term in its title, summary or body."""
         condition = Q()
         for substring in self.substrings:
-            condition &= (
-                Q(**{f"{prefix}title__icontains": substring})
-                | Q(**{f"{prefix}summary__icontains": substring})
-                | Q(**{f"{prefix}body_text__icontains": substring})
-            )
+            condition &= Q(title__icontains=substring) | Q(summary__icontains=substring) | Q(body_text__icontains=substring)
         return condition
 
     def title_condition(self, prefix=""):
+        """On SQLite: the title (through `prefix` from the queried model) holds every term."""
         condition = Q()
         for substring in self.substrings:
             condition &= Q(**{f"{prefix}title__icontains": substring})
