@@ -130,7 +130,9 @@ class SearchTerms:
         """On SQLite: a language version holds every term in its title, summary or body."""
         condition = Q()
         for substring in self.substrings:
-            condition &= Q(title__icontains=substring) | Q(summary__icontains=substring) | Q(body_text__icontains=substring)
+            condition &= (
+                Q(title__icontains=substring) | Q(summary__icontains=substring) | Q(body_text__icontains=substring)
+            )
         return condition
 
     def title_condition(self, prefix=""):
