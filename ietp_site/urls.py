@@ -11,6 +11,7 @@ from base.sitemaps import FixedPagesSitemap
 from base.views import wechat_qr_code
 from news.sitemaps import StorySitemap
 from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
+from news.views import StorySearchView
 
 admin.site.site_header = _("IETP site administration")
 admin.site.site_title = _("IETP site administration")
@@ -35,6 +36,7 @@ urlpatterns += i18n_patterns(
     # The news is the home page until the site has one of its own.
     path("", RedirectView.as_view(pattern_name="news:list"), name="home"),
     path("news/", include("news.urls")),
+    path("search/", StorySearchView.as_view(), name="search"),
     path("buyer-membership/", include("membership.urls")),
     path("", include("base.urls")),
     *legacy_news_urlpatterns,

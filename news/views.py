@@ -11,6 +11,7 @@ from django.views.generic import DetailView, ListView, RedirectView, YearArchive
 from base.views import qr_code_svg
 
 from .models import NewsStory, PreviewLink, StoryDocument, versions_visible_to
+from .search import MAX_QUERY_LENGTH, SearchTerms
 
 
 class PublishedStoriesMixin:
@@ -64,6 +65,35 @@ class YearStoryListView(PublishedStoriesMixin, YearArchiveView):
     def get_context_data(self, **kwargs):
         title = _("Stories from %(year)s") % {"year": self.get_year()}
         return super().get_context_data(section_title=title, **kwargs)
+
+
+class StorySearchView(PublishedStoriesMixin, ListView):
+    """/search/?q=: the published stories that say what was searched for, in either language (news/search.py),
+    each with an excerpt of the version that says it, its terms marked. Never indexed: the results of any words
+    anyone types are not pages for search engines."""
+
+    template_name = "news/search.html"
+    paginate_by = 10
+
+    def get(self, request, *args, **kwargs):
+        self.terms = SearchTerms.from_query(request.GET.get("q", ""))
+        response = super().get(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    def get_queryset(self):
+        return NewsStory.objects.search(self.terms) if self.terms else NewsStory.objects.none()
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page number out of range (an old link, an edited address) shows the nearest page, not an error page.
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(terms=self.terms, max_query_length=MAX_QUERY_LENGTH, **kwargs)
+        context["results"] = [(story, *story.search_excerpt(self.terms)) for story in context["stories"]]
+        return context
 
 
 class StoryDetailView(DetailView):
