@@ -4,9 +4,9 @@ import uuid
 import reversion
 from django.conf import settings
 from django.core import signing
-from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, When
-from django.db.models.signals import pre_save
+from django.db import models, transaction
+from django.db.models import Case, Exists, F, Min, OuterRef, Prefetch, Q, When
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -16,6 +16,7 @@ from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
 from parler.utils.context import switch_language
 
+from base import page_cache
 from base.languages import SITE_LANGUAGES, site_language
 
 from .documents import DOCUMENT_KINDS, DocumentFileField, readable_size
@@ -56,6 +57,17 @@ def public_version_condition(now=None, story="master__"):
     story_time = Q(**{f"{story}publish_at__isnull": True}) | Q(**{f"{story}publish_at__lte": now})
     version_time = Q(scheduled_for__isnull=True) | Q(scheduled_for__lte=now)
     return Q(status=PublicationStatus.PUBLISHED) & version_time & story_time
+
+
+def next_scheduled_publication(now=None):
+    """When the next published version becomes public by the clock alone (its story's time or its own), or None.
+    One query."""
+    now = now or timezone.now()
+    times = NewsStoryTranslation.objects.filter(status=PublicationStatus.PUBLISHED).aggregate(
+        story=Min("master__publish_at", filter=Q(master__publish_at__gt=now)),
+        version=Min("scheduled_for", filter=Q(scheduled_for__gt=now)),
+    )
+    return min((time for time in times.values() if time is not None), default=None)
 
 
 def versions_visible_to(user):
@@ -595,3 +607,15 @@ class PreviewLink(models.Model):
 # their own files and are not part of a revision).
 reversion.register(NewsStory, follow=["translations"], exclude=["created_at", "updated_at"])
 reversion.register(NewsStoryTranslation, exclude=["edited_at", "reviewed_at", "changed_at"])
+
+
+@receiver([post_save, post_delete], sender=NewsStory)
+@receiver([post_save, post_delete], sender=NewsStoryTranslation)
+@receiver([post_save, post_delete], sender=StoryDocument)
+@receiver([post_save, post_delete], sender=StorySlugRedirect)
+def pages_out_of_date(sender, raw=False, **kwargs):
+    """Whatever changed in the news, cached pages are out of date: now, and again once the change is committed (a
+    page rendered in between from what was committed before would otherwise stay cached)."""
+    if not raw:
+        page_cache.content_changed()
+        transaction.on_commit(page_cache.content_changed)
