@@ -5,9 +5,9 @@ import reversion
 from django.conf import settings
 from django.contrib.postgres.search import SearchRank, SearchVectorField
 from django.core import signing
-from django.db import connections, models
-from django.db.models import Case, Exists, F, Max, OuterRef, Prefetch, Q, When
-from django.db.models.signals import post_save, pre_save
+from django.db import connections, models, transaction
+from django.db.models import Case, Exists, F, Max, Min, OuterRef, Prefetch, Q, When
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -17,6 +17,7 @@ from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
 from parler.utils.context import switch_language
 
+from base import page_cache
 from base.languages import SITE_LANGUAGES, site_language
 
 from .documents import DOCUMENT_KINDS, DocumentFileField, readable_size
@@ -58,6 +59,17 @@ def public_version_condition(now=None, story="master__"):
     story_time = Q(**{f"{story}publish_at__isnull": True}) | Q(**{f"{story}publish_at__lte": now})
     version_time = Q(scheduled_for__isnull=True) | Q(scheduled_for__lte=now)
     return Q(status=PublicationStatus.PUBLISHED) & version_time & story_time
+
+
+def next_scheduled_publication(now=None):
+    """When the next published version becomes public by the clock alone (its story's time or its own), or None.
+    One query."""
+    now = now or timezone.now()
+    times = NewsStoryTranslation.objects.filter(status=PublicationStatus.PUBLISHED).aggregate(
+        story=Min("master__publish_at", filter=Q(master__publish_at__gt=now)),
+        version=Min("scheduled_for", filter=Q(scheduled_for__gt=now)),
+    )
+    return min((time for time in times.values() if time is not None), default=None)
 
 
 def versions_visible_to(user):
@@ -651,3 +663,15 @@ reversion.register(NewsStory, follow=["translations"], exclude=["created_at", "u
 reversion.register(
     NewsStoryTranslation, exclude=["edited_at", "reviewed_at", "changed_at", "body_text", "search_document"]
 )
+
+
+@receiver([post_save, post_delete], sender=NewsStory)
+@receiver([post_save, post_delete], sender=NewsStoryTranslation)
+@receiver([post_save, post_delete], sender=StoryDocument)
+@receiver([post_save, post_delete], sender=StorySlugRedirect)
+def pages_out_of_date(sender, raw=False, **kwargs):
+    """Whatever changed in the news, cached pages are out of date: now, and again once the change is committed (a
+    page rendered in between from what was committed before would otherwise stay cached)."""
+    if not raw:
+        page_cache.content_changed()
+        transaction.on_commit(page_cache.content_changed)

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, Exists, OuterRef, When
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -12,6 +14,14 @@ from base.views import qr_code_svg
 
 from .models import NewsStory, PreviewLink, StoryDocument, versions_visible_to
 from .search import MAX_QUERY_LENGTH, SearchTerms
+
+
+def reader(request):
+    """Who is reading: the user of a request with a session, else an anonymous visitor, found without opening a
+    session that is not there (opening one marks the page `Vary: Cookie`, which splits every shared cache)."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return AnonymousUser()
+    return request.user
 
 
 class PublishedStoriesMixin:
@@ -57,8 +67,8 @@ class YearStoryListView(PublishedStoriesMixin, YearArchiveView):
 
     def get(self, request, *args, **kwargs):
         # A story slugged like a year ("2023"), now or before, keeps the address it had before year pages existed.
-        stories = NewsStory.objects.visible_to(request.user)
-        if stories.with_slug(kwargs["year"], translation.get_language(), request.user) is not None:
+        stories = NewsStory.objects.visible_to(reader(request))
+        if stories.with_slug(kwargs["year"], translation.get_language(), reader(request)) is not None:
             return StoryDetailView.as_view()(request, slug=kwargs["year"])
         return super().get(request, *args, **kwargs)
 
@@ -106,11 +116,11 @@ class StoryDetailView(DetailView):
 
     def get_queryset(self):
         # Staff preview drafts and scheduled versions on their public addresses.
-        return NewsStory.objects.visible_to(self.request.user).prefetch_related("documents")
+        return NewsStory.objects.visible_to(reader(self.request)).prefetch_related("documents")
 
     def get_object(self, queryset=None):
         language = translation.get_language()
-        versions_with_slug = versions_visible_to(self.request.user).filter(
+        versions_with_slug = versions_visible_to(reader(self.request)).filter(
             master=OuterRef("pk"), slug=self.kwargs["slug"]
         )
         # Two stories may share a slug in different languages: the page's language wins.
@@ -131,7 +141,7 @@ class StoryDetailView(DetailView):
         except Http404:
             # Only an address no story has now is looked up among the old ones: a live slug always wins.
             language = translation.get_language()
-            story = NewsStory.objects.visible_to(request.user).with_old_slug(self.kwargs["slug"], language)
+            story = NewsStory.objects.visible_to(reader(request)).with_old_slug(self.kwargs["slug"], language)
             if story is None:
                 raise
             return HttpResponsePermanentRedirect(story.url_in(language))
@@ -143,7 +153,7 @@ class StoryDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["newer_story"], context["older_story"] = self.object.newer_and_older(
-            NewsStory.objects.visible_to(self.request.user)
+            NewsStory.objects.visible_to(reader(self.request))
         )
         context["related_stories"] = self.object.related_stories(NewsStory.objects.published())
         return context
@@ -186,7 +196,7 @@ class StoryPreviewView(StoryDetailView):
 def document_download(request, pk, filename):
     """A story's document as an attachment, for whoever may see the story; the file streams from storage."""
     document = get_object_or_404(
-        StoryDocument.objects.select_related("story").filter(story__in=NewsStory.objects.visible_to(request.user)),
+        StoryDocument.objects.select_related("story").filter(story__in=NewsStory.objects.visible_to(reader(request))),
         pk=pk,
     )
     if filename != document.filename:  # the file was replaced since the link was made
@@ -195,7 +205,7 @@ def document_download(request, pk, filename):
         document.file.open("rb"), as_attachment=True, filename=document.filename, content_type=document.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
-    if request.user.is_staff:  # possibly a draft: no shared cache may keep it
+    if reader(request).is_staff:  # possibly a draft: no shared cache may keep it
         response["Cache-Control"] = "private, no-store"
     return response
 
@@ -207,7 +217,7 @@ class OldSiteStoryRedirectView(RedirectView):
 
     def get_redirect_url(self, slug):
         language = translation.get_language()
-        story = NewsStory.objects.visible_to(self.request.user).with_slug(slug, language, self.request.user)
+        story = NewsStory.objects.visible_to(reader(self.request)).with_slug(slug, language, reader(self.request))
         if story is None:
             raise Http404
         return story.url_in(translation.get_language())
