@@ -139,9 +139,10 @@ else:
     }
 # Visitors' pages from the shared cache (base/page_cache.py); off in development, where templates change under it.
 PAGE_CACHE = env_bool("PAGE_CACHE", not DEBUG)
-# Public pages: how long a visitor's browser, and a CDN or the front web server, may keep one without asking again
-# (the site's own cache is always exactly fresh), and how long an entry may live in that cache at most.
-PAGE_BROWSER_MAX_AGE = int(os.environ.get("PAGE_BROWSER_MAX_AGE", "60"))
+# Public pages: how long a visitor's browser (by default, not at all: it revalidates, and gets a 304 from the site's
+# cache, which is always exactly fresh), and a CDN or the front web server, may keep one without asking again; and
+# how long an entry may live in the site's cache at most.
+PAGE_BROWSER_MAX_AGE = int(os.environ.get("PAGE_BROWSER_MAX_AGE", "0"))
 PAGE_SHARED_MAX_AGE = int(os.environ.get("PAGE_SHARED_MAX_AGE", "60"))
 PAGE_STALE_WHILE_REVALIDATE = int(os.environ.get("PAGE_STALE_WHILE_REVALIDATE", "300"))
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
