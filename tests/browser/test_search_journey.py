@@ -48,6 +48,11 @@ def test_chinese_reader_searches_from_the_header_opens_a_result_and_reads_it_in_
     page.get_by_role("link", name=chinese["title"]).click()
     expect(page).to_have_url(news_site.url + story_path("/zh", chinese["slug"]))
     expect_page_in(page, "zh-Hans", chinese["title"])
+    # Under the story, the way to pass it on in WeChat.
+    share = page.get_by_role("region", name="分享这篇新闻")
+    share.scroll_into_view_if_needed()
+    expect(share.get_by_role("img", name="本页网址的二维码")).to_be_visible()
+    expect(share.get_by_text("扫码分享到微信")).to_be_visible()
 
     switch_language(page, "EN")
     expect(page).to_have_url(news_site.url + story_path("", english["slug"]))
