@@ -110,10 +110,11 @@ def current_version():
 def page_key(request, version):
     """The key of this request's page: what can change it (address, page number, compression), nothing else: other
     query parameters (utm_source...) share the page's copy, and cannot fill the cache with variants."""
-    page = request.GET.get("page", "")
+    page = request.GET.get("page", "")[:8]
     encoding = "gzip" if "gzip" in request.headers.get("Accept-Encoding", "").lower() else "identity"
-    path = hashlib.sha256(request.path.encode()).hexdigest()[:32]
-    return f"page:{RELEASE}:{version['began']}:{request.scheme}:{request.get_host()}:{path}:{page[:8]}:{encoding}"
+    # Hashed: an address or page number may hold anything a visitor typed (a NUL, spaces), never fit for a key.
+    address = hashlib.sha256(f"{request.path}?page={page}".encode()).hexdigest()[:32]
+    return f"page:{RELEASE}:{version['began']}:{request.scheme}:{request.get_host()}:{address}:{encoding}"
 
 
 def is_anonymous_read(request):
