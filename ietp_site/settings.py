@@ -124,8 +124,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # A stopped or hung Redis costs a request at most this long (then the page is rendered without it).
-            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+            # A stopped Redis refuses at once; a hung one costs a request at most a second, then each worker leaves
+            # it alone for a few seconds (base/page_cache.py) and renders pages without it.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
             "KEY_PREFIX": "ietp",
         }
     }

@@ -463,4 +463,6 @@ def name_content_version():
     counts a page's own queries calls this first."""
     from base import page_cache
 
-    return page_cache.current_version()
+    version = page_cache.current_version()
+    assert version is not None, "the cache did not answer"
+    return version

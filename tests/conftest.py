@@ -1,13 +1,15 @@
 import pytest
 from django.core.cache import cache
 
+from base import page_cache
 from tests import builders
 
 
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty shared cache (Redis or files): a page cached by another test, whose database
-    rows are gone, must not be served."""
+    rows are gone, must not be served; and with the cache in use, whatever happened to it in an earlier test."""
+    page_cache.CacheHealth.paused_until = 0.0
     cache.clear()
     yield
     cache.clear()
