@@ -267,10 +267,15 @@ class NewsStory(TranslatableModel):
         return Picture.from_rendition_set(self.image.storage, self.image_renditions.get("hero"), fallback_width=1280)
 
     @property
+    def shown_version(self):
+        """The language version shown (see shown_language), from the translations fetched; None if there is none."""
+        shown_code = self.shown_language.code
+        return next((version for version in self.translations.all() if version.language_code == shown_code), None)
+
+    @property
     def last_changed_at(self):
         """When the version shown last changed (its text or its publication), for search engines."""
-        shown_code = self.shown_language.code
-        version = next((version for version in self.translations.all() if version.language_code == shown_code), None)
+        version = self.shown_version
         return version.changed_at if version is not None else self.updated_at
 
     @property
@@ -346,9 +351,7 @@ class NewsStory(TranslatableModel):
     @property
     def is_public_in_shown_language(self):
         """Whether visitors can read the version shown (staff also see drafts and scheduled versions)."""
-        shown_code = self.shown_language.code
-        version = next((version for version in self.translations.all() if version.language_code == shown_code), None)
-        return VersionState(self.shown_language, version, self.publish_at, [], timezone.now()).is_public
+        return VersionState(self.shown_language, self.shown_version, self.publish_at, [], timezone.now()).is_public
 
     def get_absolute_url(self):
         """The address of the text shown: the slug in the story's language, on a page in the active one."""

@@ -107,6 +107,54 @@ def test_empty_list_says_so(client, db):
     assert "暂无已发布的新闻。" in client.get("/zh/news/").content.decode()
 
 
+# --- Cards kept in the cache ---------------------------------------------------------------------
+
+
+def test_an_edited_story_shows_its_new_title_on_the_next_list_in_both_languages(client, make_story):
+    story = make_story({"en": "Audit deadlines", "zh-hans": "审核截止日期"})
+    assert card_titles(client.get("/news/")) == ["Audit deadlines"]
+    assert card_titles(client.get("/zh/news/")) == ["审核截止日期"]
+
+    for language, title in [("en", "Audit deadlines for 2024"), ("zh-hans", "2024年审核截止日期")]:
+        story.set_current_language(language)
+        story.title = title
+        story.save()
+
+    assert card_titles(client.get("/news/")) == ["Audit deadlines for 2024"]
+    assert card_titles(client.get("/zh/news/")) == ["2024年审核截止日期"]
+    assert card_titles(client.get("/news/category/news/")) == ["Audit deadlines for 2024"]
+
+
+def test_a_changed_picture_or_category_shows_on_the_next_list(client, make_story):
+    story = make_story({"en": "Toy fair"})
+    assert "Event" not in card_titled(client.get("/news/").content.decode(), "Toy fair").text
+
+    story.category = NewsStory.Category.EVENT
+    story.save()
+
+    assert "Event" in card_titled(client.get("/news/").content.decode(), "Toy fair").text
+
+
+def test_a_draft_never_shows_on_a_card_even_after_staff_previewed_it(client, staff_client, make_story):
+    from django.test import Client
+
+    visitor = Client()
+    english, chinese_draft = {"title": "Factory visit"}, {"title": "工厂探访草稿", "status": "draft"}
+    story = make_story({"en": english, "zh-hans": chinese_draft})
+    make_story({"en": "Older visit"}, publish_date=datetime.date(2020, 1, 1))
+    assert "工厂探访草稿" in staff_client.get("/zh/news/factory-visit/", follow=True).content.decode()
+    assert "工厂探访草稿" in staff_client.get("/zh/news/older-visit/").content.decode()  # the newer story
+
+    assert card_titles(visitor.get("/zh/news/")) == ["Factory visit", "Older visit"]
+    assert "工厂探访草稿" not in visitor.get("/zh/news/older-visit/").content.decode()
+
+    story.set_current_language("zh-hans")
+    story.status = NewsStory.Status.PUBLISHED
+    story.title = "工厂探访"
+    story.save()
+    assert card_titles(visitor.get("/zh/news/")) == ["工厂探访", "Older visit"]
+
+
 # --- Languages ----------------------------------------------------------------------------------
 
 
