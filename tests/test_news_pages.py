@@ -5,6 +5,8 @@ from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils.translation import override
 from pytest_django.asserts import assertContains, assertInHTML
 
@@ -76,8 +78,20 @@ def test_older_stories_are_on_page_two(client, make_story):
     assert len(card_titles(first)) == 12
     assert links(first, "next") == ["?page=2"]
     assert card_titles(second) == ["Story of day 2", "Story of day 1"]
-    assert links(second, "prev") == ["?page=1"]
+    assert links(second, "prev") == ["?page=1"] and links(second, "next") == []
     assertContains(second, "<h1>Older stories</h1>", html=True)
+    assertInHTML('<span class="pagination__position">Page 2</span>', second.content.decode())
+    assert card_titles(client.get("/news/?page=last")) == ["Story of day 2", "Story of day 1"]
+
+
+def test_a_full_last_page_leads_nowhere_further(client, make_story):
+    for day in range(1, 13):
+        make_story({"en": f"Story of day {day}"}, publish_date=datetime.date(2023, 1, day))
+
+    first = client.get("/news/")
+
+    assert len(card_titles(first)) == 12 and links(first, "next") == []
+    assert client.get("/news/?page=2").status_code == 404
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "3", "abc", "1.5", "99999999999999999999999", "%00", "1e3"])
@@ -395,6 +409,17 @@ def test_list_runs_a_fixed_number_of_queries(client, make_story, django_assert_m
     for path in ["/news/", "/zh/news/", "/zh/news/?page=last"]:
         with django_assert_max_num_queries(3):
             assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/news/", "/zh/news/?page=2", "/news/category/news/", "/news/2020/?page=2"])
+def test_list_pages_read_their_own_stories_without_counting_them_all(client, make_story, path):
+    for number in range(30):
+        make_story({"en": f"Story {number}"}, publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+
+    assert not [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
 
 
 @pytest.mark.parametrize("story_count", [10, 200])
