@@ -1,9 +1,10 @@
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Case, Exists, OuterRef, When
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import translation
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
@@ -111,24 +112,30 @@ class StoryDetailView(DetailView):
     template_name = "news/story_detail.html"
     context_object_name = "story"
 
+    @cached_property
+    def visible_stories(self):
+        # Staff preview drafts and scheduled versions on their public addresses. Built once for the story and its
+        # neighbours: building the conditions costs as much as running them.
+        return NewsStory.objects.visible_to(self.request.user)
+
     def get_queryset(self):
-        # Staff preview drafts and scheduled versions on their public addresses.
-        return NewsStory.objects.visible_to(self.request.user).prefetch_related("documents")
+        return self.visible_stories.prefetch_related("documents")
 
     def get_object(self, queryset=None):
-        language = translation.get_language()
-        versions_with_slug = versions_visible_to(self.request.user).filter(
-            master=OuterRef("pk"), slug=self.kwargs["slug"]
-        )
+        language, slug = translation.get_language(), self.kwargs["slug"]
+        versions_with_slug = versions_visible_to(self.request.user).filter(master=OuterRef("pk"), slug=slug)
         # Two stories may share a slug in different languages: the page's language wins.
-        story = (
-            self.get_queryset()
-            .filter(Exists(versions_with_slug))
-            .order_by(Case(When(Exists(versions_with_slug.filter(language_code=language)), then=0), default=1))
-            .first()
+        stories = sorted(
+            self.get_queryset().filter(Exists(versions_with_slug))[:2],
+            key=lambda story: (
+                not any(
+                    version.slug == slug and version.language_code == language for version in story.translations.all()
+                )
+            ),
         )
-        if story is None:
+        if not stories:
             raise Http404("No story has this address")
+        story = stories[0]
         story.set_current_language(language)
         return story
 
@@ -149,10 +156,10 @@ class StoryDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["newer_story"], context["older_story"] = self.object.newer_and_older(
-            NewsStory.objects.visible_to(self.request.user)
-        )
-        context["related_stories"] = self.object.related_stories(NewsStory.objects.published())
+        context["newer_story"], context["older_story"] = self.object.newer_and_older(self.visible_stories)
+        # Where to read on: public stories only, for staff too.
+        public_stories = NewsStory.objects.published() if self.request.user.is_staff else self.visible_stories
+        context["related_stories"] = self.object.related_stories(public_stories)
         return context
 
 
