@@ -1,14 +1,14 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView, TemplateView
 
 from base.languages import i18n_patterns
 from base.sitemaps import FixedPagesSitemap
-from base.views import wechat_qr_code
+from base.views import sitemap_section, wechat_qr_code
 from news.sitemaps import StorySitemap
 from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
 
@@ -16,13 +16,17 @@ admin.site.site_header = _("IETP site administration")
 admin.site.site_title = _("IETP site administration")
 admin.site.index_title = _("Stories and membership applications")
 
+SITEMAPS = {"pages": FixedPagesSitemap, "stories": StorySitemap}
+
 urlpatterns = [
+    # The sitemap index (robots.txt names it), and the sections it lists, a page per 1,000 stories.
     path(
         "sitemap.xml",
-        sitemap,
-        {"sitemaps": {"pages": FixedPagesSitemap, "stories": StorySitemap}},
+        sitemaps_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
         name="sitemap",
     ),
+    path("sitemap-<section>.xml", sitemap_section, {"sitemaps": SITEMAPS}, name="sitemap_section"),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="base/robots.txt", content_type="text/plain"),

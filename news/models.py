@@ -20,7 +20,7 @@ from parler.utils.context import switch_language
 from base.languages import SITE_LANGUAGES, site_language
 
 from .documents import DOCUMENT_KINDS, DocumentFileField, readable_size
-from .images import SHARE_WIDTH, FeaturedImageField, Picture, SharePicture
+from .images import FeaturedImageField, Picture, SharePicture
 from .story_body import StoryBodyField, excerpt, story_body_text
 
 # Newest first; undated stories after every dated one.
@@ -289,16 +289,8 @@ class NewsStory(TranslatableModel):
 
     @property
     def share_picture(self):
-        """The picture of the story's link card (WeChat, LinkedIn...): the share rendition, or for an image
-        stored before share renditions existed, its hero JPEG closest to 1200 px wide; None without an image."""
-        share = self.image_renditions.get("share")
-        if share and share.get("jpeg"):
-            return SharePicture.from_path(self.image.storage, share["jpeg"][0][1], share["width"], share["height"])
-        hero = self.image_renditions.get("hero")
-        if not hero or not hero.get("jpeg"):
-            return None
-        width, path = next(((width, path) for width, path in hero["jpeg"] if width >= SHARE_WIDTH), hero["jpeg"][-1])
-        return SharePicture.from_path(self.image.storage, path, width, round(hero["height"] * width / hero["width"]))
+        """The picture of the story's link card (WeChat, LinkedIn...), or None without an image."""
+        return SharePicture.from_renditions(self.image.storage, self.image_renditions)
 
     @property
     def shown_language(self):

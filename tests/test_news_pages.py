@@ -2,6 +2,7 @@
 
 import datetime
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,9 +12,12 @@ from django.utils.translation import override
 from pytest_django.asserts import assertContains, assertInHTML
 
 from news.models import NewsStory, NewsStoryTranslation, StorySlugRedirect
+from news.sitemaps import StorySitemap
 from tests.builders import card_titles, minimal_pdf, parse_page
 
 pytestmark = pytest.mark.django_db
+
+SITEMAPS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
 def links(page, rel):
@@ -474,14 +478,53 @@ def test_sitemap_lists_each_story_in_the_languages_it_is_written_in(client, make
     make_story({"en": "Both", "zh-hans": "双语"})
     make_story({"zh-hans": "仅中文"})
 
-    sitemap = client.get("/sitemap.xml").content.decode()
+    sitemap = client.get("/sitemap-stories.xml").content.decode()
+    fixed_pages = client.get("/sitemap-pages.xml").content.decode()
 
     assert "<loc>http://testserver/news/both/</loc>" in sitemap
     assert "<loc>http://testserver/zh/news/%E5%8F%8C%E8%AF%AD/</loc>" in sitemap
     assert "<loc>http://testserver/zh/news/%E4%BB%85%E4%B8%AD%E6%96%87/</loc>" in sitemap
     assert "http://testserver/news/%E4%BB%85%E4%B8%AD%E6%96%87/" not in sitemap
-    assert 'hreflang="zh-hans" href="http://testserver/zh/news/"' in sitemap
-    assert "<loc>http://testserver/zh/buyer-membership/</loc>" in sitemap
+    assert 'hreflang="zh-hans" href="http://testserver/zh/news/%E5%8F%8C%E8%AF%AD/"' in sitemap
+    assert 'hreflang="x-default" href="http://testserver/news/both/"' in sitemap
+    assert 'hreflang="zh-hans" href="http://testserver/zh/news/"' in fixed_pages
+    assert "<loc>http://testserver/zh/buyer-membership/</loc>" in fixed_pages
+
+
+def sitemap_locations(response):
+    return [loc.text for loc in ElementTree.fromstring(response.content).iter(f"{{{SITEMAPS}}}loc")]
+
+
+def test_the_sitemap_index_lists_the_fixed_pages_and_each_page_of_stories(client, make_story, monkeypatch):
+    monkeypatch.setattr(StorySitemap, "limit", 2)
+    for number in range(5):
+        make_story({"en": f"Story {number}"})
+    make_story({"en": "Draft"}, status=NewsStory.Status.DRAFT)
+
+    index = client.get("/sitemap.xml")
+    pages = [client.get(url.removeprefix("http://testserver")) for url in sitemap_locations(index)[1:]]
+
+    assert sitemap_locations(index) == [
+        "http://testserver/sitemap-pages.xml",
+        "http://testserver/sitemap-stories.xml",
+        "http://testserver/sitemap-stories.xml?p=2",
+        "http://testserver/sitemap-stories.xml?p=3",
+    ]
+    stories = [sitemap_locations(page) for page in pages]
+    assert [len(page) for page in stories] == [2, 2, 1]
+    assert sorted(sum(stories, [])) == [f"http://testserver/news/story-{number}/" for number in range(5)]
+    assert client.get("/sitemap-stories.xml?p=4").status_code == 404
+    assert client.get("/sitemap-news.xml").status_code == 404
+
+
+@pytest.mark.parametrize("story_count", [10, 200])
+def test_a_sitemap_page_runs_a_fixed_number_of_queries(client, make_story, django_assert_max_num_queries, story_count):
+    for number in range(story_count):
+        make_story({"en": f"Story {number}", "zh-hans": f"新闻 {number}"} if number % 2 else {"en": f"Story {number}"})
+
+    # The stories of the page, then their public versions.
+    with django_assert_max_num_queries(2):
+        assert client.get("/sitemap-stories.xml").status_code == 200
 
 
 def test_robots_txt_points_to_the_sitemap(client, db):

@@ -4,6 +4,7 @@ two editors saving at once."""
 
 import datetime
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import pytest
 import reversion
@@ -22,6 +23,7 @@ from tests.builders import card_titles, many_stories, minimal_pdf, parse_page, p
 pytestmark = pytest.mark.django_db
 
 LIST_URL = "/admin/news/newsstory/"
+SITEMAPS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 HONG_KONG = datetime.timezone(datetime.timedelta(hours=8))
 
 
@@ -76,7 +78,7 @@ def test_links_never_lead_to_a_version_that_is_not_published(english_published_c
     assert set(hreflangs(english_page)) == {"en", "x-default"}
     # The language switch leads to what Chinese readers see: the English version on a Chinese page.
     assert language_switch(english_page)["zh-Hans"] == "/zh/news/audit-deadlines-2024/"
-    sitemap = client.get("/sitemap.xml").content.decode()
+    sitemap = client.get("/sitemap-stories.xml").content.decode()
     assert "/news/audit-deadlines-2024/" in sitemap and quote("2024年审核截止日期") not in sitemap
     assert "2024年审核截止日期" not in client.get("/zh/news/feed/").content.decode()
     assert "Audit deadlines for 2024" in client.get("/zh/news/feed/").content.decode()
@@ -507,7 +509,7 @@ def test_a_drafts_slug_change_leaves_no_redirect_but_a_published_ones_does(
 
 
 @pytest.mark.slow
-def test_list_and_story_pages_keep_their_query_counts_with_ten_thousand_stories(
+def test_list_story_and_sitemap_pages_keep_their_query_counts_with_ten_thousand_stories(
     client, django_assert_max_num_queries, media_root
 ):
     many_stories(10_000)  # every other story translated; half of the translations still drafts
@@ -533,3 +535,15 @@ def test_list_and_story_pages_keep_their_query_counts_with_ten_thousand_stories(
         assert "新闻 5" in client.get(f"/zh/news/{quote('新闻-5')}/").content.decode()
     with django_assert_max_num_queries(9):  # a draft translation: the English version, labelled
         assert "Story 7" in client.get("/zh/news/story-7/").content.decode()
+    # The sitemap index lists ten pages of at most 1,000 stories, each read in two queries.
+    index = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    pages = [loc.text.removeprefix("http://testserver") for loc in index.iter(f"{{{SITEMAPS}}}loc")][1:]
+    assert pages == ["/sitemap-stories.xml", *(f"/sitemap-stories.xml?p={number}" for number in range(2, 11))]
+    english_addresses = 0
+    for page in pages:
+        with django_assert_max_num_queries(2):
+            urlset = ElementTree.fromstring(client.get(page).content)
+        stories = [loc.text for loc in urlset.iter(f"{{{SITEMAPS}}}loc") if "/zh/" not in loc.text]
+        assert len(stories) <= 1000
+        english_addresses += len(stories)
+    assert english_addresses == 10_000
