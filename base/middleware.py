@@ -1,3 +1,7 @@
+from django.conf import settings
+from django.utils.cache import get_conditional_response, patch_cache_control
+
+from . import page_cache
 from .languages import site_language
 
 
@@ -12,3 +16,60 @@ class ContentLanguageMiddleware:
         response = self.get_response(request)
         response["Content-Language"] = site_language().html_code
         return response
+
+
+class SharedPageCacheMiddleware:
+    """Serves visitors without a session the public pages from the shared cache (base/page_cache.py), with
+    validators for 304s and headers a CDN may follow; staff get `private, no-store`. Placed before GZipMiddleware,
+    so pages are kept compressed (one copy per encoding)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.page_cache = None
+        response = self.get_response(request)
+        # No URL here depends on Accept-Language: the path names the language (English has no prefix).
+        remove_from_vary(response, "Accept-Language")
+        if request.page_cache is None:
+            if settings.SESSION_COOKIE_NAME in request.COOKIES and getattr(request, "user", None) is not None:
+                if request.user.is_staff:  # they may see drafts on public addresses
+                    patch_cache_control(response, private=True, no_store=True)
+            return response
+        key, version, hit = request.page_cache
+        # The same page for every visitor without a session, whatever their cookies.
+        remove_from_vary(response, "Cookie")
+        if not hit:
+            if not page_cache.is_shareable(request, response):
+                return response
+            page_cache.add_validators(response, version)
+            page_cache.public_cache_control(response)
+            page_cache.store(key, response, version)
+        conditional = get_conditional_response(
+            request, etag=response["ETag"], last_modified=int(version["began"]), response=response
+        )
+        if request.method == "HEAD":
+            conditional.content = b""
+        return conditional
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not settings.PAGE_CACHE or request.resolver_match.view_name not in page_cache.CACHEABLE_VIEWS:
+            return None
+        if not page_cache.is_anonymous_read(request):
+            return None
+        version = page_cache.current_version()
+        if version is None:
+            return None
+        key = page_cache.page_key(request, version)
+        cached = page_cache.fetch(key)
+        request.page_cache = (key, version, cached is not None)
+        return cached
+
+
+def remove_from_vary(response, header):
+    if response.has_header("Vary"):
+        kept = [value.strip() for value in response["Vary"].split(",") if value.strip().lower() != header.lower()]
+        if kept:
+            response["Vary"] = ", ".join(kept)
+        else:
+            del response["Vary"]

@@ -29,6 +29,9 @@ PAGES = {
     "membership": "/buyer-membership/",
     "membership-thanks": "/buyer-membership/thank-you/",
     "privacy": "/privacy/",
+    "search-empty": "/search/",
+    "search": "/search/?q=audits",
+    "search-chinese": f"/search/?q={quote('微信')}",
     "not-found": "/news/no-such-story/",
 }
 LANGUAGES = {"en": "", "zh": "/zh"}

@@ -1,16 +1,16 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView, TemplateView
 
 from base.languages import i18n_patterns
 from base.sitemaps import FixedPagesSitemap
-from base.views import sitemap_section, wechat_qr_code
+from base.views import sitemap_index, sitemap_section, wechat_qr_code
 from news.sitemaps import StorySitemap
 from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
+from news.views import StorySearchView
 
 admin.site.site_header = _("IETP site administration")
 admin.site.site_title = _("IETP site administration")
@@ -19,14 +19,9 @@ admin.site.index_title = _("Stories and membership applications")
 SITEMAPS = {"pages": FixedPagesSitemap, "stories": StorySitemap}
 
 urlpatterns = [
-    # The sitemap index (robots.txt names it), and the sections it lists, a page per 1,000 stories.
-    path(
-        "sitemap.xml",
-        sitemaps_views.index,
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
-        name="sitemap",
-    ),
-    path("sitemap-<section>.xml", sitemap_section, {"sitemaps": SITEMAPS}, name="sitemap_section"),
+    # The sitemap index (robots.txt names it), and the pages it lists: the stories' hold 1,000 stories each.
+    path("sitemap.xml", sitemap_index, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap-<slug:section>-<int:page>.xml", sitemap_section, {"sitemaps": SITEMAPS}, name="sitemap_section"),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="base/robots.txt", content_type="text/plain"),
@@ -39,6 +34,7 @@ urlpatterns += i18n_patterns(
     # The news is the home page until the site has one of its own.
     path("", RedirectView.as_view(pattern_name="news:list"), name="home"),
     path("news/", include("news.urls")),
+    path("search/", StorySearchView.as_view(), name="search"),
     path("buyer-membership/", include("membership.urls")),
     path("", include("base.urls")),
     *legacy_news_urlpatterns,

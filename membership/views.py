@@ -29,12 +29,16 @@ def visitor_ip(request):
 def over_submission_limit(request):
     """Counts this POST against the visitor's allowance; True once they have used it up."""
     key = f"membership:submissions:{visitor_ip(request)}"
-    cache.add(key, 0, timeout=settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
     try:
-        count = cache.incr(key)
-    except ValueError:  # Expired between add() and incr().
-        cache.set(key, 1, timeout=settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
-        count = 1
+        cache.add(key, 0, timeout=settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # Expired between add() and incr().
+            cache.set(key, 1, timeout=settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
+            count = 1
+    except Exception:  # noqa: BLE001 - the cache server is down: a buyer's application matters more than the limit
+        logger.warning("Cache unavailable: membership submissions are not counted", exc_info=True)
+        return False
     return count > settings.MEMBERSHIP_SUBMISSIONS_PER_IP
 
 

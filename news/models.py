@@ -3,11 +3,12 @@ import uuid
 
 import reversion
 from django.conf import settings
+from django.contrib.postgres.search import SearchRank, SearchVectorField
 from django.core import signing
-from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, When, prefetch_related_objects
+from django.db import connections, models, transaction
+from django.db.models import Case, Exists, F, Max, Min, OuterRef, Prefetch, Q, When, prefetch_related_objects
 from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLessThan
-from django.db.models.signals import pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -17,11 +18,13 @@ from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
 from parler.utils.context import switch_language
 
+from base import page_cache
 from base.languages import SITE_LANGUAGES, site_language
 
 from .documents import DOCUMENT_KINDS, DocumentFileField, readable_size
 from .images import FeaturedImageField, Picture, SharePicture
-from .story_body import StoryBodyField, excerpt, story_body_text
+from .search import search_document
+from .story_body import StoryBodyField, clean_story_body, excerpt, story_body_text
 
 # Newest first; undated stories after every dated one.
 LIST_ORDER = [F("publish_at").desc(nulls_last=True), "-pk"]
@@ -63,6 +66,17 @@ def public_version_condition(now=None, story="master__"):
 def story_time_condition(now, story=""):
     """Stories whose time has come at `now`, or that have none (undated)."""
     return Q(**{f"{story}publish_at__isnull": True}) | Q(**{f"{story}publish_at__lte": now})
+
+
+def next_scheduled_publication(now=None):
+    """When the next published version becomes public by the clock alone (its story's time or its own), or None.
+    One query."""
+    now = now or timezone.now()
+    times = NewsStoryTranslation.objects.filter(status=PublicationStatus.PUBLISHED).aggregate(
+        story=Min("master__publish_at", filter=Q(master__publish_at__gt=now)),
+        version=Min("scheduled_for", filter=Q(scheduled_for__gt=now)),
+    )
+    return min((time for time in times.values() if time is not None), default=None)
 
 
 def versions_visible_to(user):
@@ -109,6 +123,21 @@ class NewsStoryQuerySet(TranslatableQuerySet):
             .first()
         )
         return redirect.story if redirect else None
+
+    def search(self, terms):
+        """The published stories with a public version holding every term (SearchTerms), best first, then newest
+        first. On PostgreSQL a title match ranks above a summary's, above a body's (SearchRank over the indexed
+        search_document); on SQLite, a story whose title holds every term comes first."""
+        versions = NewsStoryTranslation.objects.filter(public_version_condition())
+        if connections[self.db].vendor == "postgresql":
+            query = terms.tsquery()
+            versions = versions.filter(search_document=query)
+            rank = Max(SearchRank(F("translations__search_document"), query))
+        else:
+            versions = versions.filter(terms.version_condition())
+            rank = Max(Case(When(terms.title_condition("translations__"), then=1), default=0))
+        # The join to the matching versions is the one the rank is computed over: filter() before annotate().
+        return self.published().filter(translations__in=versions).annotate(rank=rank).order_by("-rank", *LIST_ORDER)
 
     def for_list(self):
         """What every list needs: its translations fetched in one query (the order is Meta.ordering).
@@ -206,6 +235,10 @@ class NewsStory(TranslatableModel):
         image_credit=models.CharField(
             _("image credit"), max_length=200, blank=True, help_text=_('Who took the photo, e.g. "IETP / Li Wei".')
         ),
+        # Kept by save (index_for_search): the body's words, searched and quoted without reading HTML, and on
+        # PostgreSQL the indexed tsvector of title, summary and body (news/search.py).
+        body_text=models.TextField(blank=True, editable=False),
+        search_document=SearchVectorField(null=True, editable=False),
         meta={
             "constraints": [
                 models.UniqueConstraint(
@@ -217,7 +250,7 @@ class NewsStory(TranslatableModel):
         },
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.NEWS)
-    # Indexed in list order with the id, by migration 0013 (an index Django cannot declare on both databases).
+    # Indexed in list order with the id, by migration 0014 (an index Django cannot declare on both databases).
     publish_at = models.DateTimeField(
         _("date and time"),
         null=True,
@@ -354,6 +387,22 @@ class NewsStory(TranslatableModel):
         """Whether visitors can read the version shown (staff also see drafts and scheduled versions)."""
         return VersionState(self.shown_language, self.shown_version, self.publish_at, [], timezone.now()).is_public
 
+    def search_excerpt(self, terms):
+        """Where the story says what was searched for (SearchTerms): an excerpt of a public version's summary or
+        body with the terms marked, and that version's SiteLanguage. The shown version is quoted if it holds every
+        term, else another that does, else one holding some; (None, None) if no summary or body holds any (a title
+        match). Reads the prefetched versions: no query of its own."""
+        shown = self.shown_language.code
+        versions = sorted(self.translations.all(), key=lambda version: version.language_code != shown)
+        holding_all = [version for version in versions if terms.all_found_in(version_text(version))]
+        for version in [*holding_all, *versions]:
+            # The summary or body that holds every term, else the first that holds one.
+            for text in sorted([version.summary, version.body_text], key=lambda text: not terms.all_found_in(text)):
+                quoted = terms.excerpt(text)
+                if quoted:
+                    return quoted, site_language(version.language_code)
+        return None, None
+
     def get_absolute_url(self):
         """The address of the text shown: the slug in the story's language, on a page in the active one."""
         return reverse("news:story", kwargs={"slug": self.slug})
@@ -450,6 +499,10 @@ class StoryDocument(models.Model):
 NewsStoryTranslation = NewsStory._parler_meta.root_model
 
 
+def version_text(version):
+    return " ".join([version.title, version.summary, version.body_text])
+
+
 class VersionState:
     """One language version of a story as the newsroom sees it: not written, draft, scheduled or published,
     and whether another version changed after it was last edited or marked up to date."""
@@ -541,6 +594,19 @@ def note_edits_and_keep_old_slug_working(sender, instance, raw=False, **kwargs):
         )
 
 
+@receiver(pre_save, sender=NewsStoryTranslation)
+def keep_body_text(sender, instance, **kwargs):
+    """The body's words, stored beside it for search (the body is cleaned on save too: this reads it cleaned)."""
+    instance.body_text = story_body_text(clean_story_body(instance.body))
+
+
+@receiver(post_save, sender=NewsStoryTranslation)
+def index_for_search(sender, instance, using, **kwargs):
+    """On PostgreSQL, the version's search_document follows its text, in one statement after each save."""
+    if connections[using].vendor == "postgresql":
+        sender.objects.using(using).filter(pk=instance.pk).update(search_document=search_document(instance))
+
+
 def preview_link_expiry():
     return timezone.now() + datetime.timedelta(days=settings.PREVIEW_LINK_DAYS)
 
@@ -602,4 +668,18 @@ class PreviewLink(models.Model):
 # Every save through the admin keeps a revision: the story with each language version as it was (documents have
 # their own files and are not part of a revision).
 reversion.register(NewsStory, follow=["translations"], exclude=["created_at", "updated_at"])
-reversion.register(NewsStoryTranslation, exclude=["edited_at", "reviewed_at", "changed_at"])
+reversion.register(
+    NewsStoryTranslation, exclude=["edited_at", "reviewed_at", "changed_at", "body_text", "search_document"]
+)
+
+
+@receiver([post_save, post_delete], sender=NewsStory)
+@receiver([post_save, post_delete], sender=NewsStoryTranslation)
+@receiver([post_save, post_delete], sender=StoryDocument)
+@receiver([post_save, post_delete], sender=StorySlugRedirect)
+def pages_out_of_date(sender, raw=False, **kwargs):
+    """Whatever changed in the news, cached pages are out of date: now, and again once the change is committed (a
+    page rendered in between from what was committed before would otherwise stay cached)."""
+    if not raw:
+        page_cache.content_changed()
+        transaction.on_commit(page_cache.content_changed)

@@ -33,10 +33,6 @@ class StorySitemap(Sitemap):
         # A page does not count the stories; the index does, to list the pages.
         return StoryPaginator(self.items(), self.limit)
 
-    def get_latest_lastmod(self):
-        # The index would give every page the same date, the newest change: that tells crawlers nothing.
-        return None
-
     def get_urls(self, page=1, site=None, protocol=None):
         origin = f"{self.get_protocol(protocol)}://{self.get_domain(site)}"
         stories = self.paginator.page(page).object_list

@@ -1,3 +1,6 @@
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -13,6 +16,15 @@ from base.views import qr_code_svg
 
 from .models import NewsStory, PreviewLink, StoryDocument, versions_visible_to
 from .pagination import StoryPaginator
+from .search import MAX_QUERY_LENGTH, SearchTerms
+
+
+def reader(request):
+    """Who is reading: the user of a request with a session, else an anonymous visitor, found without opening a
+    session that is not there (opening one marks the page `Vary: Cookie`, which splits every shared cache)."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return AnonymousUser()
+    return request.user
 
 
 class PublishedStoriesMixin:
@@ -59,14 +71,45 @@ class YearStoryListView(PublishedStoriesMixin, YearArchiveView):
 
     def get(self, request, *args, **kwargs):
         # A story slugged like a year ("2023"), now or before, keeps the address it had before year pages existed.
-        stories = NewsStory.objects.visible_to(request.user)
-        if stories.with_slug(kwargs["year"], translation.get_language(), request.user) is not None:
+        stories = NewsStory.objects.visible_to(reader(request))
+        if stories.with_slug(kwargs["year"], translation.get_language(), reader(request)) is not None:
             return StoryDetailView.as_view()(request, slug=kwargs["year"])
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         title = _("Stories from %(year)s") % {"year": self.get_year()}
         return super().get_context_data(section_title=title, **kwargs)
+
+
+class StorySearchView(PublishedStoriesMixin, ListView):
+    """/search/?q=: the published stories that say what was searched for, in either language (news/search.py),
+    each with an excerpt of the version that says it, its terms marked. Never indexed: the results of any words
+    anyone types are not pages for search engines."""
+
+    template_name = "news/search.html"
+    paginate_by = 10
+    # Results are counted: the page says how many pages there are, and a page out of range shows the nearest one.
+    paginator_class = Paginator
+
+    def get(self, request, *args, **kwargs):
+        self.terms = SearchTerms.from_query(request.GET.get("q", ""))
+        response = super().get(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    def get_queryset(self):
+        return NewsStory.objects.search(self.terms) if self.terms else NewsStory.objects.none()
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page number out of range (an old link, an edited address) shows the nearest page, not an error page.
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(terms=self.terms, max_query_length=MAX_QUERY_LENGTH, **kwargs)
+        context["results"] = [(story, *story.search_excerpt(self.terms)) for story in context["stories"]]
+        return context
 
 
 class StoryDetailView(DetailView):
@@ -81,14 +124,14 @@ class StoryDetailView(DetailView):
     def visible_stories(self):
         # Staff preview drafts and scheduled versions on their public addresses. Built once for the story and its
         # neighbours: building the conditions costs as much as running them.
-        return NewsStory.objects.visible_to(self.request.user)
+        return NewsStory.objects.visible_to(reader(self.request))
 
     def get_queryset(self):
         return self.visible_stories.prefetch_related("documents")
 
     def get_object(self, queryset=None):
         language, slug = translation.get_language(), self.kwargs["slug"]
-        versions_with_slug = versions_visible_to(self.request.user).filter(master=OuterRef("pk"), slug=slug)
+        versions_with_slug = versions_visible_to(reader(self.request)).filter(master=OuterRef("pk"), slug=slug)
         # Two stories may share a slug in different languages: the page's language wins.
         stories = sorted(
             self.get_queryset().filter(Exists(versions_with_slug))[:2],
@@ -110,7 +153,7 @@ class StoryDetailView(DetailView):
         except Http404:
             # Only an address no story has now is looked up among the old ones: a live slug always wins.
             language = translation.get_language()
-            story = NewsStory.objects.visible_to(request.user).with_old_slug(self.kwargs["slug"], language)
+            story = NewsStory.objects.visible_to(reader(request)).with_old_slug(self.kwargs["slug"], language)
             if story is None:
                 raise
             return HttpResponsePermanentRedirect(story.url_in(language))
@@ -123,7 +166,7 @@ class StoryDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         context["newer_story"], context["older_story"] = self.object.newer_and_older(self.visible_stories)
         # Where to read on: public stories only, for staff too.
-        public_stories = NewsStory.objects.published() if self.request.user.is_staff else self.visible_stories
+        public_stories = NewsStory.objects.published() if reader(self.request).is_staff else self.visible_stories
         context["related_stories"] = self.object.related_stories(public_stories)
         return context
 
@@ -165,7 +208,7 @@ class StoryPreviewView(StoryDetailView):
 def document_download(request, pk, filename):
     """A story's document as an attachment, for whoever may see the story; the file streams from storage."""
     document = get_object_or_404(
-        StoryDocument.objects.select_related("story").filter(story__in=NewsStory.objects.visible_to(request.user)),
+        StoryDocument.objects.select_related("story").filter(story__in=NewsStory.objects.visible_to(reader(request))),
         pk=pk,
     )
     if filename != document.filename:  # the file was replaced since the link was made
@@ -174,7 +217,7 @@ def document_download(request, pk, filename):
         document.file.open("rb"), as_attachment=True, filename=document.filename, content_type=document.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
-    if request.user.is_staff:  # possibly a draft: no shared cache may keep it
+    if reader(request).is_staff:  # possibly a draft: no shared cache may keep it
         response["Cache-Control"] = "private, no-store"
     return response
 
@@ -186,7 +229,7 @@ class OldSiteStoryRedirectView(RedirectView):
 
     def get_redirect_url(self, slug):
         language = translation.get_language()
-        story = NewsStory.objects.visible_to(self.request.user).with_slug(slug, language, self.request.user)
+        story = NewsStory.objects.visible_to(reader(self.request)).with_slug(slug, language, reader(self.request))
         if story is None:
             raise Http404
         return story.url_in(translation.get_language())

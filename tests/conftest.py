@@ -4,6 +4,15 @@ from django.core.cache import cache
 from tests import builders
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty shared cache (Redis or files): a page cached by another test, whose database
+    rows are gone, must not be served."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def make_story(db):
     """builders.make_story: a published story; translations given as {language: title} or {language: {field: value}}."""

@@ -81,7 +81,7 @@ def test_publishing_from_the_list_dates_the_change_in_the_feed_and_sitemap(staff
     if action == "publish":
         assert (
             f"<lastmod>{datetime.date.today():%Y-%m-%d}</lastmod>"
-            in client.get("/sitemap-stories.xml").content.decode()
+            in client.get("/sitemap-stories-1.xml").content.decode()
         )
 
 

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from base.languages import site_language
+from base.page_cache import CacheHealth
 from base.release import release_digest
 
 register = template.Library()
@@ -30,12 +31,34 @@ def story_cards(stories, lead=False, eager=3):
     kinds += ["eager"] * eager + ["lazy"] * len(stories)
     language = site_language()
     cards = {card_key(story, kind, language): (story, kind) for story, kind in zip(stories, kinds, strict=False)}
-    drawn = cache.get_many(cards.keys())
+    drawn = kept_cards(cards.keys())
     missing = {key: draw_card(story, kind, language) for key, (story, kind) in cards.items() if key not in drawn}
-    if missing:
-        cache.set_many(missing, CARD_TIMEOUT)
+    keep_cards(missing)
     # Marked safe again: a cache may hand back a plain string.
     return [mark_safe(drawn[key] if key in drawn else missing[key]) for key in cards]  # noqa: S308
+
+
+# When the cache server fails, cards are drawn as if there were no cache, and the cache is left alone for a few
+# seconds, as the page cache does.
+
+
+def kept_cards(keys):
+    if not CacheHealth.available():
+        return {}
+    try:
+        return cache.get_many(keys)
+    except Exception as error:  # noqa: BLE001 - any cache failure means the same: draw the cards
+        CacheHealth.failed(error)
+        return {}
+
+
+def keep_cards(cards):
+    if not cards or not CacheHealth.available():
+        return
+    try:
+        cache.set_many(cards, CARD_TIMEOUT)
+    except Exception as error:  # noqa: BLE001
+        CacheHealth.failed(error)
 
 
 def card_key(story, kind, language):

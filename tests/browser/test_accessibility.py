@@ -37,6 +37,10 @@ PUBLIC_PAGES = [
     *MEMBERSHIP_PAGES,
     "/privacy/",
     "/zh/privacy/",
+    "/search/",
+    "/search/?q=audits",
+    f"/zh/search/?q={quote('微信')}",
+    "/zh/search/?q=no-such-word",
 ]
 
 # What a keyboard reaches, in the order the page's HTML lists it: every visible, enabled control without

@@ -17,7 +17,7 @@ def drop_list_order_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("news", "0012_versions_know_when_they_changed"),
+        ("news", "0013_search_in_both_languages"),
     ]
 
     operations = [

@@ -1,0 +1,204 @@
+"""Finding stories by what they say, in English and in Chinese, and quoting where they say it.
+
+A visitor's query is cut into words (English, or any language written with spaces) and runs of Chinese
+characters, which have no spaces between words. A language version of a story matches when it holds every one
+of them, in its title, summary or body:
+
+- On PostgreSQL, through one stored tsvector per version (`search_document`, GIN-indexed), built with the
+  `english` configuration: English words are stemmed ("audits" finds "audit"), and each run of Chinese characters
+  is written as its overlapping two-character pairs ("审核截止" as "审核 核截 截止 止"), so that a Chinese word is
+  found anywhere inside a longer run, whatever the database's locale. Titles weigh most, then summaries, then
+  bodies (SearchRank). Measurements and the alternatives tried are in bench/README.md.
+- On SQLite, by substring: each word with its English ending taken off ("audits" as "audit"), each Chinese run
+  as it is.
+
+The excerpt shown with a result is cut and marked here, in Python, from the stored plain text: the same on both
+databases, and escaped before any mark is added.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connections
+from django.db.models import Q, Value
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from .story_body import story_body_text
+
+MAX_QUERY_LENGTH = 200
+# Characters of English around the first match in a result's excerpt; Chinese, denser, gets half.
+EXCERPT_LENGTH = 240
+
+# Chinese characters (CJK ideographs, with the extensions and compatibility forms); punctuation is not a word.
+CJK_IDEOGRAPHS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+CJK_RUN = re.compile(f"[{CJK_IDEOGRAPHS}]+")
+# Letters and digits of any other script: English, numbers, names like "ESCP".
+WORD = re.compile(rf"[^\W_{CJK_IDEOGRAPHS}]+")
+TERM = re.compile(f"{CJK_RUN.pattern}|{WORD.pattern}")
+# Control and format characters (NUL, escape, zero-width and direction marks) are never part of a query.
+UNSEEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+# English endings taken off a query word on SQLite and in the excerpt's marks, longest first. PostgreSQL stems
+# with Snowball instead; this only has to find "audit" from "audits", "audited" or "auditing".
+ENGLISH_ENDINGS = ("ies", "ied", "ing", "es", "ed", "s", "e", "y")
+
+
+def english_stem(word):
+    """The start every form of an English word shares, near enough: "audits", "auditing" -> "audit"."""
+    for ending in ENGLISH_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
+def cjk_pairs(run):
+    """The overlapping pairs of characters of a Chinese run: "审核截止" -> ["审核", "核截", "截止"]."""
+    return [run[start : start + 2] for start in range(len(run) - 1)] or [run]
+
+
+def searchable_text(text):
+    """Text as PostgreSQL indexes it: each Chinese run replaced by its pairs and its last character alone, so
+    that any word inside the run, of one character or more, is a sequence of whole tokens. Angle brackets go:
+    PostgreSQL's parser would take "<script>" written in a story for a tag, and skip its word."""
+    text = text.replace("<", " ").replace(">", " ")
+    return CJK_RUN.sub(lambda run: f" {' '.join([*cjk_pairs(run[0]), run[0][-1]])} ", text)
+
+
+def search_document(version):
+    """The tsvector of a language version: title (weight A), summary (B) and body (C), from its plain text."""
+    parts = [(version.title, "A"), (version.summary, "B"), (version.body_text, "C")]
+    vectors = [SearchVector(Value(searchable_text(text or "")), config="english", weight=w) for text, w in parts]
+    return vectors[0] + vectors[1] + vectors[2]
+
+
+def index_versions(versions, batch_size=500):
+    """Fill body_text, and search_document on PostgreSQL, of language versions written without save(): those
+    stored before search existed (migration 0012) or bulk-created (bench/search.py). Save does it for the rest."""
+    fields = ["body_text", *(["search_document"] if connections[versions.db].vendor == "postgresql" else [])]
+    batch = []
+    # Whole rows: parler's translation model reads every field as it is made, so only() would load them one by one.
+    for version in versions.order_by("pk").iterator(chunk_size=batch_size):
+        version.body_text = story_body_text(version.body)
+        version.search_document = search_document(version)
+        batch.append(version)
+        if len(batch) == batch_size:
+            versions.bulk_update(batch, fields)
+            batch = []
+    versions.bulk_update(batch, fields)
+
+
+def clean_query(value):
+    """The query as searched, and whether it was shortened: NFKC (full-width letters from a Chinese keyboard
+    become plain ones), without control characters, spaces collapsed, at most MAX_QUERY_LENGTH characters."""
+    value = unicodedata.normalize("NFKC", value or "")
+    value = "".join(" " if character.isspace() else character for character in value)
+    value = "".join(character for character in value if unicodedata.category(character) not in UNSEEN_CATEGORIES)
+    value = " ".join(value.split())
+    if len(value) <= MAX_QUERY_LENGTH:
+        return value, False
+    return value[:MAX_QUERY_LENGTH].rstrip(), True
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """What a visitor searched for: the cleaned query, and the words and Chinese runs every result holds."""
+
+    query: str
+    shortened: bool
+    words: tuple
+    cjk_runs: tuple
+
+    @classmethod
+    def from_query(cls, value):
+        query, shortened = clean_query(value)
+        terms = dict.fromkeys(term.lower() for term in TERM.findall(query))
+        cjk_runs = tuple(term for term in terms if CJK_RUN.fullmatch(term))
+        words = tuple(term for term in terms if term not in cjk_runs)
+        return cls(query, shortened, words, cjk_runs)
+
+    def __bool__(self):
+        return bool(self.words or self.cjk_runs)
+
+    @property
+    def substrings(self):
+        """What a matching version contains, on SQLite: each word's stem and each Chinese run."""
+        return [english_stem(word) for word in self.words] + list(self.cjk_runs)
+
+    def version_condition(self):
+        """On SQLite: a language version holds every term in its title, summary or body."""
+        condition = Q()
+        for substring in self.substrings:
+            condition &= (
+                Q(title__icontains=substring) | Q(summary__icontains=substring) | Q(body_text__icontains=substring)
+            )
+        return condition
+
+    def title_condition(self, prefix=""):
+        """On SQLite: the title (through `prefix` from the queried model) holds every term."""
+        condition = Q()
+        for substring in self.substrings:
+            condition &= Q(**{f"{prefix}title__icontains": substring})
+        return condition
+
+    def tsquery(self):
+        """On PostgreSQL: every English word (stemmed) and every Chinese run, as consecutive pairs."""
+        queries = []
+        if self.words:
+            queries.append(SearchQuery(" ".join(self.words), config="english", search_type="plain"))
+        for run in self.cjk_runs:
+            if len(run) == 1:
+                # One character starts a pair, or ends a run; the run is one Chinese character, nothing to escape.
+                queries.append(SearchQuery(f"{run}:*", config="english", search_type="raw"))
+            else:
+                queries.append(SearchQuery(" ".join(cjk_pairs(run)), config="english", search_type="phrase"))
+        combined = queries[0]
+        for query in queries[1:]:
+            combined &= query
+        return combined
+
+    @property
+    def pattern(self):
+        """Where the terms are in a text: a word's stem at the start of a word, with its ending; a Chinese run."""
+        alternatives = [rf"\b{re.escape(english_stem(word))}\w*" for word in self.words]
+        alternatives += [re.escape(run) for run in self.cjk_runs]
+        alternatives.sort(key=len, reverse=True)
+        return re.compile("|".join(alternatives), re.IGNORECASE)
+
+    def all_found_in(self, text):
+        """Whether the text holds every term (as the pattern finds them)."""
+        words = all(re.search(rf"\b{re.escape(english_stem(word))}", text, re.IGNORECASE) for word in self.words)
+        return words and all(run in text for run in self.cjk_runs)
+
+    def excerpt(self, text, length=EXCERPT_LENGTH):
+        """About `length` characters of `text` (half as many of Chinese) around the first term found, every term
+        in <mark>; None if the text holds none. The text is escaped piece by piece, so a mark never lands inside
+        markup or an entity."""
+        first = self.pattern.search(text)
+        if first is None:
+            return None
+        if is_mostly_chinese(text):
+            length //= 2
+        start = max(0, first.start() - length // 3)
+        end = max(min(len(text), start + length), first.end())
+        # Neither end cuts an English word in two: move it to the nearest space, if one is near.
+        if start > 0:
+            space = text.find(" ", start, first.start())
+            start = space + 1 if space != -1 and space - start < 20 else start
+        if end < len(text):
+            space = text.rfind(" ", first.end(), end)
+            end = space if space != -1 and end - space < 20 else end
+        pieces, position = [], start
+        for match in self.pattern.finditer(text, start, end):
+            pieces.append(escape(text[position : match.start()]))
+            pieces.append(f"<mark>{escape(match[0])}</mark>")
+            position = match.end()
+        pieces.append(escape(text[position:end]))
+        marked = "".join(pieces).strip()
+        return mark_safe(f"{'… ' if start > 0 else ''}{marked}{' …' if end < len(text) else ''}")
+
+
+def is_mostly_chinese(text):
+    letters = text.replace(" ", "")
+    return bool(letters) and sum(map(len, CJK_RUN.findall(letters))) * 3 >= len(letters)
