@@ -79,10 +79,10 @@ def illustrated_stories(count):
     return [first, *(illustrated_story(number, sharing_files_of=first) for number in range(2, count + 1))]
 
 
-def many_stories(count, *, newest=None):
-    """`count` stories written in bulk, an hour apart back from `newest` (now), for pages at scale: story N is
-    "Story N" (slug story-N) in English, published; every other story also has a Chinese version "新闻 N"
-    (slug 新闻-N), half of those still drafts."""
+def many_stories(count, *, newest=None, first=0):
+    """`count` stories written in bulk, an hour apart back from `newest` (now), for pages at scale: story N (from
+    `first`) is "Story N" (slug story-N) in English, published; every other story also has a Chinese version
+    "新闻 N" (slug 新闻-N), half of those still drafts."""
     from django.utils import timezone
 
     from news.models import NewsStory, NewsStoryTranslation
@@ -92,7 +92,7 @@ def many_stories(count, *, newest=None):
         NewsStory(publish_at=newest - datetime.timedelta(hours=number)) for number in range(count)
     )
     versions = []
-    for number, story in enumerate(stories):
+    for number, story in enumerate(stories, start=first):
         versions.append(
             NewsStoryTranslation(
                 master=story, language_code="en", title=f"Story {number}", slug=f"story-{number}", status="published"
