@@ -136,7 +136,7 @@ def test_an_edited_story_shows_its_new_title_on_the_next_list_in_both_languages(
     for language, title in [("en", "Audit deadlines for 2024"), ("zh-hans", "2024年审核截止日期")]:
         story.set_current_language(language)
         story.title = title
-        story.save()
+        story.save_translations()  # the version alone: the story's own date does not change
 
     assert card_titles(client.get("/news/")) == ["Audit deadlines for 2024"]
     assert card_titles(client.get("/zh/news/")) == ["2024年审核截止日期"]
@@ -171,6 +171,49 @@ def test_a_draft_never_shows_on_a_card_even_after_staff_previewed_it(client, sta
     story.title = "工厂探访"
     story.save()
     assert card_titles(visitor.get("/zh/news/")) == ["工厂探访", "Older visit"]
+
+
+def test_a_story_page_shows_an_edit_and_a_new_document_on_the_next_visit_in_both_languages(
+    client, make_story, media_root
+):
+    story = make_story(
+        {
+            "en": {"title": "Audit deadlines", "body": "<p>First text.</p>"},
+            "zh-hans": {"title": "审核截止日期", "body": "<p>初稿。</p>"},
+        }
+    )
+    assert "First text." in client.get("/news/audit-deadlines/").content.decode()
+    assert "初稿。" in client.get("/zh/news/审核截止日期/").content.decode()
+
+    # Each version saved on its own, as the story's other fields are not: only the version's date changes.
+    for language, body in [("en", "<p>Second text.</p>"), ("zh-hans", "<p>二稿。</p>")]:
+        story.set_current_language(language)
+        story.body = body
+        story.save_translations()
+    english = client.get("/news/audit-deadlines/").content.decode()
+    chinese = client.get("/zh/news/审核截止日期/").content.decode()
+    assert "Second text." in english and "First text." not in english
+    assert "二稿。" in chinese and "初稿。" not in chinese
+
+    # A document added without saving the story.
+    upload = SimpleUploadedFile("checklist.pdf", minimal_pdf(), content_type="application/pdf")
+    story.documents.create(language_code="en", title="Checklist", file=upload)
+    assert "Checklist" in client.get("/news/audit-deadlines/").content.decode()
+    assert "Checklist" in client.get("/zh/news/审核截止日期/").content.decode()
+
+
+def test_a_draft_previewed_by_staff_never_reaches_a_visitors_story_page(client, staff_client, make_story):
+    from django.test import Client
+
+    english, chinese_draft = (
+        {"title": "Factory visit", "body": "<p>Published.</p>"},
+        {"title": "工厂探访", "body": "<p>草稿正文。</p>", "status": "draft"},
+    )
+    make_story({"en": english, "zh-hans": chinese_draft})
+    assert "草稿正文。" in staff_client.get("/zh/news/factory-visit/", follow=True).content.decode()
+
+    visitor = Client().get("/zh/news/factory-visit/").content.decode()
+    assert "Published." in visitor and "草稿正文。" not in visitor and "仅有英文版" in visitor
 
 
 # --- Languages ----------------------------------------------------------------------------------
