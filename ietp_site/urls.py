@@ -1,14 +1,13 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView, TemplateView
 
 from base.languages import i18n_patterns
 from base.sitemaps import FixedPagesSitemap
-from base.views import wechat_qr_code
+from base.views import sitemap_index, sitemap_section, wechat_qr_code
 from news.sitemaps import StorySitemap
 from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
 from news.views import StorySearchView
@@ -17,13 +16,12 @@ admin.site.site_header = _("IETP site administration")
 admin.site.site_title = _("IETP site administration")
 admin.site.index_title = _("Stories and membership applications")
 
+SITEMAPS = {"pages": FixedPagesSitemap, "stories": StorySitemap}
+
 urlpatterns = [
-    path(
-        "sitemap.xml",
-        sitemap,
-        {"sitemaps": {"pages": FixedPagesSitemap, "stories": StorySitemap}},
-        name="sitemap",
-    ),
+    # The sitemap index (robots.txt names it), and the pages it lists: the stories' hold 1,000 stories each.
+    path("sitemap.xml", sitemap_index, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap-<slug:section>-<int:page>.xml", sitemap_section, {"sitemaps": SITEMAPS}, name="sitemap_section"),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="base/robots.txt", content_type="text/plain"),

@@ -1,4 +1,5 @@
 import functools
+import operator
 import re
 import time
 import unicodedata
@@ -9,6 +10,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.functional import lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.widgets import LazySelect
@@ -84,6 +87,8 @@ WHOLE_NUMBER_IN_RANGE = _("Enter the %(field)s as a whole number from %(min)s to
 TOO_LONG = _("The %(field)s can be at most %(limit)s characters.")
 # For a value none of a field's options has: a forged request, or a page older than the choices.
 ONE_OF_THE_OPTIONS = _("Choose one of the options listed.")
+# A message filled in when shown, in the visitor's language: the fields get their messages once, not per form.
+in_words = lazy(operator.mod, str)
 
 
 def djangos_message(field, code):
@@ -97,23 +102,25 @@ def djangos_message(field, code):
 def messages_in_site_words(field, name_in_sentence):
     """A message for every mistake Django could report on this field, in the page's language."""
     words = {"field": name_in_sentence}
-    messages = {"required": (CHOOSE if isinstance(field, forms.ChoiceField) else ENTER) % words}
+    messages = {"required": in_words(CHOOSE if isinstance(field, forms.ChoiceField) else ENTER, words)}
     if isinstance(field, forms.ChoiceField):
         messages["invalid_choice"] = ONE_OF_THE_OPTIONS
     if isinstance(field, forms.MultipleChoiceField):
         messages["invalid_list"] = ONE_OF_THE_OPTIONS
     if isinstance(field, forms.EmailField):
-        messages["invalid"] = EMAIL % words
+        messages["invalid"] = in_words(EMAIL, words)
     if isinstance(field, forms.URLField):
-        messages["invalid"] = URL % words
+        messages["invalid"] = in_words(URL, words)
     if isinstance(field, forms.IntegerField):
         if field.min_value is None or field.max_value is None:
-            number = WHOLE_NUMBER % words
+            number = in_words(WHOLE_NUMBER, words)
         else:
-            number = WHOLE_NUMBER_IN_RANGE % {**words, "min": f"{field.min_value:,}", "max": f"{field.max_value:,}"}
+            number = in_words(
+                WHOLE_NUMBER_IN_RANGE, {**words, "min": f"{field.min_value:,}", "max": f"{field.max_value:,}"}
+            )
         messages.update(invalid=number, min_value=number, max_value=number)
     if getattr(field, "max_length", None):
-        messages["max_length"] = TOO_LONG % {**words, "limit": f"{field.max_length:,}"}
+        messages["max_length"] = in_words(TOO_LONG, {**words, "limit": f"{field.max_length:,}"})
     return messages
 
 
@@ -264,24 +271,27 @@ class MembershipApplicationForm(forms.ModelForm):
             },
         }
 
+    template_name = "membership/application_fields.html"
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Every text answer but the message fits on one line.
-        for name, field in self.fields.items():
-            if isinstance(field, forms.CharField) and name != "message":
-                field.validators.append(validate_single_line)
-        self.fields["message"].validators.append(validate_text)
-        self.fields["contact_phone"].validators.append(validate_phone)
-        # The empty choice asks for an answer, as the other drop-downs do, rather than showing "---------".
-        self.fields["headquarters_country"].choices = [("", _("Choose one")), *countries]
-        for name in APPLICATION_FIELDS:
-            speak_in_site_words(self.fields[name], MembershipApplication._meta.get_field(name).verbose_name)
+        # Shown empty, as every visitor first sees it (CreateView passes None or {} for what it does not use).
+        self.is_blank = not args and all(value is None or value == {} for value in kwargs.values())
         # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
         self.started_token = sign_form_started()
 
     @property
     def grouped_sections(self):
         return [(section.title, [self[name] for name in section.fields]) for section in APPLICATION_SECTIONS]
+
+    def render(self, template_name=None, context=None, renderer=None):
+        """The fields, grouped under their headings. A form not sent back looks the same to every visitor in a
+        language (its two country lists alone are 500 options): it is drawn once per language and process."""
+        if not self.is_blank or template_name or context or renderer:
+            return super().render(template_name, context, renderer)
+        return blank_form_html(type(self), get_language())
+
+    __str__ = __html__ = render  # as Django's forms do: their own are bound to their render()
 
     def caught_in_honeypot(self):
         return bool(self.data.get("fax"))
@@ -327,3 +337,27 @@ class MembershipApplicationForm(forms.ModelForm):
                         message = _("%(person)s: %(message)s") % {"person": section.person, "message": message}
                     summary.append((anchor, message))
         return summary
+
+
+def prepare_fields(fields):
+    """What every application form's fields share, set once on the class's fields (each form copies them)."""
+    # Every text answer but the message fits on one line.
+    for name, field in fields.items():
+        if isinstance(field, forms.CharField) and name != "message":
+            field.validators.append(validate_single_line)
+    fields["message"].validators.append(validate_text)
+    fields["contact_phone"].validators.append(validate_phone)
+    # The empty choice asks for an answer, as the other drop-downs do, rather than showing "---------"; the
+    # countries are listed when needed, in the visitor's language.
+    fields["headquarters_country"].choices = lambda: [("", _("Choose one")), *countries]
+    for name in APPLICATION_FIELDS:
+        speak_in_site_words(fields[name], MembershipApplication._meta.get_field(name).verbose_name)
+
+
+prepare_fields(MembershipApplicationForm.base_fields)
+
+
+@functools.cache
+def blank_form_html(form_class, language):
+    """A blank form's fields in a language, drawn once (see MembershipApplicationForm.render)."""
+    return super(MembershipApplicationForm, form_class()).render()

@@ -333,3 +333,16 @@ class SharePicture:
     @classmethod
     def from_path(cls, storage, path, width, height):
         return cls(url=storage.url(path), width=width, height=height, path=path)
+
+    @classmethod
+    def from_renditions(cls, storage, renditions):
+        """The share rendition, or for an image stored before share renditions existed, its hero JPEG closest to
+        1200 px wide; None without an image."""
+        share = renditions.get("share")
+        if share and share.get("jpeg"):
+            return cls.from_path(storage, share["jpeg"][0][1], share["width"], share["height"])
+        hero = renditions.get("hero")
+        if not hero or not hero.get("jpeg"):
+            return None
+        width, path = next(((width, path) for width, path in hero["jpeg"] if width >= SHARE_WIDTH), hero["jpeg"][-1])
+        return cls.from_path(storage, path, width, round(hero["height"] * width / hero["width"]))

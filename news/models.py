@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchRank, SearchVectorField
 from django.core import signing
 from django.db import connections, models, transaction
-from django.db.models import Case, Exists, F, Max, Min, OuterRef, Prefetch, Q, When
+from django.db.models import Case, Exists, F, Max, Min, OuterRef, Prefetch, Q, When, prefetch_related_objects
+from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLessThan
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -21,7 +22,7 @@ from base import page_cache
 from base.languages import SITE_LANGUAGES, site_language
 
 from .documents import DOCUMENT_KINDS, DocumentFileField, readable_size
-from .images import SHARE_WIDTH, FeaturedImageField, Picture, SharePicture
+from .images import FeaturedImageField, Picture, SharePicture
 from .search import search_document
 from .story_body import StoryBodyField, clean_story_body, excerpt, story_body_text
 
@@ -54,11 +55,17 @@ class PublicationStatus(models.TextChoices):
 
 def public_version_condition(now=None, story="master__"):
     """The language versions visitors may read at `now`: published, and both the story's time and the
-    version's own scheduled time (if any) have come. `story` is the path from the queried model to the story."""
+    version's own scheduled time (if any) have come. `story` is the path from the queried model to the story,
+    or None where the query checks the story's time itself (story_time_condition)."""
     now = now or timezone.now()
-    story_time = Q(**{f"{story}publish_at__isnull": True}) | Q(**{f"{story}publish_at__lte": now})
     version_time = Q(scheduled_for__isnull=True) | Q(scheduled_for__lte=now)
-    return Q(status=PublicationStatus.PUBLISHED) & version_time & story_time
+    condition = Q(status=PublicationStatus.PUBLISHED) & version_time
+    return condition if story is None else condition & story_time_condition(now, story)
+
+
+def story_time_condition(now, story=""):
+    """Stories whose time has come at `now`, or that have none (undated)."""
+    return Q(**{f"{story}publish_at__isnull": True}) | Q(**{f"{story}publish_at__lte": now})
 
 
 def next_scheduled_publication(now=None):
@@ -82,10 +89,12 @@ class NewsStoryQuerySet(TranslatableQuerySet):
     def published(self):
         """Stories with at least one language version visitors may read, each carrying only those versions:
         parler then shows a version that is not public as if it were not written (the other language, labelled)."""
-        public_versions = NewsStoryTranslation.objects.filter(public_version_condition())
-        return self.filter(Exists(public_versions.filter(master=OuterRef("pk")))).prefetch_related(
-            Prefetch("translations", queryset=public_versions)
-        )
+        now = timezone.now()
+        # The story's time is checked on the story, so each version is checked for its own time only.
+        public_versions = NewsStoryTranslation.objects.filter(public_version_condition(now, story=None))
+        return self.filter(
+            story_time_condition(now), Exists(public_versions.filter(master=OuterRef("pk")))
+        ).prefetch_related(Prefetch("translations", queryset=public_versions))
 
     def visible_to(self, user):
         """Staff preview drafts and scheduled versions on their public URLs."""
@@ -241,11 +250,11 @@ class NewsStory(TranslatableModel):
         },
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.NEWS)
+    # Indexed in list order with the id, by migration 0014 (an index Django cannot declare on both databases).
     publish_at = models.DateTimeField(
         _("date and time"),
         null=True,
         blank=True,
-        db_index=True,
         help_text=_(
             "Hong Kong and mainland China time. The story's date, shown with it; stories are listed newest first. "
             "A future time keeps every language hidden until then. Leave empty for an undated story (listed last)."
@@ -300,24 +309,21 @@ class NewsStory(TranslatableModel):
         return Picture.from_rendition_set(self.image.storage, self.image_renditions.get("hero"), fallback_width=1280)
 
     @property
+    def shown_version(self):
+        """The language version shown (see shown_language), from the translations fetched; None if there is none."""
+        shown_code = self.shown_language.code
+        return next((version for version in self.translations.all() if version.language_code == shown_code), None)
+
+    @property
     def last_changed_at(self):
         """When the version shown last changed (its text or its publication), for search engines."""
-        shown_code = self.shown_language.code
-        version = next((version for version in self.translations.all() if version.language_code == shown_code), None)
+        version = self.shown_version
         return version.changed_at if version is not None else self.updated_at
 
     @property
     def share_picture(self):
-        """The picture of the story's link card (WeChat, LinkedIn...): the share rendition, or for an image
-        stored before share renditions existed, its hero JPEG closest to 1200 px wide; None without an image."""
-        share = self.image_renditions.get("share")
-        if share and share.get("jpeg"):
-            return SharePicture.from_path(self.image.storage, share["jpeg"][0][1], share["width"], share["height"])
-        hero = self.image_renditions.get("hero")
-        if not hero or not hero.get("jpeg"):
-            return None
-        width, path = next(((width, path) for width, path in hero["jpeg"] if width >= SHARE_WIDTH), hero["jpeg"][-1])
-        return SharePicture.from_path(self.image.storage, path, width, round(hero["height"] * width / hero["width"]))
+        """The picture of the story's link card (WeChat, LinkedIn...), or None without an image."""
+        return SharePicture.from_renditions(self.image.storage, self.image_renditions)
 
     @property
     def shown_language(self):
@@ -379,9 +385,7 @@ class NewsStory(TranslatableModel):
     @property
     def is_public_in_shown_language(self):
         """Whether visitors can read the version shown (staff also see drafts and scheduled versions)."""
-        shown_code = self.shown_language.code
-        version = next((version for version in self.translations.all() if version.language_code == shown_code), None)
-        return VersionState(self.shown_language, version, self.publish_at, [], timezone.now()).is_public
+        return VersionState(self.shown_language, self.shown_version, self.publish_at, [], timezone.now()).is_public
 
     def search_excerpt(self, terms):
         """Where the story says what was searched for (SearchTerms): an excerpt of a public version's summary or
@@ -413,21 +417,25 @@ class NewsStory(TranslatableModel):
         return queryset.for_list().filter(category=self.category).exclude(pk=self.pk)[:count]
 
     def newer_and_older(self, queryset):
-        """The stories before and after this one in list order, within queryset."""
-        if self.publish_at is None:
-            newer = Q(publish_at__isnull=False) | Q(publish_at__isnull=True, pk__gt=self.pk)
-            older = Q(publish_at__isnull=True, pk__lt=self.pk)
-        else:
-            newer = Q(publish_at__gt=self.publish_at) | Q(publish_at=self.publish_at, pk__gt=self.pk)
-            older = (
-                Q(publish_at__lt=self.publish_at)
-                | Q(publish_at=self.publish_at, pk__lt=self.pk)
-                | Q(publish_at__isnull=True)
-            )
+        """The stories before and after this one in list order, within queryset, with their translations.
+
+        A dated story's neighbours are found by comparing (publish_at, id) as one key, as the list-order index
+        holds it: PostgreSQL goes straight to them, however far down the list the story is (Django's row
+        comparison, made for composite keys; SQLite gets the same condition spelt out)."""
         list_order = queryset.for_list()
-        newer_story = list_order.filter(newer).reverse().first()
-        older_story = list_order.filter(older).first()
-        return newer_story, older_story
+        # Both neighbours' translations are fetched in one query, as the queryset would fetch them.
+        translations, stories = list_order._prefetch_related_lookups, list_order.prefetch_related(None)
+        if self.publish_at is None:
+            newer = stories.filter(Q(publish_at__isnull=False) | Q(pk__gt=self.pk)).reverse().first()
+            older = stories.filter(publish_at__isnull=True, pk__lt=self.pk).first()
+        else:
+            position, here = (F("publish_at"), F("pk")), (self.publish_at, self.pk)
+            newer = stories.filter(TupleGreaterThan(position, here)).reverse().first()
+            # Undated stories come after every dated one.
+            older = stories.filter(TupleLessThan(position, here)).first()
+            older = older or stories.filter(publish_at__isnull=True).first()
+        prefetch_related_objects([story for story in (newer, older) if story], *translations)
+        return newer, older
 
 
 class StoryDocument(models.Model):

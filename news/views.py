@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Case, Exists, OuterRef, When
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import translation
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
@@ -13,6 +15,7 @@ from django.views.generic import DetailView, ListView, RedirectView, YearArchive
 from base.views import qr_code_svg
 
 from .models import NewsStory, PreviewLink, StoryDocument, versions_visible_to
+from .pagination import StoryPaginator
 from .search import MAX_QUERY_LENGTH, SearchTerms
 
 
@@ -29,6 +32,7 @@ class PublishedStoriesMixin:
 
     context_object_name = "stories"
     paginate_by = 12
+    paginator_class = StoryPaginator
 
     def get_queryset(self):
         # Public lists are the same for everyone: staff preview drafts one by one.
@@ -84,6 +88,8 @@ class StorySearchView(PublishedStoriesMixin, ListView):
 
     template_name = "news/search.html"
     paginate_by = 10
+    # Results are counted: the page says how many pages there are, and a page out of range shows the nearest one.
+    paginator_class = Paginator
 
     def get(self, request, *args, **kwargs):
         self.terms = SearchTerms.from_query(request.GET.get("q", ""))
@@ -114,24 +120,30 @@ class StoryDetailView(DetailView):
     template_name = "news/story_detail.html"
     context_object_name = "story"
 
+    @cached_property
+    def visible_stories(self):
+        # Staff preview drafts and scheduled versions on their public addresses. Built once for the story and its
+        # neighbours: building the conditions costs as much as running them.
+        return NewsStory.objects.visible_to(reader(self.request))
+
     def get_queryset(self):
-        # Staff preview drafts and scheduled versions on their public addresses.
-        return NewsStory.objects.visible_to(reader(self.request)).prefetch_related("documents")
+        return self.visible_stories.prefetch_related("documents")
 
     def get_object(self, queryset=None):
-        language = translation.get_language()
-        versions_with_slug = versions_visible_to(reader(self.request)).filter(
-            master=OuterRef("pk"), slug=self.kwargs["slug"]
-        )
+        language, slug = translation.get_language(), self.kwargs["slug"]
+        versions_with_slug = versions_visible_to(reader(self.request)).filter(master=OuterRef("pk"), slug=slug)
         # Two stories may share a slug in different languages: the page's language wins.
-        story = (
-            self.get_queryset()
-            .filter(Exists(versions_with_slug))
-            .order_by(Case(When(Exists(versions_with_slug.filter(language_code=language)), then=0), default=1))
-            .first()
+        stories = sorted(
+            self.get_queryset().filter(Exists(versions_with_slug))[:2],
+            key=lambda story: (
+                not any(
+                    version.slug == slug and version.language_code == language for version in story.translations.all()
+                )
+            ),
         )
-        if story is None:
+        if not stories:
             raise Http404("No story has this address")
+        story = stories[0]
         story.set_current_language(language)
         return story
 
@@ -152,10 +164,10 @@ class StoryDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["newer_story"], context["older_story"] = self.object.newer_and_older(
-            NewsStory.objects.visible_to(reader(self.request))
-        )
-        context["related_stories"] = self.object.related_stories(NewsStory.objects.published())
+        context["newer_story"], context["older_story"] = self.object.newer_and_older(self.visible_stories)
+        # Where to read on: public stories only, for staff too.
+        public_stories = NewsStory.objects.published() if reader(self.request).is_staff else self.visible_stories
+        context["related_stories"] = self.object.related_stories(public_stories)
         return context
 
 

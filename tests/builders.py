@@ -79,6 +79,39 @@ def illustrated_stories(count):
     return [first, *(illustrated_story(number, sharing_files_of=first) for number in range(2, count + 1))]
 
 
+def many_stories(count, *, newest=None, first=0):
+    """`count` stories written in bulk, an hour apart back from `newest` (now), for pages at scale: story N (from
+    `first`) is "Story N" (slug story-N) in English, published; every other story also has a Chinese version
+    "新闻 N" (slug 新闻-N), half of those still drafts."""
+    from django.utils import timezone
+
+    from news.models import NewsStory, NewsStoryTranslation
+
+    newest = newest or timezone.now()
+    stories = NewsStory.objects.bulk_create(
+        NewsStory(publish_at=newest - datetime.timedelta(hours=number)) for number in range(count)
+    )
+    versions = []
+    for number, story in enumerate(stories, start=first):
+        versions.append(
+            NewsStoryTranslation(
+                master=story, language_code="en", title=f"Story {number}", slug=f"story-{number}", status="published"
+            )
+        )
+        if number % 2:
+            versions.append(
+                NewsStoryTranslation(
+                    master=story,
+                    language_code="zh-hans",
+                    title=f"新闻 {number}",
+                    slug=f"新闻-{number}",
+                    status="published" if number % 4 == 1 else "draft",
+                )
+            )
+    NewsStoryTranslation.objects.bulk_create(versions, batch_size=2000)
+    return stories
+
+
 def story_form(**fields):
     """What the admin's story form posts for one language tab: a published story without an image.
 

@@ -79,7 +79,10 @@ def test_publishing_from_the_list_dates_the_change_in_the_feed_and_sitemap(staff
     story.refresh_from_db()
     assert story.updated_at.date() == datetime.date.today()
     if action == "publish":
-        assert f"<lastmod>{datetime.date.today():%Y-%m-%d}</lastmod>" in client.get("/sitemap.xml").content.decode()
+        assert (
+            f"<lastmod>{datetime.date.today():%Y-%m-%d}</lastmod>"
+            in client.get("/sitemap-stories-1.xml").content.decode()
+        )
 
 
 def test_opening_the_chinese_tab_of_an_english_story_shows_the_form_named_by_its_english_title(

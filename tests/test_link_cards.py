@@ -263,7 +263,7 @@ def test_the_sitemap_dates_each_language_by_its_own_last_change_and_lists_the_pi
         changed_at=datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
     )
 
-    urlset = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    urlset = ElementTree.fromstring(client.get("/sitemap-stories-1.xml").content)
 
     entries = {unquote(url.findtext("s:loc", namespaces=SITEMAP)): url for url in urlset.findall("s:url", SITEMAP)}
     english_entry = entries["http://testserver/news/audit-deadlines/"]

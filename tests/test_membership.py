@@ -84,6 +84,24 @@ def test_page_and_country_list_are_in_chinese_under_zh(client):
     assert "Company legal name" not in content
 
 
+def test_the_blank_form_drawn_once_per_language_stays_in_its_language_and_holds_no_answers(client):
+    english = page(client.get("/buyer-membership/"))
+    chinese = page(client.get("/zh/buyer-membership/"))
+    mistaken = apply(client, company_name="", contact_name="Mei Chan")
+    again = client.get("/buyer-membership/")
+
+    assert "Company legal name" in english and "公司法定名称" not in english
+    assert "公司法定名称" in chinese and "Company legal name" not in chinese
+    assert typed_into(mistaken, "contact_name") == "Mei Chan"
+    assert typed_into(again, "contact_name") is None and chosen_countries(again) == []
+    assert without_tokens(page(again)) == without_tokens(english)
+
+
+def without_tokens(content):
+    """The page without what differs on every request: the CSRF token and the form's timestamp."""
+    return re.sub(r'name="(csrfmiddlewaretoken|form_started)" value="[^"]*"', "", content)
+
+
 def privacy_link_before_the_form(response, privacy_url):
     """The first link to the privacy notice, if it comes before the form."""
     document = parse_page(response)

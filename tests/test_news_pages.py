@@ -2,16 +2,22 @@
 
 import datetime
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils.translation import override
 from pytest_django.asserts import assertContains, assertInHTML
 
 from news.models import NewsStory, NewsStoryTranslation, StorySlugRedirect
+from news.sitemaps import StorySitemap
 from tests.builders import card_titles, minimal_pdf, name_content_version, parse_page
 
 pytestmark = pytest.mark.django_db
+
+SITEMAPS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
 def links(page, rel):
@@ -76,8 +82,20 @@ def test_older_stories_are_on_page_two(client, make_story):
     assert len(card_titles(first)) == 12
     assert links(first, "next") == ["?page=2"]
     assert card_titles(second) == ["Story of day 2", "Story of day 1"]
-    assert links(second, "prev") == ["?page=1"]
+    assert links(second, "prev") == ["?page=1"] and links(second, "next") == []
     assertContains(second, "<h1>Older stories</h1>", html=True)
+    assertInHTML('<span class="pagination__position">Page 2</span>', second.content.decode())
+    assert card_titles(client.get("/news/?page=last")) == ["Story of day 2", "Story of day 1"]
+
+
+def test_a_full_last_page_leads_nowhere_further(client, make_story):
+    for day in range(1, 13):
+        make_story({"en": f"Story of day {day}"}, publish_date=datetime.date(2023, 1, day))
+
+    first = client.get("/news/")
+
+    assert len(card_titles(first)) == 12 and links(first, "next") == []
+    assert client.get("/news/?page=2").status_code == 404
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "3", "abc", "1.5", "99999999999999999999999", "%00", "1e3"])
@@ -105,6 +123,97 @@ def test_untranslated_story_is_listed_in_its_own_language_with_a_label(client, m
 def test_empty_list_says_so(client, db):
     assert "No stories have been published yet." in client.get("/news/").content.decode()
     assert "暂无已发布的新闻。" in client.get("/zh/news/").content.decode()
+
+
+# --- Cards kept in the cache ---------------------------------------------------------------------
+
+
+def test_an_edited_story_shows_its_new_title_on_the_next_list_in_both_languages(client, make_story):
+    story = make_story({"en": "Audit deadlines", "zh-hans": "审核截止日期"})
+    assert card_titles(client.get("/news/")) == ["Audit deadlines"]
+    assert card_titles(client.get("/zh/news/")) == ["审核截止日期"]
+
+    for language, title in [("en", "Audit deadlines for 2024"), ("zh-hans", "2024年审核截止日期")]:
+        story.set_current_language(language)
+        story.title = title
+        story.save_translations()  # the version alone: the story's own date does not change
+
+    assert card_titles(client.get("/news/")) == ["Audit deadlines for 2024"]
+    assert card_titles(client.get("/zh/news/")) == ["2024年审核截止日期"]
+    assert card_titles(client.get("/news/category/news/")) == ["Audit deadlines for 2024"]
+
+
+def test_a_changed_picture_or_category_shows_on_the_next_list(client, make_story):
+    story = make_story({"en": "Toy fair"})
+    assert "Event" not in card_titled(client.get("/news/").content.decode(), "Toy fair").text
+
+    story.category = NewsStory.Category.EVENT
+    story.save()
+
+    assert "Event" in card_titled(client.get("/news/").content.decode(), "Toy fair").text
+
+
+def test_a_draft_never_shows_on_a_card_even_after_staff_previewed_it(client, staff_client, make_story):
+    from django.test import Client
+
+    visitor = Client()
+    english, chinese_draft = {"title": "Factory visit"}, {"title": "工厂探访草稿", "status": "draft"}
+    story = make_story({"en": english, "zh-hans": chinese_draft})
+    make_story({"en": "Older visit"}, publish_date=datetime.date(2020, 1, 1))
+    assert "工厂探访草稿" in staff_client.get("/zh/news/factory-visit/", follow=True).content.decode()
+    assert "工厂探访草稿" in staff_client.get("/zh/news/older-visit/").content.decode()  # the newer story
+
+    assert card_titles(visitor.get("/zh/news/")) == ["Factory visit", "Older visit"]
+    assert "工厂探访草稿" not in visitor.get("/zh/news/older-visit/").content.decode()
+
+    story.set_current_language("zh-hans")
+    story.status = NewsStory.Status.PUBLISHED
+    story.title = "工厂探访"
+    story.save()
+    assert card_titles(visitor.get("/zh/news/")) == ["工厂探访", "Older visit"]
+
+
+def test_a_story_page_shows_an_edit_and_a_new_document_on_the_next_visit_in_both_languages(
+    client, make_story, media_root
+):
+    story = make_story(
+        {
+            "en": {"title": "Audit deadlines", "body": "<p>First text.</p>"},
+            "zh-hans": {"title": "审核截止日期", "body": "<p>初稿。</p>"},
+        }
+    )
+    assert "First text." in client.get("/news/audit-deadlines/").content.decode()
+    assert "初稿。" in client.get("/zh/news/审核截止日期/").content.decode()
+
+    # Each version saved on its own, as the story's other fields are not: only the version's date changes.
+    for language, body in [("en", "<p>Second text.</p>"), ("zh-hans", "<p>二稿。</p>")]:
+        story.set_current_language(language)
+        story.body = body
+        story.save_translations()
+    english = client.get("/news/audit-deadlines/").content.decode()
+    chinese = client.get("/zh/news/审核截止日期/").content.decode()
+    assert "Second text." in english and "First text." not in english
+    assert "二稿。" in chinese and "初稿。" not in chinese
+
+    # A document added without saving the story.
+    upload = SimpleUploadedFile("checklist.pdf", minimal_pdf(), content_type="application/pdf")
+    story.documents.create(language_code="en", title="Checklist", file=upload)
+    assert "Checklist" in client.get("/news/audit-deadlines/").content.decode()
+    assert "Checklist" in client.get("/zh/news/审核截止日期/").content.decode()
+
+
+def test_a_draft_previewed_by_staff_never_reaches_a_visitors_story_page(client, staff_client, make_story):
+    from django.test import Client
+
+    english, chinese_draft = (
+        {"title": "Factory visit", "body": "<p>Published.</p>"},
+        {"title": "工厂探访", "body": "<p>草稿正文。</p>", "status": "draft"},
+    )
+    make_story({"en": english, "zh-hans": chinese_draft})
+    assert "草稿正文。" in staff_client.get("/zh/news/factory-visit/", follow=True).content.decode()
+
+    visitor = Client().get("/zh/news/factory-visit/").content.decode()
+    assert "Published." in visitor and "草稿正文。" not in visitor and "仅有英文版" in visitor
 
 
 # --- Languages ----------------------------------------------------------------------------------
@@ -350,6 +459,17 @@ def test_list_runs_a_fixed_number_of_queries(client, make_story, django_assert_m
             assert client.get(path).status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/news/", "/zh/news/?page=2", "/news/category/news/", "/news/2020/?page=2"])
+def test_list_pages_read_their_own_stories_without_counting_them_all(client, make_story, path):
+    for number in range(30):
+        make_story({"en": f"Story {number}"}, publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+
+    assert not [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
+
+
 @pytest.mark.parametrize("story_count", [10, 200])
 def test_story_page_runs_a_fixed_number_of_queries(
     client, make_story, django_assert_max_num_queries, media_root, story_count
@@ -403,14 +523,54 @@ def test_sitemap_lists_each_story_in_the_languages_it_is_written_in(client, make
     make_story({"en": "Both", "zh-hans": "双语"})
     make_story({"zh-hans": "仅中文"})
 
-    sitemap = client.get("/sitemap.xml").content.decode()
+    sitemap = client.get("/sitemap-stories-1.xml").content.decode()
+    fixed_pages = client.get("/sitemap-pages-1.xml").content.decode()
 
     assert "<loc>http://testserver/news/both/</loc>" in sitemap
     assert "<loc>http://testserver/zh/news/%E5%8F%8C%E8%AF%AD/</loc>" in sitemap
     assert "<loc>http://testserver/zh/news/%E4%BB%85%E4%B8%AD%E6%96%87/</loc>" in sitemap
     assert "http://testserver/news/%E4%BB%85%E4%B8%AD%E6%96%87/" not in sitemap
-    assert 'hreflang="zh-hans" href="http://testserver/zh/news/"' in sitemap
-    assert "<loc>http://testserver/zh/buyer-membership/</loc>" in sitemap
+    assert 'hreflang="zh-hans" href="http://testserver/zh/news/%E5%8F%8C%E8%AF%AD/"' in sitemap
+    assert 'hreflang="x-default" href="http://testserver/news/both/"' in sitemap
+    assert 'hreflang="zh-hans" href="http://testserver/zh/news/"' in fixed_pages
+    assert "<loc>http://testserver/zh/buyer-membership/</loc>" in fixed_pages
+
+
+def sitemap_locations(response):
+    return [loc.text for loc in ElementTree.fromstring(response.content).iter(f"{{{SITEMAPS}}}loc")]
+
+
+def test_the_sitemap_index_lists_the_fixed_pages_and_each_page_of_stories(client, make_story, monkeypatch):
+    monkeypatch.setattr(StorySitemap, "limit", 2)
+    for number in range(5):
+        make_story({"en": f"Story {number}"})
+    make_story({"en": "Draft"}, status=NewsStory.Status.DRAFT)
+
+    index = client.get("/sitemap.xml")
+    pages = [client.get(url.removeprefix("http://testserver")) for url in sitemap_locations(index)[1:]]
+
+    assert sitemap_locations(index) == [
+        "http://testserver/sitemap-pages-1.xml",
+        "http://testserver/sitemap-stories-1.xml",
+        "http://testserver/sitemap-stories-2.xml",
+        "http://testserver/sitemap-stories-3.xml",
+    ]
+    stories = [sitemap_locations(page) for page in pages]
+    assert [len(page) for page in stories] == [2, 2, 1]
+    assert sorted(sum(stories, [])) == [f"http://testserver/news/story-{number}/" for number in range(5)]
+    assert client.get("/sitemap-stories-4.xml").status_code == 404
+    assert client.get("/sitemap-news-1.xml").status_code == 404
+
+
+@pytest.mark.parametrize("story_count", [10, 200])
+def test_a_sitemap_page_runs_a_fixed_number_of_queries(client, make_story, django_assert_max_num_queries, story_count):
+    for number in range(story_count):
+        make_story({"en": f"Story {number}", "zh-hans": f"新闻 {number}"} if number % 2 else {"en": f"Story {number}"})
+
+    name_content_version()
+    # The stories of the page, then their public versions.
+    with django_assert_max_num_queries(2):
+        assert client.get("/sitemap-stories-1.xml").status_code == 200
 
 
 def test_robots_txt_points_to_the_sitemap(client, db):

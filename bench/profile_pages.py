@@ -1,0 +1,135 @@
+"""CPU time per request of the site's pages drawn without the page cache, and where it goes (see bench/README.md).
+
+    .venv/bin/python -m bench.profile_pages [--requests 100] [--older-stories 10] [--profile DIR]
+    .venv/bin/python -m bench.profile_pages --database-url postgres://postgres@127.0.0.1:5432/name --older-stories 10000
+
+Run from the project's root. It builds the throwaway site bench/throughput.py builds (12 illustrated stories and
+--older-stories plain ones, production settings, SQLite in a temporary directory or a PostgreSQL database made
+beside the one named and dropped at the end), then requests each page `--requests` times through Django's WSGI
+handler, the one gunicorn calls (routing, middleware, view, queries, templates, compression; Accept-Encoding:
+gzip), with the page cache off, and prints the median and lowest CPU time per request: no network, no server,
+nothing else in the process. /robots.txt, a small template behind the same middleware, is the floor.
+
+With --profile DIR it also writes, for each page, a cProfile of 50 requests (DIR/<page>.prof: read it with
+`python -m pstats DIR/news.prof`, then `sort cumulative` and `stats 40`) and, if pyinstrument is installed (it is
+not a dependency), its call tree (DIR/<page>.txt).
+"""
+
+import argparse
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.throughput import build_site, drop_database, make_database, site_environment
+
+PAGES = [
+    "/robots.txt",
+    "/news/",
+    "/zh/news/",
+    "/news/factory-visit-12/",
+    "/zh/news/factory-visit-6/",
+    "/buyer-membership/",
+    "/zh/buyer-membership/",
+    "/sitemap.xml",
+    "/sitemap-stories-1.xml",
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=100, help="timed requests of each page")
+    parser.add_argument("--older-stories", type=int, default=10, help="plain stories besides the 12 illustrated")
+    parser.add_argument("--database-url", help="a PostgreSQL server: the database is made beside the one named")
+    parser.add_argument("--redis-url", help="the shared cache in this Redis database (emptied) instead of files")
+    parser.add_argument("--profile", type=Path, help="write a profile of each page into this directory")
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="ietp-bench-") as directory:
+        workdir = Path(directory)
+        database_url = make_database(options.database_url) if options.database_url else None
+        try:
+            environment = site_environment(workdir, database_url, options.redis_url)
+            build_site(environment, workdir, options.older_stories, options.redis_url)
+            measure(options)
+        finally:
+            if database_url:
+                from django.db import connections
+
+                connections.close_all()
+                drop_database(database_url)
+
+
+def measure(options):
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+    print(f"\nCPU time per request, drawn without the page cache ({options.requests} requests of each page)")
+    print(f"{'page':<32}{'median':>10}{'lowest':>10}{'bytes sent':>12}")
+    for path in PAGES:
+        status, body = request(application, path)
+        for _warm_up in range(4):
+            request(application, path)
+        times = []
+        for _request in range(options.requests):
+            started = time.process_time()
+            request(application, path)
+            times.append(time.process_time() - started)
+        print(f"{path:<32}{ms(statistics.median(times)):>10}{ms(min(times)):>10}{len(body):>12}  {status}")
+        if options.profile:
+            profile(application, path, options.profile)
+
+
+def request(application, path):
+    """Status and body of a GET, as gunicorn would call the site."""
+    path, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_ACCEPT_ENCODING": "gzip",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+    }
+    statuses = []
+    body = b"".join(application(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    return statuses[0], body
+
+
+def profile(application, path, directory):
+    import cProfile
+
+    directory.mkdir(parents=True, exist_ok=True)
+    name = path.strip("/").replace("/", "_").replace(".", "_") or "root"
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _request in range(50):
+        request(application, path)
+    profiler.disable()
+    profiler.dump_stats(directory / f"{name}.prof")
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        return
+    tree = Profiler(interval=0.0005)
+    tree.start()
+    for _request in range(50):
+        request(application, path)
+    tree.stop()
+    (directory / f"{name}.txt").write_text(tree.output_text(unicode=True, show_all=False))
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.2f} ms"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Story cards and a story's own text, drawn once per version and language and kept in the cache (news/fragments.py):
+a page of twelve stories reads its cards in one cache call instead of drawing twelve templates."""
+
+import hashlib
+
+from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from base.languages import site_language
+from news.fragments import fragment_key, keep_fragments, kept_fragments
+
+register = template.Library()
+
+
+@register.simple_tag
+def story_cards(stories, lead=False, eager=3):
+    """The cards of `stories` in order, as HTML: the first is the lead card if `lead`; the next `eager` cards
+    are in view at once, so their pictures load at once, and the later ones as the reader scrolls."""
+    kinds = ["lead"] if lead else []
+    kinds += ["eager"] * eager + ["lazy"] * len(stories)
+    language = site_language()
+    cards = {
+        fragment_key(f"story-card-{kind}", language, story): (story, kind)
+        for story, kind in zip(stories, kinds, strict=False)
+    }
+    drawn = kept_fragments(cards.keys())
+    missing = {key: draw_card(story, kind, language) for key, (story, kind) in cards.items() if key not in drawn}
+    keep_fragments(missing)
+    # Marked safe again: a cache may hand back a plain string.
+    return [mark_safe(drawn[key] if key in drawn else missing[key]) for key in cards]  # noqa: S308
+
+
+def draw_card(story, kind, language):
+    context = {"story": story, "lead": kind == "lead", "eager": kind != "lazy", "page_language": language}
+    return render_to_string("news/includes/story_card.html", context)
+
+
+@register.simple_tag
+def story_article(story):
+    """The story's title, standfirst, date and place, picture, text and documents, as its page shows them."""
+    language = site_language()
+    # Documents can be added or changed without saving the story: the key names each one shown.
+    documents = [
+        (document.pk, document.title, document.file.name, document.size, document.language_code, document.position)
+        for document in story.documents_for_page
+    ]
+    documents_digest = hashlib.blake2b(repr(documents).encode(), digest_size=8).hexdigest()
+    key = fragment_key("story-article", language, story, documents_digest)
+    article = kept_fragments([key]).get(key)
+    if article is None:
+        article = render_to_string("news/includes/story_article.html", {"story": story, "page_language": language})
+        keep_fragments({key: article})
+    return mark_safe(article)  # noqa: S308
