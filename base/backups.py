@@ -279,7 +279,8 @@ def create_backup(directory, keep, log=print, alias="default"):
         try:
             with tempfile.TemporaryDirectory(prefix=".ietp-backup-work-", dir=directory) as work:
                 database_file = Path(work) / DATABASE_FILES[vendor]
-                tool = dump_postgres(database_file, alias) if vendor == "postgresql" else dump_sqlite(database_file, alias)
+                dump = dump_postgres if vendor == "postgresql" else dump_sqlite
+                tool = dump(database_file, alias)
                 manifest = {
                     "format": FORMAT,
                     "format_version": FORMAT_VERSION,

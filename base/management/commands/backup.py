@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from base.backups import BackupError, create_backup
 
@@ -28,6 +29,6 @@ class Command(BaseCommand):
                 settings.BACKUP_KEEP if keep is None else keep,
                 log=self.stdout.write,
             )
-        except BackupError as error:
+        except (BackupError, DatabaseError) as error:
             raise CommandError(f"Backup failed: {error}") from error
         self.stdout.write(str(archive))

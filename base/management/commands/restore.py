@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from base.backups import BackupError, restore_backup
 
@@ -23,6 +24,6 @@ class Command(BaseCommand):
     def handle(self, *args, archive, force=False, **options):
         try:
             restore_backup(archive, force=force, log=self.stdout.write)
-        except BackupError as error:
+        except (BackupError, DatabaseError) as error:
             raise CommandError(f"Restore failed: {error}") from error
         self.stdout.write("Restore complete.")
