@@ -39,6 +39,7 @@ ARCHIVE_PREFIX = "ietp-backup-"
 ARCHIVE_NAME = re.compile(r"^ietp-backup-(\d{8}T\d{6}Z)(?:-(\d+))?\.tar$")
 PARTIAL_SUFFIX = ".partial"
 LOCK_NAME = ".ietp-backup.lock"
+WORK_PREFIX = "ietp-backup-work-"
 # Tables `migrate` fills by itself (news' migrations create the editors' group): rows there do not make a
 # database "in use".
 MIGRATE_FILLED_TABLES = {
@@ -269,15 +270,18 @@ def create_backup(directory, keep, log=print, alias="default"):
         raise BackupError(f"Cannot create the backup directory {directory}: {error}") from error
     vendor = database_vendor(alias)
     with backup_lock(directory):
-        # A run killed half-way left its partial file: nobody else writes here while we hold the lock.
+        # A run killed half-way left its partial archive and working folder: nobody else writes here while we
+        # hold the lock.
         for stale in directory.glob(f".{ARCHIVE_PREFIX}*{PARTIAL_SUFFIX}"):
             stale.unlink()
+        for stale in directory.glob(f".{WORK_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
         now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
         final = directory / archive_name(directory, now)
         # A hidden name that no reader takes for an archive; renamed only once complete and on disk.
         partial = directory / f".{final.name}{PARTIAL_SUFFIX}"
         try:
-            with tempfile.TemporaryDirectory(prefix=".ietp-backup-work-", dir=directory) as work:
+            with tempfile.TemporaryDirectory(prefix=f".{WORK_PREFIX}", dir=directory) as work:
                 database_file = Path(work) / DATABASE_FILES[vendor]
                 dump = dump_postgres if vendor == "postgresql" else dump_sqlite
                 tool = dump(database_file, alias)
@@ -440,32 +444,36 @@ def restore_backup(archive_path, *, force=False, log=print, alias="default"):
         )
 
     database_name = manifest["database"]["file"]
+    checksums = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
     with tempfile.TemporaryDirectory(prefix="ietp-restore-") as work:
         snapshot = Path(work) / database_name
         with tarfile.open(archive_path, "r:") as archive:
-            extract_to(archive, database_name, snapshot, manifest)
+            extract_to(archive, archive.getmember(database_name), snapshot, checksums)
             if vendor == "postgresql":
                 restore_postgres(snapshot, clean=has_tables(alias), alias=alias)
             else:
                 restore_sqlite(snapshot, alias=alias)
             log(f"Restored the {vendor} database from {manifest['created_at']}.")
-            for folder, root in roots.items():
+            for root in roots.values():
                 if force:
                     empty_directory(root)
                 root.mkdir(parents=True, exist_ok=True)
-                entries = [entry for entry in manifest["files"] if entry["path"].startswith(f"{folder}/")]
-                for entry in entries:
-                    extract_to(archive, entry["path"], root / entry["path"].split("/", 1)[1], manifest)
-                log(f"Restored {len(entries)} files into {root}.")
+            restored = dict.fromkeys(roots, 0)
+            # In the archive's order: one pass, however many files.
+            for member in archive:
+                folder, _slash, relative = member.name.partition("/")
+                if folder in roots and relative:
+                    extract_to(archive, member, roots[folder] / relative, checksums)
+                    restored[folder] += 1
+            for folder, count in restored.items():
+                log(f"Restored {count} files into {roots[folder]}.")
     missing = unapplied_migrations(manifest)
     if missing:
         log(f"The archive predates {len(missing)} migrations of this release: run `manage.py migrate` next.")
 
 
-def extract_to(archive, name, destination, manifest):
+def extract_to(archive, member, destination, checksums):
     """Writes one archived file to `destination` (through a temporary name), checking its checksum again."""
-    entry = next(entry for entry in manifest["files"] if entry["path"] == name)
-    member = archive.getmember(name)
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(f".{destination.name}{PARTIAL_SUFFIX}")
     digest = hashlib.sha256()
@@ -474,9 +482,9 @@ def extract_to(archive, name, destination, manifest):
         while block := source.read(CHUNK):
             digest.update(block)
             stream.write(block)
-    if digest.hexdigest() != entry["sha256"]:
+    if digest.hexdigest() != checksums[member.name]:
         partial.unlink()
-        raise BackupError(f"{name} changed while it was restored: the archive is being modified.")
+        raise BackupError(f"{member.name} changed while it was restored: the archive is being modified.")
     os.utime(partial, (member.mtime, member.mtime))
     os.replace(partial, destination)
 

@@ -316,13 +316,14 @@ def test_an_interrupted_backup_leaves_no_archive_and_the_next_run_completes(site
     finally:
         run.wait(timeout=30)
     assert list(backups.glob(".ietp-backup-*.partial")), "the backup was not interrupted while writing"
+    assert list(backups.glob(".ietp-backup-work-*"))
     assert archives(backups) == []
 
     big.unlink()
     result = manage("backup", env=cron_env(database_url, folders))
     assert result.returncode == 0, result.stderr
-    assert archives(backups) == [Path(result.stdout.splitlines()[-1]).name]
-    assert not list(backups.glob(".ietp-backup-*.partial"))
+    # Nothing of the killed run remains: neither its partial archive nor its working copy of the database.
+    assert sorted(path.name for path in backups.iterdir()) == [".ietp-backup.lock", archives(backups)[0]]
 
 
 def test_a_backup_while_another_runs_fails_at_once_and_says_why(site, tmp_path):
