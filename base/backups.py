@@ -243,7 +243,11 @@ def archive_name(directory, now):
 def backup_lock(directory):
     """Only one backup at a time writes to a directory (cron may start one before the last has finished)."""
     lock_path = directory / LOCK_NAME
-    with open(lock_path, "a") as lock:
+    try:
+        lock = open(lock_path, "a")
+    except OSError as error:
+        raise BackupError(f"Cannot write in the backup directory {directory}: {error}") from error
+    with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -295,7 +299,8 @@ def create_backup(directory, keep, log=print, alias="default"):
                     "roots": [],
                     "files": [],
                 }
-                with open(partial, "wb") as stream:
+                # Readable by its owner only from the start: it holds applicants' personal data.
+                with open(partial, "wb", opener=lambda path, flags: os.open(path, flags, 0o600)) as stream:
                     with tarfile.open(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT) as archive:
                         manifest["files"].append(add_file(archive, database_file, database_file.name))
                         for folder, root in file_roots().items():
@@ -310,11 +315,12 @@ def create_backup(directory, keep, log=print, alias="default"):
                         archive.addfile(info, io.BytesIO(body))
                     stream.flush()
                     os.fsync(stream.fileno())
-            os.chmod(partial, 0o600)  # the archive holds applicants' personal data
             os.replace(partial, final)
             fsync_directory(directory)
-        except BaseException:
+        except BaseException as error:
             partial.unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise BackupError(f"Could not write the archive in {directory}: {error}") from error
             raise
         counts = {folder: 0 for folder in manifest["roots"]}
         for entry in manifest["files"][1:]:

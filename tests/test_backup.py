@@ -185,6 +185,7 @@ def test_a_backup_restores_into_a_fresh_database_and_folders_with_every_row_and_
     assert backed_up.returncode == 0, backed_up.stderr
     archive = Path(backed_up.stdout.splitlines()[-1])
     assert archive.parent == folders / "backups" and ARCHIVE_NAME.match(archive.name)
+    assert archive.stat().st_mode & 0o077 == 0  # applicants' personal data: for the owner only
     with tarfile.open(archive) as opened:
         manifest = json.load(opened.extractfile("manifest.json"))
     assert manifest["database"]["vendor"] == connection.vendor
@@ -344,3 +345,13 @@ def test_a_backup_of_an_unreachable_database_fails_with_a_clear_message_and_no_a
     assert result.returncode != 0
     assert "Backup failed:" in result.stderr and "Traceback" not in result.stderr
     assert ("does not exist" in result.stderr) and archives(tmp_path / "backups") == []
+
+
+def test_a_backup_into_a_place_it_cannot_write_fails_with_a_clear_message(site, tmp_path):
+    database_url, folders = site
+    not_a_directory = tmp_path / "backups-file"
+    not_a_directory.write_text("in the way")
+    result = manage("backup", "--output", str(not_a_directory), env=cron_env(database_url, folders))
+    assert result.returncode != 0
+    assert f"Backup failed: Cannot create the backup directory {not_a_directory}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -29,6 +29,6 @@ class Command(BaseCommand):
                 settings.BACKUP_KEEP if keep is None else keep,
                 log=self.stdout.write,
             )
-        except (BackupError, DatabaseError) as error:
+        except (BackupError, DatabaseError, OSError) as error:
             raise CommandError(f"Backup failed: {error}") from error
         self.stdout.write(str(archive))

@@ -24,6 +24,6 @@ class Command(BaseCommand):
     def handle(self, *args, archive, force=False, **options):
         try:
             restore_backup(archive, force=force, log=self.stdout.write)
-        except (BackupError, DatabaseError) as error:
+        except (BackupError, DatabaseError, OSError) as error:
             raise CommandError(f"Restore failed: {error}") from error
         self.stdout.write("Restore complete.")
