@@ -473,9 +473,17 @@ def restore_backup(archive_path, *, force=False, log=print, alias="default"):
                     restored[folder] += 1
             for folder, count in restored.items():
                 log(f"Restored {count} files into {roots[folder]}.")
-    missing = unapplied_migrations(manifest)
+    missing, unknown = migration_differences(manifest)
     if missing:
-        log(f"The archive predates {len(missing)} migrations of this release: run `manage.py migrate` next.")
+        log(
+            f"The archive's database lacks {len(missing)} of this release's migrations (e.g. "
+            f"{'.'.join(missing[0])}): run `manage.py migrate` next."
+        )
+    if unknown:
+        log(
+            f"The archive comes from a newer release ({len(unknown)} migrations this code does not have, e.g. "
+            f"{'.'.join(unknown[0])}): run that release's code on it."
+        )
 
 
 def extract_to(archive, member, destination, checksums):
@@ -506,8 +514,10 @@ def empty_directory(root):
             child.unlink()
 
 
-def unapplied_migrations(manifest):
+def migration_differences(manifest):
+    """The migrations of this code the archive's database has not had, and those it had that this code lacks."""
     from django.db.migrations.loader import MigrationLoader
 
     archived = {(app, name) for app, names in manifest["migrations"].items() for name in names}
-    return sorted(set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations) - archived)
+    known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    return sorted(known - archived), sorted(archived - known)

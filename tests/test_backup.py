@@ -259,20 +259,42 @@ def test_restore_refuses_an_archive_of_the_other_database_with_a_clear_message(s
     database_url, folders = site
     archive = Path(manage("backup", env=cron_env(database_url, folders)).stdout.splitlines()[-1])
     other = "sqlite" if on_postgres() else "postgresql"
-    relabelled = tmp_path / archive.name
-    with tarfile.open(archive) as source, tarfile.open(relabelled, "w") as copy:
-        for member in source:
-            content = source.extractfile(member).read()
-            if member.name == "manifest.json":
-                manifest = json.loads(content)
-                manifest["database"]["vendor"] = other
-                content = json.dumps(manifest).encode()
-                member.size = len(content)
-            copy.addfile(member, io.BytesIO(content))
+    relabelled = with_manifest_changed(archive, tmp_path, lambda manifest: manifest["database"].update(vendor=other))
 
     result = manage("restore", str(relabelled), env=cron_env(fresh_database_url, tmp_path / "target"))
     assert result.returncode != 0
     assert f"holds a {other} database and this site is configured for {connection.vendor}" in result.stderr
+
+
+def test_restore_says_when_the_archive_and_this_release_differ_in_migrations(site, tmp_path, fresh_database_url):
+    database_url, folders = site
+    archive = Path(manage("backup", env=cron_env(database_url, folders)).stdout.splitlines()[-1])
+
+    def from_another_release(manifest):
+        manifest["migrations"]["news"].pop()
+        manifest["migrations"]["news"].append("9999_from_a_newer_release")
+
+    relabelled = with_manifest_changed(archive, tmp_path, from_another_release)
+    result = manage("restore", str(relabelled), env=cron_env(fresh_database_url, tmp_path / "target"))
+    assert result.returncode == 0, result.stderr
+    assert "The archive's database lacks 1 of this release's migrations" in result.stdout
+    assert "run `manage.py migrate` next" in result.stdout
+    assert "e.g. news.9999_from_a_newer_release" in result.stdout
+
+
+def with_manifest_changed(archive, tmp_path, change):
+    """A copy of `archive` whose manifest `change` has edited (the files and their checksums untouched)."""
+    copy_path = tmp_path / archive.name
+    with tarfile.open(archive) as source, tarfile.open(copy_path, "w", format=tarfile.PAX_FORMAT) as copy:
+        for member in source:
+            content = source.extractfile(member).read()
+            if member.name == "manifest.json":
+                manifest = json.loads(content)
+                change(manifest)
+                content = json.dumps(manifest).encode()
+                member.size = len(content)
+            copy.addfile(member, io.BytesIO(content))
+    return copy_path
 
 
 def test_keep_leaves_the_newest_archives_and_nothing_else_is_deleted(site, tmp_path):
