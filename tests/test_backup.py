@@ -377,3 +377,14 @@ def test_a_backup_into_a_place_it_cannot_write_fails_with_a_clear_message(site, 
     assert result.returncode != 0
     assert f"Backup failed: Cannot create the backup directory {not_a_directory}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_database_that_migrate_has_just_set_up_counts_as_empty(site, tmp_path, fresh_database_url):
+    database_url, folders = site
+    archive = manage("backup", env=cron_env(database_url, folders)).stdout.splitlines()[-1]
+    target = cron_env(fresh_database_url, tmp_path / "target")
+    assert manage("migrate", "--no-input", env=target).returncode == 0
+
+    result = manage("restore", archive, env=target)
+    assert result.returncode == 0, result.stderr
+    assert everything_in(fresh_database_url) == everything_in(database_url)
