@@ -164,7 +164,6 @@ def run_outage(site, outage_seconds, threads=4, before=3, after=8, applicants_ev
                 if status != 200 and not is_designed_503(status, body):
                     unexpected.append((path, status, body[:200]))
 
-
     # Buyers who opened the form before the outage send it one a second, through the outage and after.
     waiting = []
     for number in range(1, int((before + outage_seconds + after) / applicants_every) + 30):

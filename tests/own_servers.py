@@ -15,7 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Fault tests' servers listen here, clear of the machine's services and of other suites' random ports.
-PORTS = range(int(os.environ.get("FAULT_TEST_PORTS_FROM", "18700")), int(os.environ.get("FAULT_TEST_PORTS_TO", "18800")))
+PORTS = range(
+    int(os.environ.get("FAULT_TEST_PORTS_FROM", "18700")), int(os.environ.get("FAULT_TEST_PORTS_TO", "18800"))
+)
 
 
 def free_port_in_range():
@@ -70,7 +72,8 @@ class PostgresCluster:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def destroy(self):
-        subprocess.run(as_postgres_user(["pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"]), capture_output=True)
+        stop = ["pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"]
+        subprocess.run(as_postgres_user(stop), capture_output=True, timeout=60)
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def url(self, database="postgres"):
@@ -116,8 +119,18 @@ class Gunicorn:
     def start(self, log_path):
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(self.workers), "--timeout", "30"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "ietp_site.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--timeout",
+                "30",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,
