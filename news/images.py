@@ -7,7 +7,6 @@ volume or in object storage (see README.md, "Media storage").
 """
 
 import io
-import os
 import posixpath
 import uuid
 import warnings
@@ -137,10 +136,7 @@ def featured_image_path(story, filename):
     """Each upload gets a directory of its own, shared with its renditions."""
     stem = slugify(posixpath.splitext(posixpath.basename(filename))[0])[:60] or "image"
     extension = posixpath.splitext(filename)[1].lower()
-    directory = f"news/images/{uuid.uuid4().hex}"
-    # Remembered, so that a save that fails half-way (a full or read-only disk) can remove what it wrote.
-    story._new_image_directory = directory
-    return f"{directory}/{stem}{extension}"
+    return f"news/images/{uuid.uuid4().hex}/{stem}{extension}"
 
 
 # --- The clean copy and its renditions --------------------------------------------------------
@@ -310,25 +306,9 @@ class FeaturedImageField(DeletesUnusedFilesAfterCommit, models.ImageField):
         return {self.attname, self.renditions_field} <= instance.__dict__.keys()
 
     def pre_save(self, instance, add):
-        try:
+        # The clean copy and renditions too: a save that fails half-way leaves none of them.
+        with self.removing_new_files_on_failure(instance):
             return self.store_new_image(instance, add)
-        except OSError:
-            # The media storage is full or cannot be written: the save fails (its transaction rolls back), and
-            # leaves none of the files it wrote behind.
-            self.delete_new_image_directory(instance)
-            raise
-
-    def delete_new_image_directory(self, instance):
-        directory = instance.__dict__.pop("_new_image_directory", None)
-        if not directory:
-            return
-        storage = self.storage
-        try:
-            for name in storage.listdir(directory)[1]:
-                storage.delete(f"{directory}/{name}")
-            os.rmdir(storage.path(directory))
-        except (OSError, NotImplementedError):
-            pass  # nothing was written, or the storage has no directories
 
     def store_new_image(self, instance, add):
         field_file = super().pre_save(instance, add)  # stores a new upload, as any FileField does

@@ -532,3 +532,41 @@ def test_a_40_megapixel_upload_takes_a_worker_under_300_mb(tmp_path, image_forma
     assert peak < 300, f"{peak} MB"
     made = sorted(rendition.name for rendition in (tmp_path / "media").rglob("hero-1920.*"))
     assert made == ["hero-1920.jpg", "hero-1920.webp"]
+
+
+def test_a_document_that_cannot_be_stored_leaves_the_story_unsaved_and_no_file_behind(unwritable_media, staff_client):
+    from tests.builders import minimal_pdf
+
+    media, _photo = unwritable_media
+    kept = fill_up(media)
+    form = story_form(title="Audit calendar")
+    form.update(
+        {
+            "documents-TOTAL_FORMS": "1",
+            "documents-0-title": "Audit deadlines 2024",
+            "documents-0-language_code": "en",
+            "documents-0-position": "0",
+            "documents-0-file": SimpleUploadedFile("deadlines.pdf", minimal_pdf(), content_type="application/pdf"),
+        }
+    )
+
+    response = staff_client.post("/admin/news/newsstory/add/?language=en", form)
+
+    assert response.status_code == 200
+    assert "The story was not saved: the site could not store its files" in response.content.decode()
+    assert 'value="Audit calendar"' in response.content.decode()
+    assert NewsStory.objects.count() == 0
+    assert [path for path in media.rglob("*") if path.is_file()] == kept
+
+
+def fill_up(media):
+    """Fills a writable media filesystem to the last byte; returns the files that fill it."""
+    filler = media / "filler.bin"
+    try:
+        with open(filler, "wb") as stream:
+            while True:
+                stream.write(b"\0" * 4096)
+                stream.flush()
+    except OSError:
+        pass
+    return [filler] if filler.exists() else []
