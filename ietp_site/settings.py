@@ -5,6 +5,7 @@ must come from SECRET_KEY whenever DEBUG is off.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,7 +40,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site that asks staff for their second factor (base/admin_site.py).
+    "base.apps.SiteAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +57,10 @@ INSTALLED_APPS = [
     "base",
     "news",
     "membership",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -69,8 +75,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user as verified once they have given their second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ietp_site.urls"
@@ -149,6 +159,12 @@ PAGE_STALE_WHILE_REVALIDATE = int(os.environ.get("PAGE_STALE_WHILE_REVALIDATE", 
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
 # Names the deployed release (an image tag, a commit): a new one starts the page cache afresh.
 RELEASE_ID = os.environ.get("RELEASE_ID", "")
+
+# A locked-out login is refused by axes' backend before the password is hashed (base/login_guard.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -248,7 +264,11 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        # Logins are logged once, by "ietp.security" (base/login_guard.py); axes' own lines only for errors.
+        "axes": {"level": "ERROR"},
+    },
 }
 
 # Every list prefetches its translations; a per-process cache would only serve stale
@@ -291,3 +311,25 @@ MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = int(os.environ.get("MEMBERSHIP_MIN_SECONDS_TO
 MEMBERSHIP_FORM_MAX_AGE_SECONDS = 2 * 24 * 60 * 60
 MEMBERSHIP_SUBMISSIONS_PER_IP = int(os.environ.get("MEMBERSHIP_SUBMISSIONS_PER_IP", "10"))
 MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS = 60 * 60
+
+# The admin (README.md, "Admin security"): its address, its lock-out after failed logins, its second factor.
+ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+# The only login page is the admin's (also where "Password reset complete" leads).
+LOGIN_URL = "admin:login"
+# An account-and-address pair is locked out after this many failed logins, for this long after the last one.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Whatever the usernames tried, one address is refused after this many failures in the cool-off time: a guesser
+# rotating usernames would otherwise cost a password hash per guess.
+ADMIN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "20"))
+# Failures are kept in the database, which every worker and server shares.
+AXES_HANDLER = "base.login_guard.LoginGuardHandler"
+AXES_CLIENT_IP_CALLABLE = "base.login_guard.client_address"
+AXES_LOCKOUT_CALLABLE = "base.login_guard.locked_out_page"
+# A superuser can create accounts and read buyers' applications: in production they must give a second factor
+# (set one up at their first login); other staff may choose to.
+ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = env_bool("ADMIN_REQUIRE_2FA_FOR_SUPERUSERS", not DEBUG)
+# The name authenticator apps show beside the six-digit code.
+OTP_TOTP_ISSUER = "IETP site"
