@@ -133,7 +133,9 @@ class TwoFactorView(AdminPageMixin, FormView):
         user = self.request.user
         with transaction.atomic():
             # Each device throttles its own failures (django-otp); a backup code is deleted once used.
-            device = next((d for d in devices_for_user(user, for_verify=True) if d.verify_token(form.cleaned_data["code"])), None)
+            device = next(
+                (d for d in devices_for_user(user, for_verify=True) if d.verify_token(form.cleaned_data["code"])), None
+            )
         if device is None:
             security_log.warning(
                 "Failed second factor: username %r from %s", user.get_username(), client_address(self.request)

@@ -84,7 +84,8 @@ def log_failed_login(sender, credentials, request=None, **kwargs):
 @receiver(user_locked_out)
 def log_lock_out(sender, request, username, ip_address, **kwargs):
     if username:
-        security_log.warning("Lock-out: username %r from %s, for %s minutes", username, ip_address,
-                             settings.AXES_COOLOFF_MINUTES)
+        security_log.warning(
+            "Lock-out: username %r from %s, for %s minutes", username, ip_address, settings.AXES_COOLOFF_MINUTES
+        )
     else:
         security_log.warning("Lock-out: address %s, too many failed logins across usernames", ip_address)

@@ -26,7 +26,11 @@ admin_password_reset_urlpatterns = [
         auth_views.PasswordResetView.as_view(form_class=StaffPasswordResetForm, extra_context=ADMIN_LOOK),
         name="admin_password_reset",
     ),
-    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(extra_context=ADMIN_LOOK), name="password_reset_done"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(extra_context=ADMIN_LOOK),
+        name="password_reset_done",
+    ),
     path(
         "password-reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(extra_context=ADMIN_LOOK),

@@ -285,7 +285,9 @@ def test_staff_reset_a_forgotten_password_by_email(client, editor, admin, link_t
     assert link.startswith(f"{admin}password-reset/")
     form_page = client.get(link, follow=True)
     set_password_url = form_page.redirect_chain[-1][0]
-    done = client.post(set_password_url, {"new_password1": "a new long passphrase", "new_password2": "a new long passphrase"})
+    done = client.post(
+        set_password_url, {"new_password1": "a new long passphrase", "new_password2": "a new long passphrase"}
+    )
     assert done.status_code == 302
     assert log_in(Client(), "li.wei", "a new long passphrase").status_code == 302
 
