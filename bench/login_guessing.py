@@ -86,7 +86,11 @@ class Server:
             "--log-level=warning",
         ]
         self.port = port
-        self.process = subprocess.Popen(command, env=site_environment(folder, lockout), cwd=ROOT)
+        # The server's log (a line per refused guess) stays out of the figures.
+        self.log = open(folder / "gunicorn.log", "a")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            command, env=site_environment(folder, lockout), cwd=ROOT, stdout=self.log, stderr=self.log
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -99,6 +103,7 @@ class Server:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
+        self.log.close()
 
 
 def get(port, path, headers=None):

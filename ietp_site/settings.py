@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "base.middleware.SharedPageCacheMiddleware",
     # Pages shrink about fivefold for readers on slow networks (Django adds its BREACH mitigation).
     "django.middleware.gzip.GZipMiddleware",
+    # A locked-out login is answered here, before the session and the database (base/login_guard.py).
+    "base.login_guard.LockedOutLoginGate",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "base.middleware.ContentLanguageMiddleware",
@@ -321,6 +323,8 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "15"))
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The cool-off runs from the lock-out; attempts during it are refused without being counted.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Whatever the usernames tried, one address is refused after this many failures in the cool-off time: a guesser
 # rotating usernames would otherwise cost a password hash per guess.
 ADMIN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "20"))

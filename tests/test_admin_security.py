@@ -5,14 +5,15 @@ import datetime
 import importlib
 import logging
 import re
+import time
 
 import pytest
 from axes.models import AccessAttempt
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from django.urls import clear_url_caches
-from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -106,15 +107,42 @@ def test_the_failure_limit_and_cool_off_come_from_settings(client, editor, setti
     assert locked.status_code == 429 and "Try again in 1 minute." in locked.content.decode()
 
 
-def test_the_account_opens_again_when_the_cool_off_has_passed(client, editor):
+def test_the_account_opens_again_when_the_cool_off_has_passed(client, editor, settings):
+    settings.AXES_COOLOFF_TIME = datetime.timedelta(seconds=1)
     for _attempt in range(5):
         log_in(client, "li.wei", WRONG)
     assert log_in(client, "li.wei", PASSWORD).status_code == 429
 
-    AccessAttempt.objects.update(attempt_time=timezone.now() - datetime.timedelta(minutes=15, seconds=1))
+    time.sleep(1.1)
 
     assert log_in(client, "li.wei", PASSWORD).status_code == 302
     assert admin_index_opens(client)
+
+
+@pytest.mark.parametrize("admin", ["/admin/", "/zh/admin/"])
+def test_without_the_cache_the_database_still_refuses_a_locked_out_pair(client, editor, admin):
+    for _attempt in range(5):
+        log_in(client, "li.wei", WRONG, admin)
+    cache.clear()  # as after a restart of Redis
+
+    refused = log_in(client, "li.wei", PASSWORD, admin)
+
+    assert refused.status_code == 429 and LOCKED_OUT[admin] in refused.content.decode()
+    assert not admin_index_opens(client, admin)
+
+
+def test_attempts_during_the_lock_out_are_refused_without_checking_the_password(client, editor, caplog):
+    for _attempt in range(5):
+        log_in(client, "li.wei", WRONG)
+    caplog.set_level(logging.INFO, logger="ietp.security")
+    caplog.clear()
+
+    for _attempt in range(3):
+        assert log_in(client, "li.wei", PASSWORD).status_code == 429
+
+    security_lines = [record.getMessage() for record in caplog.records if record.name == "ietp.security"]
+    assert security_lines == ["Failed admin login: username 'li.wei' from 127.0.0.1 (locked out)"] * 3
+    assert AccessAttempt.objects.get().failures_since_start == 5
 
 
 @pytest.mark.parametrize("command, arguments", [("axes_reset_username", ["li.wei"]), ("axes_reset", [])])
