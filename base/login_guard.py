@@ -25,6 +25,7 @@ from django.db import DatabaseError
 from django.db.models import Sum
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -125,22 +126,28 @@ class LockedOutLoginGate:
 
 
 def locked_out_page(request, original_response=None, credentials=None):
-    """The lock-out page, in the admin's look and language (the admin lives under /zh/ too). It needs no session:
-    LockedOutLoginGate answers before there is one."""
-    context = {
-        "site_header": admin.site.site_header,
-        "site_title": admin.site.site_title,
-        "site_url": admin.site.site_url,
-        "has_permission": False,
-        "is_nav_sidebar_enabled": False,
-        "title": gettext("Too many failed logins"),
-        "minutes": math.ceil(get_cool_off(request).total_seconds() / 60),
-        "failure_limit": settings.AXES_FAILURE_LIMIT,
-    }
-    response = TemplateResponse(request, "admin/locked_out.html", context, status=429)
-    response.render()
+    """The lock-out page, in the admin's look and language (the admin lives under /zh/ too). It names nobody and
+    needs no session (LockedOutLoginGate answers before there is one), so each worker draws it once per language."""
+    minutes = math.ceil(get_cool_off(request).total_seconds() / 60)
+    version = (translation.get_language(), minutes, settings.AXES_FAILURE_LIMIT)
+    if version not in LOCKED_OUT_PAGES:
+        context = {
+            "site_header": admin.site.site_header,
+            "site_title": admin.site.site_title,
+            "site_url": admin.site.site_url,
+            "has_permission": False,
+            "is_nav_sidebar_enabled": False,
+            "title": gettext("Too many failed logins"),
+            "minutes": minutes,
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+        }
+        LOCKED_OUT_PAGES[version] = TemplateResponse(request, "admin/locked_out.html", context).render().content
+    response = HttpResponse(LOCKED_OUT_PAGES[version], status=429)
     add_never_cache_headers(response)
     return response
+
+
+LOCKED_OUT_PAGES = {}
 
 
 @receiver(user_logged_in)
