@@ -327,7 +327,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Whatever the usernames tried, one address is refused after this many failures in the cool-off time: a guesser
 # rotating usernames would otherwise cost a password hash per guess.
-ADMIN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "20"))
+ADMIN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "10"))
 # Failures are kept in the database, which every worker and server shares.
 AXES_HANDLER = "base.login_guard.LoginGuardHandler"
 AXES_CLIENT_IP_CALLABLE = "base.login_guard.client_address"
