@@ -112,7 +112,10 @@ class LockedOutLoginGate:
             and settings.AXES_ENABLED
         ):
             address = client_address(request)
-            username = request.POST.get("username", "")
+            try:
+                username = request.POST.get("username", "")
+            except Exception:  # noqa: BLE001 - a body that cannot be read is answered further down, as anywhere
+                return self.get_response(request)
             try:
                 locked = cache.get_many([lock_key(address), lock_key(address, username)])
             except Exception:  # noqa: BLE001 - axes' database check decides instead

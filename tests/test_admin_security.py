@@ -350,3 +350,20 @@ def test_the_admin_is_served_at_admin_url_only(client, editor, admin_at_office):
     assert log_in(client, "li.wei", PASSWORD, "/office/").status_code == 302
     assert admin_index_opens(client, "/office/") and admin_index_opens(client, "/zh/office/")
     assert "office" not in client.get("/robots.txt").content.decode()
+
+
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("multipart/form-data; boundary=broken", b'--broken\r\nContent-Disposition: form-data; name="username"\r\n'),
+        ("application/x-www-form-urlencoded", b"username=%FF%FE&password=x"),
+    ],
+)
+def test_a_malformed_login_post_is_answered_without_a_server_error(editor, content_type, body):
+    client = Client(raise_request_exception=False)
+    for _attempt in range(5):
+        log_in(client, "li.wei", WRONG)
+
+    response = client.post("/admin/login/", body, content_type=content_type)
+
+    assert response.status_code < 500
