@@ -229,6 +229,11 @@ elif MEDIA_STORAGE == "filesystem":
     MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 else:
     raise ImproperlyConfigured("MEDIA_STORAGE must be 'filesystem' or 's3'.")
+# Private files (membership letters): never under MEDIA_URL, served only to staff through a view.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media"))
+# `manage.py backup` writes its archives here and keeps the newest BACKUP_KEEP of them.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
 STORAGES = {
     "default": MEDIA_BACKEND,
     "staticfiles": {
