@@ -5,6 +5,7 @@ must come from SECRET_KEY whenever DEBUG is off.
 """
 
 import os
+from datetime import timedelta
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -40,7 +41,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site that asks staff for their second factor (base/admin_site.py).
+    "base.apps.SiteAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,6 +58,10 @@ INSTALLED_APPS = [
     "base",
     "news",
     "membership",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +73,8 @@ MIDDLEWARE = [
     "base.middleware.SharedPageCacheMiddleware",
     # Pages shrink about fivefold for readers on slow networks (Django adds its BREACH mitigation).
     "django.middleware.gzip.GZipMiddleware",
+    # A locked-out login is answered here, before the session and the database (base/login_guard.py).
+    "base.login_guard.LockedOutLoginGate",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "base.middleware.ContentLanguageMiddleware",
@@ -75,8 +83,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before anything reads the body (CSRF reads the form): too large, unsized or unreadable bodies are refused.
     "base.middleware.RequestBodyLimitsMiddleware",
+    # Marks request.user as verified once they have given their second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ietp_site.urls"
@@ -166,6 +178,12 @@ PAGE_STALE_WHILE_REVALIDATE = int(os.environ.get("PAGE_STALE_WHILE_REVALIDATE", 
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
 # Names the deployed release (an image tag, a commit): a new one starts the page cache afresh.
 RELEASE_ID = os.environ.get("RELEASE_ID", "")
+
+# A locked-out login is refused by axes' backend before the password is hashed (base/login_guard.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -277,7 +295,11 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        # Logins are logged once, by "ietp.security" (base/login_guard.py); axes' own lines only for errors.
+        "axes": {"level": "ERROR"},
+    },
 }
 
 # Every list prefetches its translations; a per-process cache would only serve stale
@@ -329,3 +351,26 @@ MEMBERSHIP_REQUEST_MAX_BYTES = int(os.environ.get("MEMBERSHIP_REQUEST_MAX_BYTES"
 STAFF_REQUEST_MAX_BYTES = int(os.environ.get("STAFF_REQUEST_MAX_BYTES", str(100 * 1024 * 1024)))
 # Where uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE wait while the request is handled.
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# The admin (README.md, "Admin security"): its address, its lock-out after failed logins, its second factor.
+ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+# The only login page is the admin's (also where "Password reset complete" leads).
+LOGIN_URL = "admin:login"
+# An account-and-address pair is locked out after this many failed logins, for this long after the last one.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The cool-off runs from the lock-out; attempts during it are refused without being counted.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Whatever the usernames tried, one address is refused after this many failures in the cool-off time: a guesser
+# rotating usernames would otherwise cost a password hash per guess.
+ADMIN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "10"))
+# Failures are kept in the database, which every worker and server shares.
+AXES_HANDLER = "base.login_guard.LoginGuardHandler"
+AXES_CLIENT_IP_CALLABLE = "base.login_guard.client_address"
+AXES_LOCKOUT_CALLABLE = "base.login_guard.locked_out_page"
+# A superuser can create accounts and read buyers' applications: in production they must give a second factor
+# (set one up at their first login); other staff may choose to.
+ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = env_bool("ADMIN_REQUIRE_2FA_FOR_SUPERUSERS", not DEBUG)
+# The name authenticator apps show beside the six-digit code.
+OTP_TOTP_ISSUER = "IETP site"
