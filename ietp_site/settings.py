@@ -221,6 +221,10 @@ STORAGES = {
         )
     },
 }
+# Membership applicants' signed letters: private files, outside MEDIA_ROOT and with no URL; staff download them
+# through the admin (README.md, "Letters of support"). With S3 this would be a second, private bucket.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media"))
+STORAGES["private_letters"] = {"BACKEND": "membership.letters.PrivateFileSystemStorage"}
 
 # Security: HTTPS everywhere in production; a proxy in front terminates TLS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
