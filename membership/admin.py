@@ -143,7 +143,9 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         if not application.letter:
             return _("Not received yet: the confirmation email gave the applicant a link to upload it.")
         url = reverse("admin:membership_membershipapplication_letter", args=[application.pk])
-        return format_html('<a href="{}" download>{}</a> ({})', url, _("Download letter"), application.letter_download_name())
+        return format_html(
+            '<a href="{}" download>{}</a> ({})', url, _("Download letter"), application.letter_download_name()
+        )
 
     @admin.display(description=_("company"), ordering="company_name")
     def company(self, application):

@@ -65,7 +65,9 @@ def confirmation_to(address):
 # --- Sent with the application --------------------------------------------------------------------
 
 
-def test_pdf_letter_sent_with_the_form_is_kept_privately_under_a_random_name(client, django_capture_on_commit_callbacks):
+def test_pdf_letter_sent_with_the_form_is_kept_privately_under_a_random_name(
+    client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = apply(client, letter=upload(LETTER_NAME, letter_pdf()))
 
