@@ -141,7 +141,8 @@ def clean_image(upload):
     with Image.open(upload) as original:
         image_format = "PNG" if original.format == "PNG" else "JPEG"
         image = clean_pixels(original)
-    return encode(image, image_format, MASTER_QUALITY), LETTER_IMAGE_FORMATS[image_format]
+    # A scan's PNG is written at Pillow's usual compression: optimising it can take a minute of a web worker's time.
+    return encode(image, image_format, MASTER_QUALITY, optimize_png=False), LETTER_IMAGE_FORMATS[image_format]
 
 
 def damaged_pdf_message():

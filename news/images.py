@@ -159,7 +159,8 @@ def clean_pixels(image):
     return clean
 
 
-def encode(image, image_format, quality):
+def encode(image, image_format, quality, optimize_png=True):
+    """`optimize_png=False` for large files from the public (letters): optimising a big scan takes a minute."""
     buffer = io.BytesIO()
     if image_format == "JPEG":
         if image.mode == "RGBA":
@@ -170,7 +171,7 @@ def encode(image, image_format, quality):
     elif image_format == "WEBP":
         image.save(buffer, "WEBP", quality=quality, method=6)
     else:
-        image.save(buffer, "PNG", optimize=True)
+        image.save(buffer, "PNG", optimize=optimize_png)
     return buffer.getvalue()
 
 

@@ -152,6 +152,13 @@ def test_a_pdf_with_anything_appended_is_kept_without_it(client):
     assert b"<script" not in stored and PdfReader(io.BytesIO(stored)).pages
 
 
+def blank_scan(width, height):
+    """A black-and-white PNG: a few kilobytes however many pixels it has."""
+    buffer = io.BytesIO()
+    Image.new("1", (width, height), 1).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 BAD_LETTERS = {
     "renamed-executable": (
         "letter.pdf",
@@ -188,6 +195,12 @@ BAD_LETTERS = {
         photo_like(300, 200)[:2000],
         "This image file is damaged or incomplete.",
         "此图片文件已损坏或不完整。",
+    ),
+    "too-many-pixels": (
+        "scan.png",
+        blank_scan(8000, 6000),
+        "This image is 8000 × 6000 pixels, more than 40 megapixels.",
+        "此图片为 8000 × 6000 像素，超过 40 百万像素。",
     ),
     "empty-file": ("letter.pdf", b"", "This file is empty.", "此文件是空的。"),
     "eleven-megabytes": (
