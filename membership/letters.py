@@ -9,6 +9,7 @@ scripts, automatic actions or attached files. Letters are private: they live in 
 import datetime
 import io
 import posixpath
+import unicodedata
 import uuid
 
 from django import forms
@@ -297,12 +298,20 @@ class LetterField(DeletesUnusedFilesAfterCommit, models.FileField):
     def pre_save(self, instance, add):
         field_file = getattr(instance, self.attname)
         if field_file and not field_file._committed:
-            original_name = posixpath.basename(field_file.name)
+            # Control characters (a line break would break the download's header) are dropped.
+            original_name = "".join(
+                character
+                for character in posixpath.basename(field_file.name)
+                if not unicodedata.category(character).startswith("C")
+            )
             setattr(instance, self.original_name_field, original_name[-200:])
             setattr(instance, self.received_field, timezone.now())
+            extension = getattr(field_file.file, "letter_extension", None)
+            if extension is None:  # stored by code, not through a form: checked and cleaned all the same
+                content, extension = clean_letter(field_file.file)
+                field_file.file = ContentFile(content)
             # The stored name takes the extension of what the file is, whatever the uploaded name said.
-            extension = getattr(field_file.file, "letter_extension", posixpath.splitext(original_name)[1][1:])
-            field_file.name = f"letter.{extension.lower()}"
+            field_file.name = f"letter.{extension}"
         return super().pre_save(instance, add)
 
 

@@ -169,7 +169,7 @@ class MembershipApplication(models.Model):
     def letter_download_name(self):
         """The name the applicant gave the letter, with the extension of what it really is."""
         extension = self.letter.name.rsplit(".", 1)[-1]
-        stem = self.letter_original_name.rsplit(".", 1)[0] if "." in self.letter_original_name else ""
+        stem = self.letter_original_name.rsplit(".", 1)[0]
         return f"{stem or 'letter-of-support'}.{extension}"
 
     def letter_content_type(self):

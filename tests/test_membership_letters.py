@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail, signing
-from django.core.exceptions import SuspiciousFileOperation
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
@@ -404,6 +405,23 @@ def test_staff_download_the_letter_as_an_attachment_the_browser_does_not_run(sta
     assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}
 
 
+@pytest.mark.parametrize(
+    ("sent_as", "header"),
+    [
+        ("支持函 已签署.pdf", "filename*=utf-8''%E6%94%AF%E6%8C%81%E5%87%BD%20%E5%B7%B2%E7%AD%BE%E7%BD%B2.pdf"),
+        ('quote" and\r\nSet-Cookie: x=1.pdf', 'filename="quote\\" andSet-Cookie: x=1.pdf"'),
+        ("no extension", 'filename="no extension.pdf"'),
+    ],
+)
+def test_the_download_is_named_as_sent_whatever_the_name_holds(staff_client, sent_as, header):
+    application = make_application(letter=ContentFile(letter_pdf(), name=sent_as))
+
+    response = staff_client.get(download_url(application))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f"attachment; {header}"
+
+
 def test_the_change_page_says_when_no_letter_has_come(staff_client):
     application = make_application()
 
@@ -472,6 +490,15 @@ def test_letters_are_stored_outside_the_public_media(settings, application_with_
 
     assert path.startswith(str(settings.PRIVATE_MEDIA_ROOT))
     assert not path.startswith(str(settings.MEDIA_ROOT))
+
+
+def test_a_letter_stored_by_code_is_checked_and_cleaned_like_an_upload(settings):
+    application = make_application(letter=ContentFile(phone_photo(300, 200), name="from-a-script.pdf"))
+
+    assert application.letter.name.endswith(".jpg")
+    assert not Image.open(io.BytesIO(stored_letter(application))).getexif()
+    with pytest.raises(ValidationError):
+        make_application(letter=ContentFile(b"<html></html>", name="letter.pdf"), contact_email="x@example.com")
 
 
 def test_deleting_an_application_deletes_its_letter(application_with_letter, django_capture_on_commit_callbacks):
