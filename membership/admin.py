@@ -36,6 +36,21 @@ class EmailsSentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LetterFilter(admin.SimpleListFilter):
+    title = _("signed letter of support")
+    parameter_name = "letter"
+
+    def lookups(self, request, model_admin):
+        return [("received", _("Received")), ("awaited", _("Not received yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "received":
+            return queryset.exclude(letter="")
+        if self.value() == "awaited":
+            return queryset.filter(letter="")
+        return queryset
+
+
 class HeadquartersCountryFilter(admin.SimpleListFilter):
     """The countries applications come from, rather than all 249."""
 
@@ -57,7 +72,15 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     # What staff look for first, in columns that fit beside the filters on a 1280 px screen; the contact's
     # name and email are on the application and found by the search.
     list_display = ["company", "country", "submitted", "status", "language_chip", "emails_sent"]
-    list_filter = ["status", "language", "company_type", EmailsSentFilter, "submitted_at", HeadquartersCountryFilter]
+    list_filter = [
+        "status",
+        LetterFilter,
+        "language",
+        "company_type",
+        EmailsSentFilter,
+        "submitted_at",
+        HeadquartersCountryFilter,
+    ]
     search_fields = ["company_name", "brand_names", "contact_name", "contact_email", "executive_name", "website"]
     date_hierarchy = "submitted_at"
     actions = ["export_as_csv"]

@@ -422,6 +422,17 @@ def test_the_download_is_named_as_sent_whatever_the_name_holds(staff_client, sen
     assert response["Content-Disposition"] == f"attachment; {header}"
 
 
+def test_staff_find_the_applications_whose_letter_has_come(staff_client, application_with_letter):
+    make_application(company_name="Still Waiting Ltd", contact_email="waiting@example.com")
+    url = "/admin/membership/membershipapplication/"
+
+    received = staff_client.get(url, {"letter": "received"}).content.decode()
+    awaited = staff_client.get(url, {"letter": "awaited"}).content.decode()
+
+    assert "Bright Toys Ltd" in received and "Still Waiting Ltd" not in received
+    assert "Still Waiting Ltd" in awaited and "Bright Toys Ltd" not in awaited
+
+
 def test_the_change_page_says_when_no_letter_has_come(staff_client):
     application = make_application()
 
