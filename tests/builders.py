@@ -504,10 +504,13 @@ def name_content_version():
 # --- Letters of support ---------------------------------------------------------------------------
 
 
-def letter_pdf(*, javascript=False, attachment=False, page_actions=False, script_in_resources=False, pages=1):
+def letter_pdf(
+    *, javascript=False, attachment=False, page_actions=False, script_in_resources=False, pages=1, password=None
+):
     """A PDF letter made by pypdf, a page with a line of text, and optionally what a letter should not carry: a
     document script run on opening, an attached file, a page action and a link running a script, or a script
-    tucked where no neutraliser looks (in the page's resources)."""
+    tucked where no neutraliser looks (in the page's resources). With `password` (possibly "", as "protected"
+    PDFs that anyone may open are) it is encrypted, with RC4, which pypdf reads without other libraries."""
     from pypdf import PdfWriter
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 
@@ -545,6 +548,8 @@ def letter_pdf(*, javascript=False, attachment=False, page_actions=False, script
         page[NameObject("/Annots")] = ArrayObject([writer._add_object(link), writer._add_object(attached)])
     if script_in_resources:
         writer.pages[0][NameObject("/Resources")] = DictionaryObject({NameObject("/Hidden"): script})
+    if password is not None:
+        writer.encrypt(user_password=password, owner_password="owner-only", algorithm="RC4-128")
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

@@ -146,6 +146,13 @@ def test_a_pdf_with_scripts_or_attached_files_is_kept_without_them(client, activ
     assert b"MZ-attached-payload" not in stored
 
 
+def test_a_pdf_anyone_may_open_but_not_edit_is_kept_unprotected(client):
+    apply(client, letter=upload("letter.pdf", letter_pdf(password="")))
+
+    reader = PdfReader(io.BytesIO(stored_letter(MembershipApplication.objects.get())))
+    assert not reader.is_encrypted and len(reader.pages) == 1
+
+
 def test_a_pdf_with_anything_appended_is_kept_without_it(client):
     apply(client, letter=upload("letter.pdf", letter_pdf() + b"\n<html><script>alert('x')</script></html>"))
 
@@ -191,6 +198,12 @@ BAD_LETTERS = {
         "This PDF is damaged or incomplete",
         "此 PDF 文件已损坏或不完整",
     ),
+    "pdf-with-a-password": (
+        "letter.pdf",
+        letter_pdf(password="secret"),
+        "This PDF is protected by a password.",
+        "此 PDF 文件设有密码保护。",
+    ),
     "truncated-jpeg": (
         "letter.jpg",
         photo_like(300, 200)[:2000],
@@ -233,7 +246,7 @@ def test_a_bad_letter_is_refused_in_the_visitors_language_keeping_everything_els
     [error] = letter_errors(response)
     assert (chinese if language == "zh-hans" else english) in error
     # The file must be chosen again (a browser never sends it back): the message says so.
-    assert ("请重新选择" if language == "zh-hans" else "choose") in error
+    assert ("重新选择" if language == "zh-hans" else "choose") in error
     assert error in " ".join(summary_texts(response))
     page = parse_page(response)
     assert page.find("input", name="company_name").attrs["value"] == "Bright Toys 光明玩具"
