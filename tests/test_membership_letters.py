@@ -3,6 +3,7 @@ downloaded by staff allowed to view applications. Every kind of bad file, and ba
 
 import io
 import re
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -13,7 +14,9 @@ from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.http import Http404
+from django.test import Client
 from django.views.static import serve
 from PIL import Image
 from pypdf import PdfReader
@@ -533,3 +536,36 @@ def test_deleting_an_application_deletes_its_letter(application_with_letter, dja
         application_with_letter.delete()
 
     assert not storage.exists(name)
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="the suite's in-memory SQLite refuses a second writer at once (table locked); PostgreSQL runs it",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_through_one_link_at_the_same_moment_keep_one_letter(private_media_root):
+    """Real threads, each with its own database connection, released together: the row lock lets one in."""
+    application = make_application()
+    link = f"/buyer-membership/letter/{upload_link_token(application)}/"
+    ready = threading.Barrier(2)
+    answers = {}
+
+    def send(name):
+        client = Client()
+        ready.wait(timeout=10)
+        answers[name] = client.post(link, {"letter": upload(name, letter_pdf())})
+        connection.close()
+
+    threads = [threading.Thread(target=send, args=(name,)) for name in ("first.pdf", "second.pdf")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(response.status_code for response in answers.values()) == [200, 200]
+    pages = sorted(response.content.decode() for response in answers.values())
+    assert sum("Thank you: we have your signed letter" in page for page in pages) == 1
+    assert sum("We already have your letter" in page for page in pages) == 1
+    application.refresh_from_db()
+    assert application.letter_original_name in {"first.pdf", "second.pdf"}
+    assert [path.name for path in (private_media_root / "letters").iterdir()] == [application.letter.name.split("/")[1]]
