@@ -261,6 +261,9 @@ STORAGES = {
         )
     },
 }
+# Membership applicants' signed letters, in PRIVATE_MEDIA_ROOT: no URL; staff download them through the admin
+# (README.md, "Letters of support"). With S3 this would be a second, private bucket.
+STORAGES["private_letters"] = {"BACKEND": "membership.letters.PrivateFileSystemStorage"}
 
 # Security: HTTPS everywhere in production; a proxy in front terminates TLS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,7 +1,9 @@
 import csv
 
 from django.contrib import admin
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -34,6 +36,21 @@ class EmailsSentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LetterFilter(admin.SimpleListFilter):
+    title = _("signed letter of support")
+    parameter_name = "letter"
+
+    def lookups(self, request, model_admin):
+        return [("received", _("Received")), ("awaited", _("Not received yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "received":
+            return queryset.exclude(letter="")
+        if self.value() == "awaited":
+            return queryset.filter(letter="")
+        return queryset
+
+
 class HeadquartersCountryFilter(admin.SimpleListFilter):
     """The countries applications come from, rather than all 249."""
 
@@ -55,7 +72,15 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     # What staff look for first, in columns that fit beside the filters on a 1280 px screen; the contact's
     # name and email are on the application and found by the search.
     list_display = ["company", "country", "submitted", "status", "language_chip", "emails_sent"]
-    list_filter = ["status", "language", "company_type", EmailsSentFilter, "submitted_at", HeadquartersCountryFilter]
+    list_filter = [
+        "status",
+        LetterFilter,
+        "language",
+        "company_type",
+        EmailsSentFilter,
+        "submitted_at",
+        HeadquartersCountryFilter,
+    ]
     search_fields = ["company_name", "brand_names", "contact_name", "contact_email", "executive_name", "website"]
     date_hierarchy = "submitted_at"
     actions = ["export_as_csv"]
@@ -94,6 +119,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        (_("Signed letter of support"), {"fields": ["letter_download", "letter_received_at"]}),
         (_("Emails"), {"fields": ["confirmation_sent_at", "staff_notified_at", "email_error"]}),
     ]
 
@@ -109,6 +135,40 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        download = path(
+            "<path:object_id>/letter/",
+            self.admin_site.admin_view(self.download_letter),
+            name="membership_membershipapplication_letter",
+        )
+        return [download, *super().get_urls()]
+
+    def download_letter(self, request, object_id):
+        """The signed letter, to staff allowed to view applications only, as a download the browser never runs."""
+        application = self.get_object(request, object_id)
+        if not self.has_view_permission(request, application):
+            raise PermissionDenied
+        if application is None or not application.letter:
+            raise Http404
+        response = FileResponse(
+            application.letter.open("rb"),
+            as_attachment=True,
+            filename=application.letter_download_name(),
+            content_type=application.letter_content_type(),
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @admin.display(description=_("letter"))
+    def letter_download(self, application):
+        if not application.letter:
+            return _("Not received yet: the confirmation email gave the applicant a link to upload it.")
+        url = reverse("admin:membership_membershipapplication_letter", args=[application.pk])
+        return format_html(
+            '<a href="{}" download>{}</a> ({})', url, _("Download letter"), application.letter_download_name()
+        )
 
     @admin.display(description=_("company"), ordering="company_name")
     def company(self, application):

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from .letters import upload_link_token
 from .models import MembershipApplication
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,12 @@ def _confirmation(application, site_url):
     labels = {field.name: MembershipApplication.field_label(field.name) for field in MembershipApplication._meta.fields}
     return render_mail(
         "membership/emails/confirmation",
-        {"application": application, "labels": labels, "site_url": site_url},
+        {
+            "application": application,
+            "labels": labels,
+            "site_url": site_url,
+            "letter_upload_url": None if application.letter else letter_upload_url(application, site_url),
+        },
         to=[application.contact_email],
         language=application.language,
     )
@@ -78,3 +84,9 @@ def _staff_notification(application, site_url):
         language=settings.LANGUAGE_CODE,
         reply_to=[application.contact_email],
     )
+
+
+def letter_upload_url(application, site_url):
+    """The applicant's personal link to upload the signed letter, in their language, valid for 30 days."""
+    with translation.override(application.language):
+        return site_url + reverse("membership:upload_letter", args=[upload_link_token(application)])

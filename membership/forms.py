@@ -71,6 +71,7 @@ APPLICATION_SECTIONS = [
         ["executive_name", "executive_title", "executive_email"],
         person=_("Senior executive"),
     ),
+    Section(_("Signed letter of support"), ["letter"]),
     Section(_("About you"), ["toy_association_member", "toy_association_name", "heard_from", "message"]),
     Section(_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice"]),
 ]
@@ -242,6 +243,10 @@ class MembershipApplicationForm(forms.ModelForm):
         help_texts = {
             "executive_email": _("We send the letter of support to this person for signature."),
             "message": _("Optional, up to 5,000 characters."),
+            "letter": _(
+                "Optional: if your executive has signed it already, a PDF, or a photo or scan in JPEG or PNG, of at "
+                "most 10 MB. Or send it later: the confirmation email has a link to upload it."
+            ),
             "toy_association_name": _("Only if you answered yes above."),
             "supplier_countries": _(
                 "Choose every country where your supplier factories are; the rest of the world is under “Other "
@@ -279,6 +284,15 @@ class MembershipApplicationForm(forms.ModelForm):
         self.is_blank = not args and all(value is None or value == {} for value in kwargs.values())
         # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
         self.started_token = sign_form_started()
+
+    def full_clean(self):
+        super().full_clean()
+        # A browser never sends a file back: a good letter on a form with other mistakes must be chosen again.
+        if self.errors and self.files.get("letter") and "letter" not in self.errors:
+            # The bound field keeps its own copy of the help text, made while cleaning.
+            self["letter"].help_text = _(
+                "Your letter was fine, but it is kept only when the form is sent: please choose it again."
+            )
 
     @property
     def grouped_sections(self):
@@ -361,3 +375,17 @@ prepare_fields(MembershipApplicationForm.base_fields)
 def blank_form_html(form_class, language):
     """A blank form's fields in a language, drawn once (see MembershipApplicationForm.render)."""
     return super(MembershipApplicationForm, form_class()).render()
+
+
+class LetterUploadForm(forms.ModelForm):
+    """The page the confirmation email links to, for a letter not sent with the application."""
+
+    class Meta:
+        model = MembershipApplication
+        fields = ["letter"]
+        help_texts = {"letter": _("A PDF, or a photo or scan in JPEG or PNG, of at most 10 MB.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["letter"].required = True
+        self.fields["letter"].error_messages["required"] = _("Choose the signed letter to upload.")

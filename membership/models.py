@@ -8,6 +8,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from .letters import CONTENT_TYPES, LetterField
+
 # How long a second application from the same email is taken as a repeat of the first.
 DUPLICATE_WINDOW = datetime.timedelta(hours=24)
 # More first-tier factories than this is a typing mistake.
@@ -107,6 +109,16 @@ class MembershipApplication(models.Model):
         _("language"), max_length=10, choices=settings.LANGUAGES, help_text=_("The language the applicant used.")
     )
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now, db_index=True)
+    # The signed letter of support, sent with the form or later through the link in the confirmation email.
+    letter = LetterField(
+        _("signed letter of support"),
+        blank=True,
+        original_name_field="letter_original_name",
+        received_field="letter_received_at",
+        help_text=_("A PDF, or a photo or scan in JPEG or PNG, of at most 10 MB."),
+    )
+    letter_original_name = models.CharField(_("letter's file name as sent"), max_length=200, blank=True)
+    letter_received_at = models.DateTimeField(_("letter received"), null=True, blank=True)
     # Staff review
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.NEW)
     internal_notes = models.TextField(
@@ -149,6 +161,19 @@ class MembershipApplication(models.Model):
     def field_label(cls, name):
         """A field's verbose_name capitalised, as a form label or a column title: "Company legal name"."""
         return capfirst(cls._meta.get_field(name).verbose_name)
+
+    @property
+    def is_decided(self):
+        return self.status in {self.Status.APPROVED, self.Status.DECLINED}
+
+    def letter_download_name(self):
+        """The name the applicant gave the letter, with the extension of what it really is."""
+        extension = self.letter.name.rsplit(".", 1)[-1]
+        stem = self.letter_original_name.rsplit(".", 1)[0]
+        return f"{stem or 'letter-of-support'}.{extension}"
+
+    def letter_content_type(self):
+        return CONTENT_TYPES[self.letter.name.rsplit(".", 1)[-1]]
 
     def product_category_labels(self):
         labels = dict(self.ProductCategory.choices)

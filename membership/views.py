@@ -2,18 +2,22 @@ import functools
 import logging
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
-from django.views.generic import CreateView, TemplateView
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.generic import CreateView, TemplateView, UpdateView
 
 from base.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 from .emails import send_application_emails
-from .forms import MembershipApplicationForm
+from .forms import LetterUploadForm, MembershipApplicationForm
+from .letters import application_id_from_token
 from .models import MembershipApplication
 
 logger = logging.getLogger(__name__)
@@ -107,3 +111,51 @@ class ThanksView(TemplateView):
 
 class AlreadyReceivedView(TemplateView):
     template_name = "membership/already_received.html"
+
+
+@method_decorator(never_cache, name="dispatch")  # personal: never kept by a cache
+class LetterUploadView(UpdateView):
+    """The page the confirmation email links to: the applicant uploads the signed letter, without an account.
+
+    The link carries the application's id, signed and dated. A letter already received is not replaced (a new
+    one goes to staff by email): each link uploads one letter.
+    """
+
+    model = MembershipApplication
+    form_class = LetterUploadForm
+    template_name = "membership/letter_upload.html"
+    context_object_name = "application"
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            application_id = application_id_from_token(kwargs["token"])
+        except signing.SignatureExpired:
+            return self.link_problem("expired", status=410)
+        except (signing.BadSignature, ValueError):
+            return self.link_problem("invalid", status=404)
+        self.object = MembershipApplication.objects.filter(pk=application_id).first()
+        if self.object is None:
+            return self.link_problem("invalid", status=404)
+        if self.object.letter:
+            return self.link_problem("already_received", status=200)
+        if self.object.is_decided:
+            return self.link_problem("decided", status=410)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        return self.object
+
+    def link_problem(self, problem, status):
+        return render(self.request, "membership/letter_link_problem.html", {"problem": problem}, status=status)
+
+    def form_valid(self, form):
+        # The first of two uploads at once wins; the second is told the letter is already here.
+        with transaction.atomic():
+            locked = MembershipApplication.objects.select_for_update().get(pk=self.object.pk)
+            if locked.letter:
+                return self.link_problem("already_received", status=200)
+            # Only the letter's fields: staff may be changing the rest of the application at this moment.
+            locked.letter = form.cleaned_data["letter"]
+            locked.save(update_fields=["letter", "letter_original_name", "letter_received_at"])
+        logger.info("Membership application %s: letter received through the upload link", self.object.pk)
+        return render(self.request, "membership/letter_received.html", {"application": self.object})

@@ -73,6 +73,14 @@ def validate_featured_image(upload):
             code="file_too_large",
             params={"size": filesizeformat(upload.size), "limit": filesizeformat(MAX_UPLOAD_BYTES)},
         )
+    check_image(upload, ACCEPTED_FORMATS, not_an_image_message)
+
+
+def check_image(upload, accepted_formats, not_an_image):
+    """Refuses a file Pillow cannot fully decode as one still image in one of `accepted_formats` (Pillow's
+    names), or with too many pixels (checked from the header, before decoding). Membership letters use it too.
+
+    `not_an_image` gives the message for any other file."""
     upload.seek(0)
     try:
         with warnings.catch_warnings():
@@ -81,10 +89,10 @@ def validate_featured_image(upload):
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(too_many_pixels_message(), code="too_many_pixels") from None
     except Exception:
-        raise ValidationError(not_an_image_message(), code="not_an_image") from None
+        raise ValidationError(not_an_image(), code="not_an_image") from None
     with image:
-        if image.format not in ACCEPTED_FORMATS:
-            raise ValidationError(not_an_image_message(), code="not_an_image")
+        if image.format not in accepted_formats:
+            raise ValidationError(not_an_image(), code="not_an_image")
         width, height = image.size  # from the header: nothing is decoded yet
         if width * height > MAX_PIXELS:
             raise ValidationError(too_many_pixels_message(width, height), code="too_many_pixels")
@@ -176,7 +184,8 @@ def clean_pixels(image):
     return clean
 
 
-def encode(image, image_format, quality):
+def encode(image, image_format, quality, optimize_png=True):
+    """`optimize_png=False` for large files from the public (letters): optimising a big scan takes a minute."""
     buffer = io.BytesIO()
     if image_format == "JPEG":
         if image.mode == "RGBA":
@@ -187,7 +196,7 @@ def encode(image, image_format, quality):
     elif image_format == "WEBP":
         image.save(buffer, "WEBP", quality=quality, method=6)
     else:
-        image.save(buffer, "PNG", optimize=True)
+        image.save(buffer, "PNG", optimize=optimize_png)
     return buffer.getvalue()
 
 

@@ -36,6 +36,14 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
+def private_media_root(settings, tmp_path):
+    """Letters of support go to a temporary private directory, beside (not inside) a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
+    return settings.PRIVATE_MEDIA_ROOT
+
+
+@pytest.fixture
 def membership_settings(settings):
     """The membership form for a client that posts at once: no minimum time before submitting (rather than
     sleeping), a fresh per-IP count (the rate limit counts in the cache), and staff addresses to notify."""
