@@ -159,7 +159,8 @@ def make_database(url):
 
     parts = urlsplit(url)
     name = f"{parts.path.lstrip('/')}_bench_throughput"
-    with psycopg.connect(url, autocommit=True) as connection:
+    # Through the maintenance database: the one named need not exist.
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
     return urlunsplit(parts._replace(path=f"/{name}"))
@@ -350,7 +351,7 @@ def measure(environment, workdir, options, older_stories):
     return {"rows": rows, "sitemaps": sitemaps, "spike": spike}
 
 
-def run_wrk(server, path, options, connections=None, seconds=None):
+def run_wrk(server, path, options, connections=None, seconds=None, retried=False):
     url = f"http://127.0.0.1:{server.port}{path}"
     connections, seconds = connections or options.connections, seconds or options.seconds
     threads = 2 if connections >= 2 * os.cpu_count() else 1
@@ -365,8 +366,13 @@ def run_wrk(server, path, options, connections=None, seconds=None):
     socket_errors = re.search(r"Socket errors: (.*)", output)
     latency = {
         percent: wrk_seconds(value, unit)
-        for percent, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(\w+)$", output, re.MULTILINE)
+        for percent, value, unit in re.findall(r"^\s+(50|99)\.?0*%\s+([\d.]+)(\w+)\s*$", output, re.MULTILINE)
     }
+    if set(latency) != {"50", "99"}:
+        if retried:
+            raise RuntimeError(f"wrk's answer for {url} has no 50% and 99% latency:\n{output}")
+        print(f"wrk's answer for {url} has no 50% and 99% latency, trying again:\n{output}", file=sys.stderr)
+        return run_wrk(server, path, options, connections, seconds, retried=True)
     return {
         "requests": requests,
         "seconds": duration,
