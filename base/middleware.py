@@ -60,11 +60,10 @@ class SharedPageCacheMiddleware:
             return None
         if not page_cache.is_anonymous_read(request):
             return None
-        version = page_cache.current_version()
+        key = page_cache.page_key(request)
+        version, cached = page_cache.version_and_page(key)
         if version is None:
             return None
-        key = page_cache.page_key(request, version)
-        cached = page_cache.fetch(key)
         request.page_cache = (key, version, cached is not None)
         return cached
 

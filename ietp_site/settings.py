@@ -151,7 +151,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, one client per process rather than per command (base/redis_cache.py).
+            "BACKEND": "base.redis_cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             # A stopped Redis refuses at once; a hung one costs a request at most a second, then each worker leaves
             # it alone for a few seconds (base/page_cache.py) and renders pages without it.
