@@ -18,7 +18,8 @@ from pytest_django.asserts import assertContains, assertInHTML
 
 from membership.forms import MembershipApplicationForm, sign_form_started
 from membership.models import MembershipApplication
-from tests.builders import MEMBERSHIP_STAFF, application_form, parse_page
+from ietp_site import settings as ietp_settings
+from tests.builders import MEMBERSHIP_STAFF, application_form, make_application, parse_page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("membership_settings")]
 
@@ -786,8 +787,8 @@ def test_timestamp_from_the_page_itself_is_accepted(client, settings):
     assert apply(client, form_started=token).status_code == 302
 
 
-def test_too_many_submissions_from_one_address_get_429_in_the_visitors_language(client, settings):
-    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 3
+def test_too_many_posts_from_one_address_get_429_in_the_visitors_language(client, settings):
+    settings.MEMBERSHIP_POSTS_PER_IP = 3
     for _attempt in range(3):
         assert apply(client, company_name="", ip="198.51.100.7").status_code == 200
 
@@ -801,8 +802,31 @@ def test_too_many_submissions_from_one_address_get_429_in_the_visitors_language(
     assert apply(client, ip="198.51.100.8").status_code == 302
 
 
+def test_corrections_do_not_use_up_the_applications_an_address_may_send(client, settings):
+    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 2
+    # An office behind one address: each buyer gets a few answers wrong first.
+    for buyer in range(2):
+        for _mistake in range(3):
+            assert apply(client, contact_phone="phone me", ip="198.51.100.7").status_code == 200
+        accepted = apply(client, contact_email=f"buyer{buyer}@example.com", ip="198.51.100.7")
+        assert accepted["Location"] == "/buyer-membership/thank-you/"
+
+    third = apply(client, contact_email="buyer2@example.com", ip="198.51.100.7")
+
+    assert third.status_code == 429 and "Too many submissions" in page(third)
+    assert MembershipApplication.objects.count() == 2
+
+
+def test_the_default_limits_are_ten_applications_and_sixty_posts_an_hour(client):
+    assert (ietp_settings.MEMBERSHIP_SUBMISSIONS_PER_IP, ietp_settings.MEMBERSHIP_POSTS_PER_IP) == (10, 60)
+    statuses = [apply(client, contact_email=f"buyer{n}@example.com").status_code for n in range(11)]
+
+    assert statuses == [302] * 10 + [429]
+    assert MembershipApplication.objects.count() == 10
+
+
 def test_forwarded_for_header_is_ignored_unless_the_proxy_is_trusted(client, settings):
-    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 1
+    settings.MEMBERSHIP_POSTS_PER_IP = 1
     data = application_form(company_name="")
 
     client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
@@ -810,15 +834,86 @@ def test_forwarded_for_header_is_ignored_unless_the_proxy_is_trusted(client, set
     spoofed = client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.2")
     assert spoofed.status_code == 429
 
+    # Behind the proxy, the address it appends (right-most) is the visitor's.
     settings.TRUST_X_FORWARDED_FOR = True
     cache.clear()
-    client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1, 10.0.0.9")
-    second_visitor = client.post(
-        "/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.2, 10.0.0.9"
-    )
+    client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    second_visitor = client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.2")
     assert second_visitor.status_code == 200
     same_visitor = client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
     assert same_visitor.status_code == 429
+
+
+def test_made_up_forwarded_for_entries_do_not_give_a_visitor_more_attempts(client, settings):
+    settings.TRUST_X_FORWARDED_FOR = True
+    settings.MEMBERSHIP_POSTS_PER_IP = 5
+    data = application_form(company_name="")
+
+    statuses = [
+        client.post(
+            "/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 198.51.100.1"
+        ).status_code
+        for n in range(20)
+    ]
+
+    assert statuses == [200] * 5 + [429] * 15
+
+
+# --- One page, one application ------------------------------------------------------------------
+
+
+def test_a_page_sends_one_application_and_a_replay_the_next_day_is_refused_clearly(client):
+    token = sign_form_started(time.time() - 60)
+    assert apply(client, form_started=token)["Location"] == "/buyer-membership/thank-you/"
+    # The next day, another email, the same page's token.
+    MembershipApplication.objects.update(submitted_at=timezone.now() - datetime.timedelta(hours=25))
+
+    english = apply(client, form_started=token, contact_email="other@example.com")
+    chinese = apply(client, url="/zh/buyer-membership/", form_started=token, contact_email="other@example.com")
+
+    assert english.status_code == 200
+    assert "This form has already been sent once." in page(english)
+    assert typed_into(english, "company_name") == "Bright Toys Ltd"
+    assert "此表格已经提交过一次" in page(chinese)
+    assert MembershipApplication.objects.count() == 1
+    # The page that came back carries a fresh token, which is accepted.
+    fresh = typed_into(english, "form_started")
+    assert fresh != token
+    assert apply(client, form_started=fresh, contact_email="other@example.com").status_code == 302
+
+
+def test_the_database_refuses_a_second_application_with_the_same_token(client):
+    apply(client)
+    first = MembershipApplication.objects.first()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_application(contact_email="other@example.com", form_token=first.form_token)
+
+
+# --- Consent to transfer abroad (PIPL) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("/buyer-membership/", "Companies headquartered in mainland China must consent to the transfer"),
+        ("/zh/buyer-membership/", "总部位于中国大陆的公司"),
+    ],
+)
+def test_an_applicant_in_mainland_china_must_consent_to_transfer_abroad(client, url, message):
+    response = apply(client, url=url, headquarters_country="CN")
+
+    assert response.status_code == 200
+    assert message in " ".join(error_for(response, "consents_to_transfer_abroad"))
+    assert MembershipApplication.objects.count() == 0
+
+    assert apply(client, url=url, headquarters_country="CN", consents_to_transfer_abroad="on").status_code == 302
+    assert MembershipApplication.objects.get().consents_to_transfer_abroad is True
+
+
+def test_an_applicant_outside_mainland_china_may_leave_the_transfer_consent_unticked(client):
+    assert apply(client, headquarters_country="HK").status_code == 302
+    assert MembershipApplication.objects.get().consents_to_transfer_abroad is False
 
 
 def test_duplicate_application_within_a_day_is_not_saved_twice(client, django_capture_on_commit_callbacks):
