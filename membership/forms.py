@@ -321,8 +321,10 @@ class MembershipApplicationForm(forms.ModelForm):
             started = form_started_at(token)
         except (signing.BadSignature, TypeError, ValueError, IndexError):
             return _("Something went wrong with the form. Please check your answers and submit it again.")
-        if MembershipApplication.objects.filter(form_token=token).exists():
-            # A page sends one application: this one was sent already (a replay, or the browser's back button).
+        sent_from_this_page = MembershipApplication.objects.filter(form_token=token)
+        if sent_from_this_page.exists() and not sent_from_this_page.recent_from(self.data.get("contact_email", "")):
+            # A page sends one application. The same one sent again (a double click) is told it is already
+            # received; the page used for another application, or days later, is refused.
             return _("This form has already been sent once. Please check your answers and submit it again.")
         elapsed = time.time() - started
         if elapsed > settings.MEMBERSHIP_FORM_MAX_AGE_SECONDS:

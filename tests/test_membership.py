@@ -1,17 +1,26 @@
 """The buyer membership application, as an applicant meets it, in English and Chinese."""
 
 import datetime
+import http.client
 import io
 import re
+import os
 import smtplib
+import sqlite3
+import subprocess
+import sys
+import threading
 import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
 
 import pytest
 from django import forms
 from django.core import mail
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertInHTML
@@ -19,7 +28,9 @@ from pytest_django.asserts import assertContains, assertInHTML
 from membership.forms import MembershipApplicationForm, sign_form_started
 from membership.models import MembershipApplication
 from ietp_site import settings as ietp_settings
-from tests.builders import MEMBERSHIP_STAFF, application_form, make_application, parse_page
+from tests.builders import MEMBERSHIP_STAFF, application_form, free_port, make_application, parse_page
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("membership_settings")]
 
@@ -838,7 +849,9 @@ def test_forwarded_for_header_is_ignored_unless_the_proxy_is_trusted(client, set
     settings.TRUST_X_FORWARDED_FOR = True
     cache.clear()
     client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
-    second_visitor = client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.2")
+    second_visitor = client.post(
+        "/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.2"
+    )
     assert second_visitor.status_code == 200
     same_visitor = client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
     assert same_visitor.status_code == 429
@@ -960,3 +973,116 @@ def test_database_refuses_an_unknown_status(client):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         MembershipApplication.objects.update(status="deleted")
+
+
+# --- Twenty identical applications at the same instant, against a live server -----------------
+
+
+def post_together(url, body, headers, count):
+    """POSTs the same body `count` times from as many threads released at once; the statuses and redirects."""
+    parsed = urllib.parse.urlsplit(url)
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def send(index):
+        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+        try:
+            barrier.wait(timeout=30)
+            connection.request("POST", parsed.path, body=body, headers=headers)
+            response = connection.getresponse()
+            results[index] = (response.status, response.getheader("Location"))
+            response.read()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    return results
+
+
+@pytest.fixture
+def site_in_gunicorn(tmp_path, transactional_db):
+    """The site served by gunicorn (four workers, as in production) on this test's database: a file for SQLite
+    (an in-memory test database cannot be shared between processes), the test database on PostgreSQL."""
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        database_url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
+    else:
+        database_url = (
+            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        )
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    env.update(
+        DEBUG="1",
+        DATABASE_URL=database_url,
+        DATABASE_POOL="0",
+        CACHE_DIR=str(tmp_path / "cache"),
+        MEMBERSHIP_MIN_SECONDS_TO_SUBMIT="0",
+        MEMBERSHIP_SUBMISSIONS_PER_IP="100",  # the limit is tested above; here, only the race
+        PAGE_CACHE="0",
+    )
+    if connection.vendor == "sqlite":
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", database_url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def saved_applications(database_url):
+    """Rows in the served site's database (on SQLite, its own file)."""
+    if database_url.startswith("sqlite"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as database:
+            return database.execute("SELECT count(*) FROM membership_membershipapplication").fetchone()[0]
+    return MembershipApplication.objects.count()
+
+
+def form_when_up(url, seconds=30):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=10)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in_gunicorn):
+    site_url, database_url = site_in_gunicorn
+    url = f"{site_url}/buyer-membership/"
+    with form_when_up(url) as shown:
+        cookie = shown.headers["Set-Cookie"].split(";")[0]
+        form_page = parse_page(shown.read().decode())
+    csrf = form_page.find("input", name="csrfmiddlewaretoken").attrs["value"]
+    token = form_page.find("input", name="form_started").attrs["value"]
+    body = urllib.parse.urlencode(application_form(form_started=token, csrfmiddlewaretoken=csrf), doseq=True)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie, "Referer": url}
+
+    results = post_together(url, body, headers, 20)
+
+    assert all(result is not None and result[0] == 302 for result in results), results
+    locations = [location for _status, location in results]
+    assert locations.count("/buyer-membership/thank-you/") == 1, locations
+    assert set(locations) == {"/buyer-membership/thank-you/", "/buyer-membership/already-received/"}
+    assert saved_applications(database_url) == 1
