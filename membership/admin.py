@@ -1,12 +1,19 @@
 import csv
+import datetime
+import io
+import re
 
 from django.contrib import admin
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 
 from base.languages import site_language
 
@@ -14,11 +21,16 @@ from .models import MembershipApplication
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# "+44 20 7946 0000": a plus, then only digits, spaces and brackets. No operator, name or function call follows,
+# so nothing can run, and the number is shown as typed.
+PHONE_NUMBER_ONLY = re.compile(r"\+[\d ()]+")
 
 
 def spreadsheet_safe(value):
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not PHONE_NUMBER_ONLY.fullmatch(text):
+        return "'" + text
+    return text
 
 
 class EmailsSentFilter(admin.SimpleListFilter):
@@ -58,9 +70,9 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     list_filter = ["status", "language", "company_type", EmailsSentFilter, "submitted_at", HeadquartersCountryFilter]
     search_fields = ["company_name", "brand_names", "contact_name", "contact_email", "executive_name", "website"]
     date_hierarchy = "submitted_at"
-    actions = ["export_as_csv"]
+    actions = ["export_as_csv", "export_as_xlsx"]
     fieldsets = [
-        (_("Review"), {"fields": ["status", "internal_notes"]}),
+        (_("Review"), {"fields": ["status", "decided_at", "internal_notes"]}),
         (
             _("Company"),
             {
@@ -89,12 +101,14 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                     "message",
                     "agrees_to_principles",
                     "consents_to_privacy_notice",
+                    "consents_to_transfer_abroad",
                     "language",
                     "submitted_at",
                 ]
             },
         ),
         (_("Emails"), {"fields": ["confirmation_sent_at", "staff_notified_at", "email_error"]}),
+        (_("Personal data"), {"fields": ["anonymised_at"]}),
     ]
 
     class Media:
@@ -146,6 +160,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         "id",
         "submitted_at",
         "status",
+        "decided_at",
         "language",
         "company_name",
         "brand_names",
@@ -167,14 +182,16 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         "toy_association_name",
         "heard_from",
         "message",
+        "consents_to_transfer_abroad",
         "internal_notes",
     ]
 
     def export_value(self, application, name):
         """What a spreadsheet cell shows: names and labels where the database keeps codes."""
         match name:
-            case "submitted_at":
-                return application.submitted_at.isoformat(timespec="seconds")
+            case "submitted_at" | "decided_at":
+                moment = getattr(application, name)
+                return moment.isoformat(timespec="seconds") if moment else ""
             case "status" | "company_type" | "annual_sales" | "heard_from":
                 return getattr(application, f"get_{name}_display")()
             case "headquarters_country":
@@ -184,6 +201,20 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
             case "supplier_countries":
                 return self.supplier_countries_display(application)
         return getattr(application, name)
+
+    def typed_export_value(self, application, name):
+        """What an Excel cell holds: numbers as numbers, dates as dates (site time), yes/no in the staff member's
+        language, and text as text (a phone number too)."""
+        value = getattr(application, name) if name != "submitted_at" else application.submitted_at
+        if isinstance(value, datetime.datetime):
+            # Excel has no time zones: the time as staff read it elsewhere in the admin.
+            return timezone.localtime(value).replace(tzinfo=None)
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
+        if isinstance(value, int):
+            return value
+        value = self.export_value(application, name)
+        return ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
 
     @admin.action(description=_("Export the selected applications as CSV"))
     def export_as_csv(self, request, queryset):
@@ -196,4 +227,33 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         writer.writerow([MembershipApplication.field_label(name) for name in self.export_fields])
         for application in queryset.order_by("submitted_at"):
             writer.writerow([spreadsheet_safe(self.export_value(application, name)) for name in self.export_fields])
+        return response
+
+    @admin.action(description=_("Export the selected applications as an Excel workbook"))
+    def export_as_xlsx(self, request, queryset):
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = gettext("Applications")
+        sheet.append([str(MembershipApplication.field_label(name)) for name in self.export_fields])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for application in queryset.order_by("submitted_at"):
+            sheet.append([self.typed_export_value(application, name) for name in self.export_fields])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    # Text is text, whatever it starts with: openpyxl would take "=..." for a formula.
+                    cell.data_type = "s"
+                elif isinstance(cell.value, datetime.datetime):
+                    cell.number_format = "yyyy-mm-dd hh:mm"
+        for column in sheet.columns:
+            widest = max(len(str(cell.value or "")) for cell in column)
+            sheet.column_dimensions[column[0].column_letter].width = min(max(widest, 8) + 2, 60)
+        content = io.BytesIO()
+        workbook.save(content)
+        response = HttpResponse(
+            content.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        filename = f"buyer-membership-applications-{timezone.localdate():%Y-%m-%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
