@@ -1,10 +1,18 @@
 import csv
 import datetime
 import io
+import json
 import re
+import zipfile
 
-from django.contrib import admin
-from django.http import HttpResponse
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -108,7 +116,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
             },
         ),
         (_("Emails"), {"fields": ["confirmation_sent_at", "staff_notified_at", "email_error"]}),
-        (_("Personal data"), {"fields": ["anonymised_at"]}),
+        (_("Personal data"), {"fields": ["anonymised_at", "personal_data_requests"]}),
     ]
 
     class Media:
@@ -150,6 +158,103 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     @admin.display(description=MembershipApplication._meta.get_field("supplier_countries").verbose_name)
     def supplier_countries_display(self, application):
         return ", ".join(country.name for country in application.supplier_countries)
+
+    @admin.display(description=_("on the applicant's request"))
+    def personal_data_requests(self, application):
+        if application.pk is None or application.anonymised_at:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:membership_membershipapplication_personal_data", args=[application.pk]),
+            gettext("Download all their data"),
+            reverse("admin:membership_membershipapplication_erase", args=[application.pk]),
+            gettext("Erase their personal data…"),
+        )
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:application_id>/personal-data/",
+                self.admin_site.admin_view(self.download_personal_data),
+                name="membership_membershipapplication_personal_data",
+            ),
+            path(
+                "<int:application_id>/erase/",
+                self.admin_site.admin_view(self.erase_personal_data),
+                name="membership_membershipapplication_erase",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def download_personal_data(self, request, application_id):
+        """Everything held on one applicant, for a request to see it: JSON, or a zip with their files beside it."""
+        application = get_object_or_404(MembershipApplication, pk=application_id)
+        if not self.has_view_permission(request, application):
+            raise PermissionDenied
+        data = {
+            str(MembershipApplication.field_label(field.name)): self.personal_data_value(application, field.name)
+            for field in MembershipApplication._meta.fields
+            if field.name != "form_token"
+        }
+        document = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
+        stem = f"buyer-membership-application-{application.pk}"
+        self.log_change(request, application, gettext("Downloaded the applicant's personal data."))
+        files = application.private_files()
+        if not files:
+            response = HttpResponse(document, content_type="application/json; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{stem}.json"'
+            return response
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            bundle.writestr(f"{stem}.json", document)
+            for stored in files:
+                with stored.open("rb") as content:
+                    bundle.writestr(stored.name.rsplit("/", 1)[-1], content.read())
+        response = HttpResponse(archive.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{stem}.zip"'
+        return response
+
+    def personal_data_value(self, application, name):
+        value = getattr(application, name)
+        if name in {"status", "company_type", "annual_sales", "heard_from", "headquarters_country"}:
+            return str(self.export_value(application, name))
+        if name == "supplier_countries":
+            return [country.code for country in value]
+        if hasattr(value, "name") and hasattr(value, "storage"):  # a stored file
+            return value.name
+        return value
+
+    def erase_personal_data(self, request, application_id):
+        """Erases one applicant's personal data on their request, after a confirmation page."""
+        application = get_object_or_404(MembershipApplication, pk=application_id)
+        if not self.has_delete_permission(request, application):
+            raise PermissionDenied
+        if application.anonymised_at:
+            raise Http404
+        change_url = reverse("admin:membership_membershipapplication_change", args=[application.pk])
+        if request.method == "POST":
+            company = application.company_name
+            with transaction.atomic():
+                application.erase_personal_data()
+                self.log_change(request, application, gettext("Erased the applicant's personal data on request."))
+            self.message_user(
+                request,
+                gettext("The personal data of the application from %(company)s was erased.") % {"company": company},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Erase the applicant's personal data?"),
+            "opts": self.opts,
+            "application": application,
+            "kept": ", ".join(
+                str(MembershipApplication._meta.get_field(name).verbose_name)
+                for name in ["company_type", "headquarters_country", "product_categories", "annual_sales", "status"]
+            ),
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/membership/membershipapplication/erase_personal_data.html", context)
 
     @admin.display(description=_("emails sent"), boolean=True)
     def emails_sent(self, application):

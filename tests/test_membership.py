@@ -3,8 +3,8 @@
 import datetime
 import http.client
 import io
-import re
 import os
+import re
 import smtplib
 import sqlite3
 import subprocess
@@ -25,9 +25,9 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertInHTML
 
+from ietp_site import settings as ietp_settings
 from membership.forms import MembershipApplicationForm, sign_form_started
 from membership.models import MembershipApplication
-from ietp_site import settings as ietp_settings
 from tests.builders import MEMBERSHIP_STAFF, application_form, free_port, make_application, parse_page
 
 ROOT = Path(__file__).resolve().parent.parent

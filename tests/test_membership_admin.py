@@ -168,8 +168,8 @@ def test_csv_export_opens_in_excel_with_chinese_intact(staff_client):
     [
         (
             LIST_URL,
-            "ID,Submitted,Status,Decided,Language,Company legal name,Brand names,Website,Headquarters country,Company type,"
-            "Product categories,Annual sales,Number of supplier factories,Countries of supplier factories,"
+            "ID,Submitted,Status,Decided,Language,Company legal name,Brand names,Website,Headquarters country,"
+            "Company type,Product categories,Annual sales,Number of supplier factories,Countries of supplier factories,"
             "Contact name,Contact job title,Contact email,Contact phone,Executive name,Executive job title,"
             "Executive email,Toy association member,Association name,Heard of the programme through,Message,"
             "Consents to transfer outside mainland China,Internal notes",
