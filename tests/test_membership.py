@@ -136,8 +136,8 @@ def test_the_privacy_notice_is_a_page_of_its_own_in_both_languages(client):
 
     assert english.status_code == chinese.status_code == 200
     assert "Privacy notice: how we use your details" in page(english)
-    assert "Only the programme's staff see it." in page(english)
-    assert "隐私声明：我们如何使用您的资料" in page(chinese) and "只有本计划的工作人员可以查看这些资料" in page(chinese)
+    assert "Only the programme's staff see them." in page(english)
+    assert "隐私声明：我们如何使用您的资料" in page(chinese) and "只有本计划的工作人员可以查看" in page(chinese)
 
 
 def test_every_page_links_the_privacy_notice_in_its_footer(client, db):
