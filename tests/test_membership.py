@@ -3,24 +3,21 @@
 import datetime
 import http.client
 import io
-import os
 import re
 import smtplib
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django import forms
 from django.core import mail
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertInHTML
@@ -29,8 +26,6 @@ from ietp_site import settings as ietp_settings
 from membership.forms import MembershipApplicationForm, sign_form_started
 from membership.models import MembershipApplication
 from tests.builders import MEMBERSHIP_STAFF, application_form, free_port, make_application, parse_page
-
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("membership_settings")]
 
@@ -1004,57 +999,25 @@ def post_together(url, body, headers, count):
 
 
 @pytest.fixture
-def site_in_gunicorn(tmp_path, transactional_db):
-    """The site served by gunicorn (four workers, as in production) on this test's database: a file for SQLite
-    (an in-memory test database cannot be shared between processes), the test database on PostgreSQL."""
-    database = connection.settings_dict
-    if connection.vendor == "sqlite":
-        database_url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
-    else:
-        database_url = (
-            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST'] or '127.0.0.1'}:"
-            f"{database['PORT'] or 5432}/{database['NAME']}"
-        )
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
-    env.update(
-        DEBUG="1",
-        DATABASE_URL=database_url,
-        DATABASE_POOL="0",
-        CACHE_DIR=str(tmp_path / "cache"),
+def site_in_gunicorn(site_processes):
+    """The site served by gunicorn with four workers, as in production, on this test's database."""
+    site_processes.env.update(
         MEMBERSHIP_MIN_SECONDS_TO_SUBMIT="0",
         MEMBERSHIP_SUBMISSIONS_PER_IP="100",  # the limit is tested above; here, only the race
-        PAGE_CACHE="0",
     )
-    if connection.vendor == "sqlite":
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--no-input"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=120,
-            capture_output=True,
-        )
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"],
-        cwd=ROOT,
-        env=env,
+        cwd=site_processes.root,
+        env=site_processes.env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        yield f"http://127.0.0.1:{port}", database_url
+        yield f"http://127.0.0.1:{port}", site_processes
     finally:
         server.terminate()
         server.wait(timeout=20)
-
-
-def saved_applications(database_url):
-    """Rows in the served site's database (on SQLite, its own file)."""
-    if database_url.startswith("sqlite"):
-        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as database:
-            return database.execute("SELECT count(*) FROM membership_membershipapplication").fetchone()[0]
-    return MembershipApplication.objects.count()
 
 
 def form_when_up(url, seconds=30):
@@ -1069,7 +1032,7 @@ def form_when_up(url, seconds=30):
 
 
 def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in_gunicorn):
-    site_url, database_url = site_in_gunicorn
+    site_url, site_processes = site_in_gunicorn
     url = f"{site_url}/buyer-membership/"
     with form_when_up(url) as shown:
         cookie = shown.headers["Set-Cookie"].split(";")[0]
@@ -1085,4 +1048,5 @@ def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in
     locations = [location for _status, location in results]
     assert locations.count("/buyer-membership/thank-you/") == 1, locations
     assert set(locations) == {"/buyer-membership/thank-you/", "/buyer-membership/already-received/"}
-    assert saved_applications(database_url) == 1
+    saved = site_processes.python("from membership.models import MembershipApplication as A; print(A.objects.count())")
+    assert saved.strip() == "1"

@@ -3,6 +3,7 @@
 import datetime
 import io
 import json
+import subprocess
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -240,3 +241,48 @@ def test_staff_without_delete_permission_cannot_erase_and_without_view_cannot_do
     outsider = django_user_model.objects.create_user("outsider", "o@example.org", "pw", is_staff=True)
     client.force_login(outsider)
     assert client.get(f"/admin/membership/membershipapplication/{application.pk}/personal-data/").status_code == 403
+
+
+ERASED_AT = (
+    "import json; from membership.models import MembershipApplication as A; "
+    "print(json.dumps({pk: str(at) for pk, at in A.objects.values_list('pk', 'anonymised_at')}))"
+)
+
+
+def test_purge_killed_halfway_finishes_on_the_next_run_erasing_each_once(site_processes):
+    site_processes.python(
+        "import datetime; from django.utils import timezone; from tests.builders import make_application; "
+        "from membership.models import MembershipApplication as A\n"
+        "for n in range(300): make_application(contact_email=f'buyer{n}@example.com', status='declined')\n"
+        "A.objects.update(decided_at=timezone.now() - datetime.timedelta(days=400))"
+    )
+    purge_run = subprocess.Popen(
+        site_processes.command("purge_membership_data"),
+        cwd=site_processes.root,
+        env=site_processes.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        for _line in range(3):
+            assert purge_run.stdout.readline().startswith("Erased application ")
+    finally:
+        purge_run.kill()  # SIGKILL: no chance to tidy up
+        purge_run.wait(timeout=20)
+        purge_run.stdout.close()
+    after_kill = json.loads(site_processes.python(ERASED_AT))
+    erased_first = {pk: at for pk, at in after_kill.items() if at != "None"}
+    assert 3 <= len(erased_first) < 300
+
+    output = site_processes.manage("purge_membership_data")
+
+    assert f"Erased {300 - len(erased_first)} application(s) past retention." in output
+    after_rerun = json.loads(site_processes.python(ERASED_AT))
+    assert "None" not in after_rerun.values() and len(after_rerun) == 300
+    # Erased once each: the first run's stay as they were.
+    assert {pk: after_rerun[pk] for pk in erased_first} == erased_first
+    blank = (
+        "from membership.models import MembershipApplication as A; print(A.objects.exclude(contact_email='').count())"
+    )
+    assert site_processes.python(blank).strip() == "0"
