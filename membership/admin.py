@@ -134,7 +134,8 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("company"), ordering="company_name")
     def company(self, application):
-        return application.company_name
+        # An erased application still needs a name to click in the list.
+        return str(application)
 
     @admin.display(description=_("country"), ordering="headquarters_country")
     def country(self, application):

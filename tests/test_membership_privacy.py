@@ -224,6 +224,8 @@ def test_staff_erase_one_applicant_after_confirming(staff_client):
     erased = MembershipApplication.objects.get()
     assert erased.anonymised_at and erased.contact_email == "" and erased.company_type == "brand"
     assert "was erased" in staff_client.get(done["Location"]).content.decode()
+    listed = staff_client.get("/admin/membership/membershipapplication/").content.decode()
+    assert f"Application {application.pk} (personal data erased)" in listed
     assert LogEntry.objects.filter(object_id=str(application.pk), change_message__contains="Erased").exists()
     # Erased once: the page is gone.
     assert staff_client.post(erase_url).status_code == 404
