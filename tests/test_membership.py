@@ -1000,24 +1000,42 @@ def post_together(url, body, headers, count):
 
 @pytest.fixture
 def site_in_gunicorn(site_processes):
-    """The site served by gunicorn with four workers, as in production, on this test's database."""
-    site_processes.env.update(
-        MEMBERSHIP_MIN_SECONDS_TO_SUBMIT="0",
-        MEMBERSHIP_SUBMISSIONS_PER_IP="100",  # the limit is tested above; here, only the race
-    )
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"],
-        cwd=site_processes.root,
-        env=site_processes.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}", site_processes
-    finally:
+    """Starts the site in gunicorn with four workers, as in production, on this test's database; its address."""
+    servers = []
+
+    def start(**env):
+        site_processes.env.update(MEMBERSHIP_MIN_SECONDS_TO_SUBMIT="0", **env)
+        port = free_port()
+        servers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"],
+                cwd=site_processes.root,
+                env=site_processes.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
         server.terminate()
         server.wait(timeout=20)
+
+
+def applications_saved(site_processes):
+    return int(
+        site_processes.python("from membership.models import MembershipApplication as A; print(A.objects.count())")
+    )
+
+
+def shown_form(url):
+    """A fresh page load of the form: the session cookie, the CSRF token and the form token."""
+    with form_when_up(url) as shown:
+        cookie = shown.headers["Set-Cookie"].split(";")[0]
+        form_page = parse_page(shown.read().decode())
+    csrf = form_page.find("input", name="csrfmiddlewaretoken").attrs["value"]
+    return cookie, csrf, form_page.find("input", name="form_started").attrs["value"]
 
 
 def form_when_up(url, seconds=30):
@@ -1031,14 +1049,10 @@ def form_when_up(url, seconds=30):
             time.sleep(0.2)
 
 
-def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in_gunicorn):
-    site_url, site_processes = site_in_gunicorn
-    url = f"{site_url}/buyer-membership/"
-    with form_when_up(url) as shown:
-        cookie = shown.headers["Set-Cookie"].split(";")[0]
-        form_page = parse_page(shown.read().decode())
-    csrf = form_page.find("input", name="csrfmiddlewaretoken").attrs["value"]
-    token = form_page.find("input", name="form_started").attrs["value"]
+def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in_gunicorn, site_processes):
+    # The limit is tested below; here, only the race.
+    url = f"{site_in_gunicorn(MEMBERSHIP_SUBMISSIONS_PER_IP='100')}/buyer-membership/"
+    cookie, csrf, token = shown_form(url)
     body = urllib.parse.urlencode(application_form(form_started=token, csrfmiddlewaretoken=csrf), doseq=True)
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie, "Referer": url}
 
@@ -1048,5 +1062,26 @@ def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in
     locations = [location for _status, location in results]
     assert locations.count("/buyer-membership/thank-you/") == 1, locations
     assert set(locations) == {"/buyer-membership/thank-you/", "/buyer-membership/already-received/"}
-    saved = site_processes.python("from membership.models import MembershipApplication as A; print(A.objects.count())")
-    assert saved.strip() == "1"
+    assert applications_saved(site_processes) == 1
+
+
+def test_four_workers_share_one_limit_even_with_made_up_forwarded_for_headers(site_in_gunicorn, site_processes):
+    url = f"{site_in_gunicorn(TRUST_X_FORWARDED_FOR='1')}/buyer-membership/"
+    statuses = []
+    for number in range(14):
+        cookie, csrf, token = shown_form(url)
+        body = urllib.parse.urlencode(
+            application_form(form_started=token, csrfmiddlewaretoken=csrf, contact_email=f"buyer{number}@example.com"),
+            doseq=True,
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookie,
+            "Referer": url,
+            # Made up by the visitor; the proxy appends the address it saw.
+            "X-Forwarded-For": f"192.0.2.{number}, 198.51.100.1",
+        }
+        statuses.append(post_together(url, body, headers, 1)[0][0])
+
+    assert statuses == [302] * 10 + [429] * 4
+    assert applications_saved(site_processes) == 10
