@@ -337,7 +337,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The site's own address, for links in emails sent outside a request (the resend command).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Only behind a proxy that sets X-Forwarded-For itself may its first hop be taken as the visitor's address.
+# Only behind a proxy that appends the connecting address to X-Forwarded-For may its right-most entry be taken as
+# the visitor's address (entries to its left are whatever the visitor sent).
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR")
 
 # Buyer membership applications (membership/).
@@ -378,3 +379,16 @@ AXES_LOCKOUT_CALLABLE = "base.login_guard.locked_out_page"
 ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = env_bool("ADMIN_REQUIRE_2FA_FOR_SUPERUSERS", not DEBUG)
 # The name authenticator apps show beside the six-digit code.
 OTP_TOTP_ISSUER = "IETP site"
+
+# Every POST counts here, mistakes included, at a ceiling a buyer correcting their answers or an office behind one
+# address does not reach; MEMBERSHIP_SUBMISSIONS_PER_IP counts applications accepted.
+MEMBERSHIP_POSTS_PER_IP = int(os.environ.get("MEMBERSHIP_POSTS_PER_IP", "60"))
+# How long applicants' personal data is kept after the decision (`manage.py purge_membership_data` erases it then).
+MEMBERSHIP_RETAIN_APPROVED_DAYS = int(os.environ.get("MEMBERSHIP_RETAIN_APPROVED_DAYS", "730"))
+MEMBERSHIP_RETAIN_DECLINED_DAYS = int(os.environ.get("MEMBERSHIP_RETAIN_DECLINED_DAYS", "180"))
+
+# The privacy notice (/privacy/): who holds applicants' data, how to reach them, and where the data is stored.
+PRIVACY_CONTROLLER_NAME = os.environ.get("PRIVACY_CONTROLLER_NAME", "ICTI Ethical Toy Program (IETP)")
+PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", ORGANISATION_EMAIL)
+PRIVACY_CONTACT_ADDRESS = os.environ.get("PRIVACY_CONTACT_ADDRESS", ORGANISATION_ADDRESS)
+PRIVACY_STORAGE_LOCATION = os.environ.get("PRIVACY_STORAGE_LOCATION", "")

@@ -1,14 +1,27 @@
 import csv
+import datetime
+import io
+import json
+import re
+import zipfile
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 
 from base.languages import site_language
 
@@ -16,11 +29,16 @@ from .models import MembershipApplication
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# "+44 20 7946 0000": a plus, then only digits, spaces and brackets. No operator, name or function call follows,
+# so nothing can run, and the number is shown as typed.
+PHONE_NUMBER_ONLY = re.compile(r"\+[\d ()]+")
 
 
 def spreadsheet_safe(value):
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not PHONE_NUMBER_ONLY.fullmatch(text):
+        return "'" + text
+    return text
 
 
 class EmailsSentFilter(admin.SimpleListFilter):
@@ -83,9 +101,9 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     ]
     search_fields = ["company_name", "brand_names", "contact_name", "contact_email", "executive_name", "website"]
     date_hierarchy = "submitted_at"
-    actions = ["export_as_csv"]
+    actions = ["export_as_csv", "export_as_xlsx"]
     fieldsets = [
-        (_("Review"), {"fields": ["status", "internal_notes"]}),
+        (_("Review"), {"fields": ["status", "decided_at", "internal_notes"]}),
         (
             _("Company"),
             {
@@ -114,6 +132,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                     "message",
                     "agrees_to_principles",
                     "consents_to_privacy_notice",
+                    "consents_to_transfer_abroad",
                     "language",
                     "submitted_at",
                 ]
@@ -121,6 +140,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         ),
         (_("Signed letter of support"), {"fields": ["letter_download", "letter_received_at"]}),
         (_("Emails"), {"fields": ["confirmation_sent_at", "staff_notified_at", "email_error"]}),
+        (_("Personal data"), {"fields": ["anonymised_at", "personal_data_requests"]}),
     ]
 
     class Media:
@@ -135,14 +155,6 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    def get_urls(self):
-        download = path(
-            "<path:object_id>/letter/",
-            self.admin_site.admin_view(self.download_letter),
-            name="membership_membershipapplication_letter",
-        )
-        return [download, *super().get_urls()]
 
     def download_letter(self, request, object_id):
         """The signed letter, to staff allowed to view applications only, as a download the browser never runs."""
@@ -172,7 +184,8 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("company"), ordering="company_name")
     def company(self, application):
-        return application.company_name
+        # An erased application still needs a name to click in the list.
+        return str(application)
 
     @admin.display(description=_("country"), ordering="headquarters_country")
     def country(self, application):
@@ -197,6 +210,108 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     def supplier_countries_display(self, application):
         return ", ".join(country.name for country in application.supplier_countries)
 
+    @admin.display(description=_("on the applicant's request"))
+    def personal_data_requests(self, application):
+        if application.pk is None or application.anonymised_at:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:membership_membershipapplication_personal_data", args=[application.pk]),
+            gettext("Download all their data"),
+            reverse("admin:membership_membershipapplication_erase", args=[application.pk]),
+            gettext("Erase their personal data…"),
+        )
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/letter/",
+                self.admin_site.admin_view(self.download_letter),
+                name="membership_membershipapplication_letter",
+            ),
+            path(
+                "<int:application_id>/personal-data/",
+                self.admin_site.admin_view(self.download_personal_data),
+                name="membership_membershipapplication_personal_data",
+            ),
+            path(
+                "<int:application_id>/erase/",
+                self.admin_site.admin_view(self.erase_personal_data),
+                name="membership_membershipapplication_erase",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def download_personal_data(self, request, application_id):
+        """Everything held on one applicant, for a request to see it: JSON, or a zip with their files beside it."""
+        application = get_object_or_404(MembershipApplication, pk=application_id)
+        if not self.has_view_permission(request, application):
+            raise PermissionDenied
+        data = {
+            str(MembershipApplication.field_label(field.name)): self.personal_data_value(application, field.name)
+            for field in MembershipApplication._meta.fields
+            if field.name != "form_token"
+        }
+        document = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
+        stem = f"buyer-membership-application-{application.pk}"
+        self.log_change(request, application, gettext("Downloaded the applicant's personal data."))
+        files = application.private_files()
+        if not files:
+            response = HttpResponse(document, content_type="application/json; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{stem}.json"'
+            return response
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            bundle.writestr(f"{stem}.json", document)
+            for stored in files:
+                with stored.open("rb") as content:
+                    bundle.writestr(stored.name.rsplit("/", 1)[-1], content.read())
+        response = HttpResponse(archive.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{stem}.zip"'
+        return response
+
+    def personal_data_value(self, application, name):
+        value = getattr(application, name)
+        if name in {"status", "company_type", "annual_sales", "heard_from", "headquarters_country"}:
+            return str(self.export_value(application, name))
+        if name == "supplier_countries":
+            return [country.code for country in value]
+        if hasattr(value, "name") and hasattr(value, "storage"):  # a stored file
+            return value.name
+        return value
+
+    def erase_personal_data(self, request, application_id):
+        """Erases one applicant's personal data on their request, after a confirmation page."""
+        application = get_object_or_404(MembershipApplication, pk=application_id)
+        if not self.has_delete_permission(request, application):
+            raise PermissionDenied
+        if application.anonymised_at:
+            raise Http404
+        change_url = reverse("admin:membership_membershipapplication_change", args=[application.pk])
+        if request.method == "POST":
+            company = application.company_name
+            with transaction.atomic():
+                application.erase_personal_data()
+                self.log_change(request, application, gettext("Erased the applicant's personal data on request."))
+            self.message_user(
+                request,
+                gettext("The personal data of the application from %(company)s was erased.") % {"company": company},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Erase the applicant's personal data?"),
+            "opts": self.opts,
+            "application": application,
+            "kept": ", ".join(
+                str(MembershipApplication._meta.get_field(name).verbose_name)
+                for name in ["company_type", "headquarters_country", "product_categories", "annual_sales", "status"]
+            ),
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/membership/membershipapplication/erase_personal_data.html", context)
+
     @admin.display(description=_("emails sent"), boolean=True)
     def emails_sent(self, application):
         return bool(application.confirmation_sent_at and application.staff_notified_at)
@@ -206,6 +321,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         "id",
         "submitted_at",
         "status",
+        "decided_at",
         "language",
         "company_name",
         "brand_names",
@@ -227,14 +343,16 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         "toy_association_name",
         "heard_from",
         "message",
+        "consents_to_transfer_abroad",
         "internal_notes",
     ]
 
     def export_value(self, application, name):
         """What a spreadsheet cell shows: names and labels where the database keeps codes."""
         match name:
-            case "submitted_at":
-                return application.submitted_at.isoformat(timespec="seconds")
+            case "submitted_at" | "decided_at":
+                moment = getattr(application, name)
+                return moment.isoformat(timespec="seconds") if moment else ""
             case "status" | "company_type" | "annual_sales" | "heard_from":
                 return getattr(application, f"get_{name}_display")()
             case "headquarters_country":
@@ -244,6 +362,20 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
             case "supplier_countries":
                 return self.supplier_countries_display(application)
         return getattr(application, name)
+
+    def typed_export_value(self, application, name):
+        """What an Excel cell holds: numbers as numbers, dates as dates (site time), yes/no in the staff member's
+        language, and text as text (a phone number too)."""
+        value = getattr(application, name) if name != "submitted_at" else application.submitted_at
+        if isinstance(value, datetime.datetime):
+            # Excel has no time zones: the time as staff read it elsewhere in the admin.
+            return timezone.localtime(value).replace(tzinfo=None)
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
+        if isinstance(value, int):
+            return value
+        value = self.export_value(application, name)
+        return ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
 
     @admin.action(description=_("Export the selected applications as CSV"))
     def export_as_csv(self, request, queryset):
@@ -256,4 +388,33 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         writer.writerow([MembershipApplication.field_label(name) for name in self.export_fields])
         for application in queryset.order_by("submitted_at"):
             writer.writerow([spreadsheet_safe(self.export_value(application, name)) for name in self.export_fields])
+        return response
+
+    @admin.action(description=_("Export the selected applications as an Excel workbook"))
+    def export_as_xlsx(self, request, queryset):
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = gettext("Applications")
+        sheet.append([str(MembershipApplication.field_label(name)) for name in self.export_fields])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for application in queryset.order_by("submitted_at"):
+            sheet.append([self.typed_export_value(application, name) for name in self.export_fields])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    # Text is text, whatever it starts with: openpyxl would take "=..." for a formula.
+                    cell.data_type = "s"
+                elif isinstance(cell.value, datetime.datetime):
+                    cell.number_format = "yyyy-mm-dd hh:mm"
+        for column in sheet.columns:
+            widest = max(len(str(cell.value or "")) for cell in column)
+            sheet.column_dimensions[column[0].column_letter].width = min(max(widest, 8) + 2, 60)
+        content = io.BytesIO()
+        workbook.save(content)
+        response = HttpResponse(
+            content.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        filename = f"buyer-membership-applications-{timezone.localdate():%Y-%m-%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

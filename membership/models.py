@@ -14,6 +14,11 @@ from .letters import CONTENT_TYPES, LetterField
 DUPLICATE_WINDOW = datetime.timedelta(hours=24)
 # More first-tier factories than this is a typing mistake.
 MAX_SUPPLIER_FACTORIES = 100_000
+# Statuses that end an application; its retention period runs from then ("withdrawn" comes with the workflow's
+# statuses and counts as soon as it exists).
+DECIDED_STATUSES = {"approved", "declined", "withdrawn"}
+# Statuses whose contact data is kept for MEMBERSHIP_RETAIN_DECLINED_DAYS rather than the approved members' period.
+NOT_ADMITTED_STATUSES = {"declined", "withdrawn"}
 
 
 class MembershipApplicationQuerySet(models.QuerySet):
@@ -23,7 +28,18 @@ class MembershipApplicationQuerySet(models.QuerySet):
         return self.filter(contact_email__iexact=email, submitted_at__gte=since)
 
     def with_unsent_emails(self):
-        return self.filter(models.Q(confirmation_sent_at=None) | models.Q(staff_notified_at=None))
+        return self.filter(models.Q(confirmation_sent_at=None) | models.Q(staff_notified_at=None), anonymised_at=None)
+
+    def past_retention(self, now=None):
+        """Decided applications kept longer than the retention settings allow, not yet anonymised."""
+        now = now or timezone.now()
+        approved_until = now - datetime.timedelta(days=settings.MEMBERSHIP_RETAIN_APPROVED_DAYS)
+        declined_until = now - datetime.timedelta(days=settings.MEMBERSHIP_RETAIN_DECLINED_DAYS)
+        return self.filter(
+            models.Q(status="approved", decided_at__lt=approved_until)
+            | models.Q(status__in=NOT_ADMITTED_STATUSES, decided_at__lt=declined_until),
+            anonymised_at=None,
+        )
 
 
 class MembershipApplication(models.Model):
@@ -105,6 +121,8 @@ class MembershipApplication(models.Model):
     message = models.TextField(_("message"), max_length=5000, blank=True)
     agrees_to_principles = models.BooleanField(_("agrees to the Buyer Membership Principles"))
     consents_to_privacy_notice = models.BooleanField(_("consents to the privacy notice"))
+    # PIPL asks applicants in mainland China for a consent of its own to their details leaving China.
+    consents_to_transfer_abroad = models.BooleanField(_("consents to transfer outside mainland China"), default=False)
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, help_text=_("The language the applicant used.")
     )
@@ -119,8 +137,19 @@ class MembershipApplication(models.Model):
     )
     letter_original_name = models.CharField(_("letter's file name as sent"), max_length=200, blank=True)
     letter_received_at = models.DateTimeField(_("letter received"), null=True, blank=True)
+    # The signed token of the page the application was sent from: unique, so one page load saves one application
+    # however many times (or however fast) it is sent.
+    form_token = models.CharField(max_length=200, unique=True, null=True, blank=True, editable=False)
     # Staff review
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.NEW)
+    # Set by save() when the status becomes a decision; the retention period runs from it.
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        _("personal data erased"),
+        null=True,
+        blank=True,
+        help_text=_("The contact details were erased then; what remains is kept for statistics."),
+    )
     internal_notes = models.TextField(
         _("internal notes"), blank=True, help_text=_("Only staff see these notes; the applicant never does.")
     )
@@ -149,13 +178,62 @@ class MembershipApplication(models.Model):
                 name="membership_application_language_is_known",
             ),
             models.CheckConstraint(
-                condition=~models.Q(company_name="") & ~models.Q(contact_email=""),
-                name="membership_application_has_company_and_email",
+                condition=(~models.Q(company_name="") & ~models.Q(contact_email=""))
+                | models.Q(anonymised_at__isnull=False),
+                name="membership_application_has_company_and_email_until_erased",
             ),
         ]
 
     def __str__(self):
+        if self.anonymised_at:
+            return _("Application %(number)s (personal data erased)") % {"number": self.pk}
         return self.company_name
+
+    def save(self, *args, **kwargs):
+        # The decision's date, kept while the application stays decided; reopening it clears the date.
+        if self.status in DECIDED_STATUSES and self.decided_at is None:
+            self.decided_at = timezone.now()
+        elif self.status not in DECIDED_STATUSES:
+            self.decided_at = None
+        if kwargs.get("update_fields") is not None and "status" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "decided_at"}
+        super().save(*args, **kwargs)
+
+    # What erasure blanks: everything that names or reaches a person, or that staff wrote about them.
+    PERSONAL_FIELDS = [
+        "company_name",
+        "brand_names",
+        "website",
+        "contact_name",
+        "contact_job_title",
+        "contact_email",
+        "contact_phone",
+        "executive_name",
+        "executive_title",
+        "executive_email",
+        "toy_association_name",
+        "message",
+        "internal_notes",
+        "email_error",
+        "letter_original_name",
+    ]
+
+    def private_files(self):
+        """The application's stored files (the signed letter), each a FieldFile with a name."""
+        fields = [field for field in self._meta.fields if isinstance(field, models.FileField)]
+        return [getattr(self, field.name) for field in fields if getattr(self, field.name)]
+
+    def erase_personal_data(self):
+        """Deletes the files, then blanks the personal fields, keeping what statistics need (company type,
+        countries, categories, sales band, status, language, dates). Safe to repeat: a file already gone is
+        skipped, and an interrupted erasure is finished by the next call."""
+        for stored in self.private_files():
+            stored.storage.delete(stored.name)  # Deleting a missing file is not an error.
+            setattr(self, stored.field.name, "")
+        for name in self.PERSONAL_FIELDS:
+            setattr(self, name, "")
+        self.anonymised_at = timezone.now()
+        self.save()
 
     @classmethod
     def field_label(cls, name):

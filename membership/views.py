@@ -4,7 +4,7 @@ import logging
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -28,14 +28,16 @@ NEW_APPLICATION = "membership_new_application"
 
 
 def visitor_ip(request):
+    # The proxy appends the address that connected to it: the right-most entry. Anything to its left came from
+    # the visitor and could be made up, so it never names a new visitor.
     if settings.TRUST_X_FORWARDED_FOR and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR", "").strip()):
-        return forwarded.split(",")[0].strip()[:64]
+        return forwarded.split(",")[-1].strip()[:64]
     return request.META.get("REMOTE_ADDR", "")[:64]
 
 
-def over_submission_limit(request):
-    """Counts this POST against the visitor's allowance; True once they have used it up."""
-    key = f"membership:submissions:{visitor_ip(request)}"
+def count_against_limit(request, kind, limit):
+    """Counts one more `kind` for the visitor in the shared cache; True once the hour's `limit` is passed."""
+    key = f"membership:{kind}:{visitor_ip(request)}"
     try:
         cache.add(key, 0, timeout=settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
         try:
@@ -46,7 +48,22 @@ def over_submission_limit(request):
     except Exception:  # noqa: BLE001 - the cache server is down: a buyer's application matters more than the limit
         logger.warning("Cache unavailable: membership submissions are not counted", exc_info=True)
         return False
-    return count > settings.MEMBERSHIP_SUBMISSIONS_PER_IP
+    return count > limit
+
+
+def over_post_limit(request):
+    """Every POST counts, mistakes included, up to a ceiling that people correcting their answers do not reach."""
+    return count_against_limit(request, "posts", settings.MEMBERSHIP_POSTS_PER_IP)
+
+
+def over_submission_limit(request):
+    """Counts an application about to be accepted; True once the address has sent its hour's allowance."""
+    return count_against_limit(request, "accepted", settings.MEMBERSHIP_SUBMISSIONS_PER_IP)
+
+
+def too_many_submissions(request):
+    logger.warning("Membership form: too many submissions from %s", visitor_ip(request))
+    return render(request, "membership/too_many_submissions.html", status=429)
 
 
 class ApplicationCreateView(CreateView):
@@ -56,9 +73,8 @@ class ApplicationCreateView(CreateView):
     success_url = reverse_lazy("membership:thanks")
 
     def post(self, request, *args, **kwargs):
-        if over_submission_limit(request):
-            logger.warning("Membership form: too many submissions from %s", visitor_ip(request))
-            return render(request, "membership/too_many_submissions.html", status=429)
+        if over_post_limit(request):
+            return too_many_submissions(request)
         self.object = None
         form = self.get_form()
         try:
@@ -87,14 +103,22 @@ class ApplicationCreateView(CreateView):
     def form_valid(self, form):
         if MembershipApplication.objects.recent_from(form.cleaned_data["contact_email"]).exists():
             return redirect("membership:already_received")
+        if over_submission_limit(self.request):
+            return too_many_submissions(self.request)
         form.instance.language = translation.get_language()
-        with transaction.atomic():
-            self.object = form.save()
-            transaction.on_commit(
-                functools.partial(
-                    send_application_emails, self.object.pk, self.request.build_absolute_uri("/").rstrip("/")
+        try:
+            with transaction.atomic():
+                self.object = form.save()
+                transaction.on_commit(
+                    functools.partial(
+                        send_application_emails, self.object.pk, self.request.build_absolute_uri("/").rstrip("/")
+                    )
                 )
-            )
+        except IntegrityError:
+            # The same page's application, sent again at the same instant, was saved by the other request.
+            if MembershipApplication.objects.filter(form_token=form.instance.form_token).exists():
+                return redirect("membership:already_received")
+            raise
         self.request.session[NEW_APPLICATION] = self.object.pk
         return redirect(self.success_url)
 

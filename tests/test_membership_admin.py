@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 
+import openpyxl
 import pytest
 
 from tests.builders import make_application, parse_page
@@ -167,17 +168,17 @@ def test_csv_export_opens_in_excel_with_chinese_intact(staff_client):
     [
         (
             LIST_URL,
-            "ID,Submitted,Status,Language,Company legal name,Brand names,Website,Headquarters country,Company type,"
-            "Product categories,Annual sales,Number of supplier factories,Countries of supplier factories,"
+            "ID,Submitted,Status,Decided,Language,Company legal name,Brand names,Website,Headquarters country,"
+            "Company type,Product categories,Annual sales,Number of supplier factories,Countries of supplier factories,"
             "Contact name,Contact job title,Contact email,Contact phone,Executive name,Executive job title,"
             "Executive email,Toy association member,Association name,Heard of the programme through,Message,"
-            "Internal notes",
+            "Consents to transfer outside mainland China,Internal notes",
         ),
         (
             f"/zh{LIST_URL}",
-            "ID,提交时间,状态,语言,公司法定名称,品牌名称,网站,总部所在国家/地区,公司类型,产品类别,年销售额,"
+            "ID,提交时间,状态,决定时间,语言,公司法定名称,品牌名称,网站,总部所在国家/地区,公司类型,产品类别,年销售额,"
             "供应商工厂数量,供应商工厂所在国家/地区,联系人姓名,联系人职位,联系人邮箱,联系人电话,高管姓名,高管职位,"
-            "高管邮箱,玩具协会会员,协会名称,了解本计划的途径,留言,内部备注",
+            "高管邮箱,玩具协会会员,协会名称,了解本计划的途径,留言,同意将信息传输至中国大陆境外,内部备注",
         ),
     ],
     ids=["english", "chinese"],
@@ -197,7 +198,84 @@ def test_csv_export_neutralises_formula_cells(staff_client, dangerous):
     assert rows[0]["Company legal name"] == "'" + dangerous
     assert rows[0]["Brand names"] == "'" + dangerous
     assert rows[0]["Message"] == "'" + dangerous
-    assert rows[0]["Contact phone"] == "'+852 2345 6789"
+
+
+@pytest.mark.parametrize("phone", ["+44 20 7946 0000", "+86 755 1234 5678", "+852 2345 6789", "+1 (212) 555 0100"])
+def test_csv_export_leaves_a_phone_number_as_typed(staff_client, phone):
+    application = make_application(contact_phone=phone, brand_names=phone)
+
+    rows = list(csv.DictReader(io.StringIO(export(staff_client, [application]).content.decode("utf-8-sig"))))
+
+    assert rows[0]["Contact phone"] == phone
+    assert rows[0]["Brand names"] == phone
+
+
+@pytest.mark.parametrize(
+    "formula", ["+1+cmd|' /C calc'!A0", "+SUM(A1:A9)", "+44-20", "-44 20", "=44", "@44", "+A1", "+44 20\t", "+"]
+)
+def test_csv_export_still_neutralises_what_only_starts_like_a_phone_number(staff_client, formula):
+    application = make_application(contact_phone=formula, message=formula)
+
+    rows = list(csv.DictReader(io.StringIO(export(staff_client, [application]).content.decode("utf-8-sig"))))
+
+    assert rows[0]["Contact phone"] == "'" + formula
+    assert rows[0]["Message"] == "'" + formula
+
+
+def export_workbook(staff_client, applications, list_url=LIST_URL):
+    response = staff_client.post(
+        list_url, {"action": "export_as_xlsx", "_selected_action": [application.pk for application in applications]}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"].startswith('attachment; filename="buyer-membership-applications-')
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    titles = [cell.value for cell in sheet[1]]
+    return sheet, titles, [dict(zip(titles, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def test_excel_export_has_typed_cells_chinese_intact_and_a_bold_frozen_header(staff_client):
+    chinese = make_application(
+        company_name="明亮玩具有限公司",
+        contact_name="陈美",
+        contact_phone="+86 755 1234 5678",
+        language="zh-hans",
+        supplier_factory_count=12,
+        submitted_at=datetime.datetime(2026, 3, 2, 1, 30, tzinfo=datetime.UTC),
+    )
+    english = make_application(
+        contact_email="x@example.com", toy_association_member=False, message='=HYPERLINK("http://evil")'
+    )
+    make_application(company_name="Not Selected", contact_email="y@example.com")
+
+    sheet, titles, rows = export_workbook(staff_client, [chinese, english])
+
+    assert titles[:4] == ["ID", "Submitted", "Status", "Decided"]
+    assert all(cell.font.bold for cell in sheet[1]) and sheet.freeze_panes == "A2"
+    assert [row["Company legal name"] for row in rows] == ["明亮玩具有限公司", "Bright Toys Ltd"]
+    first = rows[0]
+    assert first["Contact name"] == "陈美"
+    # Hong Kong time, as a date Excel can sort and filter.
+    assert first["Submitted"] == datetime.datetime(2026, 3, 2, 9, 30)
+    assert first["ID"] == chinese.pk and first["Number of supplier factories"] == 12
+    assert first["Contact phone"] == "+86 755 1234 5678"
+    assert sheet.cell(row=2, column=titles.index("Contact phone") + 1).data_type == "s"
+    assert first["Toy association member"] == "Yes" and rows[1]["Toy association member"] == "No"
+    assert first["Headquarters country"] == "Hong Kong"
+    # A formula is text in the workbook: it is shown, never run.
+    message_cell = sheet.cell(row=3, column=titles.index("Message") + 1)
+    assert message_cell.value == '=HYPERLINK("http://evil")' and message_cell.data_type == "s"
+
+
+def test_excel_export_answers_yes_and_no_in_the_staff_members_language(staff_client):
+    application = make_application(headquarters_country="CN", consents_to_transfer_abroad=True)
+
+    _sheet, titles, rows = export_workbook(staff_client, [application], f"/zh{LIST_URL}")
+
+    assert rows[0]["玩具协会会员"] == "是"
+    assert rows[0]["同意将信息传输至中国大陆境外"] == "是"
+    assert rows[0]["状态"] == "新申请"
 
 
 def test_visitors_cannot_see_applications(client):
