@@ -291,3 +291,5 @@ MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = int(os.environ.get("MEMBERSHIP_MIN_SECONDS_TO
 MEMBERSHIP_FORM_MAX_AGE_SECONDS = 2 * 24 * 60 * 60
 MEMBERSHIP_SUBMISSIONS_PER_IP = int(os.environ.get("MEMBERSHIP_SUBMISSIONS_PER_IP", "10"))
 MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS = 60 * 60
+# An email still failing after this many tries is left for staff to look into (the resend command skips it).
+MEMBERSHIP_EMAIL_MAX_ATTEMPTS = int(os.environ.get("MEMBERSHIP_EMAIL_MAX_ATTEMPTS", "10"))

@@ -1,16 +1,21 @@
 import csv
 
+from django import forms
 from django.contrib import admin
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from base.languages import site_language
 
-from .models import MembershipApplication
+from .emails import record_assignment_email, record_status_email
+from .models import ApplicationEmail, ApplicationEvent, ApplicationNote, MembershipApplication
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,6 +39,57 @@ class EmailsSentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReviewerFilter(admin.SimpleListFilter):
+    title = MembershipApplication._meta.get_field("assigned_to").verbose_name
+    parameter_name = "reviewer"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Assigned to me")), ("none", _("Unassigned"))]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "me":
+                return queryset.assigned_to(request.user)
+            case "none":
+                return queryset.unassigned()
+        return queryset
+
+
+class ApplicationReviewForm(forms.ModelForm):
+    """The status and reviewer, plus what staff write: a message for the applicant's email, a note for staff."""
+
+    status_message = forms.CharField(
+        label=_("Message to the applicant"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Goes into the email the new status sends, in the applicant's words: required for “Information needed” "
+            "(say what they should send), optional otherwise."
+        ),
+    )
+    new_note = forms.CharField(
+        label=_("Add a note"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only staff see notes; each is kept in the timeline with its author and time."),
+    )
+
+    class Meta:
+        model = MembershipApplication
+        fields = ["status", "assigned_to"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        needs_message = cleaned_data.get("status") == MembershipApplication.Status.INFORMATION_NEEDED
+        if needs_message and "status" in self.changed_data and not cleaned_data.get("status_message", "").strip():
+            self.add_error(
+                "status_message", _("Write what the applicant should send: it is the heart of the email they get.")
+            )
+        return cleaned_data
+
+
 class HeadquartersCountryFilter(admin.SimpleListFilter):
     """The countries applications come from, rather than all 249."""
 
@@ -54,13 +110,24 @@ class HeadquartersCountryFilter(admin.SimpleListFilter):
 class MembershipApplicationAdmin(admin.ModelAdmin):
     # What staff look for first, in columns that fit beside the filters on a 1280 px screen; the contact's
     # name and email are on the application and found by the search.
-    list_display = ["company", "country", "submitted", "status", "language_chip", "emails_sent"]
-    list_filter = ["status", "language", "company_type", EmailsSentFilter, "submitted_at", HeadquartersCountryFilter]
+    list_display = ["company", "country", "submitted", "status", "reviewer", "language_chip", "emails_sent"]
+    list_filter = [
+        "status",
+        ReviewerFilter,
+        "language",
+        "company_type",
+        EmailsSentFilter,
+        "submitted_at",
+        HeadquartersCountryFilter,
+    ]
+    list_select_related = ["assigned_to"]
+    form = ApplicationReviewForm
     search_fields = ["company_name", "brand_names", "contact_name", "contact_email", "executive_name", "website"]
     date_hierarchy = "submitted_at"
     actions = ["export_as_csv"]
     fieldsets = [
-        (_("Review"), {"fields": ["status", "internal_notes"]}),
+        (_("Review"), {"fields": ["status", "status_message", "assigned_to", "new_note"]}),
+        (_("Timeline"), {"fields": ["timeline"]}),
         (
             _("Company"),
             {
@@ -94,14 +161,13 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Emails"), {"fields": ["confirmation_sent_at", "staff_notified_at", "email_error"]}),
     ]
 
     class Media:
         css = {"all": ["css/admin.css"]}
 
     # The application is what the applicant sent: staff review it, they do not rewrite it.
-    editable_fields = {"status", "internal_notes"}
+    editable_fields = {"status", "status_message", "assigned_to", "new_note"}
 
     def get_readonly_fields(self, request, obj=None):
         shown = [name for _title, options in self.fieldsets for name in options["fields"]]
@@ -109,6 +175,46 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_queryset(self, request):
+        unsent = ApplicationEmail.objects.unsent().filter(application=OuterRef("pk"))
+        return super().get_queryset(request).annotate(has_unsent_emails=Exists(unsent))
+
+    def save_model(self, request, application, form, change):
+        """Saves the review; a new status or reviewer is recorded and emailed, in the same transaction."""
+        super().save_model(request, application, form, change)
+        site_url = request.build_absolute_uri("/").rstrip("/")
+        if "status" in form.changed_data:
+            message = form.cleaned_data["status_message"].strip()
+            ApplicationEvent.objects.create(
+                application=application,
+                kind=ApplicationEvent.Kind.STATUS,
+                actor=request.user,
+                old_status=form.initial["status"],
+                new_status=application.status,
+                message=message,
+            )
+            record_status_email(application, site_url, staff_message=message)
+        if "assigned_to" in form.changed_data:
+            reviewer = application.assigned_to
+            ApplicationEvent.objects.create(
+                application=application, kind=ApplicationEvent.Kind.ASSIGNMENT, actor=request.user, assigned_to=reviewer
+            )
+            # Whoever takes an application themselves knows already.
+            if reviewer is not None and reviewer != request.user and reviewer.email:
+                record_assignment_email(application, site_url)
+        if note := form.cleaned_data["new_note"].strip():
+            ApplicationNote.objects.create(application=application, author=request.user, text=note)
+
+    @admin.display(description=_("timeline"))
+    def timeline(self, application):
+        return render_to_string("admin/membership/timeline.html", {"entries": application.timeline()})
+
+    @admin.display(
+        description=MembershipApplication._meta.get_field("assigned_to").verbose_name, ordering="assigned_to"
+    )
+    def reviewer(self, application):
+        return application.assigned_to.get_username() if application.assigned_to else "—"
 
     @admin.display(description=_("company"), ordering="company_name")
     def company(self, application):
@@ -139,7 +245,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("emails sent"), boolean=True)
     def emails_sent(self, application):
-        return bool(application.confirmation_sent_at and application.staff_notified_at)
+        return not application.has_unsent_emails
 
     # The export's columns in order, each titled with its field's verbose_name.
     export_fields = [
@@ -170,6 +276,11 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         "internal_notes",
     ]
 
+    def export_title(self, name):
+        if name == "internal_notes":
+            return capfirst(ApplicationNote._meta.verbose_name_plural)
+        return MembershipApplication.field_label(name)
+
     def export_value(self, application, name):
         """What a spreadsheet cell shows: names and labels where the database keeps codes."""
         match name:
@@ -183,6 +294,12 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                 return self.product_categories_display(application)
             case "supplier_countries":
                 return self.supplier_countries_display(application)
+            case "internal_notes":
+                return "\n".join(
+                    f"{timezone.localtime(note.created_at):%Y-%m-%d %H:%M} "
+                    f"{note.author.get_username() if note.author else '-'}: {note.text}"
+                    for note in application.notes.all()
+                )
         return getattr(application, name)
 
     @admin.action(description=_("Export the selected applications as CSV"))
@@ -193,7 +310,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         # The byte order mark tells Excel the file is UTF-8, so Chinese names open correctly.
         response.write("\ufeff")
         writer = csv.writer(response)
-        writer.writerow([MembershipApplication.field_label(name) for name in self.export_fields])
-        for application in queryset.order_by("submitted_at"):
+        writer.writerow([self.export_title(name) for name in self.export_fields])
+        for application in queryset.order_by("submitted_at").prefetch_related("notes__author"):
             writer.writerow([spreadsheet_safe(self.export_value(application, name)) for name in self.export_fields])
         return response

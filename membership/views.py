@@ -1,4 +1,3 @@
-import functools
 import logging
 
 from django.conf import settings
@@ -9,7 +8,7 @@ from django.urls import reverse_lazy
 from django.utils import translation
 from django.views.generic import CreateView, TemplateView
 
-from .emails import send_application_emails
+from .emails import record_application_emails
 from .forms import MembershipApplicationForm
 from .models import MembershipApplication
 
@@ -68,11 +67,8 @@ class ApplicationCreateView(CreateView):
         form.instance.language = translation.get_language()
         with transaction.atomic():
             self.object = form.save()
-            transaction.on_commit(
-                functools.partial(
-                    send_application_emails, self.object.pk, self.request.build_absolute_uri("/").rstrip("/")
-                )
-            )
+            # Recorded with the application, sent after the response: a slow mail server never holds up the buyer.
+            record_application_emails(self.object, self.request.build_absolute_uri("/").rstrip("/"))
         self.request.session[NEW_APPLICATION] = self.object.pk
         return redirect(self.success_url)
 
