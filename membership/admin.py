@@ -64,8 +64,8 @@ class ApplicationReviewForm(forms.ModelForm):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
-            "Goes into the email the new status sends, in the applicant's words: required for “Information needed” "
-            "(say what they should send), optional otherwise."
+            "Quoted in the email the new status sends to the applicant: required for “Information needed” (say what "
+            "they should send), optional for the others."
         ),
     )
     new_note = forms.CharField(
