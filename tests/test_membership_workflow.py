@@ -1,0 +1,470 @@
+"""Staff review a buyer membership application: statuses the applicant is emailed about, reviewers, notes, the
+timeline; every email recorded, sent after the response, and retried by the resend command."""
+
+import datetime
+import io
+import re
+import smtplib
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.utils import timezone
+
+from membership.emails import claim
+from membership.models import ApplicationEmail, ApplicationEvent, MembershipApplication
+from tests.builders import make_application, parse_page
+
+pytestmark = pytest.mark.django_db
+
+CHANGE_URL = "/admin/membership/membershipapplication/{}/change/"
+LIST_URL = "/admin/membership/membershipapplication/"
+
+
+class BrokenSMTP:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def open(self):
+        pass
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def review(client, application, url=CHANGE_URL, **changes):
+    """Staff save the application's change page with these changes, as the form posts them."""
+    data = {
+        "status": application.status,
+        "assigned_to": application.assigned_to_id or "",
+        "status_message": "",
+        "new_note": "",
+    }
+    return client.post(url.format(application.pk), data | changes)
+
+
+def timeline_lines(response):
+    """The timeline as staff read it: one line per entry, whitespace collapsed."""
+    timeline = parse_page(response).find("ol", class_="application-timeline")
+    return [" ".join(entry.text.split()) for entry in timeline.find_all("li")]
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    return django_user_model.objects.create_user(
+        "li.wei", "li.wei@ethicaltoyprogram.org", "correct horse", is_staff=True, first_name="Li", last_name="Wei"
+    )
+
+
+# --- Status emails ----------------------------------------------------------------------------------
+
+
+STATUS_EMAILS = [
+    (
+        "in_review",
+        "en",
+        "Your IETP buyer membership application is in review",
+        "Our team has started reviewing the buyer membership application of Bright Toys Ltd.",
+    ),
+    (
+        "in_review",
+        "zh-hans",
+        "您的 IETP 买家会员申请正在审核中",
+        "我们的团队已开始审核 Bright Toys Ltd 的买家会员申请。",
+    ),
+    (
+        "information_needed",
+        "en",
+        "Information needed for your IETP buyer membership application",
+        "we need the following from you:\n\nPlease send the signed letter of support.",
+    ),
+    (
+        "information_needed",
+        "zh-hans",
+        "您的 IETP 买家会员申请需要补充信息",
+        "我们需要您提供以下信息：\n\nPlease send the signed letter of support.",
+    ),
+    (
+        "approved",
+        "en",
+        "Welcome: your IETP buyer membership application is approved",
+        "the buyer membership application of Bright Toys Ltd is approved",
+    ),
+    ("approved", "zh-hans", "欢迎加入：您的 IETP 买家会员申请已获批准", "Bright Toys Ltd 的买家会员申请已获批准"),
+    (
+        "declined",
+        "en",
+        "Your IETP buyer membership application: our decision",
+        "we are unable to accept it at this time",
+    ),
+    ("declined", "zh-hans", "关于您的 IETP 买家会员申请的决定", "我们目前无法接受该申请"),
+    (
+        "withdrawn",
+        "en",
+        "Your IETP buyer membership application is withdrawn",
+        "the buyer membership application of Bright Toys Ltd is withdrawn",
+    ),
+    ("withdrawn", "zh-hans", "您的 IETP 买家会员申请已撤回", "Bright Toys Ltd 的买家会员申请已撤回"),
+]
+
+
+@pytest.mark.parametrize(
+    "status, language, subject, in_body",
+    STATUS_EMAILS,
+    ids=[f"{status}-{language}" for status, language, _subject, _body in STATUS_EMAILS],
+)
+def test_each_new_status_emails_the_applicant_in_the_language_they_applied_in(
+    staff_client, django_capture_on_commit_callbacks, status, language, subject, in_body
+):
+    application = make_application(language=language)
+
+    # Staff work in the English admin whatever the applicant's language.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = review(
+            staff_client, application, status=status, status_message="Please send the signed letter of support."
+        )
+
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == status
+    [email] = mail.outbox
+    assert email.to == ["mei.chan@bright-toys.example.com"]
+    assert email.subject == subject
+    assert in_body in email.body
+    greeting = "Mei Chan，您好：" if language == "zh-hans" else "Dear Mei Chan,"
+    assert email.body.startswith(greeting)
+    assert "Please send the signed letter of support." in email.body  # a message is quoted whatever the status
+    [record] = application.emails.all()
+    assert (record.kind, record.language, record.subject, record.attempts) == (f"status_{status}", language, subject, 1)
+    assert record.sent_at is not None and record.error == ""
+
+
+def test_a_status_without_a_message_sends_the_email_without_one(staff_client, django_capture_on_commit_callbacks):
+    application = make_application()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review(staff_client, application, status="approved")
+
+    [email] = mail.outbox
+    assert "is approved. Welcome to the ICTI Ethical Toy Program.\n\nWe will be in touch shortly" in email.body
+
+
+def test_information_needed_cannot_be_saved_without_a_message_for_the_applicant(
+    staff_client, django_capture_on_commit_callbacks
+):
+    application = make_application()
+
+    for url in [CHANGE_URL, f"/zh{CHANGE_URL}"]:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = review(staff_client, application, url=url, status="information_needed", status_message="  ")
+        assert response.status_code == 200
+        errors = parse_page(response).find(class_="field-status_message").find(class_="errorlist").text
+        assert errors in {
+            "Write what the applicant should send: it is the heart of the email they get.",
+            "请写明申请人需要提供什么：这是他们收到的邮件的主要内容。",
+        }
+
+    application.refresh_from_db()
+    assert application.status == "new"
+    assert mail.outbox == [] and not application.emails.exists() and not application.events.exists()
+
+
+def test_saving_without_changing_the_status_sends_nothing_and_back_to_new_sends_nothing(
+    staff_client, django_capture_on_commit_callbacks
+):
+    application = make_application(status="in_review")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review(staff_client, application, new_note="Nothing new.")
+        review(staff_client, application, status="new")
+
+    assert mail.outbox == []
+    assert [(event.old_status, event.new_status) for event in application.events.all()] == [("in_review", "new")]
+
+
+def test_a_failed_status_email_is_recorded_shown_and_sent_by_the_command(
+    staff_client, settings, django_capture_on_commit_callbacks
+):
+    application = make_application(language="zh-hans")
+    settings.EMAIL_BACKEND = "tests.test_membership_workflow.BrokenSMTP"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = review(staff_client, application, status="declined")
+
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "declined"  # the decision stands, whatever the mail server does
+    [record] = application.emails.all()
+    assert record.sent_at is None and record.attempts == 1 and "SMTPServerDisconnected" in record.error
+    assert any(
+        "not sent after 1 try" in line for line in timeline_lines(staff_client.get(CHANGE_URL.format(application.pk)))
+    )
+    listed = parse_page(staff_client.get(LIST_URL, {"emails": "unsent"})).find("table", id="result_list")
+    assert "Bright Toys Ltd" in listed.text
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    output = io.StringIO()
+    call_command("send_membership_emails", stdout=output)
+    call_command("send_membership_emails", stdout=io.StringIO())
+
+    [email] = mail.outbox  # once, though the command ran twice
+    assert email.subject == "关于您的 IETP 买家会员申请的决定"
+    record.refresh_from_db()
+    assert record.sent_at is not None and record.error == "" and record.attempts == 2
+    assert "Emails sent: 1; failed: 0; given up after too many tries: 0." in output.getvalue()
+
+
+def test_the_command_gives_up_on_an_email_after_the_allowed_number_of_tries(settings):
+    settings.MEMBERSHIP_EMAIL_MAX_ATTEMPTS = 3
+    application = make_application()
+    hopeless = application.emails.create(kind="status_approved", recipients="x@example.com", language="en", attempts=3)
+    hopeful = application.emails.create(kind="status_in_review", recipients="x@example.com", language="en", attempts=2)
+    output, errors = io.StringIO(), io.StringIO()
+
+    call_command("send_membership_emails", stdout=output, stderr=errors)
+
+    assert [email.to for email in mail.outbox] == [["x@example.com"]]
+    assert mail.outbox[0].subject == "Your IETP buyer membership application is in review"
+    hopeless.refresh_from_db()
+    hopeful.refresh_from_db()
+    assert hopeless.sent_at is None and hopeful.sent_at is not None
+    assert "Emails sent: 1; failed: 0; given up after too many tries: 1." in output.getvalue()
+    assert "timeline" in errors.getvalue()
+
+
+def test_an_email_claimed_by_one_sender_is_not_sent_by_another():
+    application = make_application()
+    email = application.emails.create(kind="status_approved", recipients="x@example.com", language="en")
+
+    assert claim(email.pk) is True
+    assert claim(email.pk) is False  # still being sent by the first
+    call_command("send_membership_emails", stdout=io.StringIO())
+    assert mail.outbox == []
+
+    # A sender that died leaves its claim behind: once the claim runs out, the command sends the email.
+    ApplicationEmail.objects.update(claimed_until=timezone.now() - datetime.timedelta(seconds=1))
+    call_command("send_membership_emails", stdout=io.StringIO())
+    assert len(mail.outbox) == 1
+
+
+def test_the_database_refuses_unknown_statuses_and_email_kinds():
+    application = make_application()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MembershipApplication.objects.update(status="lost")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        application.emails.create(kind="newsletter", recipients="x@example.com", language="en")
+
+
+# --- Reviewers ----------------------------------------------------------------------------------------
+
+
+def test_assigning_a_reviewer_emails_them_a_link_to_the_application(
+    staff_client, reviewer, django_capture_on_commit_callbacks
+):
+    application = make_application(language="zh-hans")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = review(staff_client, application, assigned_to=reviewer.pk)
+
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.assigned_to == reviewer
+    [email] = mail.outbox
+    assert email.to == ["li.wei@ethicaltoyprogram.org"]
+    # Staff read English, as in the notification of a new application.
+    assert email.subject == "Assigned to you: buyer membership application from Bright Toys Ltd"
+    assert email.body.startswith("Li Wei,\n\nThe buyer membership application from Bright Toys Ltd is now yours")
+    assert f"http://testserver/admin/membership/membershipapplication/{application.pk}/change/" in email.body
+    [record] = application.emails.all()
+    assert (record.kind, record.recipients, record.language) == ("assignment", "li.wei@ethicaltoyprogram.org", "en")
+    [event] = application.events.all()
+    assert (event.kind, event.actor.username, event.assigned_to) == ("assignment", "editor", reviewer)
+
+
+def test_taking_an_application_yourself_or_unassigning_it_sends_no_email(
+    staff_client, reviewer, django_capture_on_commit_callbacks
+):
+    application = make_application(assigned_to=reviewer)
+    editor = User.objects.get(username="editor")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review(staff_client, application, assigned_to=editor.pk)
+        application.refresh_from_db()
+        review(staff_client, application, assigned_to="")
+
+    assert mail.outbox == []
+    application.refresh_from_db()
+    assert application.assigned_to is None
+    lines = timeline_lines(staff_client.get(CHANGE_URL.format(application.pk)))
+    assert any(line.endswith("editor assigned it to editor") for line in lines)
+    assert any(line.endswith("editor removed the reviewer") for line in lines)
+
+
+def test_only_active_staff_can_be_chosen_as_reviewers(staff_client, reviewer, django_user_model):
+    django_user_model.objects.create_user("visitor", "v@example.com", "x")
+    django_user_model.objects.create_user("gone", "g@example.com", "x", is_staff=True, is_active=False)
+    application = make_application()
+
+    page = parse_page(staff_client.get(CHANGE_URL.format(application.pk)))
+    choices = [option.text for option in page.find("select", name="assigned_to").find_all("option")]
+
+    assert choices == ["---------", "editor", "li.wei"]
+    assert (
+        review(staff_client, application, assigned_to=django_user_model.objects.get(username="visitor").pk).status_code
+        == 200
+    )
+    application.refresh_from_db()
+    assert application.assigned_to is None
+
+
+def listed_companies(staff_client, url=LIST_URL, **query):
+    table = parse_page(staff_client.get(url, query)).find("table", id="result_list")
+    return sorted(cell.text for cell in table.find_all(class_="field-company")) if table else []
+
+
+def reviewer_filter_links(staff_client, url):
+    links = parse_page(staff_client.get(url)).find(id="changelist-filter").find_all("a", href=True)
+    return [
+        link.text.strip() for link in links if "reviewer" in link.attrs["href"] or link.text.strip() in {"All", "全部"}
+    ]
+
+
+def test_the_list_filters_applications_assigned_to_me_and_unassigned(staff_client, reviewer):
+    editor = User.objects.get(username="editor")
+    make_application(company_name="Mine Co", contact_email="a@example.com", assigned_to=editor)
+    make_application(company_name="Theirs Co", contact_email="b@example.com", assigned_to=reviewer)
+    make_application(company_name="Nobody Co", contact_email="c@example.com")
+
+    assert listed_companies(staff_client, reviewer="me") == ["Mine Co"]
+    assert listed_companies(staff_client, reviewer="none") == ["Nobody Co"]
+    assert listed_companies(staff_client) == ["Mine Co", "Nobody Co", "Theirs Co"]
+    assert {"Assigned to me", "Unassigned"} <= set(reviewer_filter_links(staff_client, LIST_URL))
+    assert {"分配给我的", "未分配"} <= set(reviewer_filter_links(staff_client, f"/zh{LIST_URL}"))
+    rows = parse_page(staff_client.get(LIST_URL)).find("table", id="result_list").find_all(class_="field-reviewer")
+    assert sorted(cell.text for cell in rows) == ["editor", "li.wei", "—"]
+
+
+# --- Notes and the timeline ----------------------------------------------------------------------------
+
+
+def test_notes_are_kept_one_after_another_with_their_authors(staff_client, reviewer):
+    application = make_application()
+    review(staff_client, application, new_note="Called Mei: letter on its way.")
+    reviewer.is_superuser = True
+    reviewer.save()
+    colleague = Client()
+    colleague.force_login(reviewer)
+    review(colleague, application, new_note="Letter received, <b>signed</b>.")
+
+    assert [(note.author.username, note.text) for note in application.notes.all()] == [
+        ("editor", "Called Mei: letter on its way."),
+        ("li.wei", "Letter received, <b>signed</b>."),
+    ]
+    page = staff_client.get(CHANGE_URL.format(application.pk))
+    notes = [quote.text for quote in parse_page(page).find_all("blockquote", class_="application-timeline__note")]
+    assert notes == ["Called Mei: letter on its way.", "Letter received, <b>signed</b>."]
+    assert "&lt;b&gt;signed&lt;/b&gt;" in page.content.decode()
+
+
+def test_the_timeline_tells_the_story_of_an_application(
+    staff_client, reviewer, settings, django_capture_on_commit_callbacks
+):
+    settings.TIME_ZONE = "UTC"
+    application = make_application(submitted_at=datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC))
+    application.emails.create(
+        kind="confirmation",
+        recipients="mei.chan@bright-toys.example.com",
+        language="en",
+        created_at=application.submitted_at,
+        sent_at=application.submitted_at,
+        attempts=1,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        review(staff_client, application, assigned_to=reviewer.pk, status="in_review")
+    application.refresh_from_db()
+    settings.EMAIL_BACKEND = "tests.test_membership_workflow.BrokenSMTP"
+    with django_capture_on_commit_callbacks(execute=True):
+        review(
+            staff_client,
+            application,
+            status="information_needed",
+            status_message="Who signs for the company?",
+            new_note="Asked about the signatory.",
+        )
+
+    lines = timeline_lines(staff_client.get(CHANGE_URL.format(application.pk)))
+
+    today = re.compile(r"\w+ \d+, \d{4}, \d\d:\d\d")
+    assert lines[:2] == [
+        "March 2, 2026, 09:00 Submitted, in English",
+        "March 2, 2026, 09:00 Email: Confirmation to the applicant, to mei.chan@bright-toys.example.com — sent "
+        "March 2, 2026, 09:00",
+    ]
+    assert [re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "(now)", today.sub("(now)", line)) for line in lines[2:]] == [
+        "(now) editor changed the status from New to In review",
+        "(now) Email: In review, to the applicant, to mei.chan@bright-toys.example.com — sent (now)",
+        "(now) editor assigned it to li.wei",
+        "(now) Email: Assignment, to the reviewer, to li.wei@ethicaltoyprogram.org — sent (now)",
+        "(now) editor changed the status from In review to Information needed Who signs for the company?",
+        "(now) Email: Information needed, to the applicant, to mei.chan@bright-toys.example.com — not sent after 1 "
+        "try: (now) SMTPServerDisconnected: Connection unexpectedly closed",
+        "(now) Note by editor Asked about the signatory.",
+    ]
+    page = parse_page(staff_client.get(CHANGE_URL.format(application.pk)))
+    failed = page.find("li", class_="application-timeline__entry--unsent").text
+    assert "not sent after 1 try" in failed and "SMTPServerDisconnected" in failed
+
+
+def test_the_timeline_is_in_chinese_in_the_chinese_admin(staff_client, django_capture_on_commit_callbacks):
+    application = make_application(language="zh-hans")
+    with django_capture_on_commit_callbacks(execute=True):
+        review(staff_client, application, status="approved", new_note="好")
+
+    lines = timeline_lines(staff_client.get(f"/zh{CHANGE_URL}".format(application.pk)))
+
+    assert any(line.endswith("以简体中文提交") for line in lines)
+    assert any(line.endswith("editor 将状态从“新申请”改为“已批准”") for line in lines)
+    assert any("邮件：致申请人：已批准，收件人 mei.chan@bright-toys.example.com — 已于" in line for line in lines)
+    assert any(line.endswith("editor 的备注 好") for line in lines)
+
+
+def test_the_csv_export_lists_every_note_with_its_author(staff_client):
+    application = make_application()
+    editor = User.objects.get(username="editor")
+    application.notes.create(
+        author=editor, text="First call.", created_at=datetime.datetime(2026, 3, 2, 1, 0, tzinfo=datetime.UTC)
+    )
+    application.notes.create(
+        author=None, text="From the old box.", created_at=datetime.datetime(2026, 3, 1, 1, 0, tzinfo=datetime.UTC)
+    )
+
+    response = staff_client.post(LIST_URL, {"action": "export_as_csv", "_selected_action": [application.pk]})
+
+    content = response.content.decode("utf-8-sig")
+    assert "2026-03-01 09:00 -: From the old box.\n2026-03-02 09:00 editor: First call." in content.replace(
+        "\r\n", "\n"
+    )
+
+
+def test_status_change_event_records_who_when_and_the_change(staff_client, django_capture_on_commit_callbacks):
+    application = make_application()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review(staff_client, application, status="information_needed", status_message="The letter, please.")
+
+    [event] = ApplicationEvent.objects.all()
+    assert (event.kind, event.actor.username, event.old_status, event.new_status, event.message) == (
+        "status",
+        "editor",
+        "new",
+        "information_needed",
+        "The letter, please.",
+    )
+    assert application.emails.get().staff_message == "The letter, please."
