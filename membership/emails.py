@@ -154,24 +154,23 @@ def claim(email_id):
 def send_emails(email_ids, site_url, deadline=None):
     """Sends each of these emails that is still to be sent and not being sent elsewhere: (sent, failed) counts.
 
-    One SMTP connection serves them all. When the server fails, the emails not yet tried are recorded with the same
-    failure rather than each waiting for its own timeout; past `deadline` (time.monotonic()), they are left for
-    the command.
+    Each email is claimed just before it is sent, so two runs at once share the work. One SMTP connection serves
+    them all; when the server fails, the emails after it are recorded with the same failure rather than each
+    waiting for its own timeout. Past `deadline` (time.monotonic()), what is left is left for the command.
     """
-    claimed = [email_id for email_id in email_ids if claim(email_id)]
-    emails = list(ApplicationEmail.objects.filter(pk__in=claimed).select_related("application__assigned_to"))
-    emails.sort(key=lambda email: claimed.index(email.pk))
     sent = failed = 0
     connection = get_connection()
     server_failure = None
     try:
-        for email in emails:
+        for email_id in email_ids:
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            if not claim(email_id):
+                continue
+            email = ApplicationEmail.objects.select_related("application__assigned_to").get(pk=email_id)
             if server_failure is not None:
                 record_failure(email, f"Not tried: the mail server failed on an earlier email ({server_failure})")
                 failed += 1
-                continue
-            if deadline is not None and time.monotonic() > deadline:
-                ApplicationEmail.objects.filter(pk=email.pk).update(claimed_until=None)
                 continue
             try:
                 message = build_message(email, site_url)
@@ -180,6 +179,7 @@ def send_emails(email_ids, site_url, deadline=None):
                 failed += 1
                 continue
             try:
+                connection.open()  # once: later calls find it open
                 message.connection = connection
                 message.send()
             except Exception as error:  # noqa: BLE001 - SMTP, DNS, timeouts: the application is kept whatever happens
@@ -202,7 +202,7 @@ def send_emails(email_ids, site_url, deadline=None):
     finally:
         try:
             connection.close()
-        except Exception:  # noqa: BLE001 - closing a broken connection may fail too
+        except Exception:  # noqa: BLE001, S110 - closing a broken connection may fail too
             pass
     return sent, failed
 
