@@ -9,6 +9,7 @@ import time
 import pytest
 from django import forms
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
@@ -349,10 +350,7 @@ def test_emails_are_recorded_with_the_application_and_sent_only_after_it_is_comm
 # --- Email failure and the resend command -----------------------------------------------------
 
 
-class BrokenSMTP:
-    def __init__(self, *args, **kwargs):
-        pass
-
+class BrokenSMTP(BaseEmailBackend):
     def send_messages(self, messages):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 

@@ -9,6 +9,7 @@ import smtplib
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
@@ -24,16 +25,7 @@ CHANGE_URL = "/admin/membership/membershipapplication/{}/change/"
 LIST_URL = "/admin/membership/membershipapplication/"
 
 
-class BrokenSMTP:
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def open(self):
-        pass
-
-    def close(self):
-        pass
-
+class BrokenSMTP(BaseEmailBackend):
     def send_messages(self, messages):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
