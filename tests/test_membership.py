@@ -9,8 +9,8 @@ import time
 import pytest
 from django import forms
 from django.core import mail
-from django.core.mail.backends.base import BaseEmailBackend
 from django.core.cache import cache
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
