@@ -163,7 +163,7 @@ def send_emails(email_ids, site_url, deadline=None):
     server_failure = None
     try:
         for email_id in email_ids:
-            if deadline is not None and time.monotonic() > deadline:
+            if server_failure is None and deadline is not None and time.monotonic() > deadline:
                 break
             if not claim(email_id):
                 continue

@@ -14,18 +14,23 @@ import time
 TEST_PORTS = range(18850, 18900)
 
 
-def free_test_port(exclude=()):
-    """A port of TEST_PORTS that nothing listens on."""
+_handed_out = set()
+
+
+def free_test_port():
+    """A port of TEST_PORTS that nothing listens on, and not given before (a server may not be listening yet)."""
     for port in TEST_PORTS:
-        if port in exclude:
+        if port in _handed_out:
             continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
-    raise RuntimeError(f"No free port in {TEST_PORTS}")
+        _handed_out.add(port)
+        return port
+    _handed_out.clear()  # every port given once: start again with those free now
+    return free_test_port()
 
 
 class _Server(socketserver.ThreadingTCPServer):

@@ -1,23 +1,38 @@
 """Staff review a buyer membership application: statuses the applicant is emailed about, reviewers, notes, the
 timeline; every email recorded, sent after the response, and retried by the resend command."""
 
+import contextlib
 import datetime
 import io
+import os
 import re
+import secrets
 import smtplib
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from membership.emails import claim
 from membership.models import ApplicationEmail, ApplicationEvent, MembershipApplication
-from tests.builders import make_application, parse_page
+from tests.builders import application_form, make_application, parse_page
+from tests.smtp_servers import HangingSMTP, SMTPSink, free_test_port
 
 pytestmark = pytest.mark.django_db
 
@@ -460,3 +475,249 @@ def test_status_change_event_records_who_when_and_the_change(staff_client, djang
         "The letter, please.",
     )
     assert application.emails.get().staff_message == "The letter, please."
+
+
+# --- A real mail server that refuses, hangs, or takes its time (gunicorn, subprocesses) ----------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+STAFF_ADDRESS = "membership@ethicaltoyprogram.org"
+
+
+@pytest.fixture
+def live_database(transactional_db, tmp_path):
+    """(DATABASE_URL for other processes, query(sql) -> rows) on a database they and the test share: the suite's own
+    PostgreSQL test database, or, on SQLite (whose test database lives in this process's memory), a file migrated
+    for the occasion."""
+    if connection.vendor == "postgresql":
+        params = connection.settings_dict
+        password = f":{quote(params['PASSWORD'])}" if params["PASSWORD"] else ""
+        url = f"postgres://{quote(params['USER'])}{password}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/"
+        url += params["NAME"]
+
+        def query(sql):
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                return cursor.fetchall()
+
+        return url, query
+    path = tmp_path / "live.sqlite3"
+    url = f"sqlite:///{path}"
+    migrated = manage(url, tmp_path, "migrate", "--no-input")
+    assert migrated.returncode == 0, migrated.stderr
+
+    def query(sql):
+        with closing(sqlite3.connect(path, timeout=10)) as database:
+            return database.execute(sql).fetchall()
+
+    return url, query
+
+
+def production_like_env(database_url, tmp_path, mail_port, **extra):
+    """Production settings (DEBUG off, SMTP), with the mail server on 127.0.0.1:`mail_port`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DEBUG", "REDIS_URL"))}
+    env.update(
+        SECRET_KEY=settings.SECRET_KEY,  # the form's signed timestamp is made by this process
+        ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=database_url,
+        SECURE_SSL_REDIRECT="0",
+        STATIC_ROOT=str(tmp_path / "static"),
+        MEDIA_ROOT=str(tmp_path / "media"),
+        CACHE_DIR=str(tmp_path / "cache"),
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(mail_port),
+        EMAIL_USE_TLS="0",
+        EMAIL_TIMEOUT="4",
+        MEMBERSHIP_NOTIFY_EMAILS=STAFF_ADDRESS,
+        MEMBERSHIP_MIN_SECONDS_TO_SUBMIT="0",
+        SITE_URL="https://ethicaltoyprogram.org",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(database_url, tmp_path, *args, mail_port=25, **extra):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=production_like_env(database_url, tmp_path, mail_port, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@contextlib.contextmanager
+def gunicorn(env, log_path):
+    """gunicorn as the Dockerfile runs it (sync workers), with a worker timeout of 8 s, longer than one EMAIL_TIMEOUT
+    (4 s) and shorter than two: sending must wait for the mail server once at most."""
+    port = free_test_port()
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}"]
+            + ["--workers", "2", "--timeout", "8"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=5)
+                    break
+                except OSError:
+                    assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                    time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+
+
+def post_application(base_url, **changes):
+    """A buyer sends the form; the CSRF cookie and token are one 32-character secret, as Django accepts."""
+    secret = secrets.token_hex(16)
+    body = urllib.parse.urlencode(application_form(csrfmiddlewaretoken=secret, **changes), doseq=True).encode()
+    request = urllib.request.Request(
+        f"{base_url}/buyer-membership/",
+        data=body,
+        headers={"Cookie": f"csrftoken={secret}", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    opener = urllib.request.build_opener(NoRedirect)
+    started = time.monotonic()
+    try:
+        opener.open(request, timeout=30)
+    except urllib.error.HTTPError as response:
+        return response.status, response.headers.get("Location"), time.monotonic() - started
+    raise AssertionError("expected a redirect")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def email_rows(query):
+    return query("SELECT kind, sent_at IS NOT NULL, attempts, error FROM membership_applicationemail ORDER BY id")
+
+
+def wait_for(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not (result := condition()):
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.2)
+    return result
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["refused", "hanging"])
+def test_with_the_mail_server_down_the_buyer_is_answered_at_once_and_the_command_sends_later(
+    live_database, tmp_path, fault
+):
+    database_url, query = live_database
+    with contextlib.ExitStack() as stack:
+        if fault == "hanging":
+            mail_port = stack.enter_context(HangingSMTP()).port
+        else:
+            mail_port = free_test_port()  # nothing listens there: connections are refused
+        site = stack.enter_context(
+            gunicorn(production_like_env(database_url, tmp_path, mail_port), tmp_path / "gunicorn.log")
+        )
+
+        status, location, seconds = post_application(site)
+        # A second buyer right after, while the first worker may still be waiting for the mail server.
+        second = post_application(site, contact_email="buyer2@example.com")
+
+        print(f"mail server {fault}: the buyers were answered in {seconds:.3f} s and {second[2]:.3f} s")
+        assert (status, location) == (302, "/buyer-membership/thank-you/")
+        assert seconds < 2, f"the buyer waited {seconds:.1f} s"
+        assert second[0] == 302 and second[2] < 2, f"the second buyer waited {second[2]:.1f} s"
+        assert [row[0] for row in query("SELECT company_name FROM membership_membershipapplication")] == [
+            "Bright Toys Ltd",
+            "Bright Toys Ltd",
+        ]
+        # Sent after the response: it fails, and the failure is recorded (the worker is not killed on the way).
+        rows = wait_for(lambda: (rows := email_rows(query)) and all(row[2] == 1 for row in rows) and rows, 20)
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert "WORKER TIMEOUT" not in log and "Worker was sent" not in log, log
+    expected_error = "Connection refused" if fault == "refused" else "timed out"
+    assert [(kind, sent) for kind, sent, _attempts, _error in rows] == [
+        ("confirmation", False),
+        ("staff_notification", False),
+    ] * 2
+    assert all(expected_error in error for *_rest, error in rows), rows
+
+    with SMTPSink() as sink:
+        first = manage(database_url, tmp_path, "send_membership_emails", mail_port=sink.port)
+        again = manage(database_url, tmp_path, "send_membership_emails", mail_port=sink.port)
+
+    assert "Emails sent: 4; failed: 0" in first.stdout, first.stdout + first.stderr
+    assert "Emails sent: 0; failed: 0" in again.stdout
+    assert sorted(sink.subjects()) == [
+        "New buyer membership application: Bright Toys Ltd",
+        "New buyer membership application: Bright Toys Ltd",
+        "We have received your IETP buyer membership application",
+        "We have received your IETP buyer membership application",
+    ]
+    staff_email = next(message for message in sink.messages if message["To"] == STAFF_ADDRESS)
+    # Sent by the command, outside any request: its links are on SITE_URL.
+    assert "https://ethicaltoyprogram.org/admin/membership/membershipapplication/" in staff_email.get_content()
+    assert [(sent, attempts, error) for _kind, sent, attempts, error in email_rows(query)] == [(True, 2, "")] * 4
+
+
+@pytest.mark.slow
+def test_with_a_working_mail_server_emails_arrive_after_the_response(live_database, tmp_path):
+    database_url, query = live_database
+    with SMTPSink(delay=1.5) as sink:  # a slow server: each message takes 1.5 s to be accepted
+        with gunicorn(production_like_env(database_url, tmp_path, sink.port), tmp_path / "gunicorn.log") as site:
+            status, _location, seconds = post_application(site)
+            print(f"mail server slow (1.5 s a message): the buyer was answered in {seconds:.3f} s")
+            assert status == 302 and seconds < 1.5, f"the buyer waited {seconds:.1f} s"
+            wait_for(lambda: len(sink.messages) == 2, 20)
+    assert [message["To"] for message in sink.messages] == ["mei.chan@bright-toys.example.com", STAFF_ADDRESS]
+    assert [(kind, sent, attempts) for kind, sent, attempts, _error in email_rows(query)] == [
+        ("confirmation", True, 1),
+        ("staff_notification", True, 1),
+    ]
+
+
+@pytest.mark.slow
+def test_two_resend_commands_at_once_send_each_email_exactly_once(live_database, tmp_path):
+    database_url, query = live_database
+    count = 24
+    manage_shell = manage(
+        database_url,
+        tmp_path,
+        "shell",
+        "-c",
+        "from tests.builders import make_application\n"
+        "application = make_application()\n"
+        f"for number in range({count}):\n"
+        "    application.emails.create(\n"
+        "        kind='status_in_review', recipients=f'buyer{number}@example.com', language='en'\n"
+        "    )",
+    )
+    assert manage_shell.returncode == 0, manage_shell.stderr
+    with SMTPSink(delay=0.15) as sink:  # slow enough that the two runs overlap
+        env = production_like_env(database_url, tmp_path, sink.port)
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "manage.py", "send_membership_emails"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _run in range(2)
+        ]
+        outputs = [run.communicate(timeout=120) for run in runs]
+
+    recipients = sorted(str(message["To"]) for message in sink.messages)
+    assert recipients == sorted(f"buyer{number}@example.com" for number in range(count)), outputs
+    sent_by_each = [int(re.search(r"Emails sent: (\d+)", stdout).group(1)) for stdout, _stderr in outputs]
+    assert sum(sent_by_each) == count and all(sent_by_each), sent_by_each  # both took part, none sent twice
+    assert query("SELECT COUNT(*) FROM membership_applicationemail WHERE sent_at IS NOT NULL AND attempts = 1") == [
+        (count,)
+    ]
