@@ -354,8 +354,10 @@ def test_the_list_filters_applications_assigned_to_me_and_unassigned(staff_clien
     assert listed_companies(staff_client) == ["Mine Co", "Nobody Co", "Theirs Co"]
     assert {"Assigned to me", "Unassigned"} <= set(reviewer_filter_links(staff_client, LIST_URL))
     assert {"分配给我的", "未分配"} <= set(reviewer_filter_links(staff_client, f"/zh{LIST_URL}"))
-    rows = parse_page(staff_client.get(LIST_URL)).find("table", id="result_list").find_all(class_="field-reviewer")
-    assert sorted(cell.text for cell in rows) == ["editor", "li.wei", "—"]
+    table = parse_page(staff_client.get(LIST_URL)).find("table", id="result_list")
+    statuses = sorted(cell.text for cell in table.find_all(class_="field-status_and_reviewer"))
+    reviewers = sorted(name.text for name in table.find_all("span", class_="application-reviewer"))
+    assert reviewers == ["editor", "li.wei"] and len(statuses) == 3
 
 
 # --- Notes and the timeline ----------------------------------------------------------------------------
