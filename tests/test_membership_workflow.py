@@ -26,12 +26,13 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
 
 from membership.emails import claim
 from membership.models import ApplicationEmail, ApplicationEvent, MembershipApplication
-from tests.builders import application_form, make_application, parse_page
+from tests.builders import application_answers, application_form, make_application, parse_page
 from tests.smtp_servers import HangingSMTP, SMTPSink, free_test_port
 
 pytestmark = pytest.mark.django_db
@@ -722,4 +723,96 @@ def test_two_resend_commands_at_once_send_each_email_exactly_once(live_database,
     assert sum(sent_by_each) == count and all(sent_by_each), sent_by_each  # both took part, none sent twice
     assert query("SELECT COUNT(*) FROM membership_applicationemail WHERE sent_at IS NOT NULL AND attempts = 1") == [
         (count,)
+    ]
+
+
+# --- Applications from before the workflow ----------------------------------------------------------------------
+
+BEFORE_WORKFLOW = ("membership", "0002_field_labels_shared_by_form_admin_and_export")
+WORKFLOW = ("membership", "0003_application_workflow")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_old_notes_box_becomes_a_first_note_and_the_email_stamps_become_email_records(settings):
+    settings.MEMBERSHIP_NOTIFY_EMAILS = [STAFF_ADDRESS]
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate([BEFORE_WORKFLOW])
+        old = executor.loader.project_state([BEFORE_WORKFLOW]).apps.get_model("membership", "MembershipApplication")
+        answers = {
+            name: value
+            for name, value in application_answers().items()
+            if name not in {"supplier_factory_count", "toy_association_member"}
+        }
+        submitted = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+        common = answers | {
+            "supplier_factory_count": 12,
+            "toy_association_member": True,
+            "agrees_to_principles": True,
+            "consents_to_privacy_notice": True,
+            "language": "zh-hans",
+            "submitted_at": submitted,
+        }
+        reviewed = old.objects.create(
+            **common,
+            status="in_review",
+            internal_notes="Called Mei.\nLetter on its way.",
+            confirmation_sent_at=submitted,
+            staff_notified_at=submitted,
+        )
+        failed = old.objects.create(
+            **common | {"contact_email": "b@example.com"}, email_error="2026-03-02 09:00 confirmation_sent_at: refused"
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate([WORKFLOW])
+        new_apps = executor.loader.project_state([WORKFLOW]).apps
+        notes = new_apps.get_model("membership", "ApplicationNote").objects.all()
+        emails = new_apps.get_model("membership", "ApplicationEmail").objects.order_by("application_id", "kind")
+
+        assert [(note.application_id, note.author_id, note.created_at, note.text) for note in notes] == [
+            (reviewed.pk, None, submitted, "Called Mei.\nLetter on its way.")
+        ]
+        assert [
+            (
+                email.application_id,
+                email.kind,
+                email.recipients,
+                email.language,
+                email.sent_at,
+                email.attempts,
+                email.error,
+            )
+            for email in emails
+        ] == [
+            (reviewed.pk, "confirmation", "mei.chan@bright-toys.example.com", "zh-hans", submitted, 1, ""),
+            (reviewed.pk, "staff_notification", STAFF_ADDRESS, "en", submitted, 1, ""),
+            (
+                failed.pk,
+                "confirmation",
+                "b@example.com",
+                "zh-hans",
+                None,
+                1,
+                "2026-03-02 09:00 confirmation_sent_at: refused",
+            ),
+            (
+                failed.pk,
+                "staff_notification",
+                STAFF_ADDRESS,
+                "en",
+                None,
+                1,
+                "2026-03-02 09:00 confirmation_sent_at: refused",
+            ),
+        ]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    # The unsent ones are the command's to send, in the applicant's language.
+    call_command("send_membership_emails", stdout=io.StringIO())
+    assert sorted(message.subject for message in mail.outbox) == [
+        "New buyer membership application: Bright Toys Ltd",
+        "我们已收到您的 IETP 买家会员申请",
     ]
