@@ -183,10 +183,14 @@ def send_emails(email_ids, site_url, deadline=None):
                 message.connection = connection
                 message.send()
             except Exception as error:  # noqa: BLE001 - SMTP, DNS, timeouts: the application is kept whatever happens
-                logger.exception(
-                    "Membership application %s: sending the %s email failed", email.application_id, email.kind
-                )
                 server_failure = f"{type(error).__name__}: {error}"
+                # The error's text may name the recipient: it goes on the row staff see, the log gets its kind only.
+                logger.warning(
+                    "Membership application %s: sending the %s email failed (%s); the resend command tries again",
+                    email.application_id,
+                    email.kind,
+                    type(error).__name__,
+                )
                 record_failure(email, server_failure)
                 failed += 1
                 continue
