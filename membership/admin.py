@@ -80,6 +80,13 @@ class ApplicationReviewForm(forms.ModelForm):
         model = MembershipApplication
         fields = ["status", "assigned_to"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A reviewer is chosen, not edited: no links to add, change or delete users beside the list.
+        reviewer = self.fields["assigned_to"].widget
+        for link in ["can_add_related", "can_change_related", "can_delete_related", "can_view_related"]:
+            setattr(reviewer, link, False)
+
     def clean(self):
         cleaned_data = super().clean()
         needs_message = cleaned_data.get("status") == MembershipApplication.Status.INFORMATION_NEEDED

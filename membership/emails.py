@@ -194,8 +194,10 @@ def send_emails(email_ids, site_url, deadline=None):
                 record_failure(email, server_failure)
                 failed += 1
                 continue
+            now = timezone.now()
             ApplicationEmail.objects.filter(pk=email.pk).update(
-                sent_at=timezone.now(),
+                sent_at=now,
+                last_attempt_at=now,
                 subject=message.subject[:300],
                 recipients=", ".join(message.to)[:1000],
                 attempts=F("attempts") + 1,
@@ -213,7 +215,7 @@ def send_emails(email_ids, site_url, deadline=None):
 
 def record_failure(email, error):
     ApplicationEmail.objects.filter(pk=email.pk).update(
-        attempts=F("attempts") + 1, error=f"{timezone.now():%Y-%m-%d %H:%M} {error}"[:1000], claimed_until=None
+        attempts=F("attempts") + 1, last_attempt_at=timezone.now(), error=error[:1000], claimed_until=None
     )
 
 

@@ -226,6 +226,7 @@ class ApplicationEmail(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last tried"), null=True, blank=True)
     error = models.TextField(_("last error"), blank=True)
     # A process sending this email owns it until then, so two senders (the request, cron) never send it twice.
     claimed_until = models.DateTimeField(null=True, blank=True)

@@ -148,6 +148,9 @@ def test_each_new_status_emails_the_applicant_in_the_language_they_applied_in(
     greeting = "Mei Chan，您好：" if language == "zh-hans" else "Dear Mei Chan,"
     assert email.body.startswith(greeting)
     assert "Please send the signed letter of support." in email.body  # a message is quoted whatever the status
+    if language == "zh-hans":  # every sentence of ours in Chinese: English is only what staff wrote and the names
+        ours = email.body.replace("Please send the signed letter of support.", "").replace("Bright Toys Ltd", "")
+        assert not re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", ours), ours
     [record] = application.emails.all()
     assert (record.kind, record.language, record.subject, record.attempts) == (f"status_{status}", language, subject, 1)
     assert record.sent_at is not None and record.error == ""
@@ -417,14 +420,14 @@ def test_the_timeline_tells_the_story_of_an_application(
         "March 2, 2026, 09:00 Email: Confirmation to the applicant, to mei.chan@bright-toys.example.com — sent "
         "March 2, 2026, 09:00",
     ]
-    assert [re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "(now)", today.sub("(now)", line)) for line in lines[2:]] == [
+    assert [today.sub("(now)", line) for line in lines[2:]] == [
         "(now) editor changed the status from New to In review",
         "(now) Email: In review, to the applicant, to mei.chan@bright-toys.example.com — sent (now)",
         "(now) editor assigned it to li.wei",
         "(now) Email: Assignment, to the reviewer, to li.wei@ethicaltoyprogram.org — sent (now)",
         "(now) editor changed the status from In review to Information needed Who signs for the company?",
         "(now) Email: Information needed, to the applicant, to mei.chan@bright-toys.example.com — not sent after 1 "
-        "try: (now) SMTPServerDisconnected: Connection unexpectedly closed",
+        "try ((now)): SMTPServerDisconnected: Connection unexpectedly closed",
         "(now) Note by editor Asked about the signatory.",
     ]
     page = parse_page(staff_client.get(CHANGE_URL.format(application.pk)))

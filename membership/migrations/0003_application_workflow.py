@@ -29,6 +29,7 @@ def keep_notes_and_email_records(apps, schema_editor):
                 created_at=application.submitted_at,
                 sent_at=sent_at,
                 attempts=1 if sent_at or application.email_error else 0,
+                last_attempt_at=sent_at,
                 error="" if sent_at else application.email_error,
             )
 
@@ -53,6 +54,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='created')),
                 ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
                 ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
+                ('last_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='last tried')),
                 ('error', models.TextField(blank=True, verbose_name='last error')),
                 ('claimed_until', models.DateTimeField(blank=True, null=True)),
             ],
