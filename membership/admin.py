@@ -90,9 +90,16 @@ class ApplicationReviewForm(forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
         needs_message = cleaned_data.get("status") == MembershipApplication.Status.INFORMATION_NEEDED
-        if needs_message and "status" in self.changed_data and not cleaned_data.get("status_message", "").strip():
+        message = cleaned_data.get("status_message", "").strip()
+        if needs_message and "status" in self.changed_data and not message:
             self.add_error(
                 "status_message", _("Write what the applicant should send: it is the heart of the email they get.")
+            )
+        if message and "status" not in self.changed_data:
+            # Nothing would send it: say so rather than drop what was written.
+            self.add_error(
+                "status_message",
+                _("A message goes with a new status: choose the status to send it with, or add it as a note."),
             )
         return cleaned_data
 

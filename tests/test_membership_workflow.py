@@ -186,6 +186,19 @@ def test_information_needed_cannot_be_saved_without_a_message_for_the_applicant(
     assert mail.outbox == [] and not application.emails.exists() and not application.events.exists()
 
 
+def test_a_message_without_a_new_status_is_not_dropped_silently(staff_client, django_capture_on_commit_callbacks):
+    application = make_application(status="in_review")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = review(staff_client, application, status_message="We have your letter.", new_note="Letter in.")
+
+    assert response.status_code == 200
+    errors = parse_page(response).find(class_="field-status_message").find(class_="errorlist").text
+    assert errors == "A message goes with a new status: choose the status to send it with, or add it as a note."
+    assert "We have your letter." in response.content.decode()  # what was typed is still there
+    assert mail.outbox == [] and not application.notes.exists()
+
+
 def test_saving_without_changing_the_status_sends_nothing_and_back_to_new_sends_nothing(
     staff_client, django_capture_on_commit_callbacks
 ):
