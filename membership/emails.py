@@ -12,10 +12,12 @@ and a context in `email_context()`.
 
 import datetime
 import logging
+import smtplib
 import threading
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.core.signals import request_finished, request_started
 from django.db import transaction
@@ -31,6 +33,10 @@ logger = logging.getLogger(__name__)
 # How long a sender owns the emails it claimed: longer than any send (each SMTP step is bounded by EMAIL_TIMEOUT),
 # short enough that an email whose sender died is tried again by the next run of the command.
 CLAIM_LEASE = datetime.timedelta(minutes=10)
+# After the mail server failed, requests leave their emails to the resend command for this long, rather than each
+# holding its worker for EMAIL_TIMEOUT; the command (cron) always tries.
+MAIL_SERVER_PAUSE_SECONDS = 60
+MAIL_SERVER_FAILED = "membership:mail-server-failed"
 NO_STAFF_ADDRESS = "MEMBERSHIP_NOTIFY_EMAILS is empty: no staff address to notify."
 
 
@@ -122,6 +128,10 @@ def send_request_queue(**kwargs):
     queue, _this_request.emails = getattr(_this_request, "emails", None), None
     if not queue:
         return
+    if mail_server_recently_failed():
+        # Each worker waiting EMAIL_TIMEOUT after every response would soon leave none for visitors.
+        logger.info("Membership emails %s left for the resend command: the mail server failed lately", queue)
+        return
     deadline = time.monotonic() + settings.EMAIL_TIMEOUT
     by_site_url = {}
     for email_ids, site_url in queue:
@@ -138,6 +148,27 @@ request_finished.connect(send_request_queue, dispatch_uid="membership_emails_sen
 
 
 # --- Sending -----------------------------------------------------------------------------------------
+
+
+def mail_server_recently_failed():
+    try:
+        return bool(cache.get(MAIL_SERVER_FAILED))
+    except Exception:  # noqa: BLE001 - the cache server is down: try the mail server as usual
+        return False
+
+
+def note_mail_server_failure():
+    try:
+        cache.set(MAIL_SERVER_FAILED, True, timeout=MAIL_SERVER_PAUSE_SECONDS)
+    except Exception:  # noqa: BLE001, S110 - the cache server is down too: nothing to remember it in
+        pass
+
+
+def is_server_failure(error):
+    """The mail server itself is unreachable, slow or broken (not one message or address refused)."""
+    if isinstance(error, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | smtplib.SMTPAuthenticationError):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
 def claim(email_id):
@@ -183,7 +214,6 @@ def send_emails(email_ids, site_url, deadline=None):
                 message.connection = connection
                 message.send()
             except Exception as error:  # noqa: BLE001 - SMTP, DNS, timeouts: the application is kept whatever happens
-                server_failure = f"{type(error).__name__}: {error}"
                 # The error's text may name the recipient: it goes on the row staff see, the log gets its kind only.
                 logger.warning(
                     "Membership application %s: sending the %s email failed (%s); the resend command tries again",
@@ -191,8 +221,11 @@ def send_emails(email_ids, site_url, deadline=None):
                     email.kind,
                     type(error).__name__,
                 )
-                record_failure(email, server_failure)
+                record_failure(email, f"{type(error).__name__}: {error}")
                 failed += 1
+                if is_server_failure(error):
+                    server_failure = f"{type(error).__name__}: {error}"
+                    note_mail_server_failure()
                 continue
             now = timezone.now()
             ApplicationEmail.objects.filter(pk=email.pk).update(

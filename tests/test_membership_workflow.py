@@ -23,6 +23,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -242,6 +243,45 @@ def test_a_failed_status_email_is_recorded_shown_and_sent_by_the_command(
     record.refresh_from_db()
     assert record.sent_at is not None and record.error == "" and record.attempts == 2
     assert "Emails sent: 1; failed: 0; given up after too many tries: 0." in output.getvalue()
+
+
+class RefusingOneAddress(locmem.EmailBackend):
+    def send_messages(self, messages):
+        if any("refused@example.com" in message.to for message in messages):
+            raise smtplib.SMTPRecipientsRefused({"refused@example.com": (550, b"No such mailbox")})
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_mail_server_failed_requests_leave_their_emails_to_the_command_for_a_while(
+    client, settings, membership_settings
+):
+    settings.EMAIL_BACKEND = "tests.test_membership_workflow.BrokenSMTP"
+    assert client.post("/buyer-membership/", application_form()).status_code == 302  # sent after the response: fails
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert client.post("/buyer-membership/", application_form(contact_email="b@example.com")).status_code == 302
+
+    emails = ApplicationEmail.objects.order_by("pk")
+    assert [(email.attempts, bool(email.error)) for email in emails] == [(1, True), (1, True), (0, False), (0, False)]
+    assert mail.outbox == []
+
+    call_command("send_membership_emails", stdout=io.StringIO())  # cron does not wait
+
+    assert len(mail.outbox) == 4 and not ApplicationEmail.objects.unsent().exists()
+
+
+def test_an_address_refused_is_that_emails_failure_only(settings):
+    settings.EMAIL_BACKEND = "tests.test_membership_workflow.RefusingOneAddress"
+    application = make_application()
+    refused = application.emails.create(kind="status_approved", recipients="refused@example.com", language="en")
+    fine = application.emails.create(kind="status_approved", recipients="fine@example.com", language="en")
+
+    call_command("send_membership_emails", stdout=io.StringIO(), stderr=io.StringIO())
+
+    refused.refresh_from_db()
+    fine.refresh_from_db()
+    assert "SMTPRecipientsRefused" in refused.error and refused.sent_at is None
+    assert fine.sent_at is not None and [message.to for message in mail.outbox] == [["fine@example.com"]]
 
 
 def test_the_command_gives_up_on_an_email_after_the_allowed_number_of_tries(settings):
@@ -621,6 +661,10 @@ def email_rows(query):
     return query("SELECT kind, sent_at IS NOT NULL, attempts, error FROM membership_applicationemail ORDER BY id")
 
 
+def being_sent(query):
+    return query("SELECT COUNT(*) FROM membership_applicationemail WHERE claimed_until IS NOT NULL")[0][0]
+
+
 def wait_for(condition, seconds):
     deadline = time.monotonic() + seconds
     while not (result := condition()):
@@ -656,8 +700,16 @@ def test_with_the_mail_server_down_the_buyer_is_answered_at_once_and_the_command
             "Bright Toys Ltd",
             "Bright Toys Ltd",
         ]
-        # Sent after the response: it fails, and the failure is recorded (the worker is not killed on the way).
-        rows = wait_for(lambda: (rows := email_rows(query)) and all(row[2] == 1 for row in rows) and rows, 20)
+        # Sent after the response: it fails, and the failure is recorded (the worker is not killed on the way). The
+        # second buyer's emails were tried too, unless the first failure was already noted (a refusal is quick).
+        wait_for(lambda: email_rows(query)[0][2] == 1 and not being_sent(query), 20)
+        # Three more buyers in a row, more than the two workers: the failure was noted, so no worker waits for the
+        # mail server again for a while, and none of them waits for a worker.
+        later = [post_application(site, contact_email=f"buyer{number}@example.com") for number in range(3, 6)]
+        print(f"then three more buyers, answered in {', '.join(f'{seconds:.3f}' for _s, _l, seconds in later)} s")
+        assert all(status == 302 and seconds < 2 for status, _location, seconds in later), later
+        wait_for(lambda: not being_sent(query), 20)
+        rows = email_rows(query)[:4]
     log = (tmp_path / "gunicorn.log").read_text()
     assert "WORKER TIMEOUT" not in log and "Worker was sent" not in log, log
     expected_error = "Connection refused" if fault == "refused" else "timed out"
@@ -665,24 +717,30 @@ def test_with_the_mail_server_down_the_buyer_is_answered_at_once_and_the_command
         ("confirmation", False),
         ("staff_notification", False),
     ] * 2
-    assert all(expected_error in error for *_rest, error in rows), rows
+    assert [attempts for _kind, _sent, attempts, _error in rows[:2]] == [1, 1]
+    assert all(expected_error in error for _kind, _sent, attempts, error in rows if attempts), rows
+    assert rows[2][2] == rows[3][2]  # the second buyer's two emails tried together, or neither
+    # The later ones wait, untried, for the command.
+    assert [(sent, attempts, error) for _kind, sent, attempts, error in email_rows(query)[4:]] == [(False, 0, "")] * 6
 
     with SMTPSink() as sink:
         first = manage(database_url, tmp_path, "send_membership_emails", mail_port=sink.port)
         again = manage(database_url, tmp_path, "send_membership_emails", mail_port=sink.port)
 
-    assert "Emails sent: 4; failed: 0" in first.stdout, first.stdout + first.stderr
+    assert "Emails sent: 10; failed: 0" in first.stdout, first.stdout + first.stderr
     assert "Emails sent: 0; failed: 0" in again.stdout
-    assert sorted(sink.subjects()) == [
-        "New buyer membership application: Bright Toys Ltd",
-        "New buyer membership application: Bright Toys Ltd",
-        "We have received your IETP buyer membership application",
-        "We have received your IETP buyer membership application",
-    ]
+    assert (
+        sorted(sink.subjects())
+        == ["New buyer membership application: Bright Toys Ltd"] * 5
+        + ["We have received your IETP buyer membership application"] * 5
+    )
     staff_email = next(message for message in sink.messages if message["To"] == STAFF_ADDRESS)
     # Sent by the command, outside any request: its links are on SITE_URL.
     assert "https://ethicaltoyprogram.org/admin/membership/membershipapplication/" in staff_email.get_content()
-    assert [(sent, attempts, error) for _kind, sent, attempts, error in email_rows(query)] == [(True, 2, "")] * 4
+    tried_before = [attempts for _kind, _sent, attempts, _error in rows] + [0] * 6
+    assert [(sent, attempts, error) for _kind, sent, attempts, error in email_rows(query)] == [
+        (True, before + 1, "") for before in tried_before
+    ]
 
 
 @pytest.mark.slow
