@@ -331,7 +331,8 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+# Each wait for the mail server; a worker sends right after its response, so this stays well below gunicorn's timeout.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ICTI Ethical Toy Program <no-reply@ethicaltoyprogram.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -347,6 +348,8 @@ MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = int(os.environ.get("MEMBERSHIP_MIN_SECONDS_TO
 MEMBERSHIP_FORM_MAX_AGE_SECONDS = 2 * 24 * 60 * 60
 MEMBERSHIP_SUBMISSIONS_PER_IP = int(os.environ.get("MEMBERSHIP_SUBMISSIONS_PER_IP", "10"))
 MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS = 60 * 60
+# An email still failing after this many tries is left for staff to look into (the resend command skips it).
+MEMBERSHIP_EMAIL_MAX_ATTEMPTS = int(os.environ.get("MEMBERSHIP_EMAIL_MAX_ATTEMPTS", "10"))
 
 # Request bodies, refused before they are read (base/middleware.py): most forms are small; the membership form may
 # carry a letter; staff may upload images and documents in the admin. The front web server's limit should match

@@ -5,17 +5,21 @@ import json
 import re
 import zipfile
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -25,7 +29,8 @@ from openpyxl.styles import Font
 
 from base.languages import site_language
 
-from .models import MembershipApplication
+from .emails import record_assignment_email, record_status_email
+from .models import ApplicationEmail, ApplicationEvent, ApplicationNote, MembershipApplication
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -69,6 +74,71 @@ class LetterFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReviewerFilter(admin.SimpleListFilter):
+    title = MembershipApplication._meta.get_field("assigned_to").verbose_name
+    parameter_name = "reviewer"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Assigned to me")), ("none", _("Unassigned"))]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "me":
+                return queryset.assigned_to(request.user)
+            case "none":
+                return queryset.unassigned()
+        return queryset
+
+
+class ApplicationReviewForm(forms.ModelForm):
+    """The status and reviewer, plus what staff write: a message for the applicant's email, a note for staff."""
+
+    status_message = forms.CharField(
+        label=_("Message to the applicant"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Quoted in the email the new status sends to the applicant: required for “Information needed” (say what "
+            "they should send), optional for the others."
+        ),
+    )
+    new_note = forms.CharField(
+        label=_("Add a note"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only staff see notes; each is kept in the timeline with its author and time."),
+    )
+
+    class Meta:
+        model = MembershipApplication
+        fields = ["status", "assigned_to"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A reviewer is chosen, not edited: no links to add, change or delete users beside the list.
+        reviewer = self.fields["assigned_to"].widget
+        for link in ["can_add_related", "can_change_related", "can_delete_related", "can_view_related"]:
+            setattr(reviewer, link, False)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        needs_message = cleaned_data.get("status") == MembershipApplication.Status.INFORMATION_NEEDED
+        message = cleaned_data.get("status_message", "").strip()
+        if needs_message and "status" in self.changed_data and not message:
+            self.add_error(
+                "status_message", _("Write what the applicant should send: it is the heart of the email they get.")
+            )
+        if message and "status" not in self.changed_data:
+            # Nothing would send it: say so rather than drop what was written.
+            self.add_error(
+                "status_message",
+                _("A message goes with a new status: choose the status to send it with, or add it as a note."),
+            )
+        return cleaned_data
+
+
 class HeadquartersCountryFilter(admin.SimpleListFilter):
     """The countries applications come from, rather than all 249."""
 
@@ -89,9 +159,11 @@ class HeadquartersCountryFilter(admin.SimpleListFilter):
 class MembershipApplicationAdmin(admin.ModelAdmin):
     # What staff look for first, in columns that fit beside the filters on a 1280 px screen; the contact's
     # name and email are on the application and found by the search.
-    list_display = ["company", "country", "submitted", "status", "language_chip", "emails_sent"]
+    # The reviewer under the status, so the columns still fit beside the filters at 1280 px.
+    list_display = ["company", "country", "submitted", "status_and_reviewer", "language_chip", "emails_sent"]
     list_filter = [
         "status",
+        ReviewerFilter,
         LetterFilter,
         "language",
         "company_type",
@@ -99,11 +171,14 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         "submitted_at",
         HeadquartersCountryFilter,
     ]
+    list_select_related = ["assigned_to"]
+    form = ApplicationReviewForm
     search_fields = ["company_name", "brand_names", "contact_name", "contact_email", "executive_name", "website"]
     date_hierarchy = "submitted_at"
     actions = ["export_as_csv", "export_as_xlsx"]
     fieldsets = [
-        (_("Review"), {"fields": ["status", "decided_at", "internal_notes"]}),
+        (_("Review"), {"fields": ["status", "status_message", "assigned_to", "new_note", "decided_at"]}),
+        (_("Timeline"), {"fields": ["timeline"]}),
         (
             _("Company"),
             {
@@ -139,7 +214,6 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
             },
         ),
         (_("Signed letter of support"), {"fields": ["letter_download", "letter_received_at"]}),
-        (_("Emails"), {"fields": ["confirmation_sent_at", "staff_notified_at", "email_error"]}),
         (_("Personal data"), {"fields": ["anonymised_at", "personal_data_requests"]}),
     ]
 
@@ -147,7 +221,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         css = {"all": ["css/admin.css"]}
 
     # The application is what the applicant sent: staff review it, they do not rewrite it.
-    editable_fields = {"status", "internal_notes"}
+    editable_fields = {"status", "status_message", "assigned_to", "new_note"}
 
     def get_readonly_fields(self, request, obj=None):
         shown = [name for _title, options in self.fieldsets for name in options["fields"]]
@@ -180,6 +254,50 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         url = reverse("admin:membership_membershipapplication_letter", args=[application.pk])
         return format_html(
             '<a href="{}" download>{}</a> ({})', url, _("Download letter"), application.letter_download_name()
+        )
+
+    def get_queryset(self, request):
+        unsent = ApplicationEmail.objects.unsent().filter(application=OuterRef("pk"))
+        return super().get_queryset(request).annotate(has_unsent_emails=Exists(unsent))
+
+    def save_model(self, request, application, form, change):
+        """Saves the review; a new status or reviewer is recorded and emailed, in the same transaction."""
+        super().save_model(request, application, form, change)
+        site_url = request.build_absolute_uri("/").rstrip("/")
+        if "status" in form.changed_data:
+            message = form.cleaned_data["status_message"].strip()
+            ApplicationEvent.objects.create(
+                application=application,
+                kind=ApplicationEvent.Kind.STATUS,
+                actor=request.user,
+                old_status=form.initial["status"],
+                new_status=application.status,
+                message=message,
+            )
+            record_status_email(application, site_url, staff_message=message)
+        if "assigned_to" in form.changed_data:
+            reviewer = application.assigned_to
+            ApplicationEvent.objects.create(
+                application=application, kind=ApplicationEvent.Kind.ASSIGNMENT, actor=request.user, assigned_to=reviewer
+            )
+            # Whoever takes an application themselves knows already.
+            if reviewer is not None and reviewer != request.user and reviewer.email:
+                record_assignment_email(application, site_url)
+        if note := form.cleaned_data["new_note"].strip():
+            ApplicationNote.objects.create(application=application, author=request.user, text=note)
+
+    @admin.display(description=_("timeline"))
+    def timeline(self, application):
+        return render_to_string("admin/membership/timeline.html", {"entries": application.timeline()})
+
+    @admin.display(description=MembershipApplication._meta.get_field("status").verbose_name, ordering="status")
+    def status_and_reviewer(self, application):
+        if application.assigned_to is None:
+            return application.get_status_display()
+        return format_html(
+            '{}<span class="application-reviewer">{}</span>',
+            application.get_status_display(),
+            application.assigned_to.get_username(),
         )
 
     @admin.display(description=_("company"), ordering="company_name")
@@ -314,7 +432,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("emails sent"), boolean=True)
     def emails_sent(self, application):
-        return bool(application.confirmation_sent_at and application.staff_notified_at)
+        return not application.has_unsent_emails
 
     # The export's columns in order, each titled with its field's verbose_name.
     export_fields = [
@@ -347,6 +465,11 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         "internal_notes",
     ]
 
+    def export_title(self, name):
+        if name == "internal_notes":
+            return capfirst(ApplicationNote._meta.verbose_name_plural)
+        return MembershipApplication.field_label(name)
+
     def export_value(self, application, name):
         """What a spreadsheet cell shows: names and labels where the database keeps codes."""
         match name:
@@ -361,12 +484,19 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                 return self.product_categories_display(application)
             case "supplier_countries":
                 return self.supplier_countries_display(application)
+            case "internal_notes":
+                return "\n".join(
+                    f"{timezone.localtime(note.created_at):%Y-%m-%d %H:%M} "
+                    f"{note.author.get_username() if note.author else '-'}: {note.text}"
+                    for note in application.notes.all()
+                )
         return getattr(application, name)
 
     def typed_export_value(self, application, name):
         """What an Excel cell holds: numbers as numbers, dates as dates (site time), yes/no in the staff member's
         language, and text as text (a phone number too)."""
-        value = getattr(application, name) if name != "submitted_at" else application.submitted_at
+        # The notes are not a field of the application: export_value gathers them.
+        value = getattr(application, name, None)
         if isinstance(value, datetime.datetime):
             # Excel has no time zones: the time as staff read it elsewhere in the admin.
             return timezone.localtime(value).replace(tzinfo=None)
@@ -385,8 +515,8 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         # The byte order mark tells Excel the file is UTF-8, so Chinese names open correctly.
         response.write("\ufeff")
         writer = csv.writer(response)
-        writer.writerow([MembershipApplication.field_label(name) for name in self.export_fields])
-        for application in queryset.order_by("submitted_at"):
+        writer.writerow([self.export_title(name) for name in self.export_fields])
+        for application in queryset.order_by("submitted_at").prefetch_related("notes__author"):
             writer.writerow([spreadsheet_safe(self.export_value(application, name)) for name in self.export_fields])
         return response
 
@@ -399,7 +529,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
-        for application in queryset.order_by("submitted_at"):
+        for application in queryset.order_by("submitted_at").prefetch_related("notes__author"):
             sheet.append([self.typed_export_value(application, name) for name in self.export_fields])
             for cell in sheet[sheet.max_row]:
                 if isinstance(cell.value, str):

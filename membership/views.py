@@ -1,4 +1,3 @@
-import functools
 import logging
 
 from django.conf import settings
@@ -15,7 +14,7 @@ from django.views.generic import CreateView, TemplateView, UpdateView
 
 from base.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
-from .emails import send_application_emails
+from .emails import record_application_emails
 from .forms import LetterUploadForm, MembershipApplicationForm
 from .letters import application_id_from_token
 from .models import MembershipApplication
@@ -109,11 +108,9 @@ class ApplicationCreateView(CreateView):
         try:
             with transaction.atomic():
                 self.object = form.save()
-                transaction.on_commit(
-                    functools.partial(
-                        send_application_emails, self.object.pk, self.request.build_absolute_uri("/").rstrip("/")
-                    )
-                )
+                # Recorded with the application, sent after the response: a slow mail server never holds up the
+                # buyer.
+                record_application_emails(self.object, self.request.build_absolute_uri("/").rstrip("/"))
         except IntegrityError:
             # The same page's application, sent again at the same instant, was saved by the other request.
             if MembershipApplication.objects.filter(form_token=form.instance.form_token).exists():

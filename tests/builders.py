@@ -189,6 +189,16 @@ def application_form(**changes):
     return {name: value for name, value in data.items() if value is not None}
 
 
+def emails_when_sent(application, outbox, count, seconds=10):
+    """The outbox once `count` of the application's emails are recorded as sent: a live server sends them after its
+    response, while the browser goes on."""
+    deadline = time.monotonic() + seconds
+    while application.emails.filter(sent_at__isnull=False).count() < count:
+        assert time.monotonic() < deadline, f"{count} emails were not sent within {seconds} s: {outbox}"
+        time.sleep(0.05)
+    return list(outbox)
+
+
 def make_application(**fields):
     """A saved application with the same answers, sent from the English form."""
     from membership.models import MembershipApplication

@@ -16,6 +16,7 @@ import pytest
 from django import forms
 from django.core import mail
 from django.core.cache import cache
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
@@ -24,7 +25,7 @@ from pytest_django.asserts import assertContains, assertInHTML
 
 from ietp_site import settings as ietp_settings
 from membership.forms import MembershipApplicationForm, sign_form_started
-from membership.models import MembershipApplication
+from membership.models import ApplicationEmail, MembershipApplication
 from tests.builders import MEMBERSHIP_STAFF, application_form, free_port, make_application, parse_page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("membership_settings")]
@@ -314,7 +315,11 @@ def test_applicant_gets_an_english_confirmation_and_staff_a_link_to_the_admin(
     assert notification.subject == "New buyer membership application: Bright Toys Ltd"
     assert f"http://testserver/admin/membership/membershipapplication/{application.pk}/change/" in notification.body
     assert "applied in English" in notification.body
-    assert application.confirmation_sent_at and application.staff_notified_at and not application.email_error
+    assert [(email.kind, bool(email.sent_at), email.error) for email in application.emails.all()] == [
+        ("confirmation", True, ""),
+        ("staff_notification", True, ""),
+    ]
+    assert application.emails.get(kind="confirmation").subject == confirmation.subject
 
 
 def test_chinese_applicant_gets_a_chinese_confirmation_and_a_chinese_thank_you(
@@ -334,21 +339,25 @@ def test_chinese_applicant_gets_a_chinese_confirmation_and_a_chinese_thank_you(
     assert "applied in Simplified Chinese" in notification.body  # Staff read English.
 
 
-def test_emails_are_sent_only_after_the_application_is_committed(client, django_capture_on_commit_callbacks):
+def test_emails_are_recorded_with_the_application_and_sent_only_after_it_is_committed(
+    client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         apply(client)
 
     assert len(callbacks) == 1
     assert mail.outbox == []
+    pending = MembershipApplication.objects.get().emails.all()
+    assert [(email.kind, email.sent_at, email.attempts) for email in pending] == [
+        ("confirmation", None, 0),
+        ("staff_notification", None, 0),
+    ]
 
 
 # --- Email failure and the resend command -----------------------------------------------------
 
 
-class BrokenSMTP:
-    def __init__(self, *args, **kwargs):
-        pass
-
+class BrokenSMTP(BaseEmailBackend):
     def send_messages(self, messages):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
@@ -362,20 +371,25 @@ def test_failed_email_keeps_the_application_and_the_command_sends_it_later(
 
     assert response.status_code == 302
     application = MembershipApplication.objects.get()
-    assert application.confirmation_sent_at is None and application.staff_notified_at is None
-    assert "SMTPServerDisconnected" in application.email_error
-    assert "sending confirmation_sent_at failed" in caplog.text
+    confirmation, notification = application.emails.all()
+    assert confirmation.sent_at is None and notification.sent_at is None
+    assert "SMTPServerDisconnected" in confirmation.error and confirmation.attempts == 1
+    # The server failed: the second email is not tried (no second wait for a timeout), but recorded as failed too.
+    assert "Not tried" in notification.error and "SMTPServerDisconnected" in notification.error
+    assert "sending the confirmation email failed" in caplog.text
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://ethicaltoyprogram.org"
     output = io.StringIO()
     call_command("send_membership_emails", stdout=output)
 
-    application.refresh_from_db()
-    assert application.confirmation_sent_at and application.staff_notified_at and application.email_error == ""
+    assert [(email.sent_at is not None, email.error, email.attempts) for email in application.emails.all()] == [
+        (True, "", 2),
+        (True, "", 2),
+    ]
     assert [message.to for message in mail.outbox] == [["mei.chan@bright-toys.example.com"], MEMBERSHIP_STAFF]
     assert "https://ethicaltoyprogram.org/admin/membership/membershipapplication/" in mail.outbox[1].body
-    assert "all emails now sent: 1" in output.getvalue()
+    assert "Emails sent: 2; failed: 0" in output.getvalue()
 
     call_command("send_membership_emails", stdout=io.StringIO())
     assert len(mail.outbox) == 2  # Nothing is sent twice.
@@ -384,7 +398,7 @@ def test_failed_email_keeps_the_application_and_the_command_sends_it_later(
 def test_resend_command_sends_only_the_email_that_failed(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         apply(client)
-    MembershipApplication.objects.update(staff_notified_at=None)
+    ApplicationEmail.objects.filter(kind="staff_notification").update(sent_at=None)
     mail.outbox.clear()
 
     call_command("send_membership_emails", stdout=io.StringIO())
@@ -401,7 +415,12 @@ def test_without_staff_addresses_the_notification_waits_for_the_command(
 
     application = MembershipApplication.objects.get()
     assert [message.to for message in mail.outbox] == [["mei.chan@bright-toys.example.com"]]
-    assert application.staff_notified_at is None and "MEMBERSHIP_NOTIFY_EMAILS" in application.email_error
+    notification = application.emails.get(kind="staff_notification")
+    assert notification.sent_at is None and "MEMBERSHIP_NOTIFY_EMAILS" in notification.error
+
+    settings.MEMBERSHIP_NOTIFY_EMAILS = MEMBERSHIP_STAFF
+    call_command("send_membership_emails", stdout=io.StringIO())
+    assert [message.to for message in mail.outbox][1:] == [MEMBERSHIP_STAFF]
 
 
 # --- Mistakes ---------------------------------------------------------------------------------
@@ -709,7 +728,7 @@ def test_empty_post_shows_the_form_with_errors(client):
         {"supplier_factory_count": "1e400"},
         {"supplier_factory_count": "99999999999999999999999999"},
         {"form_started": ["x", "y"]},
-        {"unexpected_field": "surprise", "id": "5", "status": "approved", "internal_notes": "hacked"},
+        {"unexpected_field": "surprise", "id": "5", "status": "approved", "assigned_to": "1", "new_note": "hacked"},
     ],
 )
 def test_malformed_posts_never_cause_a_server_error(client, changes):
@@ -717,7 +736,8 @@ def test_malformed_posts_never_cause_a_server_error(client, changes):
 
     assert response.status_code in {200, 302, 400}
     for application in MembershipApplication.objects.all():
-        assert application.status == MembershipApplication.Status.NEW and application.internal_notes == ""
+        assert application.status == MembershipApplication.Status.NEW and application.assigned_to is None
+        assert not application.notes.exists()
 
 
 def test_non_utf8_bytes_never_cause_a_server_error(client):

@@ -6,6 +6,7 @@ import io
 
 import openpyxl
 import pytest
+from django.utils import timezone
 
 from tests.builders import make_application, parse_page
 
@@ -34,13 +35,13 @@ def test_list_shows_company_country_date_status_language_and_emails(staff_client
 
     assert titles == ["Company", "Country", "Submitted", "Status", "Language", "Emails sent"]
     bright = rows["Bright Toys Ltd"]
-    assert [bright[column].text for column in ["country", "submitted", "status", "language_chip"]] == [
+    assert [bright[column].text for column in ["country", "submitted", "status_and_reviewer", "language_chip"]] == [
         "Hong Kong",
         "March 2, 2026",
         "New",
         "EN",
     ]
-    assert bright["emails_sent"].find("img", alt="False")
+    assert bright["emails_sent"].find("img", alt="True")  # no email recorded, none waiting
     assert rows["明亮玩具有限公司"]["language_chip"].find("span", lang="zh-Hans").text == "中文"
 
 
@@ -89,20 +90,20 @@ def test_staff_filter_by_status_and_search_by_contact(staff_client):
 
 
 def test_unsent_emails_filter_finds_applications_still_to_be_emailed(staff_client):
-    make_application(company_name="Unsent Co", contact_email="a@example.com")
-    make_application(
-        company_name="Sent Co",
-        contact_email="b@example.com",
-        confirmation_sent_at="2026-01-01T00:00Z",
-        staff_notified_at="2026-01-01T00:00Z",
-    )
+    unsent = make_application(company_name="Unsent Co", contact_email="a@example.com")
+    sent = make_application(company_name="Sent Co", contact_email="b@example.com")
+    unsent.emails.create(kind="confirmation", recipients="a@example.com", language="en", error="SMTPServerDisconnected")
+    sent.emails.create(kind="confirmation", recipients="b@example.com", language="en", sent_at=timezone.now())
 
     content = staff_client.get(LIST_URL, {"emails": "unsent"}).content.decode()
+    _titles, rows = listed_applications(staff_client.get(LIST_URL))
 
     assert "Unsent Co" in content and "Sent Co" not in content
+    assert rows["Unsent Co"]["emails_sent"].find("img", alt="False")
+    assert rows["Sent Co"]["emails_sent"].find("img", alt="True")
 
 
-def test_staff_review_changes_status_and_notes_but_not_what_the_applicant_sent(staff_client):
+def test_staff_review_changes_status_and_adds_notes_but_not_what_the_applicant_sent(staff_client):
     application = make_application(message="<script>alert(1)</script>")
     url = f"{LIST_URL}{application.pk}/change/"
 
@@ -110,20 +111,22 @@ def test_staff_review_changes_status_and_notes_but_not_what_the_applicant_sent(s
     content = page.content.decode()
     form = parse_page(page).find("form", id="membershipapplication_form")
     assert page.status_code == 200
-    assert form.find(name="status") and form.find(name="internal_notes")
+    assert form.find(name="status") and form.find(name="new_note") and form.find(name="assigned_to")
     assert not form.find(name="company_name") and "Bright Toys Ltd" in content
     assert "<script>alert(1)</script>" not in content and "&lt;script&gt;alert(1)&lt;/script&gt;" in content
     assert "China, Vietnam" in content  # Supplier countries by name.
 
     response = staff_client.post(
         url,
-        {"status": "in_review", "internal_notes": "Called Mei, letter on its way.", "company_name": "Hijacked"},
+        {"status": "in_review", "new_note": "Called Mei, letter on its way.", "company_name": "Hijacked"},
     )
 
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == "in_review"
-    assert application.internal_notes == "Called Mei, letter on its way."
+    assert [(note.author.username, note.text) for note in application.notes.all()] == [
+        ("editor", "Called Mei, letter on its way.")
+    ]
     assert application.company_name == "Bright Toys Ltd"
 
 
@@ -132,11 +135,16 @@ def test_applications_cannot_be_added_in_the_admin(staff_client):
 
 
 def test_email_failure_is_visible_on_the_application(staff_client):
-    application = make_application(email_error="confirmation_sent_at: SMTPServerDisconnected")
+    application = make_application()
+    application.emails.create(
+        kind="confirmation", recipients="mei@example.com", language="en", attempts=2, error="SMTPServerDisconnected"
+    )
 
-    content = staff_client.get(f"{LIST_URL}{application.pk}/change/").content.decode()
+    timeline = parse_page(staff_client.get(f"{LIST_URL}{application.pk}/change/")).find(
+        "ol", class_="application-timeline"
+    )
 
-    assert "SMTPServerDisconnected" in content
+    assert "not sent after 2 tries: SMTPServerDisconnected" in " ".join(timeline.text.split())
 
 
 def export(staff_client, applications, list_url=LIST_URL):
