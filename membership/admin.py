@@ -525,7 +525,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = gettext("Applications")
-        sheet.append([str(MembershipApplication.field_label(name)) for name in self.export_fields])
+        sheet.append([str(self.export_title(name)) for name in self.export_fields])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"

@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
 
-from membership.models import MembershipApplication
+from membership.models import ApplicationNote, MembershipApplication
 from tests.builders import letter_pdf, make_application, parse_page
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,7 @@ def test_the_decision_is_dated_when_staff_approve_or_decline(staff_client):
     application = make_application()
     assert application.decided_at is None
 
-    staff_client.post(CHANGE_URL.format(application.pk), {"status": "approved", "internal_notes": ""})
+    staff_client.post(CHANGE_URL.format(application.pk), {"status": "approved"})
 
     application.refresh_from_db()
     assert application.status == "approved" and application.decided_at is not None
@@ -112,7 +112,8 @@ def purge(*args):
 def test_purge_erases_contact_data_past_retention_and_keeps_the_statistics(settings):
     settings.MEMBERSHIP_RETAIN_APPROVED_DAYS = 730
     settings.MEMBERSHIP_RETAIN_DECLINED_DAYS = 180
-    old_member = decided("approved", 731, contact_email="old@example.com", internal_notes="Called them")
+    old_member = decided("approved", 731, contact_email="old@example.com")
+    ApplicationNote.objects.create(application=old_member, text="Called Mei Chan on her mobile")
     recent_member = decided("approved", 700, contact_email="recent@example.com")
     old_decline = decided("declined", 181, contact_email="declined@example.com")
     recent_decline = decided("declined", 100, contact_email="declined-recently@example.com")
@@ -128,7 +129,8 @@ def test_purge_erases_contact_data_past_retention_and_keeps_the_statistics(setti
         erased.refresh_from_db()
         assert erased.anonymised_at is not None
         assert [erased.company_name, erased.contact_name, erased.contact_email, erased.contact_phone] == [""] * 4
-        assert [erased.executive_name, erased.executive_email, erased.message, erased.internal_notes] == [""] * 4
+        assert [erased.executive_name, erased.executive_email, erased.message] == [""] * 3
+        assert not erased.notes.exists()
         # What statistics need stays.
         assert (erased.company_type, erased.headquarters_country.code, erased.annual_sales) == (
             "brand",
@@ -248,7 +250,7 @@ def test_staff_without_delete_permission_cannot_erase_and_without_view_cannot_do
 
 
 ERASED_AT = (
-    "import json; from membership.models import MembershipApplication as A; "
+    "import json; from membership.models import ApplicationNote, MembershipApplication as A; "
     "print(json.dumps({pk: str(at) for pk, at in A.objects.values_list('pk', 'anonymised_at')}))"
 )
 
@@ -256,7 +258,7 @@ ERASED_AT = (
 def test_purge_killed_halfway_finishes_on_the_next_run_erasing_each_once(site_processes):
     site_processes.python(
         "import datetime; from django.utils import timezone; from tests.builders import make_application; "
-        "from membership.models import MembershipApplication as A\n"
+        "from membership.models import ApplicationNote, MembershipApplication as A\n"
         "for n in range(300): make_application(contact_email=f'buyer{n}@example.com', status='declined')\n"
         "A.objects.update(decided_at=timezone.now() - datetime.timedelta(days=400))"
     )

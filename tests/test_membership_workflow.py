@@ -802,8 +802,8 @@ def test_two_resend_commands_at_once_send_each_email_exactly_once(live_database,
 
 # --- Applications from before the workflow ----------------------------------------------------------------------
 
-BEFORE_WORKFLOW = ("membership", "0002_field_labels_shared_by_form_admin_and_export")
-WORKFLOW = ("membership", "0003_application_workflow")
+BEFORE_WORKFLOW = ("membership", "0004_application_privacy_and_limits")
+WORKFLOW = ("membership", "0005_application_workflow")
 
 
 @pytest.mark.django_db(transaction=True)

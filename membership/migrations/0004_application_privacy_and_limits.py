@@ -16,7 +16,7 @@ def start_retention_of_past_decisions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('membership', '0002_field_labels_shared_by_form_admin_and_export'),
+        ('membership', '0003_application_letters'),
     ]
 
     operations = [

@@ -37,7 +37,7 @@ def keep_notes_and_email_records(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('membership', '0002_field_labels_shared_by_form_admin_and_export'),
+        ('membership', '0004_application_privacy_and_limits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
