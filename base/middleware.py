@@ -1,8 +1,15 @@
+import logging
+import time
+
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.utils.cache import get_conditional_response, patch_cache_control
 
 from . import page_cache
+from .client_address import anonymised_network, client_address
 from .languages import site_language
+
+request_logger = logging.getLogger("ietp.requests")
 
 
 class ContentLanguageMiddleware:
@@ -73,3 +80,82 @@ def remove_from_vary(response, header):
             response["Vary"] = ", ".join(kept)
         else:
             del response["Vary"]
+
+
+class RequestLogMiddleware:
+    """One line per request: method, path (never the query string, which may carry what a visitor typed), status,
+    duration, language, whether the page cache served it, and the visitor's network (not their address). Health
+    probes are logged at DEBUG only: a probe every few seconds would bury everything else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        fields = {
+            "method": request.method,
+            "path": request.path[:200],
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "language": getattr(request, "LANGUAGE_CODE", ""),
+            "cache": page_cache_outcome(request),
+            "client": anonymised_network(client_address(request)),
+        }
+        level = logging.DEBUG if getattr(request, "is_health_probe", False) else logging.INFO
+        request_logger.log(
+            level,
+            "%(method)s %(path)s %(status)s %(duration_ms)sms lang=%(language)s cache=%(cache)s client=%(client)s",
+            fields,
+            extra=fields,
+        )
+        return response
+
+
+def page_cache_outcome(request):
+    """ "hit" or "miss" for a page the shared cache may keep (base/page_cache.py), "bypass" for any other."""
+    outcome = getattr(request, "page_cache", None)
+    if outcome is None:
+        return "bypass"
+    return "hit" if outcome[2] else "miss"
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the admin's own policy (settings.ADMIN_CONTENT_SECURITY_POLICY): its editor
+    needs what no public page may have. Never a nonce: public pages are kept in the shared cache."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and parts.config is None and is_admin_page(request):
+            parts.config = settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"]
+            parts.update = admin_inline_scripts()
+        return parts
+
+
+def is_admin_page(request):
+    match = getattr(request, "resolver_match", None)
+    return match is not None and "admin" in match.namespaces
+
+
+def admin_inline_scripts():
+    """The hashes of the admin's inline scripts: the editor's import map, the same for every page (it names the
+    static files' addresses, which change only with a release)."""
+    from .admin_scripts import inline_script_hashes
+
+    return {"script-src": inline_script_hashes()}
+
+
+class CrossOriginHeadersMiddleware:
+    """Permissions-Policy on every response, and Cross-Origin-Resource-Policy: pages and everything else the site
+    answers only for itself, static files for anyone (a link preview may show the share image)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        corp = "cross-origin" if request.path.startswith(settings.STATIC_URL) else "same-origin"
+        response.setdefault("Cross-Origin-Resource-Policy", corp)
+        return response

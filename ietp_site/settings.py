@@ -52,13 +52,20 @@ INSTALLED_APPS = [
     "reversion",
     "django_prose_editor",
     "django_countries",
+    "csp",
     "base",
     "news",
     "membership",
 ]
 
 MIDDLEWARE = [
+    # First: it times everything below it, cache hits and probes included.
+    "base.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before the page cache, so that cached pages get today's policy too, and before WhiteNoise, so static files do.
+    "base.middleware.ContentSecurityPolicyMiddleware",
+    "base.middleware.CrossOriginHeadersMiddleware",
+    "base.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "base.middleware.SharedPageCacheMiddleware",
     # Pages shrink about fivefold for readers on slow networks (Django adds its BREACH mitigation).
@@ -232,15 +239,56 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Health probes speak plain HTTP to the container (base/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# No script of the site or the admin reads the CSRF cookie (forms carry the token).
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp, base/middleware.py). Public pages run only the site's own script files; JSON-LD
+# blocks are data, never run, so script-src does not apply to them. No page may be framed, nor post elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The admin's editor (django-prose-editor) also needs its import map, an inline script whose hash
+# base/middleware.py adds, and sets inline styles (its menus, Django's own widgets).
+ADMIN_CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+    }
+}
+# Features no page uses, refused to any script; Cross-Origin-Resource-Policy keeps other sites from embedding
+# pages (static files stay embeddable: link previews show the share image).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), midi=(), payment=(), usb=()"
+)
 
+# LOG_FORMAT=json: one JSON object per line (base/log_format.py), for a log collector; else plain lines.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 # One line per event: Django's "django" logger hands its records to the root logger only (its default
 # console handler would print each one a second time); errors still go to ADMINS when there are any.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    # Both leave out email addresses, whatever wrote them (an SMTP error names its recipients).
+    "formatters": {
+        "text": {"()": "base.log_format.TextFormatter"},
+        "json": {"()": "base.log_format.JsonFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT if LOG_FORMAT == "json" else "text"},
         "mail_admins": {
             "level": "ERROR",
             "filters": ["require_debug_false"],
@@ -282,8 +330,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The site's own address, for links in emails sent outside a request (the resend command).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Only behind a proxy that sets X-Forwarded-For itself may its first hop be taken as the visitor's address.
+# Only behind a proxy that sets X-Forwarded-For itself may it be read (base/client_address.py): the visitor is the
+# right-most hop that none of the TRUSTED_PROXY_COUNT proxies in front of the site wrote.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR")
+TRUSTED_PROXY_COUNT = max(1, int(os.environ.get("TRUSTED_PROXY_COUNT", "1")))
 
 # Buyer membership applications (membership/).
 MEMBERSHIP_NOTIFY_EMAILS = env_list("MEMBERSHIP_NOTIFY_EMAILS")

@@ -9,6 +9,8 @@ from django.urls import reverse_lazy
 from django.utils import translation
 from django.views.generic import CreateView, TemplateView
 
+from base.client_address import client_address
+
 from .emails import send_application_emails
 from .forms import MembershipApplicationForm
 from .models import MembershipApplication
@@ -21,9 +23,7 @@ NEW_APPLICATION = "membership_new_application"
 
 
 def visitor_ip(request):
-    if settings.TRUST_X_FORWARDED_FOR and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR", "").strip()):
-        return forwarded.split(",")[0].strip()[:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]
+    return client_address(request)
 
 
 def over_submission_limit(request):
