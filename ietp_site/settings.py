@@ -260,11 +260,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # The admin's editor (django-prose-editor) also needs its import map, an inline script whose hash
-# base/middleware.py adds, and sets inline styles (its menus, Django's own widgets).
+# base/middleware.py adds, and the one <style> element its editor.js (Tiptap) injects, allowed by its hash: after
+# upgrading django-prose-editor, tests/browser/test_content_security_policy.py names the new hash if it changed.
 ADMIN_CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         **CONTENT_SECURITY_POLICY["DIRECTIVES"],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"],
     }
 }
 # Features no page uses, refused to any script; Cross-Origin-Resource-Policy keeps other sites from embedding

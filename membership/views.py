@@ -73,6 +73,12 @@ class ApplicationCreateView(CreateView):
                     send_application_emails, self.object.pk, self.request.build_absolute_uri("/").rstrip("/")
                 )
             )
+        # An event for the operators, without the applicant's name or address.
+        logger.info(
+            "Membership application %s received",
+            self.object.pk,
+            extra={"event": "membership_application_received", "application": self.object.pk},
+        )
         self.request.session[NEW_APPLICATION] = self.object.pk
         return redirect(self.success_url)
 
