@@ -6,6 +6,7 @@ client and may be made up. With one trusted proxy (the front web server), the vi
 in front of it as well, the second last.
 """
 
+import functools
 import ipaddress
 
 from django.conf import settings
@@ -27,6 +28,7 @@ def client_address(request):
         return remote
 
 
+@functools.lru_cache(maxsize=4096)
 def anonymised_network(address):
     """The network an address belongs to, without the address itself (IPv4 /24, IPv6 /48), for the logs."""
     try:

@@ -1,7 +1,10 @@
+import functools
 import logging
 import time
 
+from csp.constants import HEADER
 from csp.middleware import CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.utils.cache import get_conditional_response, patch_cache_control
 
@@ -114,7 +117,8 @@ class RequestLogMiddleware:
 
 
 def page_cache_outcome(request):
-    """ "hit" or "miss" for a page the shared cache may keep (base/page_cache.py), "bypass" for any other."""
+    """Whether the shared page cache (base/page_cache.py) served the page: hit, miss, or bypass for a response it
+    may not keep."""
     outcome = getattr(request, "page_cache", None)
     if outcome is None:
         return "bypass"
@@ -123,7 +127,19 @@ def page_cache_outcome(request):
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
     """django-csp's middleware, with the admin's own policy (settings.ADMIN_CONTENT_SECURITY_POLICY): its editor
-    needs what no public page may have. Never a nonce: public pages are kept in the shared cache."""
+    needs what no public page may have. Never a nonce: public pages are kept in the shared cache.
+
+    Each policy is built once, not for every response (building one takes longer than serving a cached page);
+    a view using django-csp's decorators, or a nonce, gets django-csp's own handling."""
+
+    def process_response(self, request, response):
+        if settings.DEBUG or getattr(request, "_csp_nonce", None) or vars(response).keys() & CSP_VIEW_ATTRIBUTES:
+            return super().process_response(request, response)
+        if HEADER not in response:
+            admin = is_admin_page(request)
+            policy = settings.ADMIN_CONTENT_SECURITY_POLICY if admin else settings.CONTENT_SECURITY_POLICY
+            response[HEADER] = built_policy(id(policy), admin)
+        return response
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only)
@@ -131,6 +147,18 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
             parts.config = settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"]
             parts.update = admin_inline_scripts()
         return parts
+
+
+# What django-csp's view decorators set on a response.
+CSP_VIEW_ATTRIBUTES = {"_csp_exempt", "_csp_config", "_csp_update", "_csp_replace"}
+
+
+@functools.lru_cache(maxsize=8)
+def built_policy(policy_id, admin):
+    """The header for the public pages or the admin, per policy setting (a test may replace one)."""
+    if admin:
+        return build_policy(config=settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"], update=admin_inline_scripts())
+    return build_policy()
 
 
 def is_admin_page(request):

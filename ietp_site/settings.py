@@ -268,8 +268,7 @@ ADMIN_CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'", "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"],
     }
 }
-# Features no page uses, refused to any script; Cross-Origin-Resource-Policy keeps other sites from embedding
-# pages (static files stay embeddable: link previews show the share image).
+# Features no page uses, refused to any script (base/middleware.py sends it with Cross-Origin-Resource-Policy).
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
     "microphone=(), midi=(), payment=(), usb=()"
