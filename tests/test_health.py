@@ -9,8 +9,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 # Probes reach the container at its own address, which ALLOWED_HOSTS never names, over plain HTTP.
 PROBE = {"HTTP_HOST": "10.0.3.7:8000"}
-# Ports this suite may use (tests/README: each helper has its own range); the first that nothing listens on stands
-# for a stopped Redis.
+# The first of these ports that nothing listens on stands for a stopped Redis: a real refused connection.
 TEST_PORTS = range(18300, 18400)
 
 
