@@ -20,6 +20,8 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.http import http_date
 
+from .error_pages import DATABASE_UNAVAILABLE
+
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "page-cache:version"
@@ -102,6 +104,8 @@ def current_version():
             version = new_version()
             cache.set(VERSION_KEY, version, timeout=None)
         return version
+    except DATABASE_UNAVAILABLE:
+        return None  # the database is down, not the cache: the page is drawn (or refused) as if uncached
     except Exception as error:  # noqa: BLE001
         CacheHealth.failed(error)
         return None

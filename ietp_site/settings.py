@@ -5,6 +5,7 @@ must come from SECRET_KEY whenever DEBUG is off.
 """
 
 import os
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -66,6 +67,9 @@ MIDDLEWARE = [
     "base.middleware.ContentSecurityPolicyMiddleware",
     "base.middleware.CrossOriginHeadersMiddleware",
     "base.health.HealthCheckMiddleware",
+    # A view that finds the database down answers the designed 503 page (base/error_pages.py); a middleware that
+    # does reaches handler500 (ietp_site/urls.py), which answers the same.
+    "base.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "base.middleware.SharedPageCacheMiddleware",
     # Pages shrink about fivefold for readers on slow networks (Django adds its BREACH mitigation).
@@ -76,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body (CSRF reads the form): too large, unsized or unreadable bodies are refused.
+    "base.middleware.RequestBodyLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -115,9 +121,20 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Nothing waits on the database for long: a request finds it down within seconds (and gets the 503 page),
+# well before gunicorn's 30 s worker timeout.
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
+DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "3"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
-    # psycopg 3's pool keeps connections warm between requests in each gunicorn worker.
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
+    # psycopg 3's pool keeps connections warm between requests in each gunicorn worker. A lost connection is
+    # retried with growing pauses; giving up after a few seconds lets the next request try at once, so the site
+    # is back within seconds of the database.
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "timeout": DATABASE_POOL_TIMEOUT,
+        "reconnect_timeout": DATABASE_POOL_TIMEOUT,
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
 
@@ -218,6 +235,11 @@ elif MEDIA_STORAGE == "filesystem":
     MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 else:
     raise ImproperlyConfigured("MEDIA_STORAGE must be 'filesystem' or 's3'.")
+# Private files (membership letters): never under MEDIA_URL, served only to staff through a view.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media"))
+# `manage.py backup` writes its archives here and keeps the newest BACKUP_KEEP of them.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
 STORAGES = {
     "default": MEDIA_BACKEND,
     "staticfiles": {
@@ -274,6 +296,9 @@ PERMISSIONS_POLICY = (
     "microphone=(), midi=(), payment=(), usb=()"
 )
 
+# Server errors are emailed to these people ("Name <email>, Name <email>"); the 500 page says so only when set.
+ADMINS = [(name, address) for name, address in getaddresses(env_list("ADMINS")) if address]
+
 # LOG_FORMAT=json: one JSON object per line (base/log_format.py), for a log collector; else plain lines.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 # One line per event: Django's "django" logger hands its records to the root logger only (its default
@@ -281,7 +306,11 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        # An outage is one fact, not an email per request: it is logged, and /readyz tells monitoring.
+        "not_a_database_outage": {"()": "base.log_filters.NotADatabaseOutage"},
+    },
     # Both leave out email addresses, whatever wrote them (an SMTP error names its recipients).
     "formatters": {
         "text": {"()": "base.log_format.TextFormatter"},
@@ -291,7 +320,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT if LOG_FORMAT == "json" else "text"},
         "mail_admins": {
             "level": "ERROR",
-            "filters": ["require_debug_false"],
+            "filters": ["require_debug_false", "not_a_database_outage"],
             "class": "django.utils.log.AdminEmailHandler",
         },
     },
@@ -341,3 +370,12 @@ MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = int(os.environ.get("MEMBERSHIP_MIN_SECONDS_TO
 MEMBERSHIP_FORM_MAX_AGE_SECONDS = 2 * 24 * 60 * 60
 MEMBERSHIP_SUBMISSIONS_PER_IP = int(os.environ.get("MEMBERSHIP_SUBMISSIONS_PER_IP", "10"))
 MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS = 60 * 60
+
+# Request bodies, refused before they are read (base/middleware.py): most forms are small; the membership form may
+# carry a letter; staff may upload images and documents in the admin. The front web server's limit should match
+# the largest.
+REQUEST_BODY_MAX_BYTES = int(os.environ.get("REQUEST_BODY_MAX_BYTES", str(1024 * 1024)))
+MEMBERSHIP_REQUEST_MAX_BYTES = int(os.environ.get("MEMBERSHIP_REQUEST_MAX_BYTES", str(12 * 1024 * 1024)))
+STAFF_REQUEST_MAX_BYTES = int(os.environ.get("STAFF_REQUEST_MAX_BYTES", str(100 * 1024 * 1024)))
+# Where uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE wait while the request is handled.
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None

@@ -16,6 +16,10 @@ admin.site.site_header = _("IETP site administration")
 admin.site.site_title = _("IETP site administration")
 admin.site.index_title = _("Stories and membership applications")
 
+# Drawn without the database or a CSRF check, in the address's language (base/error_pages.py).
+handler400 = "base.error_pages.bad_request"
+handler500 = "base.error_pages.server_error"
+
 SITEMAPS = {"pages": FixedPagesSitemap, "stories": StorySitemap}
 
 urlpatterns = [

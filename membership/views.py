@@ -3,13 +3,15 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.views.generic import CreateView, TemplateView
 
 from base.client_address import client_address
+from base.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 from .emails import send_application_emails
 from .forms import MembershipApplicationForm
@@ -54,10 +56,25 @@ class ApplicationCreateView(CreateView):
             return render(request, "membership/too_many_submissions.html", status=429)
         self.object = None
         form = self.get_form()
+        try:
+            return self.handle_application(form)
+        except DATABASE_UNAVAILABLE as error:
+            # Nothing was saved: the visitor gets their answers back, told to send them again shortly.
+            logger.warning("Membership form: database unavailable, application not saved: %s", error)
+            if form._errors is None:
+                # Not checked (checking asks the database): shown as typed, with no answer marked wrong.
+                form._errors = ErrorDict()
+            response = self.render_to_response(self.get_context_data(form=form, not_saved=True), status=503)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+
+    def handle_application(self, form):
         if form.caught_in_honeypot():
             # Look like success, so the software learns nothing.
-            logger.info("Membership form: honeypot filled from %s", visitor_ip(request))
+            logger.info("Membership form: honeypot filled from %s", visitor_ip(self.request))
             return redirect(self.success_url)
+        # Validation asks the database too (constraints), each time waiting for it: ask once, up front.
+        connection.ensure_connection()
         if form.is_valid():
             return self.form_valid(form)
         return self.form_invalid(form)
