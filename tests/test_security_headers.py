@@ -115,3 +115,12 @@ def test_static_files_carry_the_policy_and_may_be_shown_by_other_sites(client, p
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_error_pages_need_no_inline_style_or_script(rf):
+    from base import error_pages
+
+    for page in [error_pages.server_error(rf.get("/news/")), error_pages.service_unavailable(rf.get("/zh/news/"))]:
+        html = page.content.decode()
+        assert " style=" not in html and "<style" not in html and "<script" not in html
+        assert '<link rel="stylesheet" href="/static/css/error-page.css">' in html
