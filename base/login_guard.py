@@ -31,14 +31,9 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 
-from membership.views import visitor_ip
+from base.client_address import client_address
 
 security_log = logging.getLogger("ietp.security")
-
-
-def client_address(request):
-    """The visitor's address, taken as everywhere else on the site (TRUST_X_FORWARDED_FOR)."""
-    return visitor_ip(request)
 
 
 class LoginGuardHandler(AxesDatabaseHandler):
@@ -98,6 +93,13 @@ def forget_lock_out(sender, instance, **kwargs):
         security_log.warning("Cache unavailable: a lock-out note stays until it expires", exc_info=True)
 
 
+def int_or_zero(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return 0
+
+
 class LockedOutLoginGate:
     """Answers a login post from a locked-out address or username-and-address pair with the lock-out page, before
     the session, the CSRF check, the database or a password hash: a guesser costs a cache read."""
@@ -110,6 +112,8 @@ class LockedOutLoginGate:
             request.method == "POST"
             and request.path_info.endswith(f"/{settings.ADMIN_URL}login/")
             and settings.AXES_ENABLED
+            # A login form is small; anything larger is refused further down before its body is read.
+            and 0 < int_or_zero(request.META.get("CONTENT_LENGTH")) <= settings.REQUEST_BODY_MAX_BYTES
         ):
             address = client_address(request)
             try:

@@ -1,11 +1,20 @@
 import codecs
+import functools
+import logging
+import time
 
+from csp.constants import HEADER
+from csp.middleware import CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 
 from . import error_pages, page_cache
+from .client_address import anonymised_network, client_address
 from .languages import site_language
+
+request_logger = logging.getLogger("ietp.requests")
 
 
 class ContentLanguageMiddleware:
@@ -137,3 +146,107 @@ def readable_charset(charset):
         return codecs.lookup(charset).name == "utf-8"
     except LookupError:
         return False
+
+
+class RequestLogMiddleware:
+    """One line per request: method, path (never the query string, which may carry what a visitor typed), status,
+    duration, language, whether the page cache served it, and the visitor's network (not their address). Health
+    probes are logged at DEBUG only: a probe every few seconds would bury everything else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        fields = {
+            "method": request.method,
+            "path": request.path[:200],
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "language": getattr(request, "LANGUAGE_CODE", ""),
+            "cache": page_cache_outcome(request),
+            "client": anonymised_network(client_address(request)),
+        }
+        level = logging.DEBUG if getattr(request, "is_health_probe", False) else logging.INFO
+        request_logger.log(
+            level,
+            "%(method)s %(path)s %(status)s %(duration_ms)sms lang=%(language)s cache=%(cache)s client=%(client)s",
+            fields,
+            extra=fields,
+        )
+        return response
+
+
+def page_cache_outcome(request):
+    """Whether the shared page cache (base/page_cache.py) served the page: hit, miss, or bypass for a response it
+    may not keep."""
+    outcome = getattr(request, "page_cache", None)
+    if outcome is None:
+        return "bypass"
+    return "hit" if outcome[2] else "miss"
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the admin's own policy (settings.ADMIN_CONTENT_SECURITY_POLICY): its editor
+    needs what no public page may have. Never a nonce: public pages are kept in the shared cache.
+
+    Each policy is built once, not for every response (building one takes longer than serving a cached page);
+    a view using django-csp's decorators, or a nonce, gets django-csp's own handling."""
+
+    def process_response(self, request, response):
+        if settings.DEBUG or getattr(request, "_csp_nonce", None) or vars(response).keys() & CSP_VIEW_ATTRIBUTES:
+            return super().process_response(request, response)
+        if HEADER not in response:
+            admin = is_admin_page(request)
+            policy = settings.ADMIN_CONTENT_SECURITY_POLICY if admin else settings.CONTENT_SECURITY_POLICY
+            response[HEADER] = built_policy(id(policy), admin)
+        return response
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and parts.config is None and is_admin_page(request):
+            parts.config = settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"]
+            parts.update = admin_inline_scripts()
+        return parts
+
+
+# What django-csp's view decorators set on a response.
+CSP_VIEW_ATTRIBUTES = {"_csp_exempt", "_csp_config", "_csp_update", "_csp_replace"}
+
+
+@functools.lru_cache(maxsize=8)
+def built_policy(policy_id, admin):
+    """The header for the public pages or the admin, per policy setting (a test may replace one)."""
+    if admin:
+        return build_policy(config=settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"], update=admin_inline_scripts())
+    return build_policy()
+
+
+def is_admin_page(request):
+    match = getattr(request, "resolver_match", None)
+    return match is not None and "admin" in match.namespaces
+
+
+def admin_inline_scripts():
+    """The hashes of the admin's inline scripts: the editor's import map, the same for every page (it names the
+    static files' addresses, which change only with a release)."""
+    from .admin_scripts import inline_script_hashes
+
+    return {"script-src": inline_script_hashes()}
+
+
+class CrossOriginHeadersMiddleware:
+    """Permissions-Policy on every response, and Cross-Origin-Resource-Policy: pages and everything else the site
+    answers only for itself, static files for anyone (a link preview may show the share image)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        corp = "cross-origin" if request.path.startswith(settings.STATIC_URL) else "same-origin"
+        response.setdefault("Cross-Origin-Resource-Policy", corp)
+        return response

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "reversion",
     "django_prose_editor",
     "django_countries",
+    "csp",
     "base",
     "news",
     "membership",
@@ -65,7 +66,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times everything below it, cache hits and probes included.
+    "base.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before the page cache, so that cached pages get today's policy too, and before WhiteNoise, so static files do.
+    "base.middleware.ContentSecurityPolicyMiddleware",
+    "base.middleware.CrossOriginHeadersMiddleware",
+    "base.health.HealthCheckMiddleware",
     # A view that finds the database down answers the designed 503 page (base/error_pages.py); a middleware that
     # does reaches handler500 (ietp_site/urls.py), which answers the same.
     "base.middleware.ServiceUnavailableMiddleware",
@@ -276,10 +283,46 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Health probes speak plain HTTP to the container (base/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# No script of the site or the admin reads the CSRF cookie (forms carry the token).
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp, base/middleware.py). Public pages run only the site's own script files; JSON-LD
+# blocks are data, never run, so script-src does not apply to them. No page may be framed, nor post elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The admin's editor (django-prose-editor) also needs its import map, an inline script whose hash
+# base/middleware.py adds, and the one <style> element its editor.js (Tiptap) injects, allowed by its hash: after
+# upgrading django-prose-editor, tests/browser/test_content_security_policy.py names the new hash if it changed.
+ADMIN_CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        "style-src": ["'self'", "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"],
+    }
+}
+# Features no page uses, refused to any script (base/middleware.py sends it with Cross-Origin-Resource-Policy).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), midi=(), payment=(), usb=()"
+)
 
 # Server errors are emailed to these people ("Name <email>, Name <email>"); the 500 page says so only when set.
 ADMINS = [(name, address) for name, address in getaddresses(env_list("ADMINS")) if address]
 
+# LOG_FORMAT=json: one JSON object per line (base/log_format.py), for a log collector; else plain lines.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 # One line per event: Django's "django" logger hands its records to the root logger only (its default
 # console handler would print each one a second time); errors still go to ADMINS when there are any.
 LOGGING = {
@@ -290,8 +333,13 @@ LOGGING = {
         # An outage is one fact, not an email per request: it is logged, and /readyz tells monitoring.
         "not_a_database_outage": {"()": "base.log_filters.NotADatabaseOutage"},
     },
+    # Both leave out email addresses, whatever wrote them (an SMTP error names its recipients).
+    "formatters": {
+        "text": {"()": "base.log_format.TextFormatter"},
+        "json": {"()": "base.log_format.JsonFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT if LOG_FORMAT == "json" else "text"},
         "mail_admins": {
             "level": "ERROR",
             "filters": ["require_debug_false", "not_a_database_outage"],
@@ -338,9 +386,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The site's own address, for links in emails sent outside a request (the resend command).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Only behind a proxy that appends the connecting address to X-Forwarded-For may its right-most entry be taken as
-# the visitor's address (entries to its left are whatever the visitor sent).
+# Only behind a proxy that sets X-Forwarded-For itself may it be read (base/client_address.py): the visitor is the
+# right-most hop that none of the TRUSTED_PROXY_COUNT proxies in front of the site wrote.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR")
+TRUSTED_PROXY_COUNT = max(1, int(os.environ.get("TRUSTED_PROXY_COUNT", "1")))
 
 # Buyer membership applications (membership/).
 MEMBERSHIP_NOTIFY_EMAILS = env_list("MEMBERSHIP_NOTIFY_EMAILS")
@@ -375,7 +424,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 ADMIN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "10"))
 # Failures are kept in the database, which every worker and server shares.
 AXES_HANDLER = "base.login_guard.LoginGuardHandler"
-AXES_CLIENT_IP_CALLABLE = "base.login_guard.client_address"
+AXES_CLIENT_IP_CALLABLE = "base.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "base.login_guard.locked_out_page"
 # A superuser can create accounts and read buyers' applications: in production they must give a second factor
 # (set one up at their first login); other staff may choose to.

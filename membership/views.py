@@ -12,6 +12,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import CreateView, TemplateView, UpdateView
 
+from base.client_address import client_address
 from base.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 from .emails import record_application_emails
@@ -27,11 +28,7 @@ NEW_APPLICATION = "membership_new_application"
 
 
 def visitor_ip(request):
-    # The proxy appends the address that connected to it: the right-most entry. Anything to its left came from
-    # the visitor and could be made up, so it never names a new visitor.
-    if settings.TRUST_X_FORWARDED_FOR and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR", "").strip()):
-        return forwarded.split(",")[-1].strip()[:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]
+    return client_address(request)
 
 
 def count_against_limit(request, kind, limit):
@@ -116,6 +113,12 @@ class ApplicationCreateView(CreateView):
             if MembershipApplication.objects.filter(form_token=form.instance.form_token).exists():
                 return redirect("membership:already_received")
             raise
+        # An event for the operators, without the applicant's name or address.
+        logger.info(
+            "Membership application %s received",
+            self.object.pk,
+            extra={"event": "membership_application_received", "application": self.object.pk},
+        )
         self.request.session[NEW_APPLICATION] = self.object.pk
         return redirect(self.success_url)
 
