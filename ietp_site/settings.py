@@ -238,12 +238,17 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        # A request refused with a 4xx (bad Host, malformed body) is logged in one line, without a traceback.
+        "client_errors_without_traceback": {"()": "base.logging.ClientErrorsWithoutTraceback"},
+        "not_client_errors": {"()": "base.logging.NotClientErrors"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_without_traceback"]},
         "mail_admins": {
             "level": "ERROR",
-            "filters": ["require_debug_false"],
+            "filters": ["require_debug_false", "not_client_errors"],
             "class": "django.utils.log.AdminEmailHandler",
         },
     },

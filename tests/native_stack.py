@@ -120,10 +120,13 @@ def drop_database(url):
 class NativeStack:
     """gunicorn behind nginx over TLS on 127.0.0.1; `with NativeStack(workdir) as stack:` starts and stops both."""
 
-    def __init__(self, workdir, *, database_url="", redis_url="", workers=2, name="native_stack", seed=True):
+    def __init__(
+        self, workdir, *, database_url="", redis_url="", workers=2, name="native_stack", seed=True, front=True
+    ):
         self.workdir = Path(workdir)
         self.workers = workers
         self.seed = seed
+        self.front = front
         self.source_database_url = database_url if database_url.startswith("postgres") else ""
         self.database_name_suffix = name
         self.redis_url = redis_url
@@ -153,8 +156,8 @@ class NativeStack:
         self.stop()
 
     def start(self):
-        nginx = nginx_binary()
-        if not nginx:
+        nginx = nginx_binary() if self.front else None
+        if self.front and not nginx:
             raise FileNotFoundError("nginx (Debian's package: apt-get install nginx)")
         self.database_url = (
             database_beside(self.source_database_url, self.database_name_suffix)
@@ -171,7 +174,10 @@ class NativeStack:
         (self.private_media_root / "letters").mkdir(parents=True, exist_ok=True)
         (self.private_media_root / "letters" / "letter.pdf").write_bytes(PRIVATE_LETTER)
         self.start_gunicorn()
-        self.start_front(nginx)
+        if self.front:
+            self.start_front(nginx)
+        else:
+            self.wait_until_up()
 
     def site_environment(self):
         environment = {
@@ -291,12 +297,13 @@ http {{
                         f"{self.front_error_log.read_text()[-3000:]}"
                     )
             try:
-                if self.request("GET", "/robots.txt", timeout=5).status == 200:
+                scheme, headers = ("https", {}) if self.front else ("web", {"X-Forwarded-Proto": "https"})
+                if self.request("GET", "/robots.txt", scheme=scheme, headers=headers, timeout=5).status == 200:
                     return
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError("the native stack did not answer /robots.txt through the front server")
+                raise TimeoutError("the native stack did not answer /robots.txt")
             time.sleep(0.2)
 
     def stop(self):
