@@ -234,6 +234,16 @@ class NativeStack:
         )
         log.close()
 
+    def stop_gunicorn(self):
+        gunicorn = next(process for process in self.processes if "gunicorn" in process.args)
+        gunicorn.terminate()
+        gunicorn.wait(timeout=30)
+        self.processes.remove(gunicorn)
+
+    def restart_gunicorn(self):
+        self.start_gunicorn()
+        self.wait_until_up()
+
     def front_variables(self):
         """What compose.yaml's front service sets, with this machine's ports and paths."""
         return {

@@ -228,7 +228,10 @@ def test_a_body_over_the_limit_is_refused_by_the_front_server_before_gunicorn(st
         "POST", "/buyer-membership/", body=too_big, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert response.status == 413
+    assert "a letter for the buyer membership form may be at most 10 MB" in response.data.decode()
     assert not [line for line in stack.gunicorn_requests_for("POST /buyer-membership/")]
+    chinese = stack.request("POST", "/zh/buyer-membership/", body=too_big)
+    assert chinese.status == 413 and "文件太大" in chinese.data.decode()
     # The admin takes an editor's larger uploads (an image and documents): past the front server, to the site.
     admin = stack.request(
         "POST", "/admin/login/", body=too_big, headers={"Content-Type": "application/x-www-form-urlencoded"}
@@ -273,3 +276,18 @@ def test_a_hundred_concurrent_connections_get_answers_without_errors_or_worker_t
     log = stack.gunicorn_log_text()
     assert native_stack.worker_timeouts(log) == 0
     assert "Traceback" not in log
+
+
+@pytest.mark.slow
+def test_while_no_gunicorn_answers_visitors_get_a_try_again_page_in_their_language(stack):
+    stack.stop_gunicorn()
+    try:
+        english = stack.request("GET", "/news/")
+        chinese = stack.request("GET", "/zh/news/")
+    finally:
+        stack.restart_gunicorn()
+
+    assert english.status == chinese.status == 503
+    assert "Please try again in a minute" in english.data.decode()
+    assert "请稍后再试" in chinese.data.decode()
+    assert stack.request("GET", "/news/").status == 200
