@@ -83,3 +83,21 @@ def test_a_refused_request_is_logged_in_one_line_and_a_crash_with_its_traceback(
     assert result.stderr.count("Invalid HTTP_HOST header: evil.example") == 1
     assert result.stderr.count("Traceback") == 1, result.stderr
     assert result.stderr.index("Traceback") > result.stderr.index("Internal Server Error")
+
+
+@pytest.mark.slow
+def test_a_refused_upload_is_read_to_its_end_so_the_refusal_reaches_the_visitor(site):
+    """Refused before its body was read (no CSRF cookie), a 20 MB post still gets its 403: gunicorn does not
+    reset the connection under a client, or the front server, still sending (nginx would answer 502)."""
+    connection = site.connection("web", timeout=30)
+    connection.request(
+        "POST",
+        "/admin/login/",
+        body=b"a" * (20 * 1024 * 1024),
+        headers={"Host": HOST, "X-Forwarded-Proto": "https", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+
+    assert response.status == 403
