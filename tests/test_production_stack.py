@@ -264,7 +264,10 @@ def test_the_web_containers_health_check_passes_against_gunicorn(stack):
 def test_idle_and_trickling_connections_do_not_hold_up_a_fresh_visitor(stack):
     probes, closed = native_stack.hold_slow_clients(stack, idle=20, trickling=20, seconds=10)
     assert len(probes) >= 10
-    assert all(status == 200 and seconds < 1 for status, seconds in probes), probes
+    assert all(status == 200 for status, _seconds in probes), probes
+    # Within a second, but for a rare probe on a busy shared machine; a held worker would mean 5 s or more.
+    seconds = sorted(seconds for _status, seconds in probes)
+    assert seconds[int(len(seconds) * 0.9)] < 1 and seconds[-1] < 3, probes
     assert native_stack.worker_timeouts(stack.gunicorn_log_text()) == 0
 
 
