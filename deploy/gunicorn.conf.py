@@ -19,6 +19,11 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
 # The workers' heartbeat files in memory: a container's disk can stall, and gunicorn would take that for a hang.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Requests as long as the front server lets through (large_client_header_buffers 4 8k): a request gunicorn
+# refused itself would be closed under nginx, which would answer 502. Its request line limit is 8190 at most.
+limit_request_line = 8190
+limit_request_field_size = 16384
+limit_request_fields = 32768
 # No run-time control socket: a container is restarted through compose, not steered from inside.
 control_socket_disable = True
 accesslog = "-"
