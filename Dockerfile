@@ -7,6 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# pg_dump and pg_restore for `manage.py backup` and `restore`: Debian's, at least as new as the database server.
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install .
@@ -20,6 +25,8 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
 RUN useradd --create-home --uid 10001 ietp \
     && mkdir -p /app/media /srv/static /srv/media /srv/private-media /srv/backups \
     && chown ietp /app/media /srv/static /srv/media /srv/private-media /srv/backups
+# The private files (membership letters) and the backups, when no volume is mounted there.
+RUN mkdir -p /app/private-media /app/backups && chown ietp /app/private-media /app/backups
 USER ietp
 
 EXPOSE 8000

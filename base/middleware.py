@@ -1,7 +1,10 @@
+import codecs
+
 from django.conf import settings
+from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 
-from . import page_cache
+from . import error_pages, page_cache
 from .languages import site_language
 
 
@@ -57,11 +60,10 @@ class SharedPageCacheMiddleware:
             return None
         if not page_cache.is_anonymous_read(request):
             return None
-        version = page_cache.current_version()
+        key = page_cache.page_key(request)
+        version, cached = page_cache.version_and_page(key)
         if version is None:
             return None
-        key = page_cache.page_key(request, version)
-        cached = page_cache.fetch(key)
         request.page_cache = (key, version, cached is not None)
         return cached
 
@@ -73,3 +75,65 @@ def remove_from_vary(response, header):
             response["Vary"] = ", ".join(kept)
         else:
             del response["Vary"]
+
+
+class ServiceUnavailableMiddleware:
+    """A view (or its template) that finds the database down answers the 503 page in the visitor's language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if error_pages.is_database_unavailable(exception):
+            return error_pages.service_unavailable(request, exception)
+        return None
+
+
+class RequestBodyLimitsMiddleware:
+    """Refuses a request body before anything reads it (and before Django spools its files to disk): one larger than
+    where it is sent accepts, one of unknown length (chunked), and one in a charset that cannot be read."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "HTTP_TRANSFER_ENCODING" in request.META and not request.META.get("CONTENT_LENGTH"):
+            return error_pages.length_required(request)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return error_pages.bad_request(request)
+        if length > settings.REQUEST_BODY_MAX_BYTES:
+            limit = self.body_limit(request)
+            if length > limit:
+                return error_pages.request_too_large(request, limit)
+        if length and not readable_charset(request.content_params.get("charset")):
+            return error_pages.bad_request(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def body_limit(request):
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return settings.REQUEST_BODY_MAX_BYTES
+        if match.view_name == "membership:apply":
+            return settings.MEMBERSHIP_REQUEST_MAX_BYTES
+        # Staff only: the session is looked up for a large body, never read from it.
+        if match.namespace == "admin" and getattr(request, "user", None) is not None and request.user.is_staff:
+            return settings.STAFF_REQUEST_MAX_BYTES
+        return settings.REQUEST_BODY_MAX_BYTES
+
+
+def readable_charset(charset):
+    """A body's declared charset Django can decode: none (UTF-8), or a known name for UTF-8. Django refuses every
+    other for forms, and an unknown one makes it fail."""
+    if not charset:
+        return True
+    try:
+        return codecs.lookup(charset).name == "utf-8"
+    except LookupError:
+        return False

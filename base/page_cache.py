@@ -1,9 +1,10 @@
 """Public pages served to visitors from the shared cache, exactly as fresh as the content.
 
-Every cached page is stored under the content's current *version*: any saved change to the news bumps it
+Every cached page is kept with the content *version* it was drawn for: any saved change to the news bumps it
 (news/signals.py), and so does the passing of the next scheduled publication time, found once per version. No
-page is ever purged and none waits for a timeout: a new version's keys are simply new, on every worker, since the
-version lives in the shared cache itself. A visitor with a session (staff, or someone the site remembers) never
+page is ever purged and none waits for a timeout: a page kept for an older version is simply not served (it is
+replaced when drawn again), on every worker, since the version lives in the shared cache itself and is read in
+the same round trip as the page. A visitor with a session (staff, or someone the site remembers) never
 shares a cached page; nor does anything with a cookie, a CSRF token or a status other than 200, 301 or 404.
 
 When the cache server fails, pages are rendered as if there were no cache: each worker stops asking it for a few
@@ -19,6 +20,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.http import http_date
+
+from .error_pages import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -102,19 +105,40 @@ def current_version():
             version = new_version()
             cache.set(VERSION_KEY, version, timeout=None)
         return version
+    except DATABASE_UNAVAILABLE:
+        return None  # the database is down, not the cache: the page is drawn (or refused) as if uncached
     except Exception as error:  # noqa: BLE001
         CacheHealth.failed(error)
         return None
 
 
-def page_key(request, version):
+def page_key(request):
     """The key of this request's page: what can change it (address, page number, compression), nothing else: other
-    query parameters (utm_source...) share the page's copy, and cannot fill the cache with variants."""
+    query parameters (utm_source...) share the page's copy, and cannot fill the cache with variants. The content
+    version is kept in the entry, not the key, so that one round trip asks for both (version_and_page)."""
     page = request.GET.get("page", "")[:8]
     encoding = "gzip" if "gzip" in request.headers.get("Accept-Encoding", "").lower() else "identity"
     # Hashed: an address or page number may hold anything a visitor typed (a NUL, spaces), never fit for a key.
     address = hashlib.sha256(f"{request.path}?page={page}".encode()).hexdigest()[:32]
-    return f"page:{RELEASE}:{version['began']}:{request.scheme}:{request.get_host()}:{address}:{encoding}"
+    return f"page:{RELEASE}:{request.scheme}:{request.get_host()}:{address}:{encoding}"
+
+
+def version_and_page(key):
+    """The content version now, and the page kept under `key` if it was drawn for that version (else None); both
+    asked for at once, one round trip for a page served from the cache. (None, None) when the cache cannot be used."""
+    if not CacheHealth.available():
+        return None, None
+    try:
+        kept = cache.get_many([VERSION_KEY, key])
+    except Exception as error:  # noqa: BLE001 - any cache failure means the same: render without the cache
+        CacheHealth.failed(error)
+        return None, None
+    version, entry = kept.get(VERSION_KEY), kept.get(key)
+    if version is None or (version["next_change"] is not None and time.time() >= version["next_change"]):
+        return current_version(), None  # a new version begins: nothing kept is for it
+    if entry is None or entry[0] != version["began"]:
+        return version, None
+    return version, response_from(entry[1:])
 
 
 def is_anonymous_read(request):
@@ -148,21 +172,14 @@ def time_to_keep(version):
 
 
 def store(key, response, version):
-    entry = (response.status_code, list(response.items()), response.content)
+    entry = (version["began"], response.status_code, list(response.items()), response.content)
     try:
         cache.set(key, entry, timeout=time_to_keep(version))
     except Exception as error:  # noqa: BLE001
         CacheHealth.failed(error)
 
 
-def fetch(key):
-    try:
-        entry = cache.get(key)
-    except Exception as error:  # noqa: BLE001
-        CacheHealth.failed(error)
-        return None
-    if entry is None:
-        return None
+def response_from(entry):
     status, headers, content = entry
     response = HttpResponse(content, status=status)
     for header, value in headers:

@@ -1,8 +1,9 @@
 """The fixed pages, in every language (see ietp_site/urls.py for what has no language)."""
 
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 urlpatterns = [
-    path("privacy/", TemplateView.as_view(template_name="base/privacy_notice.html"), name="privacy_notice"),
+    path("privacy/", views.PrivacyNoticeView.as_view(), name="privacy_notice"),
 ]

@@ -11,8 +11,10 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
+from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
+from django.views.generic import TemplateView
 
 
 @functools.lru_cache(maxsize=1024)
@@ -111,4 +113,30 @@ def url_elements(urls):
                 ),
                 "</url>",
             ]
+        )
+
+
+def period_in_words(days):
+    """A retention period as people say it: "24 months", "6 months", "45 days"."""
+    if days >= 60:
+        months = round(days / (365.25 / 12))
+        return ngettext("%(count)d month", "%(count)d months", months) % {"count": months}
+    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+
+
+class PrivacyNoticeView(TemplateView):
+    """Who holds applicants' data, where, why, for how long, and how to have it erased: all from settings, which
+    are part of the release (the page is served from the page cache)."""
+
+    template_name = "base/privacy_notice.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            controller=settings.PRIVACY_CONTROLLER_NAME,
+            contact_email=settings.PRIVACY_CONTACT_EMAIL,
+            contact_address=settings.PRIVACY_CONTACT_ADDRESS,
+            storage_location=settings.PRIVACY_STORAGE_LOCATION,
+            approved_period=period_in_words(settings.MEMBERSHIP_RETAIN_APPROVED_DAYS),
+            declined_period=period_in_words(settings.MEMBERSHIP_RETAIN_DECLINED_DAYS),
+            **kwargs,
         )

@@ -1,7 +1,7 @@
 """What the WSGI application does around Django, for the front server in front of it."""
 
 # The largest body the front server passes on (the admin's uploads, deploy/nginx/ietp.conf.template), and some.
-MOST_UNREAD_BYTES_READ = 100 * 1024 * 1024
+MOST_UNREAD_BYTES_READ = 110 * 1024 * 1024
 
 
 def reading_the_whole_request_body(application):

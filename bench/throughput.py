@@ -3,7 +3,7 @@ cache, beside two references on the same stack (see bench/README.md).
 
     .venv/bin/python -m bench.throughput [--older-stories 10] [--workers 2] [--seconds 3] [--rounds 3]
     .venv/bin/python -m bench.throughput --database-url postgres://postgres@127.0.0.1:5432/name --scale 10000
-    .venv/bin/python -m bench.throughput --redis-url redis://127.0.0.1:6379/5
+    .venv/bin/python -m bench.throughput --redis-url redis://127.0.0.1:6379/5 --ports 18200-18299
 
 Run from the project's root, with Debian's wrk and nginx installed (apt-get install wrk nginx-light). It builds a
 throwaway site: a SQLite database in a temporary directory, or with --database-url a PostgreSQL database beside
@@ -30,8 +30,13 @@ or nginx's, not wrk's, the database's or Redis's) over the requests answered. Ea
 view's CPU per request is printed. With --scale N, it then adds stories to reach N older ones, restarts both
 servers and measures again, printing each page's requests per second at N as a share of those with fewer.
 
-Last, from the uncached server: the sitemap index and every sitemap page, a few times each (CPU per request, the
-worst page), and how much each worker's memory (RSS) grew while serving them all.
+Then, from the uncached server: the sitemap index and every sitemap page, a few times each (CPU per request, the
+worst page), and how much each worker's memory (RSS) grew while serving them all. Last, a spike on the cached
+server: --spike-connections (100) connections for --spike-seconds (60) on the story page, with its errors and
+p50/p99 latency (wrk's timeout is 10 s, so a slow answer counts in p99 rather than as a socket error).
+
+--ports FIRST-LAST keeps the servers on ports in that range (on a machine shared with others); otherwise any free
+port is used.
 
 Gunicorn's sync workers close the connection after each response; nginx keeps it open. wrk runs on the same
 machine and takes CPU from the servers: compare ratios rather than absolute figures on a busy machine.
@@ -45,6 +50,7 @@ import platform
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -96,7 +102,12 @@ def main():
     parser.add_argument("--seconds", type=int, default=3, help="seconds of each wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each target, interleaved")
     parser.add_argument("--sitemap-passes", type=int, default=5, help="requests of each sitemap page")
+    parser.add_argument("--spike-connections", type=int, default=100, help="connections of the spike on a story")
+    parser.add_argument("--spike-seconds", type=int, default=60, help="length of the spike (0: none)")
+    parser.add_argument("--ports", help="serve only on ports in this range, e.g. 18200-18299 (else any free one)")
     options = parser.parse_args()
+    first, _, last = (options.ports or "").partition("-")
+    options.unused_ports = list(range(int(first), int(last) + 1)) if options.ports else []
     for program in ("wrk", "nginx"):
         if not shutil.which(program) and not Path("/usr/sbin", program).exists():
             sys.exit(f"bench.throughput needs {program}: apt-get install wrk nginx-light")
@@ -148,7 +159,8 @@ def make_database(url):
 
     parts = urlsplit(url)
     name = f"{parts.path.lstrip('/')}_bench_throughput"
-    with psycopg.connect(url, autocommit=True) as connection:
+    # Through the maintenance database: the one named need not exist.
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
     return urlunsplit(parts._replace(path=f"/{name}"))
@@ -266,8 +278,23 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def gunicorn(environment, workers, page_cache):
-    port = free_port()
+def server_port(options):
+    """A port nothing listens on, from --ports when given (a shared machine gives each user a range)."""
+    while options.unused_ports:
+        port = options.unused_ports.pop(0)  # never handed out twice: a server may not be listening yet
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    if options.ports:
+        raise RuntimeError(f"no free port left in --ports {options.ports}")
+    return free_port()
+
+
+def gunicorn(environment, options, page_cache):
+    port, workers = server_port(options), options.workers
     command = [
         *(sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"),
         *("--pythonpath", f"{ROOT},{ROOT / 'bench'}", "--log-level", "warning", "media_wsgi:application"),
@@ -275,8 +302,8 @@ def gunicorn(environment, workers, page_cache):
     return Server(command, {**environment, "PAGE_CACHE": "1" if page_cache else "0"}, port)
 
 
-def nginx(workdir, workers):
-    port = free_port()
+def nginx(workdir, options):
+    port, workers = server_port(options), options.workers
     prefix = workdir / "nginx"
     prefix.mkdir(exist_ok=True)
     # nginx's workers run as an unprivileged user: they must be able to read the file.
@@ -294,8 +321,8 @@ def nginx(workdir, workers):
 
 def measure(environment, workdir, options, older_stories):
     print(f"\nServing 12 illustrated and {older_stories} older stories: {options.workers} workers per server")
-    cached, uncached = gunicorn(environment, options.workers, True), gunicorn(environment, options.workers, False)
-    front = nginx(workdir, options.workers)
+    cached, uncached = gunicorn(environment, options, page_cache=True), gunicorn(environment, options, page_cache=False)
+    front = nginx(workdir, options)
     servers = [cached, uncached, front]
     try:
         for server, path in [(cached, "/news/"), (uncached, "/news/"), (front, STATIC[0])]:
@@ -317,15 +344,18 @@ def measure(environment, workdir, options, older_stories):
         rows = [summarise(target, runs[index]) for index, target in enumerate(targets)]
         report(rows)
         sitemaps = measure_sitemaps(uncached, options)
+        spike = measure_spike(cached, options) if options.spike_seconds else None
     finally:
         for server in servers:
             server.stop()
-    return {"rows": rows, "sitemaps": sitemaps}
+    return {"rows": rows, "sitemaps": sitemaps, "spike": spike}
 
 
-def run_wrk(server, path, options):
+def run_wrk(server, path, options, connections=None, seconds=None, retried=False):
     url = f"http://127.0.0.1:{server.port}{path}"
-    command = ["wrk", "-t1", f"-c{options.connections}", f"-d{options.seconds}s", "--latency"]
+    connections, seconds = connections or options.connections, seconds or options.seconds
+    threads = 2 if connections >= 2 * os.cpu_count() else 1
+    command = [*("wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency")]
     command += ["-H", "Accept-Encoding: gzip", url]
     cpu_before = server.cpu_seconds()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -336,8 +366,13 @@ def run_wrk(server, path, options):
     socket_errors = re.search(r"Socket errors: (.*)", output)
     latency = {
         percent: wrk_seconds(value, unit)
-        for percent, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(\w+)$", output, re.MULTILINE)
+        for percent, value, unit in re.findall(r"^\s+(50|99)\.?0*%\s+([\d.]+)(\w+)\s*$", output, re.MULTILINE)
     }
+    if set(latency) != {"50", "99"}:
+        if retried:
+            raise RuntimeError(f"wrk's answer for {url} has no 50% and 99% latency:\n{output}")
+        print(f"wrk's answer for {url} has no 50% and 99% latency, trying again:\n{output}", file=sys.stderr)
+        return run_wrk(server, path, options, connections, seconds, retried=True)
     return {
         "requests": requests,
         "seconds": duration,
@@ -398,6 +433,19 @@ def measure_sitemaps(server, options):
         + f" (resident: {', '.join(f'{size / 2**20:.0f} MB' for size in memory_after.values())})"
     )
     return {"cpu": cpu, "growth": growth}
+
+
+def measure_spike(server, options):
+    """A spike on one cached story, as when it is shared in a group: many readers at once for a while."""
+    path = PAGES[2][0]
+    run = run_wrk(server, path, options, connections=options.spike_connections, seconds=options.spike_seconds)
+    print(
+        f"\nSpike: {options.spike_connections} connections for {options.spike_seconds} s on the cached {path}: "
+        f"{run['requests']} requests, {run['requests'] / run['seconds']:.0f} a second, p50 {run['p50'] * 1000:.1f} ms, "
+        f"p99 {run['p99'] * 1000:.1f} ms, CPU {run['cpu'] / run['requests'] * 1000:.2f} ms a request; "
+        f"errors: {run['errors']} non-2xx/3xx, socket errors: {run['socket_errors'] or 'none'}"
+    )
+    return run
 
 
 # --- Reporting -----------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ must come from SECRET_KEY whenever DEBUG is off.
 """
 
 import os
+from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -39,7 +41,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site that asks staff for their second factor (base/admin_site.py).
+    "base.apps.SiteAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,22 +58,37 @@ INSTALLED_APPS = [
     "base",
     "news",
     "membership",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A view that finds the database down answers the designed 503 page (base/error_pages.py); a middleware that
+    # does reaches handler500 (ietp_site/urls.py), which answers the same.
+    "base.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "base.middleware.SharedPageCacheMiddleware",
     # Pages shrink about fivefold for readers on slow networks (Django adds its BREACH mitigation).
     "django.middleware.gzip.GZipMiddleware",
+    # A locked-out login is answered here, before the session and the database (base/login_guard.py).
+    "base.login_guard.LockedOutLoginGate",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "base.middleware.ContentLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body (CSRF reads the form): too large, unsized or unreadable bodies are refused.
+    "base.middleware.RequestBodyLimitsMiddleware",
+    # Marks request.user as verified once they have given their second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ietp_site.urls"
@@ -108,9 +126,20 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Nothing waits on the database for long: a request finds it down within seconds (and gets the 503 page),
+# well before gunicorn's 30 s worker timeout.
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
+DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "3"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
-    # psycopg 3's pool keeps connections warm between requests in each gunicorn worker.
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
+    # psycopg 3's pool keeps connections warm between requests in each gunicorn worker. A lost connection is
+    # retried with growing pauses; giving up after a few seconds lets the next request try at once, so the site
+    # is back within seconds of the database.
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "timeout": DATABASE_POOL_TIMEOUT,
+        "reconnect_timeout": DATABASE_POOL_TIMEOUT,
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
 
@@ -122,7 +151,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, one client per process rather than per command (base/redis_cache.py).
+            "BACKEND": "base.redis_cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             # A stopped Redis refuses at once; a hung one costs a request at most a second, then each worker leaves
             # it alone for a few seconds (base/page_cache.py) and renders pages without it.
@@ -149,6 +179,12 @@ PAGE_STALE_WHILE_REVALIDATE = int(os.environ.get("PAGE_STALE_WHILE_REVALIDATE", 
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
 # Names the deployed release (an image tag, a commit): a new one starts the page cache afresh.
 RELEASE_ID = os.environ.get("RELEASE_ID", "")
+
+# A locked-out login is refused by axes' backend before the password is hashed (base/login_guard.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -211,6 +247,11 @@ elif MEDIA_STORAGE == "filesystem":
     MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 else:
     raise ImproperlyConfigured("MEDIA_STORAGE must be 'filesystem' or 's3'.")
+# Private files (membership letters): never under MEDIA_URL, served only to staff through a view.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media"))
+# `manage.py backup` writes its archives here and keeps the newest BACKUP_KEEP of them.
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
 STORAGES = {
     "default": MEDIA_BACKEND,
     "staticfiles": {
@@ -221,6 +262,9 @@ STORAGES = {
         )
     },
 }
+# Membership applicants' signed letters, in PRIVATE_MEDIA_ROOT: no URL; staff download them through the admin
+# (README.md, "Letters of support"). With S3 this would be a second, private bucket.
+STORAGES["private_letters"] = {"BACKEND": "membership.letters.PrivateFileSystemStorage"}
 
 # Security: HTTPS everywhere in production; a proxy in front terminates TLS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -233,6 +277,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Server errors are emailed to these people ("Name <email>, Name <email>"); the 500 page says so only when set.
+ADMINS = [(name, address) for name, address in getaddresses(env_list("ADMINS")) if address]
+
 # One line per event: Django's "django" logger hands its records to the root logger only (its default
 # console handler would print each one a second time); errors still go to ADMINS when there are any.
 LOGGING = {
@@ -243,17 +290,23 @@ LOGGING = {
         # A request refused with a 4xx (bad Host, malformed body) is logged in one line, without a traceback.
         "client_errors_without_traceback": {"()": "base.logging.ClientErrorsWithoutTraceback"},
         "not_client_errors": {"()": "base.logging.NotClientErrors"},
+        # An outage is one fact, not an email per request: it is logged, and /readyz tells monitoring.
+        "not_a_database_outage": {"()": "base.log_filters.NotADatabaseOutage"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["client_errors_without_traceback"]},
         "mail_admins": {
             "level": "ERROR",
-            "filters": ["require_debug_false", "not_client_errors"],
+            "filters": ["require_debug_false", "not_client_errors", "not_a_database_outage"],
             "class": "django.utils.log.AdminEmailHandler",
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        # Logins are logged once, by "ietp.security" (base/login_guard.py); axes' own lines only for errors.
+        "axes": {"level": "ERROR"},
+    },
 }
 
 # Every list prefetches its translations; a per-process cache would only serve stale
@@ -281,13 +334,15 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+# Each wait for the mail server; a worker sends right after its response, so this stays well below gunicorn's timeout.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ICTI Ethical Toy Program <no-reply@ethicaltoyprogram.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The site's own address, for links in emails sent outside a request (the resend command).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Only behind a proxy that sets X-Forwarded-For itself may its first hop be taken as the visitor's address.
+# Only behind a proxy that appends the connecting address to X-Forwarded-For may its right-most entry be taken as
+# the visitor's address (entries to its left are whatever the visitor sent).
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR")
 
 # Buyer membership applications (membership/).
@@ -296,3 +351,50 @@ MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = int(os.environ.get("MEMBERSHIP_MIN_SECONDS_TO
 MEMBERSHIP_FORM_MAX_AGE_SECONDS = 2 * 24 * 60 * 60
 MEMBERSHIP_SUBMISSIONS_PER_IP = int(os.environ.get("MEMBERSHIP_SUBMISSIONS_PER_IP", "10"))
 MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS = 60 * 60
+# An email still failing after this many tries is left for staff to look into (the resend command skips it).
+MEMBERSHIP_EMAIL_MAX_ATTEMPTS = int(os.environ.get("MEMBERSHIP_EMAIL_MAX_ATTEMPTS", "10"))
+
+# Request bodies, refused before they are read (base/middleware.py): most forms are small; the membership form may
+# carry a letter; staff may upload images and documents in the admin. The front web server's limit should match
+# the largest.
+REQUEST_BODY_MAX_BYTES = int(os.environ.get("REQUEST_BODY_MAX_BYTES", str(1024 * 1024)))
+MEMBERSHIP_REQUEST_MAX_BYTES = int(os.environ.get("MEMBERSHIP_REQUEST_MAX_BYTES", str(12 * 1024 * 1024)))
+STAFF_REQUEST_MAX_BYTES = int(os.environ.get("STAFF_REQUEST_MAX_BYTES", str(100 * 1024 * 1024)))
+# Where uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE wait while the request is handled.
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# The admin (README.md, "Admin security"): its address, its lock-out after failed logins, its second factor.
+ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+# The only login page is the admin's (also where "Password reset complete" leads).
+LOGIN_URL = "admin:login"
+# An account-and-address pair is locked out after this many failed logins, for this long after the last one.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The cool-off runs from the lock-out; attempts during it are refused without being counted.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Whatever the usernames tried, one address is refused after this many failures in the cool-off time: a guesser
+# rotating usernames would otherwise cost a password hash per guess.
+ADMIN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "10"))
+# Failures are kept in the database, which every worker and server shares.
+AXES_HANDLER = "base.login_guard.LoginGuardHandler"
+AXES_CLIENT_IP_CALLABLE = "base.login_guard.client_address"
+AXES_LOCKOUT_CALLABLE = "base.login_guard.locked_out_page"
+# A superuser can create accounts and read buyers' applications: in production they must give a second factor
+# (set one up at their first login); other staff may choose to.
+ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = env_bool("ADMIN_REQUIRE_2FA_FOR_SUPERUSERS", not DEBUG)
+# The name authenticator apps show beside the six-digit code.
+OTP_TOTP_ISSUER = "IETP site"
+
+# Every POST counts here, mistakes included, at a ceiling a buyer correcting their answers or an office behind one
+# address does not reach; MEMBERSHIP_SUBMISSIONS_PER_IP counts applications accepted.
+MEMBERSHIP_POSTS_PER_IP = int(os.environ.get("MEMBERSHIP_POSTS_PER_IP", "60"))
+# How long applicants' personal data is kept after the decision (`manage.py purge_membership_data` erases it then).
+MEMBERSHIP_RETAIN_APPROVED_DAYS = int(os.environ.get("MEMBERSHIP_RETAIN_APPROVED_DAYS", "730"))
+MEMBERSHIP_RETAIN_DECLINED_DAYS = int(os.environ.get("MEMBERSHIP_RETAIN_DECLINED_DAYS", "180"))
+
+# The privacy notice (/privacy/): who holds applicants' data, how to reach them, and where the data is stored.
+PRIVACY_CONTROLLER_NAME = os.environ.get("PRIVACY_CONTROLLER_NAME", "ICTI Ethical Toy Program (IETP)")
+PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", ORGANISATION_EMAIL)
+PRIVACY_CONTACT_ADDRESS = os.environ.get("PRIVACY_CONTACT_ADDRESS", ORGANISATION_ADDRESS)
+PRIVACY_STORAGE_LOCATION = os.environ.get("PRIVACY_STORAGE_LOCATION", "")

@@ -17,3 +17,6 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests that log staff in with force_login() need no second factor; the two-factor tests turn it on
+# (tests/test_admin_security.py).
+ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = False

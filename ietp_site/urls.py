@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView, TemplateView
 
+from base.admin_site import StaffPasswordResetForm
 from base.languages import i18n_patterns
 from base.sitemaps import FixedPagesSitemap
 from base.views import sitemap_index, sitemap_section, wechat_qr_code
@@ -15,6 +17,34 @@ from news.views import StorySearchView
 admin.site.site_header = _("IETP site administration")
 admin.site.site_title = _("IETP site administration")
 admin.site.index_title = _("Stories and membership applications")
+
+# Drawn without the database or a CSRF check, in the address's language (base/error_pages.py).
+handler400 = "base.error_pages.bad_request"
+handler500 = "base.error_pages.server_error"
+# Django's password reset pages in the admin's look (its templates in registration/), for staff only.
+ADMIN_LOOK = {"site_header": admin.site.site_header, "site_title": admin.site.site_title}
+admin_password_reset_urlpatterns = [
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=StaffPasswordResetForm, extra_context=ADMIN_LOOK),
+        name="admin_password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(extra_context=ADMIN_LOOK),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(extra_context=ADMIN_LOOK),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(extra_context=ADMIN_LOOK),
+        name="password_reset_complete",
+    ),
+]
 
 SITEMAPS = {"pages": FixedPagesSitemap, "stories": StorySitemap}
 
@@ -38,8 +68,9 @@ urlpatterns += i18n_patterns(
     path("buyer-membership/", include("membership.urls")),
     path("", include("base.urls")),
     *legacy_news_urlpatterns,
-    # /admin/ in English, /zh/admin/ in Chinese, for editors who prefer it.
-    path("admin/", admin.site.urls),
+    # /admin/ in English, /zh/admin/ in Chinese, for editors who prefer it (or another path: ADMIN_URL).
+    path(settings.ADMIN_URL, include(admin_password_reset_urlpatterns)),
+    path(settings.ADMIN_URL, admin.site.urls),
 )
 
 # In production the front web server or the object storage serves /media/ (README.md, "Media storage").

@@ -1,24 +1,49 @@
 import csv
+import datetime
+import io
+import json
+import re
+import zipfile
 
-from django.contrib import admin
-from django.http import HttpResponse
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 
 from base.languages import site_language
 
-from .models import MembershipApplication
+from .emails import record_assignment_email, record_status_email
+from .models import ApplicationEmail, ApplicationEvent, ApplicationNote, MembershipApplication
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# "+44 20 7946 0000": a plus, then only digits, spaces and brackets. No operator, name or function call follows,
+# so nothing can run, and the number is shown as typed.
+PHONE_NUMBER_ONLY = re.compile(r"\+[\d ()]+")
 
 
 def spreadsheet_safe(value):
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not PHONE_NUMBER_ONLY.fullmatch(text):
+        return "'" + text
+    return text
 
 
 class EmailsSentFilter(admin.SimpleListFilter):
@@ -32,6 +57,86 @@ class EmailsSentFilter(admin.SimpleListFilter):
         if self.value() == "unsent":
             return queryset.with_unsent_emails()
         return queryset
+
+
+class LetterFilter(admin.SimpleListFilter):
+    title = _("signed letter of support")
+    parameter_name = "letter"
+
+    def lookups(self, request, model_admin):
+        return [("received", _("Received")), ("awaited", _("Not received yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "received":
+            return queryset.exclude(letter="")
+        if self.value() == "awaited":
+            return queryset.filter(letter="")
+        return queryset
+
+
+class ReviewerFilter(admin.SimpleListFilter):
+    title = MembershipApplication._meta.get_field("assigned_to").verbose_name
+    parameter_name = "reviewer"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Assigned to me")), ("none", _("Unassigned"))]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "me":
+                return queryset.assigned_to(request.user)
+            case "none":
+                return queryset.unassigned()
+        return queryset
+
+
+class ApplicationReviewForm(forms.ModelForm):
+    """The status and reviewer, plus what staff write: a message for the applicant's email, a note for staff."""
+
+    status_message = forms.CharField(
+        label=_("Message to the applicant"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Quoted in the email the new status sends to the applicant: required for “Information needed” (say what "
+            "they should send), optional for the others."
+        ),
+    )
+    new_note = forms.CharField(
+        label=_("Add a note"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only staff see notes; each is kept in the timeline with its author and time."),
+    )
+
+    class Meta:
+        model = MembershipApplication
+        fields = ["status", "assigned_to"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A reviewer is chosen, not edited: no links to add, change or delete users beside the list.
+        reviewer = self.fields["assigned_to"].widget
+        for link in ["can_add_related", "can_change_related", "can_delete_related", "can_view_related"]:
+            setattr(reviewer, link, False)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        needs_message = cleaned_data.get("status") == MembershipApplication.Status.INFORMATION_NEEDED
+        message = cleaned_data.get("status_message", "").strip()
+        if needs_message and "status" in self.changed_data and not message:
+            self.add_error(
+                "status_message", _("Write what the applicant should send: it is the heart of the email they get.")
+            )
+        if message and "status" not in self.changed_data:
+            # Nothing would send it: say so rather than drop what was written.
+            self.add_error(
+                "status_message",
+                _("A message goes with a new status: choose the status to send it with, or add it as a note."),
+            )
+        return cleaned_data
 
 
 class HeadquartersCountryFilter(admin.SimpleListFilter):
@@ -54,13 +159,26 @@ class HeadquartersCountryFilter(admin.SimpleListFilter):
 class MembershipApplicationAdmin(admin.ModelAdmin):
     # What staff look for first, in columns that fit beside the filters on a 1280 px screen; the contact's
     # name and email are on the application and found by the search.
-    list_display = ["company", "country", "submitted", "status", "language_chip", "emails_sent"]
-    list_filter = ["status", "language", "company_type", EmailsSentFilter, "submitted_at", HeadquartersCountryFilter]
+    # The reviewer under the status, so the columns still fit beside the filters at 1280 px.
+    list_display = ["company", "country", "submitted", "status_and_reviewer", "language_chip", "emails_sent"]
+    list_filter = [
+        "status",
+        ReviewerFilter,
+        LetterFilter,
+        "language",
+        "company_type",
+        EmailsSentFilter,
+        "submitted_at",
+        HeadquartersCountryFilter,
+    ]
+    list_select_related = ["assigned_to"]
+    form = ApplicationReviewForm
     search_fields = ["company_name", "brand_names", "contact_name", "contact_email", "executive_name", "website"]
     date_hierarchy = "submitted_at"
-    actions = ["export_as_csv"]
+    actions = ["export_as_csv", "export_as_xlsx"]
     fieldsets = [
-        (_("Review"), {"fields": ["status", "internal_notes"]}),
+        (_("Review"), {"fields": ["status", "status_message", "assigned_to", "new_note", "decided_at"]}),
+        (_("Timeline"), {"fields": ["timeline"]}),
         (
             _("Company"),
             {
@@ -89,19 +207,21 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                     "message",
                     "agrees_to_principles",
                     "consents_to_privacy_notice",
+                    "consents_to_transfer_abroad",
                     "language",
                     "submitted_at",
                 ]
             },
         ),
-        (_("Emails"), {"fields": ["confirmation_sent_at", "staff_notified_at", "email_error"]}),
+        (_("Signed letter of support"), {"fields": ["letter_download", "letter_received_at"]}),
+        (_("Personal data"), {"fields": ["anonymised_at", "personal_data_requests"]}),
     ]
 
     class Media:
         css = {"all": ["css/admin.css"]}
 
     # The application is what the applicant sent: staff review it, they do not rewrite it.
-    editable_fields = {"status", "internal_notes"}
+    editable_fields = {"status", "status_message", "assigned_to", "new_note"}
 
     def get_readonly_fields(self, request, obj=None):
         shown = [name for _title, options in self.fieldsets for name in options["fields"]]
@@ -110,9 +230,80 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def download_letter(self, request, object_id):
+        """The signed letter, to staff allowed to view applications only, as a download the browser never runs."""
+        application = self.get_object(request, object_id)
+        if not self.has_view_permission(request, application):
+            raise PermissionDenied
+        if application is None or not application.letter:
+            raise Http404
+        response = FileResponse(
+            application.letter.open("rb"),
+            as_attachment=True,
+            filename=application.letter_download_name(),
+            content_type=application.letter_content_type(),
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @admin.display(description=_("letter"))
+    def letter_download(self, application):
+        if not application.letter:
+            return _("Not received yet: the confirmation email gave the applicant a link to upload it.")
+        url = reverse("admin:membership_membershipapplication_letter", args=[application.pk])
+        return format_html(
+            '<a href="{}" download>{}</a> ({})', url, _("Download letter"), application.letter_download_name()
+        )
+
+    def get_queryset(self, request):
+        unsent = ApplicationEmail.objects.unsent().filter(application=OuterRef("pk"))
+        return super().get_queryset(request).annotate(has_unsent_emails=Exists(unsent))
+
+    def save_model(self, request, application, form, change):
+        """Saves the review; a new status or reviewer is recorded and emailed, in the same transaction."""
+        super().save_model(request, application, form, change)
+        site_url = request.build_absolute_uri("/").rstrip("/")
+        if "status" in form.changed_data:
+            message = form.cleaned_data["status_message"].strip()
+            ApplicationEvent.objects.create(
+                application=application,
+                kind=ApplicationEvent.Kind.STATUS,
+                actor=request.user,
+                old_status=form.initial["status"],
+                new_status=application.status,
+                message=message,
+            )
+            record_status_email(application, site_url, staff_message=message)
+        if "assigned_to" in form.changed_data:
+            reviewer = application.assigned_to
+            ApplicationEvent.objects.create(
+                application=application, kind=ApplicationEvent.Kind.ASSIGNMENT, actor=request.user, assigned_to=reviewer
+            )
+            # Whoever takes an application themselves knows already.
+            if reviewer is not None and reviewer != request.user and reviewer.email:
+                record_assignment_email(application, site_url)
+        if note := form.cleaned_data["new_note"].strip():
+            ApplicationNote.objects.create(application=application, author=request.user, text=note)
+
+    @admin.display(description=_("timeline"))
+    def timeline(self, application):
+        return render_to_string("admin/membership/timeline.html", {"entries": application.timeline()})
+
+    @admin.display(description=MembershipApplication._meta.get_field("status").verbose_name, ordering="status")
+    def status_and_reviewer(self, application):
+        if application.assigned_to is None:
+            return application.get_status_display()
+        return format_html(
+            '{}<span class="application-reviewer">{}</span>',
+            application.get_status_display(),
+            application.assigned_to.get_username(),
+        )
+
     @admin.display(description=_("company"), ordering="company_name")
     def company(self, application):
-        return application.company_name
+        # An erased application still needs a name to click in the list.
+        return str(application)
 
     @admin.display(description=_("country"), ordering="headquarters_country")
     def country(self, application):
@@ -137,15 +328,118 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     def supplier_countries_display(self, application):
         return ", ".join(country.name for country in application.supplier_countries)
 
+    @admin.display(description=_("on the applicant's request"))
+    def personal_data_requests(self, application):
+        if application.pk is None or application.anonymised_at:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:membership_membershipapplication_personal_data", args=[application.pk]),
+            gettext("Download all their data"),
+            reverse("admin:membership_membershipapplication_erase", args=[application.pk]),
+            gettext("Erase their personal data…"),
+        )
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/letter/",
+                self.admin_site.admin_view(self.download_letter),
+                name="membership_membershipapplication_letter",
+            ),
+            path(
+                "<int:application_id>/personal-data/",
+                self.admin_site.admin_view(self.download_personal_data),
+                name="membership_membershipapplication_personal_data",
+            ),
+            path(
+                "<int:application_id>/erase/",
+                self.admin_site.admin_view(self.erase_personal_data),
+                name="membership_membershipapplication_erase",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def download_personal_data(self, request, application_id):
+        """Everything held on one applicant, for a request to see it: JSON, or a zip with their files beside it."""
+        application = get_object_or_404(MembershipApplication, pk=application_id)
+        if not self.has_view_permission(request, application):
+            raise PermissionDenied
+        data = {
+            str(MembershipApplication.field_label(field.name)): self.personal_data_value(application, field.name)
+            for field in MembershipApplication._meta.fields
+            if field.name != "form_token"
+        }
+        document = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
+        stem = f"buyer-membership-application-{application.pk}"
+        self.log_change(request, application, gettext("Downloaded the applicant's personal data."))
+        files = application.private_files()
+        if not files:
+            response = HttpResponse(document, content_type="application/json; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{stem}.json"'
+            return response
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            bundle.writestr(f"{stem}.json", document)
+            for stored in files:
+                with stored.open("rb") as content:
+                    bundle.writestr(stored.name.rsplit("/", 1)[-1], content.read())
+        response = HttpResponse(archive.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{stem}.zip"'
+        return response
+
+    def personal_data_value(self, application, name):
+        value = getattr(application, name)
+        if name in {"status", "company_type", "annual_sales", "heard_from", "headquarters_country"}:
+            return str(self.export_value(application, name))
+        if name == "supplier_countries":
+            return [country.code for country in value]
+        if hasattr(value, "name") and hasattr(value, "storage"):  # a stored file
+            return value.name
+        return value
+
+    def erase_personal_data(self, request, application_id):
+        """Erases one applicant's personal data on their request, after a confirmation page."""
+        application = get_object_or_404(MembershipApplication, pk=application_id)
+        if not self.has_delete_permission(request, application):
+            raise PermissionDenied
+        if application.anonymised_at:
+            raise Http404
+        change_url = reverse("admin:membership_membershipapplication_change", args=[application.pk])
+        if request.method == "POST":
+            company = application.company_name
+            with transaction.atomic():
+                application.erase_personal_data()
+                self.log_change(request, application, gettext("Erased the applicant's personal data on request."))
+            self.message_user(
+                request,
+                gettext("The personal data of the application from %(company)s was erased.") % {"company": company},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Erase the applicant's personal data?"),
+            "opts": self.opts,
+            "application": application,
+            "kept": ", ".join(
+                str(MembershipApplication._meta.get_field(name).verbose_name)
+                for name in ["company_type", "headquarters_country", "product_categories", "annual_sales", "status"]
+            ),
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/membership/membershipapplication/erase_personal_data.html", context)
+
     @admin.display(description=_("emails sent"), boolean=True)
     def emails_sent(self, application):
-        return bool(application.confirmation_sent_at and application.staff_notified_at)
+        return not application.has_unsent_emails
 
     # The export's columns in order, each titled with its field's verbose_name.
     export_fields = [
         "id",
         "submitted_at",
         "status",
+        "decided_at",
         "language",
         "company_name",
         "brand_names",
@@ -167,14 +461,21 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         "toy_association_name",
         "heard_from",
         "message",
+        "consents_to_transfer_abroad",
         "internal_notes",
     ]
+
+    def export_title(self, name):
+        if name == "internal_notes":
+            return capfirst(ApplicationNote._meta.verbose_name_plural)
+        return MembershipApplication.field_label(name)
 
     def export_value(self, application, name):
         """What a spreadsheet cell shows: names and labels where the database keeps codes."""
         match name:
-            case "submitted_at":
-                return application.submitted_at.isoformat(timespec="seconds")
+            case "submitted_at" | "decided_at":
+                moment = getattr(application, name)
+                return moment.isoformat(timespec="seconds") if moment else ""
             case "status" | "company_type" | "annual_sales" | "heard_from":
                 return getattr(application, f"get_{name}_display")()
             case "headquarters_country":
@@ -183,7 +484,28 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                 return self.product_categories_display(application)
             case "supplier_countries":
                 return self.supplier_countries_display(application)
+            case "internal_notes":
+                return "\n".join(
+                    f"{timezone.localtime(note.created_at):%Y-%m-%d %H:%M} "
+                    f"{note.author.get_username() if note.author else '-'}: {note.text}"
+                    for note in application.notes.all()
+                )
         return getattr(application, name)
+
+    def typed_export_value(self, application, name):
+        """What an Excel cell holds: numbers as numbers, dates as dates (site time), yes/no in the staff member's
+        language, and text as text (a phone number too)."""
+        # The notes are not a field of the application: export_value gathers them.
+        value = getattr(application, name, None)
+        if isinstance(value, datetime.datetime):
+            # Excel has no time zones: the time as staff read it elsewhere in the admin.
+            return timezone.localtime(value).replace(tzinfo=None)
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
+        if isinstance(value, int):
+            return value
+        value = self.export_value(application, name)
+        return ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
 
     @admin.action(description=_("Export the selected applications as CSV"))
     def export_as_csv(self, request, queryset):
@@ -193,7 +515,36 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         # The byte order mark tells Excel the file is UTF-8, so Chinese names open correctly.
         response.write("\ufeff")
         writer = csv.writer(response)
-        writer.writerow([MembershipApplication.field_label(name) for name in self.export_fields])
-        for application in queryset.order_by("submitted_at"):
+        writer.writerow([self.export_title(name) for name in self.export_fields])
+        for application in queryset.order_by("submitted_at").prefetch_related("notes__author"):
             writer.writerow([spreadsheet_safe(self.export_value(application, name)) for name in self.export_fields])
+        return response
+
+    @admin.action(description=_("Export the selected applications as an Excel workbook"))
+    def export_as_xlsx(self, request, queryset):
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = gettext("Applications")
+        sheet.append([str(MembershipApplication.field_label(name)) for name in self.export_fields])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for application in queryset.order_by("submitted_at").prefetch_related("notes__author"):
+            sheet.append([self.typed_export_value(application, name) for name in self.export_fields])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    # Text is text, whatever it starts with: openpyxl would take "=..." for a formula.
+                    cell.data_type = "s"
+                elif isinstance(cell.value, datetime.datetime):
+                    cell.number_format = "yyyy-mm-dd hh:mm"
+        for column in sheet.columns:
+            widest = max(len(str(cell.value or "")) for cell in column)
+            sheet.column_dimensions[column[0].column_letter].width = min(max(widest, 8) + 2, 60)
+        content = io.BytesIO()
+        workbook.save(content)
+        response = HttpResponse(
+            content.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        filename = f"buyer-membership-applications-{timezone.localdate():%Y-%m-%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

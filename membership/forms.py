@@ -1,6 +1,7 @@
 import functools
 import operator
 import re
+import secrets
 import time
 import unicodedata
 from typing import NamedTuple
@@ -25,8 +26,16 @@ PHONE_PATTERN = re.compile(r"^\+?[\d\s().\-/]{6,30}(\s*(ext\.?|extension|x|#|转
 
 
 def sign_form_started(at=None):
-    """A tamper-proof note of when the form was shown, for the hidden `form_started` field."""
-    return signing.dumps(time.time() if at is None else at, salt=FORM_STARTED_SALT)
+    """A tamper-proof note of when the form was shown, for the hidden `form_started` field. The random part makes
+    each page load's token its own: an application saves its token, and a token saves one application."""
+    return signing.dumps([time.time() if at is None else at, secrets.token_hex(8)], salt=FORM_STARTED_SALT)
+
+
+def form_started_at(token):
+    """When the page holding this token was shown (a float), or BadSignature/TypeError/ValueError."""
+    payload = signing.loads(token or "", salt=FORM_STARTED_SALT)
+    # Pages drawn before tokens carried a random part hold the time alone.
+    return float(payload[0] if isinstance(payload, list) else payload)
 
 
 def validate_single_line(value):
@@ -71,8 +80,9 @@ APPLICATION_SECTIONS = [
         ["executive_name", "executive_title", "executive_email"],
         person=_("Senior executive"),
     ),
+    Section(_("Signed letter of support"), ["letter"]),
     Section(_("About you"), ["toy_association_member", "toy_association_name", "heard_from", "message"]),
-    Section(_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice"]),
+    Section(_("Commitments"), ["agrees_to_principles", "consents_to_privacy_notice", "consents_to_transfer_abroad"]),
 ]
 APPLICATION_FIELDS = [name for section in APPLICATION_SECTIONS for name in section.fields]
 
@@ -223,6 +233,15 @@ class MembershipApplicationForm(forms.ModelForm):
         help_text=_("The privacy notice is linked at the top of this page and at the foot of every page."),
         error_messages={"required": _("We need your consent to the privacy notice to review your application.")},
     )
+    # PIPL: a consent of its own, asked of every applicant and required of those headquartered in mainland China.
+    consents_to_transfer_abroad = forms.BooleanField(
+        required=False,
+        label=_(
+            "I consent to these details being transferred outside mainland China, to be stored and used as the "
+            "privacy notice describes."
+        ),
+        help_text=_("Required if your company is headquartered in mainland China."),
+    )
     # Hidden from people by CSS; software that fills in every field gives itself away here.
     fax = forms.CharField(
         required=False,
@@ -242,6 +261,10 @@ class MembershipApplicationForm(forms.ModelForm):
         help_texts = {
             "executive_email": _("We send the letter of support to this person for signature."),
             "message": _("Optional, up to 5,000 characters."),
+            "letter": _(
+                "Optional: if your executive has signed it already, a PDF, or a photo or scan in JPEG or PNG, of at "
+                "most 10 MB. Or send it later: the confirmation email has a link to upload it."
+            ),
             "toy_association_name": _("Only if you answered yes above."),
             "supplier_countries": _(
                 "Choose every country where your supplier factories are; the rest of the world is under “Other "
@@ -280,6 +303,15 @@ class MembershipApplicationForm(forms.ModelForm):
         # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
         self.started_token = sign_form_started()
 
+    def full_clean(self):
+        super().full_clean()
+        # A browser never sends a file back: a good letter on a form with other mistakes must be chosen again.
+        if self.errors and self.files.get("letter") and "letter" not in self.errors:
+            # The bound field keeps its own copy of the help text, made while cleaning.
+            self["letter"].help_text = _(
+                "Your letter was fine, but it is kept only when the form is sent: please choose it again."
+            )
+
     @property
     def grouped_sections(self):
         return [(section.title, [self[name] for name in section.fields]) for section in APPLICATION_SECTIONS]
@@ -298,10 +330,16 @@ class MembershipApplicationForm(forms.ModelForm):
 
     def time_taken_error(self):
         """Why the hidden timestamp is not acceptable, or None: forged, stale, or faster than a person types."""
+        token = self.data.get("form_started") or ""
         try:
-            started = float(signing.loads(self.data.get("form_started") or "", salt=FORM_STARTED_SALT))
-        except (signing.BadSignature, TypeError, ValueError):
+            started = form_started_at(token)
+        except (signing.BadSignature, TypeError, ValueError, IndexError):
             return _("Something went wrong with the form. Please check your answers and submit it again.")
+        sent_from_this_page = MembershipApplication.objects.filter(form_token=token)
+        if sent_from_this_page.exists() and not sent_from_this_page.recent_from(self.data.get("contact_email", "")):
+            # A page sends one application. The same one sent again (a double click) is told it is already
+            # received; the page used for another application, or days later, is refused.
+            return _("This form has already been sent once. Please check your answers and submit it again.")
         elapsed = time.time() - started
         if elapsed > settings.MEMBERSHIP_FORM_MAX_AGE_SECONDS:
             return _("This form was open for a long time. Please check your answers and submit it again.")
@@ -318,8 +356,20 @@ class MembershipApplicationForm(forms.ModelForm):
         cleaned_data = super().clean()
         if error := self.time_taken_error():
             raise ValidationError(error, code="time_taken")
+        self.instance.form_token = self.data["form_started"]
         if cleaned_data.get("toy_association_member") is False:
             cleaned_data["toy_association_name"] = ""
+        if cleaned_data.get("headquarters_country") == "CN" and not cleaned_data.get("consents_to_transfer_abroad"):
+            self.add_error(
+                "consents_to_transfer_abroad",
+                ValidationError(
+                    _(
+                        "Companies headquartered in mainland China must consent to the transfer of these details "
+                        "outside mainland China before we can review the application."
+                    ),
+                    code="required",
+                ),
+            )
         return cleaned_data
 
     def error_summary(self):
@@ -361,3 +411,17 @@ prepare_fields(MembershipApplicationForm.base_fields)
 def blank_form_html(form_class, language):
     """A blank form's fields in a language, drawn once (see MembershipApplicationForm.render)."""
     return super(MembershipApplicationForm, form_class()).render()
+
+
+class LetterUploadForm(forms.ModelForm):
+    """The page the confirmation email links to, for a letter not sent with the application."""
+
+    class Meta:
+        model = MembershipApplication
+        fields = ["letter"]
+        help_texts = {"letter": _("A PDF, or a photo or scan in JPEG or PNG, of at most 10 MB.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["letter"].required = True
+        self.fields["letter"].error_messages["required"] = _("Choose the signed letter to upload.")

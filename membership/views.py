@@ -1,16 +1,22 @@
-import functools
 import logging
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
-from django.views.generic import CreateView, TemplateView
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.generic import CreateView, TemplateView, UpdateView
 
-from .emails import send_application_emails
-from .forms import MembershipApplicationForm
+from base.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+
+from .emails import record_application_emails
+from .forms import LetterUploadForm, MembershipApplicationForm
+from .letters import application_id_from_token
 from .models import MembershipApplication
 
 logger = logging.getLogger(__name__)
@@ -21,14 +27,16 @@ NEW_APPLICATION = "membership_new_application"
 
 
 def visitor_ip(request):
+    # The proxy appends the address that connected to it: the right-most entry. Anything to its left came from
+    # the visitor and could be made up, so it never names a new visitor.
     if settings.TRUST_X_FORWARDED_FOR and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR", "").strip()):
-        return forwarded.split(",")[0].strip()[:64]
+        return forwarded.split(",")[-1].strip()[:64]
     return request.META.get("REMOTE_ADDR", "")[:64]
 
 
-def over_submission_limit(request):
-    """Counts this POST against the visitor's allowance; True once they have used it up."""
-    key = f"membership:submissions:{visitor_ip(request)}"
+def count_against_limit(request, kind, limit):
+    """Counts one more `kind` for the visitor in the shared cache; True once the hour's `limit` is passed."""
+    key = f"membership:{kind}:{visitor_ip(request)}"
     try:
         cache.add(key, 0, timeout=settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
         try:
@@ -39,7 +47,22 @@ def over_submission_limit(request):
     except Exception:  # noqa: BLE001 - the cache server is down: a buyer's application matters more than the limit
         logger.warning("Cache unavailable: membership submissions are not counted", exc_info=True)
         return False
-    return count > settings.MEMBERSHIP_SUBMISSIONS_PER_IP
+    return count > limit
+
+
+def over_post_limit(request):
+    """Every POST counts, mistakes included, up to a ceiling that people correcting their answers do not reach."""
+    return count_against_limit(request, "posts", settings.MEMBERSHIP_POSTS_PER_IP)
+
+
+def over_submission_limit(request):
+    """Counts an application about to be accepted; True once the address has sent its hour's allowance."""
+    return count_against_limit(request, "accepted", settings.MEMBERSHIP_SUBMISSIONS_PER_IP)
+
+
+def too_many_submissions(request):
+    logger.warning("Membership form: too many submissions from %s", visitor_ip(request))
+    return render(request, "membership/too_many_submissions.html", status=429)
 
 
 class ApplicationCreateView(CreateView):
@@ -49,15 +72,29 @@ class ApplicationCreateView(CreateView):
     success_url = reverse_lazy("membership:thanks")
 
     def post(self, request, *args, **kwargs):
-        if over_submission_limit(request):
-            logger.warning("Membership form: too many submissions from %s", visitor_ip(request))
-            return render(request, "membership/too_many_submissions.html", status=429)
+        if over_post_limit(request):
+            return too_many_submissions(request)
         self.object = None
         form = self.get_form()
+        try:
+            return self.handle_application(form)
+        except DATABASE_UNAVAILABLE as error:
+            # Nothing was saved: the visitor gets their answers back, told to send them again shortly.
+            logger.warning("Membership form: database unavailable, application not saved: %s", error)
+            if form._errors is None:
+                # Not checked (checking asks the database): shown as typed, with no answer marked wrong.
+                form._errors = ErrorDict()
+            response = self.render_to_response(self.get_context_data(form=form, not_saved=True), status=503)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+
+    def handle_application(self, form):
         if form.caught_in_honeypot():
             # Look like success, so the software learns nothing.
-            logger.info("Membership form: honeypot filled from %s", visitor_ip(request))
+            logger.info("Membership form: honeypot filled from %s", visitor_ip(self.request))
             return redirect(self.success_url)
+        # Validation asks the database too (constraints), each time waiting for it: ask once, up front.
+        connection.ensure_connection()
         if form.is_valid():
             return self.form_valid(form)
         return self.form_invalid(form)
@@ -65,14 +102,20 @@ class ApplicationCreateView(CreateView):
     def form_valid(self, form):
         if MembershipApplication.objects.recent_from(form.cleaned_data["contact_email"]).exists():
             return redirect("membership:already_received")
+        if over_submission_limit(self.request):
+            return too_many_submissions(self.request)
         form.instance.language = translation.get_language()
-        with transaction.atomic():
-            self.object = form.save()
-            transaction.on_commit(
-                functools.partial(
-                    send_application_emails, self.object.pk, self.request.build_absolute_uri("/").rstrip("/")
-                )
-            )
+        try:
+            with transaction.atomic():
+                self.object = form.save()
+                # Recorded with the application, sent after the response: a slow mail server never holds up the
+                # buyer.
+                record_application_emails(self.object, self.request.build_absolute_uri("/").rstrip("/"))
+        except IntegrityError:
+            # The same page's application, sent again at the same instant, was saved by the other request.
+            if MembershipApplication.objects.filter(form_token=form.instance.form_token).exists():
+                return redirect("membership:already_received")
+            raise
         self.request.session[NEW_APPLICATION] = self.object.pk
         return redirect(self.success_url)
 
@@ -89,3 +132,51 @@ class ThanksView(TemplateView):
 
 class AlreadyReceivedView(TemplateView):
     template_name = "membership/already_received.html"
+
+
+@method_decorator(never_cache, name="dispatch")  # personal: never kept by a cache
+class LetterUploadView(UpdateView):
+    """The page the confirmation email links to: the applicant uploads the signed letter, without an account.
+
+    The link carries the application's id, signed and dated. A letter already received is not replaced (a new
+    one goes to staff by email): each link uploads one letter.
+    """
+
+    model = MembershipApplication
+    form_class = LetterUploadForm
+    template_name = "membership/letter_upload.html"
+    context_object_name = "application"
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            application_id = application_id_from_token(kwargs["token"])
+        except signing.SignatureExpired:
+            return self.link_problem("expired", status=410)
+        except (signing.BadSignature, ValueError):
+            return self.link_problem("invalid", status=404)
+        self.object = MembershipApplication.objects.filter(pk=application_id).first()
+        if self.object is None:
+            return self.link_problem("invalid", status=404)
+        if self.object.letter:
+            return self.link_problem("already_received", status=200)
+        if self.object.is_decided:
+            return self.link_problem("decided", status=410)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        return self.object
+
+    def link_problem(self, problem, status):
+        return render(self.request, "membership/letter_link_problem.html", {"problem": problem}, status=status)
+
+    def form_valid(self, form):
+        # The first of two uploads at once wins; the second is told the letter is already here.
+        with transaction.atomic():
+            locked = MembershipApplication.objects.select_for_update().get(pk=self.object.pk)
+            if locked.letter:
+                return self.link_problem("already_received", status=200)
+            # Only the letter's fields: staff may be changing the rest of the application at this moment.
+            locked.letter = form.cleaned_data["letter"]
+            locked.save(update_fields=["letter", "letter_original_name", "letter_received_at"])
+        logger.info("Membership application %s: letter received through the upload link", self.object.pk)
+        return render(self.request, "membership/letter_received.html", {"application": self.object})

@@ -1,3 +1,5 @@
+import logging
+
 import reversion
 from django import forms
 from django.conf import settings
@@ -30,6 +32,8 @@ from .models import (
     StorySlugRedirect,
     public_version_condition,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def image_too_small_warning(story):
@@ -135,6 +139,21 @@ class NewsStoryAdminForm(TranslatableModelForm):
             "still below. To keep both, open the story in a new tab, copy your changes into it and save there; "
             "to replace their changes with yours, save this form again."
         ) % {"who": who, "time": date_format(timezone.localtime(saved_at), "DATETIME_FORMAT")}
+
+
+class RefusedForMediaStorage:
+    """The story form, refused because the media storage failed while it was being saved."""
+
+    def clean(self):
+        super().clean()
+        raise forms.ValidationError(
+            _(
+                "The story was not saved: the site could not store its files (the media storage is full or "
+                "cannot be written to). Your text is kept below. Tell the people who run the site; once it is "
+                "fixed, choose the image or documents again and save."
+            ),
+            code="media_storage_failed",
+        )
 
 
 class StoryDocumentInline(admin.TabularInline):
@@ -270,10 +289,25 @@ class NewsStoryAdmin(TranslatableAdmin):
         reversion.set_comment(comment)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # Every save from the form is a revision; a form with errors saves nothing and makes none.
-        with reversion.create_revision():
-            reversion.set_user(request.user)
+        try:
+            # Every save from the form is a revision; a form with errors saves nothing and makes none.
+            with reversion.create_revision():
+                reversion.set_user(request.user)
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except OSError:
+            if request.method != "POST" or getattr(request, "media_storage_failed", False):
+                raise
+            # The media storage is full or read-only: nothing was saved (the transaction rolled back, the image's
+            # files are gone). The form comes back with what the editor typed, refused with the reason.
+            logger.exception("Media storage failed while saving a story")
+            request.media_storage_failed = True
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if getattr(request, "media_storage_failed", False):
+            return type(form.__name__, (RefusedForMediaStorage, form), {})
+        return form
 
     @admin.display(description=_("translation"))
     def translation_notice(self, story):

@@ -30,6 +30,7 @@ MAX_PIXELS = 40_000_000
 # Pillow calls a phone's JPEG with a depth or HDR map "MPO"; its first frame is the photo.
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+ORIENTATION = 0x0112
 
 # Widths in pixels for each srcset; a card is cropped to 3:2 so the list lines up.
 CARD_WIDTHS = [320, 480, 640, 960]
@@ -44,6 +45,14 @@ SHARP_HERO_WIDTH = 1000
 
 # Link cards (WeChat, LinkedIn, X, Facebook) show a 1.91:1 picture; 1200 px wide is what they all ask for.
 SHARE_WIDTH, SHARE_ASPECT = 1200, 1.91
+
+# No rendition is wider than the largest hero, and a hero is at most twice as wide as it is tall: an image is
+# decoded no larger than that (a 40-megapixel JPEG at a quarter of its size, by the decoder; a PNG cannot be, and is
+# reduced once decoded), so that one upload costs a worker a fraction of the memory. MAX_PIXELS bounds what a PNG
+# costs while it is decoded.
+DECODED_MIN_SIZE = (HERO_WIDTHS[-1], round(HERO_WIDTHS[-1] / HERO_WIDEST))
+# EXIF orientations that turn the photo a quarter: its stored width is its upright height.
+QUARTER_TURNS = {5, 6, 7, 8}
 
 WEBP_QUALITY = 70
 JPEG_QUALITY = 78
@@ -64,6 +73,14 @@ def validate_featured_image(upload):
             code="file_too_large",
             params={"size": filesizeformat(upload.size), "limit": filesizeformat(MAX_UPLOAD_BYTES)},
         )
+    check_image(upload, ACCEPTED_FORMATS, not_an_image_message)
+
+
+def check_image(upload, accepted_formats, not_an_image):
+    """Refuses a file Pillow cannot fully decode as one still image in one of `accepted_formats` (Pillow's
+    names), or with too many pixels (checked from the header, before decoding). Membership letters use it too.
+
+    `not_an_image` gives the message for any other file."""
     upload.seek(0)
     try:
         with warnings.catch_warnings():
@@ -72,10 +89,10 @@ def validate_featured_image(upload):
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(too_many_pixels_message(), code="too_many_pixels") from None
     except Exception:
-        raise ValidationError(not_an_image_message(), code="not_an_image") from None
+        raise ValidationError(not_an_image(), code="not_an_image") from None
     with image:
-        if image.format not in ACCEPTED_FORMATS:
-            raise ValidationError(not_an_image_message(), code="not_an_image")
+        if image.format not in accepted_formats:
+            raise ValidationError(not_an_image(), code="not_an_image")
         width, height = image.size  # from the header: nothing is decoded yet
         if width * height > MAX_PIXELS:
             raise ValidationError(too_many_pixels_message(width, height), code="too_many_pixels")
@@ -84,6 +101,7 @@ def validate_featured_image(upload):
                 _("Animated images cannot be used. Please upload a single still photo."), code="animated"
             )
         try:
+            image.draft(image.mode, decoded_min_size(image))  # every byte is still read and checked
             image.load()
         except Exception:
             raise ValidationError(
@@ -132,6 +150,21 @@ def featured_image_path(story, filename):
 # --- The clean copy and its renditions --------------------------------------------------------
 
 
+def decoded_min_size(image):
+    """The smallest size, as stored, that still gives every rendition its full width once the photo is upright."""
+    width, height = DECODED_MIN_SIZE
+    return (height, width) if image.getexif().get(ORIENTATION) in QUARTER_TURNS else (width, height)
+
+
+def decoded_small(image):
+    """The image decoded no larger than the renditions need (metadata kept): a new image when it is reduced."""
+    needed_width, needed_height = decoded_min_size(image)
+    image.draft(image.mode, (needed_width, needed_height))  # JPEG: decoded at 1/2, 1/4 or 1/8 of its size
+    image.load()
+    factor = min(image.width // needed_width, image.height // needed_height)
+    return image.reduce(factor) if factor >= 2 else image
+
+
 def clean_pixels(image):
     """The photo as it should look, upright, in sRGB, as a new image carrying no metadata at all."""
     image = ImageOps.exif_transpose(image)
@@ -151,7 +184,8 @@ def clean_pixels(image):
     return clean
 
 
-def encode(image, image_format, quality):
+def encode(image, image_format, quality, optimize_png=True):
+    """`optimize_png=False` for large files from the public (letters): optimising a big scan takes a minute."""
     buffer = io.BytesIO()
     if image_format == "JPEG":
         if image.mode == "RGBA":
@@ -162,7 +196,7 @@ def encode(image, image_format, quality):
     elif image_format == "WEBP":
         image.save(buffer, "WEBP", quality=quality, method=6)
     else:
-        image.save(buffer, "PNG", optimize=True)
+        image.save(buffer, "PNG", optimize=optimize_png)
     return buffer.getvalue()
 
 
@@ -219,7 +253,11 @@ def store_featured_image(field_file, keep_original=False):
     field_file.seek(0)
     with Image.open(field_file) as original:
         image_format = ACCEPTED_FORMATS[original.format]
-        image = clean_pixels(original)
+        decoded = decoded_small(original)
+        if decoded is not original:
+            original.close()  # frees the full-size pixels before the copies below are made
+        image = clean_pixels(decoded)
+        del decoded
     storage, directory = field_file.storage, posixpath.dirname(field_file.name)
     stem = posixpath.splitext(posixpath.basename(field_file.name))[0]
     if not keep_original:
@@ -277,6 +315,11 @@ class FeaturedImageField(DeletesUnusedFilesAfterCommit, models.ImageField):
         return {self.attname, self.renditions_field} <= instance.__dict__.keys()
 
     def pre_save(self, instance, add):
+        # The clean copy and renditions too: a save that fails half-way leaves none of them.
+        with self.removing_new_files_on_failure(instance):
+            return self.store_new_image(instance, add)
+
+    def store_new_image(self, instance, add):
         field_file = super().pre_save(instance, add)  # stores a new upload, as any FileField does
         stored_files = self.stored_files(instance)
         if field_file and (field_file.name not in stored_files or not getattr(instance, self.renditions_field)):

@@ -1,4 +1,9 @@
-"""File fields that own their files: what a model no longer uses is deleted once the change is committed."""
+"""File fields that own their files: what a model no longer uses is deleted once the change is committed, and what a
+failed save wrote is deleted at once."""
+
+import contextlib
+import os
+import posixpath
 
 from django.db import models, transaction
 
@@ -6,6 +11,36 @@ from django.db import models, transaction
 class DeletesUnusedFilesAfterCommit:
     """For a FileField: remembers the files a loaded model uses, and deletes those a save leaves unused, or all
     of them when the model is deleted, once the transaction commits, so a rolled-back edit keeps its files."""
+
+    def generate_filename(self, instance, filename):
+        name = super().generate_filename(instance, filename)
+        # Each upload has a directory of its own (upload_to), shared only with files derived from it.
+        instance.__dict__[self.new_directory_attname] = posixpath.dirname(name)
+        return name
+
+    @property
+    def new_directory_attname(self):
+        return f"_{self.name}_new_directory"
+
+    def pre_save(self, instance, add):
+        with self.removing_new_files_on_failure(instance):
+            return super().pre_save(instance, add)
+
+    @contextlib.contextmanager
+    def removing_new_files_on_failure(self, instance):
+        """When storing fails (the media volume full or read-only), the model's save fails with it (its transaction
+        rolls back), and the new upload's directory goes, with anything written into it."""
+        instance.__dict__.pop(self.new_directory_attname, None)  # an earlier save's upload is not this one's
+        try:
+            yield
+        except OSError:
+            directory = instance.__dict__.pop(self.new_directory_attname, None)
+            if directory:
+                with contextlib.suppress(OSError, NotImplementedError):
+                    for name in self.storage.listdir(directory)[1]:
+                        self.storage.delete(f"{directory}/{name}")
+                    os.rmdir(self.storage.path(directory))  # a directory only on a filesystem
+            raise
 
     def files_of(self, instance):
         """Every file in storage that this field's value occupies (a subclass adds its derived files)."""

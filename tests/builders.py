@@ -189,6 +189,16 @@ def application_form(**changes):
     return {name: value for name, value in data.items() if value is not None}
 
 
+def emails_when_sent(application, outbox, count, seconds=10):
+    """The outbox once `count` of the application's emails are recorded as sent: a live server sends them after its
+    response, while the browser goes on."""
+    deadline = time.monotonic() + seconds
+    while application.emails.filter(sent_at__isnull=False).count() < count:
+        assert time.monotonic() < deadline, f"{count} emails were not sent within {seconds} s: {outbox}"
+        time.sleep(0.05)
+    return list(outbox)
+
+
 def make_application(**fields):
     """A saved application with the same answers, sent from the English form."""
     from membership.models import MembershipApplication
@@ -499,3 +509,57 @@ def name_content_version():
     version = page_cache.current_version()
     assert version is not None, "the cache did not answer"
     return version
+
+
+# --- Letters of support ---------------------------------------------------------------------------
+
+
+def letter_pdf(
+    *, javascript=False, attachment=False, page_actions=False, script_in_resources=False, pages=1, password=None
+):
+    """A PDF letter made by pypdf, a page with a line of text, and optionally what a letter should not carry: a
+    document script run on opening, an attached file, a page action and a link running a script, or a script
+    tucked where no neutraliser looks (in the page's resources). With `password` (possibly "", as "protected"
+    PDFs that anyone may open are) it is encrypted, with RC4, which pypdf reads without other libraries."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    for _number in range(pages):
+        page = writer.add_blank_page(595, 842)
+        content = DecodedStreamObject()
+        content.set_data(b"BT /F1 24 Tf 72 720 Td (Letter of support, signed) Tj ET")
+        page[NameObject("/Contents")] = writer._add_object(content)
+    script = DictionaryObject(
+        {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert('letter')")}
+    )
+    if javascript:
+        names = DictionaryObject(
+            {NameObject("/Names"): ArrayObject([TextStringObject("opening"), writer._add_object(script)])}
+        )
+        writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): names})
+        writer._root_object[NameObject("/OpenAction")] = writer._add_object(script)
+    if attachment:
+        writer.add_attachment("payload.exe", b"MZ-attached-payload")
+    if page_actions:
+        page = writer.pages[0]
+        page[NameObject("/AA")] = DictionaryObject({NameObject("/O"): script})
+        link = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject("/Link"),
+                NameObject("/Rect"): ArrayObject([]),
+                NameObject("/A"): script,
+            }
+        )
+        attached = DictionaryObject(
+            {NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/FileAttachment")}
+        )
+        page[NameObject("/Annots")] = ArrayObject([writer._add_object(link), writer._add_object(attached)])
+    if script_in_resources:
+        writer.pages[0][NameObject("/Resources")] = DictionaryObject({NameObject("/Hidden"): script})
+    if password is not None:
+        writer.encrypt(user_password=password, owner_password="owner-only", algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

@@ -1,24 +1,32 @@
 """The buyer membership application, as an applicant meets it, in English and Chinese."""
 
 import datetime
+import http.client
 import io
 import re
 import smtplib
+import subprocess
+import sys
+import threading
 import time
+import urllib.parse
+import urllib.request
 
 import pytest
 from django import forms
 from django.core import mail
 from django.core.cache import cache
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertInHTML
 
+from ietp_site import settings as ietp_settings
 from membership.forms import MembershipApplicationForm, sign_form_started
-from membership.models import MembershipApplication
-from tests.builders import MEMBERSHIP_STAFF, application_form, parse_page
+from membership.models import ApplicationEmail, MembershipApplication
+from tests.builders import MEMBERSHIP_STAFF, application_form, free_port, make_application, parse_page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("membership_settings")]
 
@@ -124,8 +132,8 @@ def test_the_privacy_notice_is_a_page_of_its_own_in_both_languages(client):
 
     assert english.status_code == chinese.status_code == 200
     assert "Privacy notice: how we use your details" in page(english)
-    assert "Only the programme's staff see it." in page(english)
-    assert "隐私声明：我们如何使用您的资料" in page(chinese) and "只有本计划的工作人员可以查看这些资料" in page(chinese)
+    assert "Only the programme's staff see them." in page(english)
+    assert "隐私声明：我们如何使用您的资料" in page(chinese) and "只有本计划的工作人员可以查看" in page(chinese)
 
 
 def test_every_page_links_the_privacy_notice_in_its_footer(client, db):
@@ -307,7 +315,11 @@ def test_applicant_gets_an_english_confirmation_and_staff_a_link_to_the_admin(
     assert notification.subject == "New buyer membership application: Bright Toys Ltd"
     assert f"http://testserver/admin/membership/membershipapplication/{application.pk}/change/" in notification.body
     assert "applied in English" in notification.body
-    assert application.confirmation_sent_at and application.staff_notified_at and not application.email_error
+    assert [(email.kind, bool(email.sent_at), email.error) for email in application.emails.all()] == [
+        ("confirmation", True, ""),
+        ("staff_notification", True, ""),
+    ]
+    assert application.emails.get(kind="confirmation").subject == confirmation.subject
 
 
 def test_chinese_applicant_gets_a_chinese_confirmation_and_a_chinese_thank_you(
@@ -327,21 +339,25 @@ def test_chinese_applicant_gets_a_chinese_confirmation_and_a_chinese_thank_you(
     assert "applied in Simplified Chinese" in notification.body  # Staff read English.
 
 
-def test_emails_are_sent_only_after_the_application_is_committed(client, django_capture_on_commit_callbacks):
+def test_emails_are_recorded_with_the_application_and_sent_only_after_it_is_committed(
+    client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         apply(client)
 
     assert len(callbacks) == 1
     assert mail.outbox == []
+    pending = MembershipApplication.objects.get().emails.all()
+    assert [(email.kind, email.sent_at, email.attempts) for email in pending] == [
+        ("confirmation", None, 0),
+        ("staff_notification", None, 0),
+    ]
 
 
 # --- Email failure and the resend command -----------------------------------------------------
 
 
-class BrokenSMTP:
-    def __init__(self, *args, **kwargs):
-        pass
-
+class BrokenSMTP(BaseEmailBackend):
     def send_messages(self, messages):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
@@ -355,20 +371,25 @@ def test_failed_email_keeps_the_application_and_the_command_sends_it_later(
 
     assert response.status_code == 302
     application = MembershipApplication.objects.get()
-    assert application.confirmation_sent_at is None and application.staff_notified_at is None
-    assert "SMTPServerDisconnected" in application.email_error
-    assert "sending confirmation_sent_at failed" in caplog.text
+    confirmation, notification = application.emails.all()
+    assert confirmation.sent_at is None and notification.sent_at is None
+    assert "SMTPServerDisconnected" in confirmation.error and confirmation.attempts == 1
+    # The server failed: the second email is not tried (no second wait for a timeout), but recorded as failed too.
+    assert "Not tried" in notification.error and "SMTPServerDisconnected" in notification.error
+    assert "sending the confirmation email failed" in caplog.text
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://ethicaltoyprogram.org"
     output = io.StringIO()
     call_command("send_membership_emails", stdout=output)
 
-    application.refresh_from_db()
-    assert application.confirmation_sent_at and application.staff_notified_at and application.email_error == ""
+    assert [(email.sent_at is not None, email.error, email.attempts) for email in application.emails.all()] == [
+        (True, "", 2),
+        (True, "", 2),
+    ]
     assert [message.to for message in mail.outbox] == [["mei.chan@bright-toys.example.com"], MEMBERSHIP_STAFF]
     assert "https://ethicaltoyprogram.org/admin/membership/membershipapplication/" in mail.outbox[1].body
-    assert "all emails now sent: 1" in output.getvalue()
+    assert "Emails sent: 2; failed: 0" in output.getvalue()
 
     call_command("send_membership_emails", stdout=io.StringIO())
     assert len(mail.outbox) == 2  # Nothing is sent twice.
@@ -377,7 +398,7 @@ def test_failed_email_keeps_the_application_and_the_command_sends_it_later(
 def test_resend_command_sends_only_the_email_that_failed(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         apply(client)
-    MembershipApplication.objects.update(staff_notified_at=None)
+    ApplicationEmail.objects.filter(kind="staff_notification").update(sent_at=None)
     mail.outbox.clear()
 
     call_command("send_membership_emails", stdout=io.StringIO())
@@ -394,7 +415,12 @@ def test_without_staff_addresses_the_notification_waits_for_the_command(
 
     application = MembershipApplication.objects.get()
     assert [message.to for message in mail.outbox] == [["mei.chan@bright-toys.example.com"]]
-    assert application.staff_notified_at is None and "MEMBERSHIP_NOTIFY_EMAILS" in application.email_error
+    notification = application.emails.get(kind="staff_notification")
+    assert notification.sent_at is None and "MEMBERSHIP_NOTIFY_EMAILS" in notification.error
+
+    settings.MEMBERSHIP_NOTIFY_EMAILS = MEMBERSHIP_STAFF
+    call_command("send_membership_emails", stdout=io.StringIO())
+    assert [message.to for message in mail.outbox][1:] == [MEMBERSHIP_STAFF]
 
 
 # --- Mistakes ---------------------------------------------------------------------------------
@@ -702,7 +728,7 @@ def test_empty_post_shows_the_form_with_errors(client):
         {"supplier_factory_count": "1e400"},
         {"supplier_factory_count": "99999999999999999999999999"},
         {"form_started": ["x", "y"]},
-        {"unexpected_field": "surprise", "id": "5", "status": "approved", "internal_notes": "hacked"},
+        {"unexpected_field": "surprise", "id": "5", "status": "approved", "assigned_to": "1", "new_note": "hacked"},
     ],
 )
 def test_malformed_posts_never_cause_a_server_error(client, changes):
@@ -710,7 +736,8 @@ def test_malformed_posts_never_cause_a_server_error(client, changes):
 
     assert response.status_code in {200, 302, 400}
     for application in MembershipApplication.objects.all():
-        assert application.status == MembershipApplication.Status.NEW and application.internal_notes == ""
+        assert application.status == MembershipApplication.Status.NEW and application.assigned_to is None
+        assert not application.notes.exists()
 
 
 def test_non_utf8_bytes_never_cause_a_server_error(client):
@@ -786,8 +813,8 @@ def test_timestamp_from_the_page_itself_is_accepted(client, settings):
     assert apply(client, form_started=token).status_code == 302
 
 
-def test_too_many_submissions_from_one_address_get_429_in_the_visitors_language(client, settings):
-    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 3
+def test_too_many_posts_from_one_address_get_429_in_the_visitors_language(client, settings):
+    settings.MEMBERSHIP_POSTS_PER_IP = 3
     for _attempt in range(3):
         assert apply(client, company_name="", ip="198.51.100.7").status_code == 200
 
@@ -801,8 +828,31 @@ def test_too_many_submissions_from_one_address_get_429_in_the_visitors_language(
     assert apply(client, ip="198.51.100.8").status_code == 302
 
 
+def test_corrections_do_not_use_up_the_applications_an_address_may_send(client, settings):
+    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 2
+    # An office behind one address: each buyer gets a few answers wrong first.
+    for buyer in range(2):
+        for _mistake in range(3):
+            assert apply(client, contact_phone="phone me", ip="198.51.100.7").status_code == 200
+        accepted = apply(client, contact_email=f"buyer{buyer}@example.com", ip="198.51.100.7")
+        assert accepted["Location"] == "/buyer-membership/thank-you/"
+
+    third = apply(client, contact_email="buyer2@example.com", ip="198.51.100.7")
+
+    assert third.status_code == 429 and "Too many submissions" in page(third)
+    assert MembershipApplication.objects.count() == 2
+
+
+def test_the_default_limits_are_ten_applications_and_sixty_posts_an_hour(client):
+    assert (ietp_settings.MEMBERSHIP_SUBMISSIONS_PER_IP, ietp_settings.MEMBERSHIP_POSTS_PER_IP) == (10, 60)
+    statuses = [apply(client, contact_email=f"buyer{n}@example.com").status_code for n in range(11)]
+
+    assert statuses == [302] * 10 + [429]
+    assert MembershipApplication.objects.count() == 10
+
+
 def test_forwarded_for_header_is_ignored_unless_the_proxy_is_trusted(client, settings):
-    settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 1
+    settings.MEMBERSHIP_POSTS_PER_IP = 1
     data = application_form(company_name="")
 
     client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
@@ -810,15 +860,88 @@ def test_forwarded_for_header_is_ignored_unless_the_proxy_is_trusted(client, set
     spoofed = client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.2")
     assert spoofed.status_code == 429
 
+    # Behind the proxy, the address it appends (right-most) is the visitor's.
     settings.TRUST_X_FORWARDED_FOR = True
     cache.clear()
-    client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1, 10.0.0.9")
+    client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
     second_visitor = client.post(
-        "/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.2, 10.0.0.9"
+        "/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.2"
     )
     assert second_visitor.status_code == 200
     same_visitor = client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
     assert same_visitor.status_code == 429
+
+
+def test_made_up_forwarded_for_entries_do_not_give_a_visitor_more_attempts(client, settings):
+    settings.TRUST_X_FORWARDED_FOR = True
+    settings.MEMBERSHIP_POSTS_PER_IP = 5
+    data = application_form(company_name="")
+
+    statuses = [
+        client.post(
+            "/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 198.51.100.1"
+        ).status_code
+        for n in range(20)
+    ]
+
+    assert statuses == [200] * 5 + [429] * 15
+
+
+# --- One page, one application ------------------------------------------------------------------
+
+
+def test_a_page_sends_one_application_and_a_replay_the_next_day_is_refused_clearly(client):
+    token = sign_form_started(time.time() - 60)
+    assert apply(client, form_started=token)["Location"] == "/buyer-membership/thank-you/"
+    # The next day, another email, the same page's token.
+    MembershipApplication.objects.update(submitted_at=timezone.now() - datetime.timedelta(hours=25))
+
+    english = apply(client, form_started=token, contact_email="other@example.com")
+    chinese = apply(client, url="/zh/buyer-membership/", form_started=token, contact_email="other@example.com")
+
+    assert english.status_code == 200
+    assert "This form has already been sent once." in page(english)
+    assert typed_into(english, "company_name") == "Bright Toys Ltd"
+    assert "此表格已经提交过一次" in page(chinese)
+    assert MembershipApplication.objects.count() == 1
+    # The page that came back carries a fresh token, which is accepted.
+    fresh = typed_into(english, "form_started")
+    assert fresh != token
+    assert apply(client, form_started=fresh, contact_email="other@example.com").status_code == 302
+
+
+def test_the_database_refuses_a_second_application_with_the_same_token(client):
+    apply(client)
+    first = MembershipApplication.objects.first()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_application(contact_email="other@example.com", form_token=first.form_token)
+
+
+# --- Consent to transfer abroad (PIPL) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("/buyer-membership/", "Companies headquartered in mainland China must consent to the transfer"),
+        ("/zh/buyer-membership/", "总部位于中国大陆的公司"),
+    ],
+)
+def test_an_applicant_in_mainland_china_must_consent_to_transfer_abroad(client, url, message):
+    response = apply(client, url=url, headquarters_country="CN")
+
+    assert response.status_code == 200
+    assert message in " ".join(error_for(response, "consents_to_transfer_abroad"))
+    assert MembershipApplication.objects.count() == 0
+
+    assert apply(client, url=url, headquarters_country="CN", consents_to_transfer_abroad="on").status_code == 302
+    assert MembershipApplication.objects.get().consents_to_transfer_abroad is True
+
+
+def test_an_applicant_outside_mainland_china_may_leave_the_transfer_consent_unticked(client):
+    assert apply(client, headquarters_country="HK").status_code == 302
+    assert MembershipApplication.objects.get().consents_to_transfer_abroad is False
 
 
 def test_duplicate_application_within_a_day_is_not_saved_twice(client, django_capture_on_commit_callbacks):
@@ -865,3 +988,120 @@ def test_database_refuses_an_unknown_status(client):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         MembershipApplication.objects.update(status="deleted")
+
+
+# --- Twenty identical applications at the same instant, against a live server -----------------
+
+
+def post_together(url, body, headers, count):
+    """POSTs the same body `count` times from as many threads released at once; the statuses and redirects."""
+    parsed = urllib.parse.urlsplit(url)
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def send(index):
+        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+        try:
+            barrier.wait(timeout=30)
+            connection.request("POST", parsed.path, body=body, headers=headers)
+            response = connection.getresponse()
+            results[index] = (response.status, response.getheader("Location"))
+            response.read()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    return results
+
+
+@pytest.fixture
+def site_in_gunicorn(site_processes):
+    """Starts the site in gunicorn with four workers, as in production, on this test's database; its address."""
+    servers = []
+
+    def start(**env):
+        site_processes.env.update(MEMBERSHIP_MIN_SECONDS_TO_SUBMIT="0", **env)
+        port = free_port()
+        servers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"],
+                cwd=site_processes.root,
+                env=site_processes.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def applications_saved(site_processes):
+    return int(
+        site_processes.python("from membership.models import MembershipApplication as A; print(A.objects.count())")
+    )
+
+
+def shown_form(url):
+    """A fresh page load of the form: the session cookie, the CSRF token and the form token."""
+    with form_when_up(url) as shown:
+        cookie = shown.headers["Set-Cookie"].split(";")[0]
+        form_page = parse_page(shown.read().decode())
+    csrf = form_page.find("input", name="csrfmiddlewaretoken").attrs["value"]
+    return cookie, csrf, form_page.find("input", name="form_started").attrs["value"]
+
+
+def form_when_up(url, seconds=30):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=10)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in_gunicorn, site_processes):
+    # The limit is tested below; here, only the race.
+    url = f"{site_in_gunicorn(MEMBERSHIP_SUBMISSIONS_PER_IP='100')}/buyer-membership/"
+    cookie, csrf, token = shown_form(url)
+    body = urllib.parse.urlencode(application_form(form_started=token, csrfmiddlewaretoken=csrf), doseq=True)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie, "Referer": url}
+
+    results = post_together(url, body, headers, 20)
+
+    assert all(result is not None and result[0] == 302 for result in results), results
+    locations = [location for _status, location in results]
+    assert locations.count("/buyer-membership/thank-you/") == 1, locations
+    assert set(locations) == {"/buyer-membership/thank-you/", "/buyer-membership/already-received/"}
+    assert applications_saved(site_processes) == 1
+
+
+def test_four_workers_share_one_limit_even_with_made_up_forwarded_for_headers(site_in_gunicorn, site_processes):
+    url = f"{site_in_gunicorn(TRUST_X_FORWARDED_FOR='1')}/buyer-membership/"
+    statuses = []
+    for number in range(14):
+        cookie, csrf, token = shown_form(url)
+        body = urllib.parse.urlencode(
+            application_form(form_started=token, csrfmiddlewaretoken=csrf, contact_email=f"buyer{number}@example.com"),
+            doseq=True,
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookie,
+            "Referer": url,
+            # Made up by the visitor; the proxy appends the address it saw.
+            "X-Forwarded-For": f"192.0.2.{number}, 198.51.100.1",
+        }
+        statuses.append(post_together(url, body, headers, 1)[0][0])
+
+    assert statuses == [302] * 10 + [429] * 4
+    assert applications_saved(site_processes) == 10

@@ -11,9 +11,11 @@ import urllib.request
 
 import pytest
 from django.core.cache import cache
+from django.template import Template, TemplateSyntaxError
 from django.test import Client, override_settings
 
 from base import page_cache
+from base.templatetags import drawn_once
 from tests.builders import card_titles, free_port, name_content_version, parse_page
 from tests.test_deployment import ROOT, fetch_when_up, manage, production_env
 
@@ -236,6 +238,60 @@ def test_the_membership_form_with_its_csrf_token_is_never_shared(shared_cache, d
     token = parse_page(first).find("input", name="csrfmiddlewaretoken").attrs["value"]
     assert token != parse_page(second).find("input", name="csrfmiddlewaretoken").attrs["value"]
     assert "public" not in first.get("Cache-Control", "")
+
+
+# --- Drawn once per process: the header's links, the footer, the blank form ----------------------------------------
+
+
+def current_nav_link(response):
+    """The header link marked as the page the reader is on (its address), or None."""
+    link = parse_page(response).find("nav", class_="site-nav").find("a", **{"aria-current": "page"})
+    return link and link.attrs["href"]
+
+
+def test_the_header_drawn_once_marks_the_page_each_reader_is_on_in_their_language(make_story):
+    make_story({"en": {"title": "Marked", "slug": "marked"}, "zh-hans": {"title": "标记", "slug": "标记"}})
+    drawn_once.drawn.clear()  # as in a worker just started
+    pages = {
+        "/news/": "/news/",
+        "/news/marked/": "/news/",
+        "/buyer-membership/": "/buyer-membership/",
+        "/search/?q=marked": "/search/",
+        "/privacy/": None,
+        "/zh/news/": "/zh/news/",
+        "/zh/buyer-membership/": "/zh/buyer-membership/",
+        "/zh/privacy/": None,
+    }
+    # Twice over, in one process: the second time every header comes from what the first drew.
+    for _pass in range(2):
+        for path, current in pages.items():
+            assert current_nav_link(visitor().get(path)) == current, path
+
+
+def drawn_parts(response):
+    """What base.html draws once per process: the site's name and links, and the footer."""
+    document = parse_page(response)
+    parts = [document.find("a", class_="site-name"), document.find("nav", class_="site-nav")]
+    return [part.inner_html for part in [*parts, document.find("div", class_="site-footer__inner")]]
+
+
+def test_what_is_drawn_once_holds_nothing_of_the_first_reader(staff_client, make_story):
+    make_story({"en": {"title": "Shared parts", "slug": "shared-parts"}})
+    drawn_once.drawn.clear()  # as in a worker just started
+    # Drawn first for staff on a story, then for a visitor given the form's CSRF token.
+    staff_client.get("/news/shared-parts/")
+    form = visitor().get("/buyer-membership/")
+    token = parse_page(form).find("input", name="csrfmiddlewaretoken").attrs["value"]
+
+    for response in [visitor().get("/news/shared-parts/"), visitor().get("/buyer-membership/")]:
+        for part in drawn_parts(response):
+            assert token not in part and "editor" not in part and "shared-parts" not in part
+
+
+@pytest.mark.parametrize("inside", ["{% csrf_token %}", "{% block extra %}{% endblock %}"])
+def test_a_part_drawn_once_cannot_hold_a_visitors_token_or_a_pages_own_content(inside):
+    with pytest.raises(TemplateSyntaxError, match="drawn_once"):
+        Template('{% load drawn_once %}{% drawn_once "part" %}' + inside + "{% enddrawn_once %}")
 
 
 # --- Poisoning --------------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ visitor's or a story's data, which would fill the memory. A new release starts n
 translations are drawn afresh."""
 
 from django import template
+from django.template.defaulttags import CsrfTokenNode
+from django.template.loader_tags import BlockNode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -34,4 +36,8 @@ def drawn_once(parser, token):
         raise template.TemplateSyntaxError('Usage: {% drawn_once "name" value ... %}…{% enddrawn_once %}')
     nodelist = parser.parse(("enddrawn_once",))
     parser.delete_first_token()
+    # A block lets a page put its own content in, and a CSRF token is one visitor's: either would be drawn for the
+    # first visitor and shown to every later one.
+    if refused := nodelist.get_nodes_by_type(BlockNode) or nodelist.get_nodes_by_type(CsrfTokenNode):
+        raise template.TemplateSyntaxError(f"{{% drawn_once %}} cannot hold {type(refused[0]).__name__}")
     return DrawnOnceNode(nodelist, bits[1], [parser.compile_filter(bit) for bit in bits[2:]])

@@ -173,11 +173,12 @@ def expect_every_column_in_view(page):
 
 def test_the_story_and_application_lists_fit_a_1280_px_screen(news_site, desktop_page, django_user_model):
     page = desktop_page
-    django_user_model.objects.create_superuser(email="editor@example.org", **EDITOR)
+    editor = django_user_model.objects.create_superuser(email="editor@example.org", **EDITOR)
     make_application(
         company_name="Worldwide Plush and Seasonal Novelty Importers International Incorporated",
         headquarters_country="US",
-        status="in_review",
+        status="information_needed",
+        assigned_to=editor,
         contact_email="alexandra.whitfield-smythe@worldwide-plush-importers.example.com",
     )
     make_application(company_name="明亮玩具有限公司", language="zh-hans", contact_email="chen@example.cn")

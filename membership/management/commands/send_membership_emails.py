@@ -1,21 +1,20 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from membership.emails import send_application_emails
-from membership.models import MembershipApplication
+from membership.emails import send_emails
+from membership.models import ApplicationEmail
 
 
 class Command(BaseCommand):
-    help = "Sends the confirmation and staff emails of applications whose emails have not gone out yet."
+    help = (
+        "Sends every membership email still pending or that failed, up to MEMBERSHIP_EMAIL_MAX_ATTEMPTS tries each. "
+        "Safe to run from cron, even twice at once: each email is claimed by one run before it is sent."
+    )
 
     def handle(self, *args, **options):
-        pending = MembershipApplication.objects.with_unsent_emails().order_by("submitted_at")
-        sent = failed = 0
-        for application_id in pending.values_list("pk", flat=True):
-            if send_application_emails(application_id, settings.SITE_URL):
-                sent += 1
-            else:
-                failed += 1
-        self.stdout.write(f"Applications with all emails now sent: {sent}; still failing: {failed}.")
-        if failed:
-            self.stderr.write("See the application's “last email error” in the admin, and the log, for why.")
+        to_send = list(ApplicationEmail.objects.to_send().order_by("created_at", "pk").values_list("pk", flat=True))
+        sent, failed = send_emails(to_send, settings.SITE_URL)
+        given_up = ApplicationEmail.objects.unsent().count() - ApplicationEmail.objects.to_send().count()
+        self.stdout.write(f"Emails sent: {sent}; failed: {failed}; given up after too many tries: {given_up}.")
+        if failed or given_up:
+            self.stderr.write("See each application's timeline in the admin, and the log, for why.")
