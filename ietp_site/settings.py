@@ -330,6 +330,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        # A request refused with a 4xx (bad Host, malformed body) is logged in one line, without a traceback.
+        "client_errors_without_traceback": {"()": "base.logging.ClientErrorsWithoutTraceback"},
+        "not_client_errors": {"()": "base.logging.NotClientErrors"},
         # An outage is one fact, not an email per request: it is logged, and /readyz tells monitoring.
         "not_a_database_outage": {"()": "base.log_filters.NotADatabaseOutage"},
     },
@@ -339,10 +342,14 @@ LOGGING = {
         "json": {"()": "base.log_format.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT if LOG_FORMAT == "json" else "text"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT if LOG_FORMAT == "json" else "text",
+            "filters": ["client_errors_without_traceback"],
+        },
         "mail_admins": {
             "level": "ERROR",
-            "filters": ["require_debug_false", "not_a_database_outage"],
+            "filters": ["require_debug_false", "not_client_errors", "not_a_database_outage"],
             "class": "django.utils.log.AdminEmailHandler",
         },
     },

@@ -4,6 +4,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from base.wsgi import reading_the_whole_request_body
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ietp_site.settings")
 
-application = get_wsgi_application()
+application = reading_the_whole_request_body(get_wsgi_application())
