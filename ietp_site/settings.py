@@ -36,6 +36,9 @@ if not SECRET_KEY:
             "instead (the make targets do)."
         )
     SECRET_KEY = "development-only-key-not-for-production"
+# The keys before the current one, while it is rotated: what they signed (sessions, preview and letter-upload links,
+# password-reset links) stays valid until they are removed (README.md, "Operations").
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -569,3 +569,16 @@ def test_two_uploads_through_one_link_at_the_same_moment_keep_one_letter(private
     application.refresh_from_db()
     assert application.letter_original_name in {"first.pdf", "second.pdf"}
     assert [path.name for path in (private_media_root / "letters").iterdir()] == [application.letter.name.split("/")[1]]
+
+
+def test_a_link_signed_before_the_secret_key_was_rotated_works_while_the_old_key_is_a_fallback(client, settings):
+    application = make_application()
+    settings.SECRET_KEY = "the-key-the-email-was-signed-with-" + "x" * 20
+    link = f"/buyer-membership/letter/{upload_link_token(application)}/"
+    settings.SECRET_KEY = "the-new-key-after-rotation-" + "y" * 30
+
+    settings.SECRET_KEY_FALLBACKS = ["the-key-the-email-was-signed-with-" + "x" * 20]
+    assert client.get(link).status_code == 200
+
+    settings.SECRET_KEY_FALLBACKS = []
+    assert client.get(link).status_code == 404
