@@ -88,6 +88,53 @@ def test_with_the_database_stopped_cached_pages_serve_and_others_say_try_again_i
     assert "Typed During Outage Ltd" in site.saved_companies()
 
 
+# Sessions as the site keeps them (in the database): an editor logged in, and a visitor with an anonymous session.
+MAKE_SESSIONS = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+editor = get_user_model().objects.create_user("outage-editor", password="not-used-here", is_staff=True)
+logged_in = SessionStore()
+logged_in.update({SESSION_KEY: str(editor.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                  HASH_SESSION_KEY: editor.get_session_auth_hash()})
+logged_in.create()
+anonymous = SessionStore()
+anonymous["seen"] = True
+anonymous.create()
+print(logged_in.session_key, anonymous.session_key)
+"""
+
+
+@pytest.mark.slow
+def test_with_the_database_stopped_a_visitor_with_a_session_gets_the_form_back_with_their_answers(outage_site):
+    site = outage_site
+    result = manage(site.env, "shell", "-c", MAKE_SESSIONS)
+    editor_session, anonymous_session = result.stdout.split()[-2:]
+    editor = Applicant(site.server.base_url, "Editor Typing Ltd")
+    editor.cookies["sessionid"] = editor_session
+    visitor = Applicant(site.server.base_url, "Visitor With Session Ltd")
+    visitor.cookies["sessionid"] = anonymous_session
+    returning = Applicant(site.server.base_url, "Applied Before Ltd")
+    assert returning.open_form()[0] == 200
+    status, thanks = returning.send()
+    assert status == 200 and "applied.before.ltd@example.com" in thanks  # thanked by address, as a browser is
+    returning.company_name = "Applied Again Ltd"
+    for person in (editor, visitor, returning):
+        assert person.open_form()[0] == 200
+
+    site.cluster.stop()
+    try:
+        for person in (editor, visitor, returning):
+            status, page = person.send(message=f"{person.company_name} typed this during the outage.")
+            assert status == 503, person.company_name
+            assert NOT_SAVED["en"] in page, f"{person.company_name} got another page"
+            assert f'value="{person.company_name}"' in page
+            assert f"{person.company_name} typed this during the outage." in page
+    finally:
+        site.cluster.start()
+    assert site.time_to_recover(limit=10) is not None
+    assert {"Editor Typing Ltd", "Visitor With Session Ltd", "Applied Again Ltd"}.isdisjoint(site.saved_companies())
+
+
 @pytest.mark.slow
 def test_a_database_outage_under_load_answers_pages_or_the_designed_503_and_loses_no_application(outage_site):
     figures = run_outage(outage_site, outage_seconds=8, threads=3, before=2, after=2)
