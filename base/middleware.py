@@ -44,7 +44,8 @@ class SharedPageCacheMiddleware:
         # No URL here depends on Accept-Language: the path names the language (English has no prefix).
         remove_from_vary(response, "Accept-Language")
         if request.page_cache is None:
-            if settings.SESSION_COOKIE_NAME in request.COOKIES and not is_never_kept(response) and may_be_staff(request):
+            has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
+            if has_session and not is_never_kept(response) and may_be_staff(request):
                 patch_cache_control(response, private=True, no_store=True)  # staff may see drafts on public pages
             return response
         key, version, hit = request.page_cache

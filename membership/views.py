@@ -160,8 +160,8 @@ class ThanksView(TemplateView):
         if application_id is None:
             return None
         try:
-            contact_emails = MembershipApplication.objects.filter(pk=application_id).values_list("contact_email", flat=True)
-            return contact_emails.first()
+            application = MembershipApplication.objects.filter(pk=application_id)
+            return application.values_list("contact_email", flat=True).first()
         except DATABASE_UNAVAILABLE:
             # The application is saved: thanking the buyer without the address beats a page telling them to retry.
             logger.warning("Thank-you page: database unavailable, the confirmation address is not named")
