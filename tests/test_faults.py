@@ -2,6 +2,7 @@
 when a request is too large or unreadable, and what operators are told. Each fault is real: a PostgreSQL cluster and
 a Redis server of the test's own, stopped; a media directory that cannot be written; gunicorn as deployed."""
 
+import contextlib
 import io
 import os
 import select
@@ -25,7 +26,8 @@ from ietp_site.urls import urlpatterns as site_urlpatterns
 from membership.models import MembershipApplication
 from news.models import NewsStory
 from tests.builders import application_form, card_titles, photo_like, story_form
-from tests.own_servers import IN_CI, ROOT, Gunicorn, PostgresCluster, manage, site_env
+from tests.own_servers import IN_CI, ROOT, Gunicorn, PostgresCluster, free_port_in_range, manage, site_env
+from tests.smtp_servers import HangingSMTP, SMTPSink
 from tests.test_page_cache import own_redis, redis_cache  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
@@ -232,6 +234,55 @@ def test_a_server_error_is_emailed_to_the_admins_and_the_visitor_told_so(operato
     [report] = mail.outbox
     assert report.to == ["operator@ethicaltoyprogram.org"]
     assert "/failing/" in report.subject and "A mistake in the code" in report.body
+
+
+@contextlib.contextmanager
+def failing_site(tmp_path, mail_port):
+    """gunicorn with the production settings, ADMINS set, the mail server on 127.0.0.1:`mail_port` (EMAIL_TIMEOUT 4 s)
+    and an address that raises, /failing/."""
+    env = site_env(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="tests.server_error_settings",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        ADMINS="Site operator <operator@ethicaltoyprogram.org>",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(mail_port),
+        EMAIL_USE_TLS="0",
+        EMAIL_TIMEOUT="4",
+    )
+    server = Gunicorn(env).start(tmp_path / "gunicorn.log")
+    try:
+        yield server.base_url
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_with_the_mail_server_hanging_a_server_error_answers_its_500_page_at_once(tmp_path):
+    with HangingSMTP(port=free_port_in_range()) as mail_server, failing_site(tmp_path, mail_server.port) as site:
+        for _attempt in range(3):  # the second and third while the first report still waits for the mail server
+            started = time.monotonic()
+            response = raw_get(f"{site}/failing/")
+            took = time.monotonic() - started
+            assert response.status == 500
+            assert "Something went wrong" in response.read().decode()
+            assert took < 2, f"the 500 page took {took:.1f} s"
+
+
+@pytest.mark.slow
+def test_a_server_error_report_reaches_the_admins_through_smtp(tmp_path):
+    with SMTPSink(port=free_port_in_range()) as mail_server, failing_site(tmp_path, mail_server.port) as site:
+        assert raw_get(f"{site}/failing/").status == 500
+        deadline = time.monotonic() + 10
+        while not mail_server.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    [report] = mail_server.messages
+    assert report["To"] == "operator@ethicaltoyprogram.org"
+    assert "/failing/" in report["Subject"]
+    assert "A mistake in the code" in report.get_body(("plain",)).get_content()
 
 
 @pytest.mark.urls("tests.test_faults")
