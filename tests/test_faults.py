@@ -11,6 +11,9 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 from django.core import mail
@@ -20,7 +23,7 @@ from django.test import Client, override_settings
 from django.urls import path
 
 from base import page_cache
-from bench.db_outage import DESIGNED_503, NOT_SAVED, Applicant, OutageSite, fetch, run_outage
+from bench.db_outage import DESIGNED_503, NOT_SAVED, Applicant, OutageSite, fetch, keep_cookies, run_outage
 from ietp_site.urls import handler400, handler500  # noqa: F401 - this module is also a URL conf
 from ietp_site.urls import urlpatterns as site_urlpatterns
 from membership.models import MembershipApplication
@@ -135,6 +138,40 @@ def test_with_the_database_stopped_a_visitor_with_a_session_gets_the_form_back_w
         site.cluster.start()
     assert site.time_to_recover(limit=10) is not None
     assert {"Editor Typing Ltd", "Visitor With Session Ltd", "Applied Again Ltd"}.isdisjoint(site.saved_companies())
+
+
+class StopAtRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.mark.slow
+def test_an_application_saved_just_before_the_database_stops_is_thanked_not_refused(outage_site):
+    site = outage_site
+    buyer = Applicant(site.server.base_url, "Saved Just In Time Ltd")
+    assert buyer.open_form()[0] == 200
+    answers = application_form(
+        company_name=buyer.company_name, contact_email="just.in.time@example.com", fax="", **buyer.form_fields
+    )
+    sent = urllib.request.Request(site.url("/buyer-membership/"), data=urllib.parse.urlencode(answers, True).encode())
+    sent.add_header("Cookie", "; ".join(f"{name}={value}" for name, value in buyer.cookies.items()))
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        urllib.request.build_opener(StopAtRedirect).open(sent, timeout=15)
+    assert redirect.value.status == 302
+    thanks_address = redirect.value.headers["Location"]
+    keep_cookies(redirect.value, buyer.cookies)
+    assert "sessionid" not in buyer.cookies  # nothing was written after the application: no session
+
+    site.cluster.stop()
+    try:
+        status, page = fetch(site.url(thanks_address), cookies=buyer.cookies)
+    finally:
+        site.cluster.start()
+    assert site.time_to_recover(limit=10) is not None
+
+    assert status == 200, "the buyer is thanked, not asked to send it again"
+    assert "What happens next" in page and "just.in.time@example.com" not in page
+    assert "Saved Just In Time Ltd" in site.saved_companies()
 
 
 @pytest.mark.slow
