@@ -148,6 +148,7 @@ class ThanksView(TemplateView):
         # Read once: reloaded later, or opened directly, the page names no address.
         if NEW_APPLICATION in request.COOKIES:
             response.delete_cookie(NEW_APPLICATION, path=request.path, samesite="Lax")
+            add_never_cache_headers(response)  # it may name the buyer's address
         return response
 
     def get_context_data(self, **kwargs):
