@@ -44,9 +44,9 @@ class SharedPageCacheMiddleware:
         # No URL here depends on Accept-Language: the path names the language (English has no prefix).
         remove_from_vary(response, "Accept-Language")
         if request.page_cache is None:
-            if settings.SESSION_COOKIE_NAME in request.COOKIES and getattr(request, "user", None) is not None:
-                if request.user.is_staff:  # they may see drafts on public addresses
-                    patch_cache_control(response, private=True, no_store=True)
+            has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
+            if has_session and not is_never_kept(response) and may_be_staff(request):
+                patch_cache_control(response, private=True, no_store=True)  # staff may see drafts on public pages
             return response
         key, version, hit = request.page_cache
         # The same page for every visitor without a session, whatever their cookies.
@@ -75,6 +75,24 @@ class SharedPageCacheMiddleware:
             return None
         request.page_cache = (key, version, cached is not None)
         return cached
+
+
+def is_never_kept(response):
+    """Already kept by no cache: whether the visitor is staff changes nothing, so their session is not read (with the
+    database down, reading it would wait for the database a second time)."""
+    return "no-store" in response.get("Cache-Control", "")
+
+
+def may_be_staff(request):
+    """Whether the visitor with a session is staff. With the database down the session cannot be read: the answer is
+    then "perhaps" (the page is not kept), rather than an error that would replace the page drawn for them (the
+    membership form with their answers) by the bare 503 page."""
+    if getattr(request, "user", None) is None:
+        return False
+    try:
+        return request.user.is_staff
+    except error_pages.DATABASE_UNAVAILABLE:
+        return True
 
 
 def remove_from_vary(response, header):

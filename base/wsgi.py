@@ -12,8 +12,11 @@ def reading_the_whole_request_body(application):
     def read_whole_body_then_answer(environ, start_response):
         response = application(environ, start_response)
         try:
-            unread = min(int(environ.get("CONTENT_LENGTH") or 0), MOST_UNREAD_BYTES_READ)
+            unread = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
+            return response
+        if unread > MOST_UNREAD_BYTES_READ:
+            # No front server passes that much: a client talking to gunicorn directly is refused at once.
             return response
         body = environ["wsgi.input"]
         while unread > 0:

@@ -34,14 +34,34 @@ DESIGNED_503 = {
 NOT_SAVED = {"en": "Your application could not be saved", "zh": "您的申请未能保存"}
 
 
+class KeepCookiesOnRedirect(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect as a browser does: with the cookies the redirecting response set."""
+
+    def __init__(self, cookies):
+        self.cookies = cookies
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        follow = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if follow is not None and self.cookies is not None:
+            keep_cookies(fp, self.cookies)
+            follow.remove_header("Cookie")
+            if self.cookies:
+                follow.add_header("Cookie", cookie_header(self.cookies))
+        return follow
+
+
+def cookie_header(cookies):
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
 def fetch(url, data=None, cookies=None, timeout=15):
     """(status, body) of a request; a connection that fails counts as status 0. Cookies the site sets are kept in
-    `cookies` (by hand: the site's are Secure, which a cookie jar keeps from plain HTTP)."""
+    `cookies` (by hand: the site's are Secure, which a cookie jar keeps from plain HTTP), redirects included."""
     request = urllib.request.Request(url, data=data)
     if cookies:
-        request.add_header("Cookie", "; ".join(f"{name}={value}" for name, value in cookies.items()))
+        request.add_header("Cookie", cookie_header(cookies))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.build_opener(KeepCookiesOnRedirect(cookies)).open(request, timeout=timeout) as response:
             keep_cookies(response, cookies)
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
@@ -55,7 +75,10 @@ def keep_cookies(response, cookies):
     if cookies is not None:
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, value = header.split(";", 1)[0].partition("=")
-            cookies[name.strip()] = value.strip()
+            if value.strip() in ("", '""'):  # deleted
+                cookies.pop(name.strip(), None)
+            else:
+                cookies[name.strip()] = value.strip()
 
 
 def is_designed_503(status, body):

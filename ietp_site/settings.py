@@ -353,7 +353,8 @@ LOGGING = {
         "mail_admins": {
             "level": "ERROR",
             "filters": ["require_debug_false", "not_client_errors", "not_a_database_outage"],
-            "class": "django.utils.log.AdminEmailHandler",
+            # Django's report, sent by a background thread: a hanging mail server never delays the 500 page.
+            "class": "base.admin_email.BackgroundAdminEmailHandler",
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

@@ -8,6 +8,7 @@ from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import CreateView, TemplateView, UpdateView
@@ -22,9 +23,12 @@ from .models import MembershipApplication
 
 logger = logging.getLogger(__name__)
 
-# The new application's id, kept in the visitor's session for the one redirect to the thank-you page:
-# the page can name the address the confirmation goes to without putting it in the URL.
+# The new application's id, in a signed cookie for the one redirect to the thank-you page: the page can name the
+# address the confirmation goes to without putting it in the URL. A cookie, not the session: once the application is
+# committed nothing more is written to the database, so a database stopping at that moment cannot turn a saved
+# application into an error page (the buyer would send it again); and the buyer gets no session.
 NEW_APPLICATION = "membership_new_application"
+NEW_APPLICATION_MAX_AGE_SECONDS = 600
 
 
 def visitor_ip(request):
@@ -83,6 +87,9 @@ class ApplicationCreateView(CreateView):
                 form._errors = ErrorDict()
             response = self.render_to_response(self.get_context_data(form=form, not_saved=True), status=503)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            # The visitor's answers: kept by no cache. Drawn without the session or request.user (both in the
+            # database), so that a visitor with a session (staff, or a buyer who applied before) gets it too.
+            add_never_cache_headers(response)
             return response
 
     def handle_application(self, form):
@@ -119,18 +126,47 @@ class ApplicationCreateView(CreateView):
             self.object.pk,
             extra={"event": "membership_application_received", "application": self.object.pk},
         )
-        self.request.session[NEW_APPLICATION] = self.object.pk
-        return redirect(self.success_url)
+        response = redirect(self.success_url)
+        response.set_signed_cookie(
+            NEW_APPLICATION,
+            self.object.pk,
+            salt=NEW_APPLICATION,
+            max_age=NEW_APPLICATION_MAX_AGE_SECONDS,
+            path=str(self.success_url),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
 
 
 class ThanksView(TemplateView):
     template_name = "membership/thanks.html"
 
-    def get_context_data(self, **kwargs):
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
         # Read once: reloaded later, or opened directly, the page names no address.
-        application_id = self.request.session.pop(NEW_APPLICATION, None)
-        contact_emails = MembershipApplication.objects.filter(pk=application_id).values_list("contact_email", flat=True)
-        return super().get_context_data(confirmation_to=contact_emails.first() if application_id else None, **kwargs)
+        if NEW_APPLICATION in request.COOKIES:
+            response.delete_cookie(NEW_APPLICATION, path=request.path, samesite="Lax")
+            add_never_cache_headers(response)  # it may name the buyer's address
+        return response
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(confirmation_to=self.confirmation_address(), **kwargs)
+
+    def confirmation_address(self):
+        application_id = self.request.get_signed_cookie(
+            NEW_APPLICATION, default=None, salt=NEW_APPLICATION, max_age=NEW_APPLICATION_MAX_AGE_SECONDS
+        )
+        if application_id is None:
+            return None
+        try:
+            application = MembershipApplication.objects.filter(pk=application_id)
+            return application.values_list("contact_email", flat=True).first()
+        except DATABASE_UNAVAILABLE:
+            # The application is saved: thanking the buyer without the address beats a page telling them to retry.
+            logger.warning("Thank-you page: database unavailable, the confirmation address is not named")
+            return None
 
 
 class AlreadyReceivedView(TemplateView):

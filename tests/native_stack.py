@@ -102,7 +102,8 @@ def database_beside(url, suffix):
 
     parts = urlsplit(url)
     name = f"{parts.path.lstrip('/')}_{suffix}"
-    with psycopg.connect(url, autocommit=True) as connection:
+    # Through the maintenance database: the one named may not exist (pytest uses test_<name>).
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
     return urlunsplit(parts._replace(path=f"/{name}"))

@@ -2,6 +2,7 @@
 when a request is too large or unreadable, and what operators are told. Each fault is real: a PostgreSQL cluster and
 a Redis server of the test's own, stopped; a media directory that cannot be written; gunicorn as deployed."""
 
+import contextlib
 import io
 import os
 import select
@@ -10,6 +11,9 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 from django.core import mail
@@ -19,13 +23,14 @@ from django.test import Client, override_settings
 from django.urls import path
 
 from base import page_cache
-from bench.db_outage import DESIGNED_503, NOT_SAVED, Applicant, OutageSite, fetch, run_outage
+from bench.db_outage import DESIGNED_503, NOT_SAVED, Applicant, OutageSite, fetch, keep_cookies, run_outage
 from ietp_site.urls import handler400, handler500  # noqa: F401 - this module is also a URL conf
 from ietp_site.urls import urlpatterns as site_urlpatterns
 from membership.models import MembershipApplication
 from news.models import NewsStory
 from tests.builders import application_form, card_titles, photo_like, story_form
-from tests.own_servers import IN_CI, ROOT, Gunicorn, PostgresCluster, manage, site_env
+from tests.own_servers import IN_CI, ROOT, Gunicorn, PostgresCluster, free_port_in_range, manage, site_env
+from tests.smtp_servers import HangingSMTP, SMTPSink
 from tests.test_page_cache import own_redis, redis_cache  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +91,87 @@ def test_with_the_database_stopped_cached_pages_serve_and_others_say_try_again_i
     status, _page = buyer.send()
     assert status == 200
     assert "Typed During Outage Ltd" in site.saved_companies()
+
+
+# Sessions as the site keeps them (in the database): an editor logged in, and a visitor with an anonymous session.
+MAKE_SESSIONS = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+editor = get_user_model().objects.create_user("outage-editor", password="not-used-here", is_staff=True)
+logged_in = SessionStore()
+logged_in.update({SESSION_KEY: str(editor.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                  HASH_SESSION_KEY: editor.get_session_auth_hash()})
+logged_in.create()
+anonymous = SessionStore()
+anonymous["seen"] = True
+anonymous.create()
+print(logged_in.session_key, anonymous.session_key)
+"""
+
+
+@pytest.mark.slow
+def test_with_the_database_stopped_a_visitor_with_a_session_gets_the_form_back_with_their_answers(outage_site):
+    site = outage_site
+    result = manage(site.env, "shell", "-c", MAKE_SESSIONS)
+    editor_session, anonymous_session = result.stdout.split()[-2:]
+    editor = Applicant(site.server.base_url, "Editor Typing Ltd")
+    editor.cookies["sessionid"] = editor_session
+    visitor = Applicant(site.server.base_url, "Visitor With Session Ltd")
+    visitor.cookies["sessionid"] = anonymous_session
+    returning = Applicant(site.server.base_url, "Applied Before Ltd")
+    assert returning.open_form()[0] == 200
+    status, thanks = returning.send()
+    assert status == 200 and "applied.before.ltd@example.com" in thanks  # thanked by address, as a browser is
+    returning.company_name = "Applied Again Ltd"
+    for person in (editor, visitor, returning):
+        assert person.open_form()[0] == 200
+
+    site.cluster.stop()
+    try:
+        for person in (editor, visitor, returning):
+            status, page = person.send(message=f"{person.company_name} typed this during the outage.")
+            assert status == 503, person.company_name
+            assert NOT_SAVED["en"] in page, f"{person.company_name} got another page"
+            assert f'value="{person.company_name}"' in page
+            assert f"{person.company_name} typed this during the outage." in page
+    finally:
+        site.cluster.start()
+    assert site.time_to_recover(limit=10) is not None
+    assert {"Editor Typing Ltd", "Visitor With Session Ltd", "Applied Again Ltd"}.isdisjoint(site.saved_companies())
+
+
+class StopAtRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.mark.slow
+def test_an_application_saved_just_before_the_database_stops_is_thanked_not_refused(outage_site):
+    site = outage_site
+    buyer = Applicant(site.server.base_url, "Saved Just In Time Ltd")
+    assert buyer.open_form()[0] == 200
+    answers = application_form(
+        company_name=buyer.company_name, contact_email="just.in.time@example.com", fax="", **buyer.form_fields
+    )
+    sent = urllib.request.Request(site.url("/buyer-membership/"), data=urllib.parse.urlencode(answers, True).encode())
+    sent.add_header("Cookie", "; ".join(f"{name}={value}" for name, value in buyer.cookies.items()))
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        urllib.request.build_opener(StopAtRedirect).open(sent, timeout=15)
+    assert redirect.value.status == 302
+    thanks_address = redirect.value.headers["Location"]
+    keep_cookies(redirect.value, buyer.cookies)
+    assert "sessionid" not in buyer.cookies  # nothing was written after the application: no session
+
+    site.cluster.stop()
+    try:
+        status, page = fetch(site.url(thanks_address), cookies=buyer.cookies)
+    finally:
+        site.cluster.start()
+    assert site.time_to_recover(limit=10) is not None
+
+    assert status == 200, "the buyer is thanked, not asked to send it again"
+    assert "What happens next" in page and "just.in.time@example.com" not in page
+    assert "Saved Just In Time Ltd" in site.saved_companies()
 
 
 @pytest.mark.slow
@@ -185,6 +271,55 @@ def test_a_server_error_is_emailed_to_the_admins_and_the_visitor_told_so(operato
     [report] = mail.outbox
     assert report.to == ["operator@ethicaltoyprogram.org"]
     assert "/failing/" in report.subject and "A mistake in the code" in report.body
+
+
+@contextlib.contextmanager
+def failing_site(tmp_path, mail_port):
+    """gunicorn with the production settings, ADMINS set, the mail server on 127.0.0.1:`mail_port` (EMAIL_TIMEOUT 4 s)
+    and an address that raises, /failing/."""
+    env = site_env(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="tests.server_error_settings",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        ADMINS="Site operator <operator@ethicaltoyprogram.org>",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(mail_port),
+        EMAIL_USE_TLS="0",
+        EMAIL_TIMEOUT="4",
+    )
+    server = Gunicorn(env).start(tmp_path / "gunicorn.log")
+    try:
+        yield server.base_url
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_with_the_mail_server_hanging_a_server_error_answers_its_500_page_at_once(tmp_path):
+    with HangingSMTP(port=free_port_in_range()) as mail_server, failing_site(tmp_path, mail_server.port) as site:
+        for _attempt in range(3):  # the second and third while the first report still waits for the mail server
+            started = time.monotonic()
+            response = raw_get(f"{site}/failing/")
+            took = time.monotonic() - started
+            assert response.status == 500
+            assert "Something went wrong" in response.read().decode()
+            assert took < 2, f"the 500 page took {took:.1f} s"
+
+
+@pytest.mark.slow
+def test_a_server_error_report_reaches_the_admins_through_smtp(tmp_path):
+    with SMTPSink(port=free_port_in_range()) as mail_server, failing_site(tmp_path, mail_server.port) as site:
+        assert raw_get(f"{site}/failing/").status == 500
+        deadline = time.monotonic() + 10
+        while not mail_server.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    [report] = mail_server.messages
+    assert report["To"] == "operator@ethicaltoyprogram.org"
+    assert "/failing/" in report["Subject"]
+    assert "A mistake in the code" in report.get_body(("plain",)).get_content()
 
 
 @pytest.mark.urls("tests.test_faults")
