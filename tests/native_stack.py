@@ -257,6 +257,7 @@ class NativeStack:
             "NGINX_MEDIA_ROOT": str(self.media_root),
             "NGINX_ACME_ROOT": str(self.workdir / "acme"),
             "ADMIN_URL": "admin/",
+            "NGINX_CACHE_DIR": str(self.workdir / "nginx-cache"),
         }
 
     def start_front(self, nginx):
