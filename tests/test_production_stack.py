@@ -340,7 +340,7 @@ def test_the_front_server_honours_the_sites_session_cookie_name():
 @pytest.mark.slow
 def test_a_story_page_asked_for_twice_in_a_second_is_answered_the_second_time_by_nginx(stack):
     path = edit_latest_story(stack)
-    reached_gunicorn_before = len(stack.gunicorn_requests_for(f"\"GET {path} HTTP"))
+    reached_gunicorn_before = len(stack.gunicorn_requests_for(f'"GET {path} HTTP'))
     at_the_start_of_a_second()
     first = stack.request("GET", path)
     second = stack.request("GET", path)
@@ -348,7 +348,7 @@ def test_a_story_page_asked_for_twice_in_a_second_is_answered_the_second_time_by
     assert first.getheader("X-Cache-Status") in {"MISS", "EXPIRED"}
     assert second.getheader("X-Cache-Status") == "HIT"
     assert second.data == first.data
-    assert len(stack.gunicorn_requests_for(f"\"GET {path} HTTP")) == reached_gunicorn_before + 1
+    assert len(stack.gunicorn_requests_for(f'"GET {path} HTTP')) == reached_gunicorn_before + 1
     # The mark is for nginx alone; browsers and CDNs still get the site's own Cache-Control.
     assert second.getheader("X-Accel-Expires") is None
     assert second.getheader("Cache-Control").startswith("public, ")
