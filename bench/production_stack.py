@@ -72,7 +72,9 @@ def run_wrk(url, *, connections, seconds, headers):
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 120).stdout
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, flags=re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+(?:us|ms|s|m))\s*$", output, flags=re.MULTILINE))
+    if len(percentiles) < 2:
+        raise RuntimeError(f"wrk's output has no latency distribution:\n{output}")
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     other_statuses = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
