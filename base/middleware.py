@@ -57,6 +57,7 @@ class SharedPageCacheMiddleware:
             page_cache.add_validators(response, version)
             page_cache.public_cache_control(response)
             page_cache.store(key, response, version)
+        page_cache.let_front_server_keep(response)
         conditional = get_conditional_response(
             request, etag=response["ETag"], last_modified=int(version["began"]), response=response
         )

@@ -7,6 +7,9 @@ replaced when drawn again), on every worker, since the version lives in the shar
 the same round trip as the page. A visitor with a session (staff, or someone the site remembers) never
 shares a cached page; nor does anything with a cookie, a CSRF token or a status other than 200, 301 or 404.
 
+The same pages are marked for nginx in front (deploy/nginx/ietp.conf.template), which may keep each until the
+second it was served ends (X-Accel-Expires), so that a spike is answered by nginx; nothing else is marked.
+
 When the cache server fails, pages are rendered as if there were no cache: each worker stops asking it for a few
 seconds rather than waiting on it for every request.
 """
@@ -199,3 +202,11 @@ def public_cache_control(response):
         f"public, max-age={settings.PAGE_BROWSER_MAX_AGE}, s-maxage={settings.PAGE_SHARED_MAX_AGE}, "
         f"stale-while-revalidate={settings.PAGE_STALE_WHILE_REVALIDATE}"
     )
+
+
+def let_front_server_keep(response):
+    """Lets nginx in front keep this shared page until the end of the current second, never longer: one request a
+    second per page reaches the site in a spike, and a change shows through nginx within a second, as here.
+    An absolute time (`@`), set as the page is sent (never kept with it in the cache): a relative `1` would let
+    nginx, whose clock counts whole seconds, keep it up to two. nginx reads the header and never forwards it."""
+    response["X-Accel-Expires"] = f"@{int(time.time())}"

@@ -2,6 +2,7 @@
 gunicorn with production settings behind nginx, configured from deploy/nginx/ietp.conf.template, over TLS).
 
     .venv/bin/python -m bench.production_stack [--seconds 60] [--fuzz-requests 10000] [--workers 2]
+    .venv/bin/python -m bench.production_stack --spike [--seconds 60] [--connections 100]
     .venv/bin/python -m bench.production_stack --database-url postgres://postgres@127.0.0.1:5432/name \\
         --redis-url redis://127.0.0.1:6379/6
 
@@ -19,10 +20,19 @@ and dropped at the end; else SQLite in a temporary directory. The sample stories
    (to look past the known odd-charset 500s, issue 13 item 4).
 4. For contrast (--contrast-seconds, 0 to skip): the same slow clients against gunicorn directly, as before the
    front server existed.
+
+--spike instead: the spike of issue 12, with wrk (Debian's package: apt-get install wrk): --connections on 2
+threads for --seconds against one story page through nginx with its micro-cache, then the same against gunicorn
+directly (the site's own page cache only), and a static file through nginx for reference, in one run:
+requests/s, p50, p99, errors (socket errors and statuses other than 2xx/3xx) and how many requests reached
+gunicorn (its access log).
 """
 
 import argparse
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +58,71 @@ def report_slow_clients(title, probes, closed):
     )
 
 
+WRK_DURATION_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def wrk_seconds(text):
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * WRK_DURATION_UNITS[unit]
+
+
+def run_wrk(url, *, connections, seconds, headers):
+    """wrk's figures for `url`: requests, requests/s, p50 and p99 (seconds), errors."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 120).stdout
+    percentiles = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+(?:us|ms|s|m))\s*$", output, flags=re.MULTILINE))
+    if len(percentiles) < 2:
+        raise RuntimeError(f"wrk's output has no latency distribution:\n{output}")
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    other_statuses = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "requests": int(re.search(r"(\d+) requests in", output)[1]),
+        "per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        "p50": wrk_seconds(percentiles["50"]),
+        "p99": wrk_seconds(percentiles["99"]),
+        "errors": (sum(int(n) for n in socket_errors.groups()) if socket_errors else 0)
+        + (int(other_statuses[1]) if other_statuses else 0),
+    }
+
+
+def spike(stack, *, connections, seconds):
+    """The same story page under the same spike through nginx (micro-cache) and from gunicorn directly."""
+    listing = stack.request("GET", "/news/").data.decode()
+    # A story's address: the list's other links (the feed, categories, years) have no hyphenated slug.
+    path = re.search(r'href="(/news/[a-z0-9]+(?:-[a-z0-9]+){2,}/)"', listing)[1]
+    stylesheet = next((stack.static_root / "css").glob("site.*.css")).name
+    targets = [
+        ("nginx, micro-cache", f"{stack.base_url}{path}", {"Host": native_stack.HOST}),
+        (
+            "gunicorn directly",
+            f"http://127.0.0.1:{stack.web_port}{path}",
+            {"Host": native_stack.HOST, "X-Forwarded-Proto": "https"},
+        ),
+        # What this machine allows at best: nginx serving a file from disk over the same TLS, no gunicorn at all.
+        ("reference: nginx, a static file", f"{stack.base_url}/static/css/{stylesheet}", {"Host": native_stack.HOST}),
+    ]
+    # The page drawn once first: a page nobody asked for yet makes the first spike wait for its render.
+    stack.request("GET", path)
+    print(f"spike: {connections} connections for {seconds} s against {path} (wrk -t2)")
+    print("| target | requests | requests/s | p50 | p99 | errors | requests that reached gunicorn |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    failed = False
+    for title, url, headers in targets:
+        before = len(stack.gunicorn_requests_for(f'"GET {path} HTTP'))
+        figures = run_wrk(url, connections=connections, seconds=seconds, headers=headers)
+        reached = len(stack.gunicorn_requests_for(f'"GET {path} HTTP')) - before
+        print(
+            f"| {title} | {figures['requests']} | {figures['per_second']:.0f} | {figures['p50'] * 1000:.1f} ms | "
+            f"{figures['p99'] * 1000:.1f} ms | {figures['errors']} | {reached} |",
+            flush=True,
+        )
+        if title.startswith("nginx"):
+            failed |= figures["errors"] > 0 or figures["p99"] >= 0.1
+    return failed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60, help="slow clients and load, each (at most 600)")
@@ -60,7 +135,10 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--redis-url", default="")
+    parser.add_argument("--spike", action="store_true", help="only the spike, with wrk (see above)")
     arguments = parser.parse_args()
+    if arguments.spike and not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk")
     seconds = min(arguments.seconds, 600)
 
     with (
@@ -76,6 +154,8 @@ def main():
         print(f"stack: nginx https://127.0.0.1:{stack.https_port} -> gunicorn 127.0.0.1:{stack.web_port} "
               f"({arguments.workers} sync workers), {stack.database_url.split('://')[0]}, "
               f"cache {'Redis' if arguments.redis_url else 'files'}")  # fmt: skip
+        if arguments.spike:
+            sys.exit(1 if spike(stack, connections=arguments.connections, seconds=seconds) else 0)
         failed = False
 
         probes, closed = native_stack.hold_slow_clients(

@@ -258,6 +258,7 @@ class NativeStack:
             "NGINX_MEDIA_ROOT": str(self.media_root),
             "NGINX_ACME_ROOT": str(self.workdir / "acme"),
             "ADMIN_URL": "admin/",
+            "NGINX_CACHE_DIR": str(self.workdir / "nginx-cache"),
         }
 
     def start_front(self, nginx):
@@ -307,9 +308,13 @@ http {{
                         f"{process.args[0]} stopped:\n{self.gunicorn_log.read_text()[-3000:]}\n"
                         f"{self.front_error_log.read_text()[-3000:]}"
                     )
+            # gunicorn itself first: nginx may answer from its micro-cache while gunicorn is still starting.
+            probes = [("web", {"X-Forwarded-Proto": "https"})] + ([("https", {})] if self.front else [])
             try:
-                scheme, headers = ("https", {}) if self.front else ("web", {"X-Forwarded-Proto": "https"})
-                if self.request("GET", "/robots.txt", scheme=scheme, headers=headers, timeout=5).status == 200:
+                if all(
+                    self.request("GET", "/robots.txt", scheme=scheme, headers=headers, timeout=5).status == 200
+                    for scheme, headers in probes
+                ):
                     return
             except OSError:
                 pass

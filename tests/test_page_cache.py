@@ -240,6 +240,29 @@ def test_the_membership_form_with_its_csrf_token_is_never_shared(shared_cache, d
     assert "public" not in first.get("Cache-Control", "")
 
 
+def test_only_pages_shared_here_are_marked_for_nginx_and_only_until_this_second_ends(
+    shared_cache, staff_client, make_story
+):
+    """nginx in front keeps exactly what carries X-Accel-Expires (deploy/nginx/ietp.conf.template)."""
+    make_story({"en": {"title": "Marked", "slug": "marked"}})
+    make_story({"en": {"title": "Staff only", "slug": "staff-only", "status": "draft"}})
+    before = int(time.time())
+    drawn, from_cache = visitor().get("/news/marked/"), visitor().get("/news/marked/")
+    for response in (drawn, from_cache):
+        assert response["Cache-Control"].startswith("public, ")
+        # Never kept with the page in the site's cache: a copy from it is marked for the second it is sent.
+        assert before <= int(response["X-Accel-Expires"].removeprefix("@")) <= time.time()
+
+    form = visitor().get("/buyer-membership/")
+    assert form.status_code == 200 and form.cookies and not form.has_header("X-Accel-Expires")
+    for staff_page in (staff_client.get("/news/marked/"), staff_client.get("/news/staff-only/")):
+        assert staff_page.status_code == 200 and "no-store" in staff_page["Cache-Control"]
+        assert not staff_page.has_header("X-Accel-Expires")
+    session = visitor()
+    session.cookies["sessionid"] = "not-a-session"
+    assert not session.get("/news/marked/").has_header("X-Accel-Expires")
+
+
 # --- Drawn once per process: the header's links, the footer, the blank form ----------------------------------------
 
 

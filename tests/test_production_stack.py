@@ -1,10 +1,12 @@
 """The production stack (compose.yaml): its file checked for what `docker compose up -d` relies on, and the same
 processes brought up natively (tests/native_stack.py) and visited through the front server over TLS."""
 
+import gzip
 import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -295,3 +297,129 @@ def test_while_no_gunicorn_answers_visitors_get_a_try_again_page_in_their_langua
     assert "Please try again in a minute" in english.data.decode()
     assert "请稍后再试" in chinese.data.decode()
     assert stack.request("GET", "/news/").status == 200
+
+
+# --- The micro-cache: spikes answered by nginx, changes shown within a second ------------------------------------
+
+EDIT_STORY = """
+from news.models import NewsStory
+story = NewsStory.objects.filter(translations__language_code="en").published().order_by("-id").first()
+story.set_current_language("en")
+if {title!r}:
+    story.title = {title!r}
+    story.save()
+print(story.slug)
+"""
+
+
+def edit_latest_story(stack, title=""):
+    """Saves a new English title on the latest published story, as an editor would (the site's own signals run):
+    its path. No title: only the path."""
+    slug = stack.manage("shell", "-c", EDIT_STORY.format(title=title)).stdout.strip().splitlines()[-1]
+    return f"/news/{slug}/"
+
+
+def at_the_start_of_a_second():
+    """Copies last until the second they were sent ends: requests meant to share one are sent early in a second."""
+    time.sleep(1.05 - time.time() % 1)
+
+
+def page_title(response):
+    body = gzip.decompress(response.data) if response.getheader("Content-Encoding") == "gzip" else response.data
+    return re.search(r"<title>(.*?)</title>", body.decode(), flags=re.DOTALL)[1].strip()
+
+
+def test_the_front_server_honours_the_sites_session_cookie_name():
+    from django.conf import settings
+
+    template = native_stack.FRONT_TEMPLATE.read_text()
+    for directive in ("proxy_cache_bypass", "proxy_no_cache"):
+        assert re.search(rf"{directive} \$cookie_{settings.SESSION_COOKIE_NAME} \$http_authorization;", template)
+
+
+@pytest.mark.slow
+def test_a_story_page_asked_for_twice_in_a_second_is_answered_the_second_time_by_nginx(stack):
+    path = edit_latest_story(stack)
+    reached_gunicorn_before = len(stack.gunicorn_requests_for(f'"GET {path} HTTP'))
+    at_the_start_of_a_second()
+    first = stack.request("GET", path)
+    second = stack.request("GET", path)
+    assert first.status == second.status == 200
+    assert first.getheader("X-Cache-Status") in {"MISS", "EXPIRED"}
+    assert second.getheader("X-Cache-Status") == "HIT"
+    assert second.data == first.data
+    assert len(stack.gunicorn_requests_for(f'"GET {path} HTTP')) == reached_gunicorn_before + 1
+    # The mark is for nginx alone; browsers and CDNs still get the site's own Cache-Control.
+    assert second.getheader("X-Accel-Expires") is None
+    assert second.getheader("Cache-Control").startswith("public, ")
+
+
+@pytest.mark.slow
+def test_a_copy_from_nginx_carries_the_security_headers(stack):
+    at_the_start_of_a_second()
+    stack.request("GET", "/zh/news/")
+    kept = stack.request("GET", "/zh/news/")
+    assert kept.getheader("X-Cache-Status") == "HIT"
+    assert kept.getheader("Strict-Transport-Security").startswith("max-age=31536000")
+    assert "default-src" in kept.getheader("Content-Security-Policy")
+    assert kept.getheader("X-Content-Type-Options") == "nosniff"
+    assert kept.getheader("X-Frame-Options") == "DENY"
+    assert kept.getheader("Referrer-Policy")
+    assert kept.getheader("Content-Language") == "zh-Hans"
+
+
+@pytest.mark.slow
+def test_compressed_and_plain_copies_are_kept_apart(stack):
+    path = edit_latest_story(stack)
+    at_the_start_of_a_second()
+    compressed = [stack.request("GET", path, headers={"Accept-Encoding": "gzip"}) for _ in range(2)]
+    plain = [stack.request("GET", path) for _ in range(2)]
+    assert compressed[1].getheader("X-Cache-Status") == plain[1].getheader("X-Cache-Status") == "HIT"
+    assert all(response.getheader("Content-Encoding") == "gzip" for response in compressed)
+    assert all(response.getheader("Content-Encoding") is None for response in plain)
+    assert all(response.data.lstrip().startswith(b"<!DOCTYPE html>") for response in plain)
+
+
+@pytest.mark.slow
+def test_a_visitor_with_a_session_or_credentials_is_never_served_a_kept_copy(stack):
+    at_the_start_of_a_second()
+    stack.request("GET", "/news/")
+    assert stack.request("GET", "/news/").getheader("X-Cache-Status") == "HIT"
+    with_session = stack.request("GET", "/news/", headers={"Cookie": "sessionid=abc123"})
+    with_credentials = stack.request("GET", "/news/", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert with_session.status == with_credentials.status == 200
+    assert with_session.getheader("X-Cache-Status") == with_credentials.getheader("X-Cache-Status") == "BYPASS"
+
+
+@pytest.mark.slow
+def test_the_membership_form_with_its_csrf_cookie_is_never_kept(stack):
+    first = stack.request("GET", "/buyer-membership/")
+    assert first.status == 200 and "csrftoken" in first.getheader("Set-Cookie", "")
+    token = re.search(r"csrftoken=([^;]+)", first.getheader("Set-Cookie"))[1]
+    again = [
+        stack.request("GET", "/buyer-membership/", headers=headers)
+        for headers in ({}, {}, {"Cookie": f"csrftoken={token}"}, {"Cookie": f"csrftoken={token}"})
+    ]
+    assert all(response.status == 200 for response in again)
+    assert [response.getheader("X-Cache-Status") for response in again] == ["MISS"] * 4
+    assert len(stack.gunicorn_requests_for("GET /buyer-membership/")) >= 5
+    # A visitor's own CSRF token is never handed to another.
+    assert "csrfmiddlewaretoken" in again[-1].data.decode()
+
+
+@pytest.mark.slow
+def test_an_edited_story_shows_through_nginx_within_a_second(stack):
+    path = edit_latest_story(stack)
+    at_the_start_of_a_second()
+    for page in (path, "/news/"):
+        stack.request("GET", page)
+        assert stack.request("GET", page).getheader("X-Cache-Status") == "HIT"
+    new_title = f"Retitled {time.time_ns()}"
+    edit_latest_story(stack, new_title)
+    edited = time.monotonic()
+    # The story and the list it is on, both kept by nginx a moment ago.
+    for page, shows_title in ((path, page_title), ("/news/", lambda response: response.data.decode())):
+        while new_title not in shows_title(response := stack.request("GET", page)):
+            assert time.monotonic() - edited < 2, (page, response.getheader("X-Cache-Status"))
+            time.sleep(0.05)
+    assert time.monotonic() - edited < 2
