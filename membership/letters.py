@@ -26,10 +26,12 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
-from news.images import MASTER_QUALITY, check_image, clean_pixels, encode
+from news.images import MASTER_QUALITY, check_image, clean_pixels, decoded_small, encode
 from news.stored_files import DeletesUnusedFilesAfterCommit
 
 MAX_LETTER_BYTES = 10 * 1024 * 1024
+# The shorter side of an A4 page scanned at 300 dpi: a photo or scan of a letter is kept at least this large.
+LEGIBLE_PAGE_SIZE = (2480, 2480)
 # A letter of support is a page or two; more pages than this is not a letter, and costs time to check.
 MAX_LETTER_PAGES = 50
 # Pillow's names for what may be uploaded ("MPO" is a phone's JPEG with a depth map).
@@ -141,7 +143,9 @@ def clean_image(upload):
         raise choose_again(error) from None
     with Image.open(upload) as original:
         image_format = "PNG" if original.format == "PNG" else "JPEG"
-        image = clean_pixels(original)
+        # Decoded no larger than a legible A4 page needs (JPEG at a reduced scale by the decoder): a 40-megapixel
+        # phone photo would otherwise cost a worker half a gigabyte.
+        image = clean_pixels(decoded_small(original, LEGIBLE_PAGE_SIZE))
     # A scan's PNG is written at Pillow's usual compression: optimising it can take a minute of a web worker's time.
     return encode(image, image_format, MASTER_QUALITY, optimize_png=False), LETTER_IMAGE_FORMATS[image_format]
 

@@ -150,15 +150,16 @@ def featured_image_path(story, filename):
 # --- The clean copy and its renditions --------------------------------------------------------
 
 
-def decoded_min_size(image):
+def decoded_min_size(image, min_size=DECODED_MIN_SIZE):
     """The smallest size, as stored, that still gives every rendition its full width once the photo is upright."""
-    width, height = DECODED_MIN_SIZE
+    width, height = min_size
     return (height, width) if image.getexif().get(ORIENTATION) in QUARTER_TURNS else (width, height)
 
 
-def decoded_small(image):
-    """The image decoded no larger than the renditions need (metadata kept): a new image when it is reduced."""
-    needed_width, needed_height = decoded_min_size(image)
+def decoded_small(image, min_size=DECODED_MIN_SIZE):
+    """The image decoded no larger than the renditions (or `min_size`) need, metadata kept: a new image when it is
+    reduced."""
+    needed_width, needed_height = decoded_min_size(image, min_size)
     image.draft(image.mode, (needed_width, needed_height))  # JPEG: decoded at 1/2, 1/4 or 1/8 of its size
     image.load()
     factor = min(image.width // needed_width, image.height // needed_height)

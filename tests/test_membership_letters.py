@@ -2,9 +2,13 @@
 downloaded by staff allowed to view applications. Every kind of bad file, and bad link, gets a clear answer."""
 
 import io
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -582,3 +586,40 @@ def test_a_link_signed_before_the_secret_key_was_rotated_works_while_the_old_key
 
     settings.SECRET_KEY_FALLBACKS = []
     assert client.get(link).status_code == 404
+
+
+# A visitor's 40-megapixel photo of their letter, cleaned as the form cleans it, in a process of its own: its peak
+# resident memory (VmHWM; getrusage would report the test runner's peak, which forked it).
+MEASURE_LETTER_PEAK_MEMORY = """
+import io, sys
+import django
+django.setup()
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from membership.letters import clean_letter
+with open(sys.argv[1], "rb") as photo:
+    content, _extension = clean_letter(SimpleUploadedFile("letter.jpg", photo.read()))
+print(*Image.open(io.BytesIO(content)).size)
+with open("/proc/self/status") as status:
+    print(next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmHWM:")))
+"""
+
+
+@pytest.mark.slow
+def test_a_forty_megapixel_photo_of_the_letter_is_kept_legible_in_under_300_mb(tmp_path):
+    photo = tmp_path / "letter.jpg"
+    photo.write_bytes(photo_like(8000, 5000, "JPEG", quality=85))
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE_LETTER_PEAK_MEMORY, str(photo)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "ietp_site.test_settings"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    size_line, peak_line = result.stdout.strip().splitlines()[-2:]
+    width, height = map(int, size_line.split())
+    # Decoded at half its size by the JPEG decoder: still wider than an A4 page scanned at 300 dpi.
+    assert (width, height) == (4000, 2500)
+    assert int(peak_line) < 300, f"{peak_line} MB"
