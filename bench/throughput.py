@@ -58,9 +58,10 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from tests.builders import free_port, illustrated_stories, many_stories
+from tests.native_stack import database_beside, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -114,7 +115,7 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="ietp-bench-") as directory:
         workdir = Path(directory)
-        database_url = make_database(options.database_url) if options.database_url else None
+        database_url = database_beside(options.database_url, "bench_throughput") if options.database_url else None
         try:
             environment = site_environment(workdir, database_url, options.redis_url)
             print(describe_machine(options, environment))
@@ -151,28 +152,6 @@ def site_environment(workdir, database_url, redis_url):
     if redis_url:
         environment["REDIS_URL"] = redis_url
     return environment
-
-
-def make_database(url):
-    """A database beside the one `url` names, for the benchmark alone; its URL."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/')}_bench_throughput"
-    # Through the maintenance database: the one named need not exist.
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def drop_database(url):
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def build_site(environment, workdir, older_stories, redis_url):
