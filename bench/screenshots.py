@@ -41,7 +41,8 @@ BUILD_SITE = """
 import datetime
 from django.core.management import call_command
 from news.models import NewsStory
-from tests.builders import illustrated_story, make_story, photo_like
+from testkit.files import photo_like
+from testkit.stories import illustrated_story, make_story
 call_command("migrate", verbosity=0)
 call_command("load_seed_stories", verbosity=0)
 for number in range(1, 5):
@@ -65,7 +66,7 @@ def main():
 
     from playwright.sync_api import sync_playwright
 
-    from tests.builders import free_port
+    from testkit.ports import free_port
 
     with tempfile.TemporaryDirectory(prefix="ietp-screenshots-") as directory:
         environment = {

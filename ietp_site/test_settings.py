@@ -18,5 +18,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests that log staff in with force_login() need no second factor; the two-factor tests turn it on
-# (tests/test_admin_security.py).
+# (tests/staff_security/test_admin.py).
 ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = False

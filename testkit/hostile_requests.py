@@ -1,25 +1,17 @@
-"""Hostile requests against a running site: none may be answered 500, none may leave a traceback in its log.
+"""Hostile requests against a running site: none may be answered 500, none may leave a traceback in its log. Sent by
+tests/stack/test_fuzz.py and by `python -m bench.fuzz` (bench/fuzz.py).
 
-    .venv/bin/python -m bench.fuzz https://127.0.0.1:18692 --host localhost --log /path/gunicorn.log
-    .venv/bin/python -m bench.fuzz http://127.0.0.1:8000 --host localhost --as-front --requests 1000
-
-Each request is drawn from a fixed seed (--seed, 13), so a run is repeatable and a failure can be sent again:
+Each request is drawn from a fixed seed, so a run is repeatable and a failure can be sent again:
 fuzzed paths (Unicode, %00, ../, invalid escapes, very long), query strings, methods (PROPFIND, TRACE, garbage),
 headers (a bad Host, X-Forwarded-Host, huge and malformed cookies, odd Accept-Language and Accept-Encoding,
 Content-Type with odd charsets such as `charset=latin-1` or `charset=bogus`), form bodies up to 10 MB, and
 malformed multipart bodies for the membership form and the admin login. Some form posts carry a valid CSRF
 cookie and token (read from the forms first), so that they reach the views behind the CSRF check.
 
-Requests are written on raw sockets (http.client refuses much of this), one connection each, --concurrency at a
-time; at most 100,000. It prints the count of each status per kind of request, and every request answered 500
-(method, target, headers, body), then the tracebacks that appeared in the --log files during the run. It exits 1
-when there was a 500 or a traceback. --as-front adds X-Forwarded-Proto: https and X-Forwarded-For, as the front
-server does, for a gunicorn reached directly (a request may still set them itself). --truncated-bodies also sends
-bodies shorter than their Content-Length (a server without a buffering front server holds a worker for each).
---utf8-only draws the same requests but names only `charset=utf-8` (to look past the odd-charset 500s).
+Requests are written on raw sockets (http.client refuses much of this), one connection each, `concurrency` at a
+time; at most 100,000.
 """
 
-import argparse
 import collections
 import random
 import re
@@ -568,33 +560,3 @@ def log_size(path):
             return log.seek(0, 2)
     except FileNotFoundError:
         return 0
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("base_url")
-    parser.add_argument("--host", default="", help="the Host header of ordinary requests (default: the URL's)")
-    parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--log", action="append", default=[], help="a server log to search for tracebacks")
-    parser.add_argument("--as-front", action="store_true")
-    parser.add_argument("--truncated-bodies", action="store_true")
-    parser.add_argument("--utf8-only", action="store_true", help="every charset named is exactly utf-8")
-    arguments = parser.parse_args()
-    counts, _failures, tracebacks = run(
-        arguments.base_url,
-        host=arguments.host,
-        requests=arguments.requests,
-        seed=arguments.seed,
-        concurrency=arguments.concurrency,
-        logs=arguments.log,
-        as_front=arguments.as_front,
-        truncated_bodies=arguments.truncated_bodies,
-        odd_charsets=not arguments.utf8_only,
-    )
-    sys.exit(1 if counts[500] or tracebacks else 0)
-
-
-if __name__ == "__main__":
-    main()

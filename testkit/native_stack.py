@@ -6,12 +6,11 @@ rendered here with local ports and paths, with a self-signed certificate made by
 throwaway SQLite file, or a PostgreSQL database beside the one DATABASE_URL names (created and dropped here); the
 cache is Redis when a REDIS_URL is given, else a directory.
 
-Used by tests/test_production_stack.py, tests/test_fuzz.py and bench/production_stack.py.
+Used by tests/stack/test_production.py, tests/stack/test_fuzz.py and bench/production_stack.py.
 """
 
 import http.client
 import os
-import random
 import re
 import secrets
 import shutil
@@ -24,10 +23,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.builders import free_port
+from testkit.ports import free_port
 
 # The stack's own ports: a range given to it on a shared machine (NATIVE_STACK_PORTS=first-last), else any free one.
-PORT_RANGE = os.environ.get("NATIVE_STACK_PORTS", "")
+FIRST_PORT, _, LAST_PORT = os.environ.get("NATIVE_STACK_PORTS", "").partition("-")
+PORTS = range(int(FIRST_PORT), int(LAST_PORT) + 1) if LAST_PORT else None
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONT_TEMPLATE = ROOT / "deploy" / "nginx" / "ietp.conf.template"
@@ -36,24 +36,6 @@ HOST = "localhost"
 # Bytes no visitor may ever get: a membership letter in the private media folder.
 PRIVATE_LETTER = b"%PDF-1.4 private letter of support\n"
 PUBLIC_IMAGE_PATH = "news/images/0123456789abcdef0123456789abcdef/sample.jpg"
-
-
-def stack_port(taken=()):
-    if not PORT_RANGE:
-        return free_port()
-    first, last = (int(number) for number in PORT_RANGE.split("-"))
-    candidates = list(range(first, last + 1))
-    random.shuffle(candidates)
-    for port in candidates:
-        if port in taken:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise OSError(f"no free port in NATIVE_STACK_PORTS={PORT_RANGE}")
 
 
 def render_front_config(variables):
@@ -131,9 +113,9 @@ class NativeStack:
         self.source_database_url = database_url if database_url.startswith("postgres") else ""
         self.database_name_suffix = name
         self.redis_url = redis_url
-        self.web_port = stack_port()
-        self.http_port = stack_port({self.web_port})
-        self.https_port = stack_port({self.web_port, self.http_port})
+        self.web_port = free_port(PORTS)
+        self.http_port = free_port(PORTS)
+        self.https_port = free_port(PORTS)
         self.public_root = self.workdir / "public"
         self.static_root = self.public_root / "static"
         self.media_root = self.public_root / "media"
@@ -203,7 +185,7 @@ class NativeStack:
             WEB_CONCURRENCY=str(self.workers),
             # Nothing listens there: a membership email fails at once and is recorded as unsent.
             EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=str(stack_port({self.web_port, self.http_port, self.https_port})),
+            EMAIL_PORT=str(free_port(PORTS)),
         )
         if self.redis_url:
             environment["REDIS_URL"] = self.redis_url

@@ -1,9 +1,8 @@
-"""Servers a fault test starts for itself and really stops: a PostgreSQL cluster and gunicorn, on ports of their own
-(the machine's PostgreSQL on 5432 is never touched). bench/db_outage.py uses them too."""
+"""Servers a test starts for itself and really stops: a PostgreSQL cluster, gunicorn and redis-server, on ports of
+their own (the machine's PostgreSQL on 5432 and Redis on 6379 are never touched). bench/db_outage.py uses them too."""
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -12,23 +11,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from testkit.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
-# Fault tests' servers listen here, clear of the machine's services and of other suites' random ports.
-PORTS = range(
+# These servers listen here, clear of the machine's services and of other suites' random ports.
+SERVER_PORTS = range(
     int(os.environ.get("FAULT_TEST_PORTS_FROM", "18700")), int(os.environ.get("FAULT_TEST_PORTS_TO", "18800"))
 )
-
-
-def free_port_in_range():
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"No free port in {PORTS}")
 
 
 def as_postgres_user(command):
@@ -45,7 +35,7 @@ class PostgresCluster:
         # A directory of its own under /tmp: the `postgres` user cannot enter a test's private temporary directory.
         self.directory = Path(tempfile.mkdtemp(prefix="ietp-postgres-"))
         self.data = self.directory / "data"
-        self.port = port or free_port_in_range()
+        self.port = port or free_port(SERVER_PORTS)
         self.log = self.directory / "postgres.log"
 
     @staticmethod
@@ -108,7 +98,7 @@ class Gunicorn:
 
     def __init__(self, env, port=None, workers=2):
         self.env = env
-        self.port = port or free_port_in_range()
+        self.port = port or free_port(SERVER_PORTS)
         self.workers = workers
         self.process = None
 
@@ -155,3 +145,23 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait(timeout=10)
             self.log.close()
+
+
+def redis_cache(url):
+    """The CACHES setting for the site's cache on the Redis server at `url`, quick to notice that it is gone."""
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+
+
+def redis_is_up(url):
+    import redis
+
+    try:
+        return redis.Redis.from_url(url, socket_connect_timeout=0.25).ping()
+    except redis.exceptions.RedisError:
+        return False

@@ -10,27 +10,10 @@ import socketserver
 import threading
 import time
 
-# The ports these tests' servers use (the machine's other test runs use others).
-TEST_PORTS = range(18850, 18900)
+from testkit.ports import free_port
 
-
-_handed_out = set()
-
-
-def free_test_port():
-    """A port of TEST_PORTS that nothing listens on, and not given before (a server may not be listening yet)."""
-    for port in TEST_PORTS:
-        if port in _handed_out:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _handed_out.add(port)
-        return port
-    _handed_out.clear()  # every port given once: start again with those free now
-    return free_test_port()
+# The ports these servers use (the machine's other test runs use others).
+SMTP_PORTS = range(18850, 18900)
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -42,7 +25,7 @@ class SMTPSink:
     """Accepts every message and keeps it (`messages`: parsed emails); `delay` seconds before accepting each."""
 
     def __init__(self, port=None, delay=0.0):
-        self.port = port or free_test_port()
+        self.port = port or free_port(SMTP_PORTS)
         self.delay = delay
         self.messages = []
         self._lock = threading.Lock()
@@ -94,7 +77,7 @@ class HangingSMTP:
     """Accepts connections and never says a word, like a mail server that has stopped answering."""
 
     def __init__(self, port=None):
-        self.port = port or free_test_port()
+        self.port = port or free_port(SMTP_PORTS)
         self._listener = socket.create_server(("127.0.0.1", self.port), backlog=64)
         self._held = []
         self._stopped = threading.Event()

@@ -3,7 +3,6 @@ revalidated with 304s; never shared from or to staff; not poisoned by odd reques
 when the cache server is down. Runs against the embedded file cache and against Redis (both real)."""
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,32 +15,15 @@ from django.test import Client, override_settings
 
 from base import page_cache
 from base.templatetags import drawn_once
-from tests.builders import card_titles, free_port, name_content_version, parse_page
-from tests.test_deployment import ROOT, fetch_when_up, manage, production_env
+from testkit.pages import card_titles, name_content_version, parse_page
+from testkit.ports import free_port
+from testkit.production import ROOT, fetch_when_up, manage, production_env
+from testkit.servers import redis_cache, redis_is_up
 
 pytestmark = pytest.mark.django_db
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def redis_cache(url):
-    return {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
-        }
-    }
-
-
-def redis_is_up(url):
-    import redis
-
-    try:
-        return redis.Redis.from_url(url, socket_connect_timeout=0.25).ping()
-    except redis.exceptions.RedisError:
-        return False
 
 
 @pytest.fixture(params=["files", "redis"])
@@ -374,29 +356,6 @@ def test_tracking_parameters_share_the_pages_copy_and_page_numbers_do_not(
 
 
 # --- The cache server down ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    """A Redis server of this test's own, on another port: the machine's is never stopped."""
-    if not shutil.which("redis-server"):
-        if IN_CI:
-            pytest.fail("redis-server is missing")
-        pytest.skip("redis-server is missing")
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while not redis_is_up(url):
-        assert time.monotonic() < deadline, "redis-server did not start"
-        time.sleep(0.05)
-    yield server, url
-    server.kill()
-    server.wait(timeout=10)
 
 
 @pytest.mark.slow

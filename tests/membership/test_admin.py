@@ -8,7 +8,8 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
-from tests.builders import make_application, parse_page
+from testkit.applications import make_application
+from testkit.pages import parse_page
 
 pytestmark = pytest.mark.django_db
 

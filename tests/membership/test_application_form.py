@@ -26,7 +26,9 @@ from pytest_django.asserts import assertContains, assertInHTML
 from ietp_site import settings as ietp_settings
 from membership.forms import MembershipApplicationForm, sign_form_started
 from membership.models import ApplicationEmail, MembershipApplication
-from tests.builders import MEMBERSHIP_STAFF, application_form, free_port, make_application, parse_page
+from testkit.applications import MEMBERSHIP_STAFF, application_form, make_application
+from testkit.pages import parse_page
+from testkit.ports import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("membership_settings")]
 
@@ -365,7 +367,7 @@ class BrokenSMTP(BaseEmailBackend):
 def test_failed_email_keeps_the_application_and_the_command_sends_it_later(
     client, settings, django_capture_on_commit_callbacks, caplog
 ):
-    settings.EMAIL_BACKEND = "tests.test_membership.BrokenSMTP"
+    settings.EMAIL_BACKEND = "tests.membership.test_application_form.BrokenSMTP"
     with django_capture_on_commit_callbacks(execute=True):
         response = apply(client)
 

@@ -27,7 +27,9 @@ from pypdf import PdfReader
 
 from membership.letters import UPLOAD_LINK_MAX_AGE_DAYS, UPLOAD_LINK_SALT, upload_link_token
 from membership.models import MembershipApplication
-from tests.builders import application_form, letter_pdf, make_application, parse_page, phone_photo, photo_like
+from testkit.applications import application_form, make_application
+from testkit.files import letter_pdf, phone_photo, photo_like
+from testkit.pages import parse_page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("membership_settings", "private_media_root")]
 
@@ -611,7 +613,7 @@ def test_a_forty_megapixel_photo_of_the_letter_is_kept_legible_in_under_300_mb(t
     photo.write_bytes(photo_like(8000, 5000, "JPEG", quality=85))
     result = subprocess.run(
         [sys.executable, "-c", MEASURE_LETTER_PEAK_MEMORY, str(photo)],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "ietp_site.test_settings"},
         capture_output=True,
         text=True,

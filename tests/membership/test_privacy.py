@@ -14,7 +14,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from membership.models import ApplicationNote, MembershipApplication
-from tests.builders import letter_pdf, make_application, parse_page
+from testkit.applications import make_application
+from testkit.files import letter_pdf
+from testkit.pages import parse_page
 
 pytestmark = pytest.mark.django_db
 
@@ -257,7 +259,7 @@ ERASED_AT = (
 
 def test_purge_killed_halfway_finishes_on_the_next_run_erasing_each_once(site_processes):
     site_processes.python(
-        "import datetime; from django.utils import timezone; from tests.builders import make_application; "
+        "import datetime; from django.utils import timezone; from testkit.applications import make_application; "
         "from membership.models import ApplicationNote, MembershipApplication as A\n"
         "for n in range(300): make_application(contact_email=f'buyer{n}@example.com', status='declined')\n"
         "A.objects.update(decided_at=timezone.now() - datetime.timedelta(days=400))"

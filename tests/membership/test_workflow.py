@@ -33,8 +33,10 @@ from django.utils import timezone
 
 from membership.emails import claim
 from membership.models import ApplicationEmail, ApplicationEvent, MembershipApplication
-from tests.builders import application_answers, application_form, make_application, parse_page
-from tests.smtp_servers import HangingSMTP, SMTPSink, free_test_port
+from testkit.applications import application_answers, application_form, make_application
+from testkit.pages import parse_page
+from testkit.ports import free_port
+from testkit.smtp import SMTP_PORTS, HangingSMTP, SMTPSink
 
 pytestmark = pytest.mark.django_db
 
@@ -217,7 +219,7 @@ def test_a_failed_status_email_is_recorded_shown_and_sent_by_the_command(
     staff_client, settings, django_capture_on_commit_callbacks
 ):
     application = make_application(language="zh-hans")
-    settings.EMAIL_BACKEND = "tests.test_membership_workflow.BrokenSMTP"
+    settings.EMAIL_BACKEND = "tests.membership.test_workflow.BrokenSMTP"
 
     with django_capture_on_commit_callbacks(execute=True):
         response = review(staff_client, application, status="declined")
@@ -256,7 +258,7 @@ class RefusingOneAddress(locmem.EmailBackend):
 def test_after_the_mail_server_failed_requests_leave_their_emails_to_the_command_for_a_while(
     client, settings, membership_settings
 ):
-    settings.EMAIL_BACKEND = "tests.test_membership_workflow.BrokenSMTP"
+    settings.EMAIL_BACKEND = "tests.membership.test_workflow.BrokenSMTP"
     assert client.post("/buyer-membership/", application_form()).status_code == 302  # sent after the response: fails
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert client.post("/buyer-membership/", application_form(contact_email="b@example.com")).status_code == 302
@@ -271,7 +273,7 @@ def test_after_the_mail_server_failed_requests_leave_their_emails_to_the_command
 
 
 def test_an_address_refused_is_that_emails_failure_only(settings):
-    settings.EMAIL_BACKEND = "tests.test_membership_workflow.RefusingOneAddress"
+    settings.EMAIL_BACKEND = "tests.membership.test_workflow.RefusingOneAddress"
     application = make_application()
     refused = application.emails.create(kind="status_approved", recipients="refused@example.com", language="en")
     fine = application.emails.create(kind="status_approved", recipients="fine@example.com", language="en")
@@ -455,7 +457,7 @@ def test_the_timeline_tells_the_story_of_an_application(
     with django_capture_on_commit_callbacks(execute=True):
         review(staff_client, application, assigned_to=reviewer.pk, status="in_review")
     application.refresh_from_db()
-    settings.EMAIL_BACKEND = "tests.test_membership_workflow.BrokenSMTP"
+    settings.EMAIL_BACKEND = "tests.membership.test_workflow.BrokenSMTP"
     with django_capture_on_commit_callbacks(execute=True):
         review(
             staff_client,
@@ -538,7 +540,7 @@ def test_status_change_event_records_who_when_and_the_change(staff_client, djang
 
 # --- A real mail server that refuses, hangs, or takes its time (gunicorn, subprocesses) ----------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STAFF_ADDRESS = "membership@ethicaltoyprogram.org"
 
 
@@ -609,7 +611,7 @@ def manage(database_url, tmp_path, *args, mail_port=25, **extra):
 def gunicorn(env, log_path):
     """gunicorn as the Dockerfile runs it (sync workers), with a worker timeout of 8 s, longer than one EMAIL_TIMEOUT
     (4 s) and shorter than two: sending must wait for the mail server once at most."""
-    port = free_test_port()
+    port = free_port(SMTP_PORTS)
     with open(log_path, "w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}"]
@@ -683,7 +685,7 @@ def test_with_the_mail_server_down_the_buyer_is_answered_at_once_and_the_command
         if fault == "hanging":
             mail_port = stack.enter_context(HangingSMTP()).port
         else:
-            mail_port = free_test_port()  # nothing listens there: connections are refused
+            mail_port = free_port(SMTP_PORTS)  # nothing listens there: connections are refused
         site = stack.enter_context(
             gunicorn(production_like_env(database_url, tmp_path, mail_port), tmp_path / "gunicorn.log")
         )
@@ -768,7 +770,7 @@ def test_two_resend_commands_at_once_send_each_email_exactly_once(live_database,
         tmp_path,
         "shell",
         "-c",
-        "from tests.builders import make_application\n"
+        "from testkit.applications import make_application\n"
         "application = make_application()\n"
         f"for number in range({count}):\n"
         "    application.emails.create(\n"

@@ -13,7 +13,9 @@ from django.test import Client
 from pytest_django.asserts import assertInHTML
 
 from news.models import NewsStory, StorySlugRedirect
-from tests.builders import parse_page, photo_like, story_form
+from testkit.files import photo_like
+from testkit.pages import parse_page
+from testkit.stories import story_form
 
 pytestmark = pytest.mark.django_db
 

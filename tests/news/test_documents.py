@@ -9,7 +9,9 @@ from django.utils.translation import override
 
 from news.documents import MAX_UPLOAD_BYTES, DocumentFormField
 from news.models import NewsStory, StoryDocument
-from tests.builders import minimal_pdf, office_file, parse_page, story_form
+from testkit.files import minimal_pdf, office_file
+from testkit.pages import parse_page
+from testkit.stories import story_form
 
 pytestmark = pytest.mark.django_db
 

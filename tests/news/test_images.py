@@ -14,7 +14,9 @@ from PIL import Image
 
 from news.images import FeaturedImageFormField
 from news.models import NewsStory
-from tests.builders import illustrated_stories, name_content_version, parse_page, phone_photo, photo_like, story_form
+from testkit.files import phone_photo, photo_like
+from testkit.pages import name_content_version, parse_page
+from testkit.stories import illustrated_stories, story_form
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from news.models import NewsStory
-from tests.builders import make_story, parse_page, photo_like
+from testkit.files import photo_like
+from testkit.pages import parse_page
+from testkit.stories import make_story
 
 pytestmark = pytest.mark.django_db
 

@@ -19,15 +19,9 @@ from pytest_django.asserts import assertContains, assertInHTML
 from reversion.models import Revision, Version
 
 from news.models import NewsStory, NewsStoryTranslation, PreviewLink, StorySlugRedirect
-from tests.builders import (
-    card_titles,
-    many_stories,
-    minimal_pdf,
-    name_content_version,
-    parse_page,
-    photo_like,
-    story_form,
-)
+from testkit.files import minimal_pdf, photo_like
+from testkit.pages import card_titles, name_content_version, parse_page
+from testkit.stories import many_stories, story_form
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from pytest_django.asserts import assertContains, assertInHTML
 
 from news.models import NewsStory, NewsStoryTranslation, StorySlugRedirect
 from news.sitemaps import StorySitemap
-from tests.builders import card_titles, minimal_pdf, name_content_version, parse_page
+from testkit.files import minimal_pdf
+from testkit.pages import card_titles, name_content_version, parse_page
 
 pytestmark = pytest.mark.django_db
 

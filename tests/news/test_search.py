@@ -10,7 +10,7 @@ from pytest_django.asserts import assertContains
 
 from news.models import NewsStory, NewsStoryTranslation
 from news.search import index_versions
-from tests.builders import card_titles, parse_page
+from testkit.pages import card_titles, parse_page
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from pytest_django.asserts import assertContains, assertInHTML
 
 from news.models import NewsStory
-from tests.builders import card_titles, name_content_version, parse_page
+from testkit.pages import card_titles, name_content_version, parse_page
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ import pytest
 from pytest_django.asserts import assertHTMLEqual, assertInHTML
 
 from news.models import NewsStory
-from tests.builders import name_content_version, parse_page, story_form
+from testkit.pages import name_content_version, parse_page
+from testkit.stories import story_form
 
 pytestmark = pytest.mark.django_db
 

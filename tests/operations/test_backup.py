@@ -25,9 +25,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from news.models import StoryDocument
-from tests.builders import make_application, make_story, minimal_pdf, office_file, photo_like
+from testkit.applications import make_application
+from testkit.files import minimal_pdf, office_file, photo_like
+from testkit.stories import make_story
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARCHIVE_NAME = re.compile(r"^ietp-backup-\d{8}T\d{6}Z(-\d+)?\.tar$")
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ from django.test import RequestFactory
 from base.client_address import client_address
 from base.log_format import JsonFormatter, TextFormatter
 from membership.models import MembershipApplication
-from tests.builders import application_answers, application_form
-from tests.test_deployment import ROOT, production_env
+from testkit.applications import application_answers, application_form
+from testkit.production import ROOT, production_env
 
 EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 

@@ -1,45 +1,17 @@
 """The production set-up the Dockerfile relies on: each of its commands, run for real."""
 
 import os
-import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from tests.builders import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def production_env(tmp_path, **extra):
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DEBUG", "DATABASE_URL"))}
-    env.update(
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,ietp.example.org",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
-        STATIC_ROOT=str(tmp_path / "static"),
-        MEDIA_ROOT=str(tmp_path / "media"),
-    )
-    env.update(extra)
-    return env
-
-
-def manage(tmp_path, *args, **extra_env):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=production_env(tmp_path, **extra_env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from testkit.ports import free_port
+from testkit.production import ROOT, fetch_when_up, manage, production_env
 
 
 def test_production_settings_pass_the_deployment_checklist(tmp_path):
@@ -118,17 +90,6 @@ def test_gunicorn_serves_the_site_and_its_collected_static_files(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-def fetch_when_up(url, seconds=20):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return urllib.request.urlopen(url, timeout=5)
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def test_dockerfile_runs_only_documented_commands():

@@ -7,7 +7,7 @@ import re
 import pytest
 from pytest_django.asserts import assertInHTML
 
-from tests.builders import parse_page
+from testkit.pages import parse_page
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,9 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.core.files.storage import default_storage
 
-from tests.builders import chosen_candidate, illustrated_story, page_resources, photo_like
+from testkit.files import photo_like
+from testkit.pages import chosen_candidate, page_resources
+from testkit.stories import illustrated_story
 
 pytestmark = pytest.mark.django_db
 

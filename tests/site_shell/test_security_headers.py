@@ -1,11 +1,12 @@
 """The headers a security scanner grades, under production settings over HTTPS: an A+ by the MDN HTTP Observatory's
-rules (tests/observatory.py) on the pages people visit, the form and the admin's login, fresh or from the cache."""
+rules (tests/site_shell/observatory.py) on the pages people visit, the form and the admin's login, fresh or from the
+cache."""
 
 import pytest
 from django.conf import settings as django_settings
 
-from tests import observatory
-from tests.builders import make_story
+from testkit.stories import make_story
+from tests.site_shell import observatory
 
 HOST = "ietp.example.org"
 

@@ -1,4 +1,4 @@
-"""The site's addresses and /failing/, which raises as a mistake in the code would (tests/server_error_settings.py)."""
+"""The site's addresses and /failing/, which raises as a mistake in the code would (server_error_settings.py)."""
 
 from django.urls import path
 

@@ -23,15 +23,18 @@ from django.test import Client, override_settings
 from django.urls import path
 
 from base import page_cache
-from bench.db_outage import DESIGNED_503, NOT_SAVED, Applicant, OutageSite, fetch, keep_cookies, run_outage
 from ietp_site.urls import handler400, handler500  # noqa: F401 - this module is also a URL conf
 from ietp_site.urls import urlpatterns as site_urlpatterns
 from membership.models import MembershipApplication
 from news.models import NewsStory
-from tests.builders import application_form, card_titles, photo_like, story_form
-from tests.own_servers import IN_CI, ROOT, Gunicorn, PostgresCluster, free_port_in_range, manage, site_env
-from tests.smtp_servers import HangingSMTP, SMTPSink
-from tests.test_page_cache import own_redis, redis_cache  # noqa: F401 - a fixture
+from testkit.applications import application_form
+from testkit.files import photo_like
+from testkit.outage import DESIGNED_503, NOT_SAVED, Applicant, OutageSite, fetch, keep_cookies, run_outage
+from testkit.pages import card_titles
+from testkit.ports import free_port
+from testkit.servers import IN_CI, ROOT, SERVER_PORTS, Gunicorn, PostgresCluster, manage, redis_cache, site_env
+from testkit.smtp import HangingSMTP, SMTPSink
+from testkit.stories import story_form
 
 pytestmark = pytest.mark.django_db
 
@@ -248,7 +251,7 @@ def operators(settings):
     return settings
 
 
-@pytest.mark.urls("tests.test_faults")
+@pytest.mark.urls("tests.stack.test_faults")
 @pytest.mark.parametrize(
     ("path", "heading", "lang"),
     [
@@ -259,7 +262,7 @@ def operators(settings):
     ],
 )
 def test_a_database_outage_met_anywhere_answers_the_503_page_and_emails_no_one(path, heading, lang, operators):
-    middleware = [*operators.MIDDLEWARE, "tests.test_faults.DatabaseDownInMiddleware"]
+    middleware = [*operators.MIDDLEWARE, "tests.stack.test_faults.DatabaseDownInMiddleware"]
     with override_settings(MIDDLEWARE=middleware):
         response = Client(raise_request_exception=False).get(path)
 
@@ -274,7 +277,7 @@ def test_a_database_outage_met_anywhere_answers_the_503_page_and_emails_no_one(p
 # --- Server errors reach the operators ----------------------------------------------------------
 
 
-@pytest.mark.urls("tests.test_faults")
+@pytest.mark.urls("tests.stack.test_faults")
 def test_a_server_error_is_emailed_to_the_admins_and_the_visitor_told_so(operators):
     response = Client(raise_request_exception=False).get("/failing/")
 
@@ -293,7 +296,7 @@ def failing_site(tmp_path, mail_port):
     env = site_env(
         tmp_path,
         f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        DJANGO_SETTINGS_MODULE="tests.server_error_settings",
+        DJANGO_SETTINGS_MODULE="tests.stack.server_error_settings",
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         ADMINS="Site operator <operator@ethicaltoyprogram.org>",
@@ -311,7 +314,7 @@ def failing_site(tmp_path, mail_port):
 
 @pytest.mark.slow
 def test_with_the_mail_server_hanging_a_server_error_answers_its_500_page_at_once(tmp_path):
-    with HangingSMTP(port=free_port_in_range()) as mail_server, failing_site(tmp_path, mail_server.port) as site:
+    with HangingSMTP(port=free_port(SERVER_PORTS)) as mail_server, failing_site(tmp_path, mail_server.port) as site:
         for _attempt in range(3):  # the second and third while the first report still waits for the mail server
             started = time.monotonic()
             response = raw_get(f"{site}/failing/")
@@ -323,7 +326,7 @@ def test_with_the_mail_server_hanging_a_server_error_answers_its_500_page_at_onc
 
 @pytest.mark.slow
 def test_a_server_error_report_reaches_the_admins_through_smtp(tmp_path):
-    with SMTPSink(port=free_port_in_range()) as mail_server, failing_site(tmp_path, mail_server.port) as site:
+    with SMTPSink(port=free_port(SERVER_PORTS)) as mail_server, failing_site(tmp_path, mail_server.port) as site:
         assert raw_get(f"{site}/failing/").status == 500
         deadline = time.monotonic() + 10
         while not mail_server.messages and time.monotonic() < deadline:
@@ -335,7 +338,7 @@ def test_a_server_error_report_reaches_the_admins_through_smtp(tmp_path):
     assert "A mistake in the code" in report.get_body(("plain",)).get_content()
 
 
-@pytest.mark.urls("tests.test_faults")
+@pytest.mark.urls("tests.stack.test_faults")
 def test_without_admins_the_500_page_claims_no_one_was_told(settings):
     settings.ADMINS = []
     response = Client(raise_request_exception=False).get("/failing/")
@@ -360,7 +363,7 @@ def test_admins_are_read_from_the_environment(tmp_path):
 
 @pytest.mark.slow
 def test_with_the_cache_server_stopped_applications_are_saved_and_not_counted(
-    own_redis,  # noqa: F811
+    own_redis,
     membership_settings,
 ):
     server, url = own_redis
@@ -683,7 +686,7 @@ def test_a_40_megapixel_upload_takes_a_worker_under_300_mb(tmp_path, image_forma
 
 
 def test_a_document_that_cannot_be_stored_leaves_the_story_unsaved_and_no_file_behind(unwritable_media, staff_client):
-    from tests.builders import minimal_pdf
+    from testkit.files import minimal_pdf
 
     media, _photo = unwritable_media
     kept = fill_up(media)

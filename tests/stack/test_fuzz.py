@@ -1,4 +1,4 @@
-"""Hostile requests (bench/fuzz.py) against a live gunicorn with production settings: never a 500, never a
+"""Hostile requests (testkit/hostile_requests.py) against a live gunicorn with production settings: never a 500, never a
 traceback in its log."""
 
 import io
@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from bench import fuzz
-from tests.native_stack import HOST, NativeStack
-from tests.test_deployment import manage
+from testkit import hostile_requests
+from testkit.native_stack import HOST, NativeStack
+from testkit.production import manage
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def site(tmp_path_factory):
 
 def fuzz_site(site, **options):
     report = io.StringIO()
-    counts, failures, tracebacks = fuzz.run(
+    counts, failures, tracebacks = hostile_requests.run(
         f"http://127.0.0.1:{site.web_port}",
         host=HOST,
         as_front=True,

@@ -1,5 +1,5 @@
 """The production stack (compose.yaml): its file checked for what `docker compose up -d` relies on, and the same
-processes brought up natively (tests/native_stack.py) and visited through the front server over TLS."""
+processes brought up natively (testkit/native_stack.py) and visited through the front server over TLS."""
 
 import gzip
 import os
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests import native_stack
-from tests.native_stack import HOST, PRIVATE_LETTER, PUBLIC_IMAGE_PATH, NativeStack
+from testkit import native_stack
+from testkit.native_stack import HOST, PRIVATE_LETTER, PUBLIC_IMAGE_PATH, NativeStack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
 LONG_RUNNING = ["front", "web", "db", "redis"]
