@@ -227,12 +227,6 @@ class MembershipApplication(models.Model):
         fields = [field for field in self._meta.fields if isinstance(field, models.FileField)]
         return [getattr(self, field.name) for field in fields if getattr(self, field.name)]
 
-    def erase_personal_data(self):
-        """Erases the applicant's personal data: personal_data.erase, which says what goes and what stays."""
-        from .personal_data import erase  # personal_data imports this module
-
-        erase(self)
-
     @classmethod
     def field_label(cls, name):
         """A field's verbose_name capitalised, as a form label or a column title: "Company legal name"."""
