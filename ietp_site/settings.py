@@ -1,10 +1,11 @@
-"""Settings for the IETP site, read from the environment (see README.md).
+"""Settings for the IETP site, one section per concern, read from the environment.
 
-Defaults are safe for production: DEBUG is off unless DEBUG=1, and the secret key
-must come from SECRET_KEY whenever DEBUG is off.
+Every environment variable is declared once, with its kind, default and description, in ietp_site/environment.py
+(docs/environment.md lists them); `env(name)` reads one, and a value that does not fit stops start-up naming it.
+Defaults are safe for production: DEBUG is off unless DEBUG=1, and the secret key must come from SECRET_KEY
+whenever DEBUG is off.
 """
 
-import os
 from datetime import timedelta
 from email.utils import getaddresses
 from pathlib import Path
@@ -13,20 +14,16 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from ietp_site.environment import read as env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_bool(name, default=False):
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+# --- The site shell and its languages ---------------------------------------------------------------------------
 
+DEBUG = env("DEBUG")
 
-def env_list(name, default=""):
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG")
-
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         # Development is never a fallback: production must not start on a known key.
@@ -38,10 +35,12 @@ if not SECRET_KEY:
     SECRET_KEY = "development-only-key-not-for-production"
 # The keys before the current one, while it is rotated: what they signed (sessions, preview and letter-upload links,
 # password-reset links) stays valid until they are removed (README.md, "Operations").
-SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+SECRET_KEY_FALLBACKS = env("SECRET_KEY_FALLBACKS")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+ALLOWED_HOSTS = env("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
+# The site's own address, for links in emails sent outside a request (the resend command).
+SITE_URL = env("SITE_URL").rstrip("/")
 
 INSTALLED_APPS = [
     # Django's admin, on a site that asks staff for their second factor (base/admin_site.py).
@@ -129,20 +128,61 @@ COUNTRIES_OVERRIDE = {"WS": _("Samoa"), "CC": _("Cocos (Keeling) Islands")}
 # Widgets may have templates in templates/ (the membership form's country checkboxes), beside Django's own.
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
-# SQLite beside the code unless DATABASE_URL names another database (PostgreSQL in production).
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_health_checks=True,
-    )
+# Languages: English at the root, Simplified Chinese under /zh/; their prefixes, HTML codes and labels
+# are in base/languages.py.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("zh-hans", _("Simplified Chinese")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+# The organisation's time: publication times are entered and shown in it. Hong Kong's is also mainland China's.
+TIME_ZONE = env("SITE_TIME_ZONE")
+FORMAT_MODULE_PATH = ["ietp_site.formats"]
+
+PARLER_DEFAULT_LANGUAGE_CODE = "en"
+# A story missing in the page's language is shown in another (labelled, see base/languages.py).
+PARLER_LANGUAGES = {
+    None: tuple(
+        {"code": code, "fallbacks": [other for other, _name in LANGUAGES if other != code]} for code, _name in LANGUAGES
+    ),
+    "default": {"hide_untranslated": False},
 }
+# Every list prefetches its translations; a per-process cache would only serve stale
+# titles from other gunicorn workers after an edit.
+PARLER_ENABLE_CACHING = False
+
+# The organisation, as the footer gives it; each line is shown only when set.
+ORGANISATION_EMAIL = env("ORGANISATION_EMAIL")
+ORGANISATION_ADDRESS = env("ORGANISATION_ADDRESS")
+# The WeChat official account: the address its QR code holds (from the account's admin console), and its name.
+WECHAT_ACCOUNT_URL = env("WECHAT_ACCOUNT_URL")
+WECHAT_ACCOUNT_NAME = env("WECHAT_ACCOUNT_NAME")
+# A site hosted, or served through a CDN, in mainland China shows its filing numbers in every page's footer:
+# the ICP filing (e.g. 粤ICP备12345678号) and the public-security filing (e.g. 粤公网安备 44030502000001号).
+ICP_FILING_NUMBER = env("ICP_FILING_NUMBER")
+PSB_FILING_NUMBER = env("PSB_FILING_NUMBER")
+
+
+# --- News -------------------------------------------------------------------------------------------------------
+
+# How long a story's preview link works, unless revoked sooner.
+PREVIEW_LINK_DAYS = env("PREVIEW_LINK_DAYS")
+
+
+# --- Database ---------------------------------------------------------------------------------------------------
+
+# SQLite beside the code unless DATABASE_URL names another database (PostgreSQL in production).
+DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL"), conn_health_checks=True)}
 # Nothing waits on the database for long: a request finds it down within seconds (and gets the 503 page),
 # well before gunicorn's 30 s worker timeout.
-DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
-DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "3"))
+DATABASE_CONNECT_TIMEOUT = env("DATABASE_CONNECT_TIMEOUT")
+DATABASE_POOL_TIMEOUT = env("DATABASE_POOL_TIMEOUT")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env("DATABASE_POOL"):
     # psycopg 3's pool keeps connections warm between requests in each gunicorn worker. A lost connection is
     # retried with growing pauses; giving up after a few seconds lets the next request try at once, so the site
     # is back within seconds of the database.
@@ -151,13 +191,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "reconnect_timeout": DATABASE_POOL_TIMEOUT,
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
+    DATABASES["default"]["CONN_MAX_AGE"] = env("CONN_MAX_AGE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+# --- Cache ------------------------------------------------------------------------------------------------------
+
 # One cache that every worker shares (page cache, rate limits): Redis in production; on the embedded default, files
 # in a directory all workers on the machine see. Never a per-process cache: workers would disagree.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -174,21 +217,95 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": os.environ.get("CACHE_DIR", str(BASE_DIR / ".cache")),
+            "LOCATION": str(env("CACHE_DIR")),
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
 # Visitors' pages from the shared cache (base/page_cache.py); off in development, where templates change under it.
-PAGE_CACHE = env_bool("PAGE_CACHE", not DEBUG)
+PAGE_CACHE = env("PAGE_CACHE")
 # Public pages: how long a visitor's browser (by default, not at all: it revalidates, and gets a 304 from the site's
 # cache, which is always exactly fresh), and a CDN or the front web server, may keep one without asking again; and
 # how long an entry may live in the site's cache at most.
-PAGE_BROWSER_MAX_AGE = int(os.environ.get("PAGE_BROWSER_MAX_AGE", "0"))
-PAGE_SHARED_MAX_AGE = int(os.environ.get("PAGE_SHARED_MAX_AGE", "60"))
-PAGE_STALE_WHILE_REVALIDATE = int(os.environ.get("PAGE_STALE_WHILE_REVALIDATE", "300"))
-PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
+PAGE_BROWSER_MAX_AGE = env("PAGE_BROWSER_MAX_AGE")
+PAGE_SHARED_MAX_AGE = env("PAGE_SHARED_MAX_AGE")
+PAGE_STALE_WHILE_REVALIDATE = env("PAGE_STALE_WHILE_REVALIDATE")
+PAGE_CACHE_SECONDS = env("PAGE_CACHE_SECONDS")
 # Names the deployed release (an image tag, a commit): a new one starts the page cache afresh.
-RELEASE_ID = os.environ.get("RELEASE_ID", "")
+RELEASE_ID = env("RELEASE_ID")
+
+
+# --- Static files, media and uploads ----------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env("STATIC_ROOT")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env("MEDIA_ROOT")
+# Uploaded media: a directory (a mounted volume in production) or, with MEDIA_STORAGE=s3, an
+# S3-compatible bucket (see README.md, "Media storage"). Code reaches media only through the storage API.
+MEDIA_STORAGE = env("MEDIA_STORAGE")
+if MEDIA_STORAGE == "s3":
+    MEDIA_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env("AWS_S3_REGION_NAME") or None,
+            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN") or None,
+            "location": env("AWS_LOCATION"),
+            # Published images are public; every upload gets a new name, so browsers may keep them a year.
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    if not MEDIA_BACKEND["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME (and AWS_* credentials).")
+else:
+    MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Private files (membership letters): never under MEDIA_URL, served only to staff through a view.
+PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT")
+STORAGES = {
+    "default": MEDIA_BACKEND,
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Membership applicants' signed letters, in PRIVATE_MEDIA_ROOT: no URL; staff download them through the admin
+# (README.md, "Letters of support"). With S3 this would be a second, private bucket.
+STORAGES["private_letters"] = {"BACKEND": "membership.letters.PrivateFileSystemStorage"}
+
+# Request bodies, refused before they are read (base/middleware.py): most forms are small; staff may upload images
+# and documents in the admin; the membership form may carry a letter (MEMBERSHIP_REQUEST_MAX_BYTES, under
+# "Membership"). The front web server's limit should match the largest.
+REQUEST_BODY_MAX_BYTES = env("REQUEST_BODY_MAX_BYTES")
+STAFF_REQUEST_MAX_BYTES = env("STAFF_REQUEST_MAX_BYTES")
+# Where uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE wait while the request is handled.
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
+
+
+# --- Email ------------------------------------------------------------------------------------------------------
+
+# Printed to the console in development, SMTP from the environment in production.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = env("EMAIL_HOST")
+EMAIL_PORT = env("EMAIL_PORT")
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env("EMAIL_USE_TLS")
+# Each wait for the mail server; a worker sends right after its response, so this stays well below gunicorn's timeout.
+EMAIL_TIMEOUT = env("EMAIL_TIMEOUT")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+
+# --- Staff security: the admin, its logins and their second factor ----------------------------------------------
 
 # A locked-out login is refused by axes' backend before the password is hashed (base/login_guard.py).
 AUTHENTICATION_BACKENDS = [
@@ -204,86 +321,119 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Languages: English at the root, Simplified Chinese under /zh/; their prefixes, HTML codes and labels
-# are in base/languages.py.
-LANGUAGE_CODE = "en"
-LANGUAGES = [
-    ("en", _("English")),
-    ("zh-hans", _("Simplified Chinese")),
-]
-LOCALE_PATHS = [BASE_DIR / "locale"]
-USE_I18N = True
-USE_TZ = True
-# The organisation's time: publication times are entered and shown in it. Hong Kong's is also mainland China's.
-TIME_ZONE = os.environ.get("SITE_TIME_ZONE", "Asia/Hong_Kong")
-FORMAT_MODULE_PATH = ["ietp_site.formats"]
-# How long a story's preview link works, unless revoked sooner.
-PREVIEW_LINK_DAYS = int(os.environ.get("PREVIEW_LINK_DAYS", "7"))
 
-PARLER_DEFAULT_LANGUAGE_CODE = "en"
-# A story missing in the page's language is shown in another (labelled, see base/languages.py).
-PARLER_LANGUAGES = {
-    None: tuple(
-        {"code": code, "fallbacks": [other for other, _name in LANGUAGES if other != code]} for code, _name in LANGUAGES
-    ),
-    "default": {"hide_untranslated": False},
-}
+# The admin (README.md, "Admin security"): its address, its lock-out after failed logins, its second factor.
+ADMIN_URL = env("ADMIN_URL").strip("/") + "/"
+# The only login page is the admin's (also where "Password reset complete" leads).
+LOGIN_URL = "admin:login"
+# An account-and-address pair is locked out after this many failed logins, for this long after the last one.
+AXES_FAILURE_LIMIT = env("AXES_FAILURE_LIMIT")
+AXES_COOLOFF_MINUTES = env("AXES_COOLOFF_MINUTES")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The cool-off runs from the lock-out; attempts during it are refused without being counted.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Whatever the usernames tried, one address is refused after this many failures in the cool-off time: a guesser
+# rotating usernames would otherwise cost a password hash per guess.
+ADMIN_LOGIN_FAILURES_PER_ADDRESS = env("ADMIN_LOGIN_FAILURES_PER_ADDRESS")
+# Failures are kept in the database, which every worker and server shares.
+AXES_HANDLER = "base.login_guard.LoginGuardHandler"
+AXES_CLIENT_IP_CALLABLE = "base.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "base.login_guard.locked_out_page"
+# A superuser can create accounts and read buyers' applications: in production they must give a second factor
+# (set one up at their first login); other staff may choose to.
+ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = env("ADMIN_REQUIRE_2FA_FOR_SUPERUSERS")
+# The name authenticator apps show beside the six-digit code.
+OTP_TOTP_ISSUER = "IETP site"
 
-STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
-STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
-# Uploaded media: a directory (a mounted volume in production) or, with MEDIA_STORAGE=s3, an
-# S3-compatible bucket (see README.md, "Media storage"). Code reaches media only through the storage API.
-MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "filesystem")
-if MEDIA_STORAGE == "s3":
-    MEDIA_BACKEND = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": os.environ.get("AWS_STORAGE_BUCKET_NAME", ""),
-            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
-            "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
-            "location": os.environ.get("AWS_LOCATION", "media"),
-            # Published images are public; every upload gets a new name, so browsers may keep them a year.
-            "querystring_auth": False,
-            "file_overwrite": False,
-            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
-        },
-    }
-    if not MEDIA_BACKEND["OPTIONS"]["bucket_name"]:
-        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME (and AWS_* credentials).")
-elif MEDIA_STORAGE == "filesystem":
-    MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-else:
-    raise ImproperlyConfigured("MEDIA_STORAGE must be 'filesystem' or 's3'.")
-# Private files (membership letters): never under MEDIA_URL, served only to staff through a view.
-PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media"))
+
+# --- Membership applications (membership/) and the privacy notice -----------------------------------------------
+
+MEMBERSHIP_NOTIFY_EMAILS = env("MEMBERSHIP_NOTIFY_EMAILS")
+MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = env("MEMBERSHIP_MIN_SECONDS_TO_SUBMIT")
+MEMBERSHIP_FORM_MAX_AGE_SECONDS = 2 * 24 * 60 * 60
+MEMBERSHIP_SUBMISSIONS_PER_IP = env("MEMBERSHIP_SUBMISSIONS_PER_IP")
+MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS = 60 * 60
+# Every POST counts here, mistakes included, at a ceiling a buyer correcting their answers or an office behind one
+# address does not reach; MEMBERSHIP_SUBMISSIONS_PER_IP counts applications accepted.
+MEMBERSHIP_POSTS_PER_IP = env("MEMBERSHIP_POSTS_PER_IP")
+# An email still failing after this many tries is left for staff to look into (the resend command skips it).
+MEMBERSHIP_EMAIL_MAX_ATTEMPTS = env("MEMBERSHIP_EMAIL_MAX_ATTEMPTS")
+# The form may carry a letter: its body limit is larger than REQUEST_BODY_MAX_BYTES (base/middleware.py).
+MEMBERSHIP_REQUEST_MAX_BYTES = env("MEMBERSHIP_REQUEST_MAX_BYTES")
+# How long applicants' personal data is kept after the decision (`manage.py purge_membership_data` erases it then).
+MEMBERSHIP_RETAIN_APPROVED_DAYS = env("MEMBERSHIP_RETAIN_APPROVED_DAYS")
+MEMBERSHIP_RETAIN_DECLINED_DAYS = env("MEMBERSHIP_RETAIN_DECLINED_DAYS")
+
+# The privacy notice (/privacy/): who holds applicants' data, how to reach them (by default, the footer's
+# ORGANISATION_EMAIL and ORGANISATION_ADDRESS), and where the data is stored.
+PRIVACY_CONTROLLER_NAME = env("PRIVACY_CONTROLLER_NAME")
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL")
+PRIVACY_CONTACT_ADDRESS = env("PRIVACY_CONTACT_ADDRESS")
+PRIVACY_STORAGE_LOCATION = env("PRIVACY_STORAGE_LOCATION")
+
+
+# --- Operations and logging -------------------------------------------------------------------------------------
+
+# Server errors are emailed to these people ("Name <email>, Name <email>"); the 500 page says so only when set.
+ADMINS = [(name, address) for name, address in getaddresses(env("ADMINS")) if address]
+
 # `manage.py backup` writes its archives here and keeps the newest BACKUP_KEEP of them.
-BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
-BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
-STORAGES = {
-    "default": MEDIA_BACKEND,
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
+BACKUP_DIR = env("BACKUP_DIR")
+BACKUP_KEEP = env("BACKUP_KEEP")
+
+# LOG_FORMAT=json: one JSON object per line (base/log_format.py), for a log collector; else plain lines.
+LOG_FORMAT = env("LOG_FORMAT")
+# One line per event: Django's "django" logger hands its records to the root logger only (its default
+# console handler would print each one a second time); errors still go to ADMINS when there are any.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        # A request refused with a 4xx (bad Host, malformed body) is logged in one line, without a traceback.
+        "client_errors_without_traceback": {"()": "base.logging.ClientErrorsWithoutTraceback"},
+        "not_client_errors": {"()": "base.logging.NotClientErrors"},
+        # An outage is one fact, not an email per request: it is logged, and /readyz tells monitoring.
+        "not_a_database_outage": {"()": "base.log_filters.NotADatabaseOutage"},
+    },
+    # Both leave out email addresses, whatever wrote them (an SMTP error names its recipients).
+    "formatters": {
+        "text": {"()": "base.log_format.TextFormatter"},
+        "json": {"()": "base.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT if LOG_FORMAT == "json" else "text",
+            "filters": ["client_errors_without_traceback"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false", "not_client_errors", "not_a_database_outage"],
+            # Django's report, sent by a background thread: a hanging mail server never delays the 500 page.
+            "class": "base.admin_email.BackgroundAdminEmailHandler",
+        },
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        # Logins are logged once, by "ietp.security" (base/login_guard.py); axes' own lines only for errors.
+        "axes": {"level": "ERROR"},
     },
 }
-# Membership applicants' signed letters, in PRIVATE_MEDIA_ROOT: no URL; staff download them through the admin
-# (README.md, "Letters of support"). With S3 this would be a second, private bucket.
-STORAGES["private_letters"] = {"BACKEND": "membership.letters.PrivateFileSystemStorage"}
 
-# Security: HTTPS everywhere in production; a proxy in front terminates TLS.
+
+# --- HTTPS, proxies and security headers ------------------------------------------------------------------------
+
+# HTTPS everywhere in production; a proxy in front terminates TLS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_HSTS_SECONDS = env("SECURE_HSTS_SECONDS")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env("SECURE_HSTS_PRELOAD")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Health probes speak plain HTTP to the container (base/health.py).
@@ -321,137 +471,7 @@ PERMISSIONS_POLICY = (
     "microphone=(), midi=(), payment=(), usb=()"
 )
 
-# Server errors are emailed to these people ("Name <email>, Name <email>"); the 500 page says so only when set.
-ADMINS = [(name, address) for name, address in getaddresses(env_list("ADMINS")) if address]
-
-# LOG_FORMAT=json: one JSON object per line (base/log_format.py), for a log collector; else plain lines.
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
-# One line per event: Django's "django" logger hands its records to the root logger only (its default
-# console handler would print each one a second time); errors still go to ADMINS when there are any.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
-        # A request refused with a 4xx (bad Host, malformed body) is logged in one line, without a traceback.
-        "client_errors_without_traceback": {"()": "base.logging.ClientErrorsWithoutTraceback"},
-        "not_client_errors": {"()": "base.logging.NotClientErrors"},
-        # An outage is one fact, not an email per request: it is logged, and /readyz tells monitoring.
-        "not_a_database_outage": {"()": "base.log_filters.NotADatabaseOutage"},
-    },
-    # Both leave out email addresses, whatever wrote them (an SMTP error names its recipients).
-    "formatters": {
-        "text": {"()": "base.log_format.TextFormatter"},
-        "json": {"()": "base.log_format.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT if LOG_FORMAT == "json" else "text",
-            "filters": ["client_errors_without_traceback"],
-        },
-        "mail_admins": {
-            "level": "ERROR",
-            "filters": ["require_debug_false", "not_client_errors", "not_a_database_outage"],
-            # Django's report, sent by a background thread: a hanging mail server never delays the 500 page.
-            "class": "base.admin_email.BackgroundAdminEmailHandler",
-        },
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
-        # Logins are logged once, by "ietp.security" (base/login_guard.py); axes' own lines only for errors.
-        "axes": {"level": "ERROR"},
-    },
-}
-
-# Every list prefetches its translations; a per-process cache would only serve stale
-# titles from other gunicorn workers after an edit.
-PARLER_ENABLE_CACHING = False
-
-# The organisation, as the footer gives it; each line is shown only when set.
-ORGANISATION_EMAIL = os.environ.get("ORGANISATION_EMAIL", "")
-ORGANISATION_ADDRESS = os.environ.get("ORGANISATION_ADDRESS", "")
-# The WeChat official account: the address its QR code holds (from the account's admin console), and its name.
-WECHAT_ACCOUNT_URL = os.environ.get("WECHAT_ACCOUNT_URL", "")
-WECHAT_ACCOUNT_NAME = os.environ.get("WECHAT_ACCOUNT_NAME", "")
-
-# A site hosted, or served through a CDN, in mainland China shows its filing numbers in every page's footer:
-# the ICP filing (e.g. 粤ICP备12345678号) and the public-security filing (e.g. 粤公网安备 44030502000001号).
-ICP_FILING_NUMBER = os.environ.get("ICP_FILING_NUMBER", "")
-PSB_FILING_NUMBER = os.environ.get("PSB_FILING_NUMBER", "")
-
-# Email: printed to the console in development, SMTP from the environment in production.
-EMAIL_BACKEND = (
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
-)
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-# Each wait for the mail server; a worker sends right after its response, so this stays well below gunicorn's timeout.
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ICTI Ethical Toy Program <no-reply@ethicaltoyprogram.org>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
-
-# The site's own address, for links in emails sent outside a request (the resend command).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Only behind a proxy that sets X-Forwarded-For itself may it be read (base/client_address.py): the visitor is the
 # right-most hop that none of the TRUSTED_PROXY_COUNT proxies in front of the site wrote.
-TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR")
-TRUSTED_PROXY_COUNT = max(1, int(os.environ.get("TRUSTED_PROXY_COUNT", "1")))
-
-# Buyer membership applications (membership/).
-MEMBERSHIP_NOTIFY_EMAILS = env_list("MEMBERSHIP_NOTIFY_EMAILS")
-MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = int(os.environ.get("MEMBERSHIP_MIN_SECONDS_TO_SUBMIT", "4"))
-MEMBERSHIP_FORM_MAX_AGE_SECONDS = 2 * 24 * 60 * 60
-MEMBERSHIP_SUBMISSIONS_PER_IP = int(os.environ.get("MEMBERSHIP_SUBMISSIONS_PER_IP", "10"))
-MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS = 60 * 60
-# An email still failing after this many tries is left for staff to look into (the resend command skips it).
-MEMBERSHIP_EMAIL_MAX_ATTEMPTS = int(os.environ.get("MEMBERSHIP_EMAIL_MAX_ATTEMPTS", "10"))
-
-# Request bodies, refused before they are read (base/middleware.py): most forms are small; the membership form may
-# carry a letter; staff may upload images and documents in the admin. The front web server's limit should match
-# the largest.
-REQUEST_BODY_MAX_BYTES = int(os.environ.get("REQUEST_BODY_MAX_BYTES", str(1024 * 1024)))
-MEMBERSHIP_REQUEST_MAX_BYTES = int(os.environ.get("MEMBERSHIP_REQUEST_MAX_BYTES", str(12 * 1024 * 1024)))
-STAFF_REQUEST_MAX_BYTES = int(os.environ.get("STAFF_REQUEST_MAX_BYTES", str(100 * 1024 * 1024)))
-# Where uploads larger than FILE_UPLOAD_MAX_MEMORY_SIZE wait while the request is handled.
-FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
-# The admin (README.md, "Admin security"): its address, its lock-out after failed logins, its second factor.
-ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
-# The only login page is the admin's (also where "Password reset complete" leads).
-LOGIN_URL = "admin:login"
-# An account-and-address pair is locked out after this many failed logins, for this long after the last one.
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "15"))
-AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The cool-off runs from the lock-out; attempts during it are refused without being counted.
-AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-# Whatever the usernames tried, one address is refused after this many failures in the cool-off time: a guesser
-# rotating usernames would otherwise cost a password hash per guess.
-ADMIN_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "10"))
-# Failures are kept in the database, which every worker and server shares.
-AXES_HANDLER = "base.login_guard.LoginGuardHandler"
-AXES_CLIENT_IP_CALLABLE = "base.client_address.client_address"
-AXES_LOCKOUT_CALLABLE = "base.login_guard.locked_out_page"
-# A superuser can create accounts and read buyers' applications: in production they must give a second factor
-# (set one up at their first login); other staff may choose to.
-ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = env_bool("ADMIN_REQUIRE_2FA_FOR_SUPERUSERS", not DEBUG)
-# The name authenticator apps show beside the six-digit code.
-OTP_TOTP_ISSUER = "IETP site"
-
-# Every POST counts here, mistakes included, at a ceiling a buyer correcting their answers or an office behind one
-# address does not reach; MEMBERSHIP_SUBMISSIONS_PER_IP counts applications accepted.
-MEMBERSHIP_POSTS_PER_IP = int(os.environ.get("MEMBERSHIP_POSTS_PER_IP", "60"))
-# How long applicants' personal data is kept after the decision (`manage.py purge_membership_data` erases it then).
-MEMBERSHIP_RETAIN_APPROVED_DAYS = int(os.environ.get("MEMBERSHIP_RETAIN_APPROVED_DAYS", "730"))
-MEMBERSHIP_RETAIN_DECLINED_DAYS = int(os.environ.get("MEMBERSHIP_RETAIN_DECLINED_DAYS", "180"))
-
-# The privacy notice (/privacy/): who holds applicants' data, how to reach them, and where the data is stored.
-PRIVACY_CONTROLLER_NAME = os.environ.get("PRIVACY_CONTROLLER_NAME", "ICTI Ethical Toy Program (IETP)")
-PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", ORGANISATION_EMAIL)
-PRIVACY_CONTACT_ADDRESS = os.environ.get("PRIVACY_CONTACT_ADDRESS", ORGANISATION_ADDRESS)
-PRIVACY_STORAGE_LOCATION = os.environ.get("PRIVACY_STORAGE_LOCATION", "")
+TRUST_X_FORWARDED_FOR = env("TRUST_X_FORWARDED_FOR")
+TRUSTED_PROXY_COUNT = max(1, env("TRUSTED_PROXY_COUNT"))

@@ -1,15 +1,6 @@
-import csv
-import datetime
-import io
-import json
-import re
-import zipfile
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -19,31 +10,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
 from base.languages import site_language
 
-from .emails import record_assignment_email, record_status_email
-from .models import ApplicationEmail, ApplicationEvent, ApplicationNote, MembershipApplication
-
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# "+44 20 7946 0000": a plus, then only digits, spaces and brackets. No operator, name or function call follows,
-# so nothing can run, and the number is shown as typed.
-PHONE_NUMBER_ONLY = re.compile(r"\+[\d ()]+")
-
-
-def spreadsheet_safe(value):
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) and not PHONE_NUMBER_ONLY.fullmatch(text):
-        return "'" + text
-    return text
+from . import exports, personal_data, review
+from .models import ApplicationEmail, MembershipApplication
 
 
 class EmailsSentFilter(admin.SimpleListFilter):
@@ -124,7 +98,7 @@ class ApplicationReviewForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        needs_message = cleaned_data.get("status") == MembershipApplication.Status.INFORMATION_NEEDED
+        needs_message = review.needs_message(cleaned_data.get("status"))
         message = cleaned_data.get("status_message", "").strip()
         if needs_message and "status" in self.changed_data and not message:
             self.add_error(
@@ -262,29 +236,19 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, application, form, change):
         """Saves the review; a new status or reviewer is recorded and emailed, in the same transaction."""
-        super().save_model(request, application, form, change)
         site_url = request.build_absolute_uri("/").rstrip("/")
         if "status" in form.changed_data:
-            message = form.cleaned_data["status_message"].strip()
-            ApplicationEvent.objects.create(
-                application=application,
-                kind=ApplicationEvent.Kind.STATUS,
+            review.change_status(
+                application,
+                application.status,
                 actor=request.user,
-                old_status=form.initial["status"],
-                new_status=application.status,
-                message=message,
+                message=form.cleaned_data["status_message"],
+                site_url=site_url,
             )
-            record_status_email(application, site_url, staff_message=message)
         if "assigned_to" in form.changed_data:
-            reviewer = application.assigned_to
-            ApplicationEvent.objects.create(
-                application=application, kind=ApplicationEvent.Kind.ASSIGNMENT, actor=request.user, assigned_to=reviewer
-            )
-            # Whoever takes an application themselves knows already.
-            if reviewer is not None and reviewer != request.user and reviewer.email:
-                record_assignment_email(application, site_url)
+            review.assign(application, application.assigned_to, actor=request.user, site_url=site_url)
         if note := form.cleaned_data["new_note"].strip():
-            ApplicationNote.objects.create(application=application, author=request.user, text=note)
+            review.add_note(application, note, author=request.user)
 
     @admin.display(description=_("timeline"))
     def timeline(self, application):
@@ -322,11 +286,11 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=MembershipApplication._meta.get_field("product_categories").verbose_name)
     def product_categories_display(self, application):
-        return ", ".join(application.product_category_labels())
+        return exports.cell_text(application, "product_categories")
 
     @admin.display(description=MembershipApplication._meta.get_field("supplier_countries").verbose_name)
     def supplier_countries_display(self, application):
-        return ", ".join(country.name for country in application.supplier_countries)
+        return exports.cell_text(application, "supplier_countries")
 
     @admin.display(description=_("on the applicant's request"))
     def personal_data_requests(self, application):
@@ -365,38 +329,10 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         application = get_object_or_404(MembershipApplication, pk=application_id)
         if not self.has_view_permission(request, application):
             raise PermissionDenied
-        data = {
-            str(MembershipApplication.field_label(field.name)): self.personal_data_value(application, field.name)
-            for field in MembershipApplication._meta.fields
-            if field.name != "form_token"
-        }
-        document = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
-        stem = f"buyer-membership-application-{application.pk}"
-        self.log_change(request, application, gettext("Downloaded the applicant's personal data."))
-        files = application.private_files()
-        if not files:
-            response = HttpResponse(document, content_type="application/json; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{stem}.json"'
-            return response
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-            bundle.writestr(f"{stem}.json", document)
-            for stored in files:
-                with stored.open("rb") as content:
-                    bundle.writestr(stored.name.rsplit("/", 1)[-1], content.read())
-        response = HttpResponse(archive.getvalue(), content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="{stem}.zip"'
+        download = personal_data.download(application, user=request.user)
+        response = HttpResponse(download.content, content_type=download.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
         return response
-
-    def personal_data_value(self, application, name):
-        value = getattr(application, name)
-        if name in {"status", "company_type", "annual_sales", "heard_from", "headquarters_country"}:
-            return str(self.export_value(application, name))
-        if name == "supplier_countries":
-            return [country.code for country in value]
-        if hasattr(value, "name") and hasattr(value, "storage"):  # a stored file
-            return value.name
-        return value
 
     def erase_personal_data(self, request, application_id):
         """Erases one applicant's personal data on their request, after a confirmation page."""
@@ -407,10 +343,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
             raise Http404
         change_url = reverse("admin:membership_membershipapplication_change", args=[application.pk])
         if request.method == "POST":
-            company = application.company_name
-            with transaction.atomic():
-                application.erase_personal_data()
-                self.log_change(request, application, gettext("Erased the applicant's personal data on request."))
+            company = personal_data.erase_on_request(application, user=request.user)
             self.message_user(
                 request,
                 gettext("The personal data of the application from %(company)s was erased.") % {"company": company},
@@ -423,8 +356,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "application": application,
             "kept": ", ".join(
-                str(MembershipApplication._meta.get_field(name).verbose_name)
-                for name in ["company_type", "headquarters_country", "product_categories", "annual_sales", "status"]
+                str(MembershipApplication._meta.get_field(name).verbose_name) for name in personal_data.KEPT_FIELDS
             ),
             "change_url": change_url,
         }
@@ -434,117 +366,15 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     def emails_sent(self, application):
         return not application.has_unsent_emails
 
-    # The export's columns in order, each titled with its field's verbose_name.
-    export_fields = [
-        "id",
-        "submitted_at",
-        "status",
-        "decided_at",
-        "language",
-        "company_name",
-        "brand_names",
-        "website",
-        "headquarters_country",
-        "company_type",
-        "product_categories",
-        "annual_sales",
-        "supplier_factory_count",
-        "supplier_countries",
-        "contact_name",
-        "contact_job_title",
-        "contact_email",
-        "contact_phone",
-        "executive_name",
-        "executive_title",
-        "executive_email",
-        "toy_association_member",
-        "toy_association_name",
-        "heard_from",
-        "message",
-        "consents_to_transfer_abroad",
-        "internal_notes",
-    ]
-
-    def export_title(self, name):
-        if name == "internal_notes":
-            return capfirst(ApplicationNote._meta.verbose_name_plural)
-        return MembershipApplication.field_label(name)
-
-    def export_value(self, application, name):
-        """What a spreadsheet cell shows: names and labels where the database keeps codes."""
-        match name:
-            case "submitted_at" | "decided_at":
-                moment = getattr(application, name)
-                return moment.isoformat(timespec="seconds") if moment else ""
-            case "status" | "company_type" | "annual_sales" | "heard_from":
-                return getattr(application, f"get_{name}_display")()
-            case "headquarters_country":
-                return application.headquarters_country.name
-            case "product_categories":
-                return self.product_categories_display(application)
-            case "supplier_countries":
-                return self.supplier_countries_display(application)
-            case "internal_notes":
-                return "\n".join(
-                    f"{timezone.localtime(note.created_at):%Y-%m-%d %H:%M} "
-                    f"{note.author.get_username() if note.author else '-'}: {note.text}"
-                    for note in application.notes.all()
-                )
-        return getattr(application, name)
-
-    def typed_export_value(self, application, name):
-        """What an Excel cell holds: numbers as numbers, dates as dates (site time), yes/no in the staff member's
-        language, and text as text (a phone number too)."""
-        # The notes are not a field of the application: export_value gathers them.
-        value = getattr(application, name, None)
-        if isinstance(value, datetime.datetime):
-            # Excel has no time zones: the time as staff read it elsewhere in the admin.
-            return timezone.localtime(value).replace(tzinfo=None)
-        if isinstance(value, bool):
-            return gettext("Yes") if value else gettext("No")
-        if isinstance(value, int):
-            return value
-        value = self.export_value(application, name)
-        return ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
-
     @admin.action(description=_("Export the selected applications as CSV"))
     def export_as_csv(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        filename = f"buyer-membership-applications-{timezone.localdate():%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        # The byte order mark tells Excel the file is UTF-8, so Chinese names open correctly.
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerow([self.export_title(name) for name in self.export_fields])
-        for application in queryset.order_by("submitted_at").prefetch_related("notes__author"):
-            writer.writerow([spreadsheet_safe(self.export_value(application, name)) for name in self.export_fields])
-        return response
+        return self.export_response(exports.csv_bytes(queryset), exports.CSV_CONTENT_TYPE, exports.filename("csv"))
 
     @admin.action(description=_("Export the selected applications as an Excel workbook"))
     def export_as_xlsx(self, request, queryset):
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = gettext("Applications")
-        sheet.append([str(self.export_title(name)) for name in self.export_fields])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-        for application in queryset.order_by("submitted_at").prefetch_related("notes__author"):
-            sheet.append([self.typed_export_value(application, name) for name in self.export_fields])
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    # Text is text, whatever it starts with: openpyxl would take "=..." for a formula.
-                    cell.data_type = "s"
-                elif isinstance(cell.value, datetime.datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm"
-        for column in sheet.columns:
-            widest = max(len(str(cell.value or "")) for cell in column)
-            sheet.column_dimensions[column[0].column_letter].width = min(max(widest, 8) + 2, 60)
-        content = io.BytesIO()
-        workbook.save(content)
-        response = HttpResponse(
-            content.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        filename = f"buyer-membership-applications-{timezone.localdate():%Y-%m-%d}.xlsx"
+        return self.export_response(exports.xlsx_bytes(queryset), exports.XLSX_CONTENT_TYPE, exports.filename("xlsx"))
+
+    def export_response(self, content, content_type, filename):
+        response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -222,44 +222,10 @@ class MembershipApplication(models.Model):
             kwargs["update_fields"] = {*kwargs["update_fields"], "decided_at"}
         super().save(*args, **kwargs)
 
-    # What erasure blanks: everything that names or reaches a person, or that staff wrote about them.
-    PERSONAL_FIELDS = [
-        "company_name",
-        "brand_names",
-        "website",
-        "contact_name",
-        "contact_job_title",
-        "contact_email",
-        "contact_phone",
-        "executive_name",
-        "executive_title",
-        "executive_email",
-        "toy_association_name",
-        "message",
-        "letter_original_name",
-    ]
-
     def private_files(self):
         """The application's stored files (the signed letter), each a FieldFile with a name."""
         fields = [field for field in self._meta.fields if isinstance(field, models.FileField)]
         return [getattr(self, field.name) for field in fields if getattr(self, field.name)]
-
-    def erase_personal_data(self):
-        """Deletes the files, then blanks the personal fields, keeping what statistics need (company type,
-        countries, categories, sales band, status, language, dates). Safe to repeat: a file already gone is
-        skipped, and an interrupted erasure is finished by the next call."""
-        for stored in self.private_files():
-            stored.storage.delete(stored.name)  # Deleting a missing file is not an error.
-            setattr(self, stored.field.name, "")
-        for name in self.PERSONAL_FIELDS:
-            setattr(self, name, "")
-        # What staff wrote about the applicant, and the emails to and about them, name or reach them too.
-        self.notes.all().delete()
-        self.events.update(message="")
-        self.emails.filter(sent_at=None).delete()  # never to be sent now
-        self.emails.update(recipients="", staff_message="", error="", subject="")
-        self.anonymised_at = timezone.now()
-        self.save()
 
     @classmethod
     def field_label(cls, name):

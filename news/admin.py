@@ -5,7 +5,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -21,13 +20,11 @@ from parler.forms import TranslatableModelForm
 
 from base.languages import SITE_LANGUAGES, site_language
 
-from . import revisions
+from . import publishing, revisions
 from .images import SHARP_HERO_WIDTH
 from .models import (
     NewsStory,
     NewsStoryTranslation,
-    PreviewLink,
-    PublicationStatus,
     StoryDocument,
     StorySlugRedirect,
     public_version_condition,
@@ -327,9 +324,7 @@ class NewsStoryAdmin(TranslatableAdmin):
     def preview_links(self, story):
         request = story.opened_by_request
         language = self._language(request, story)
-        links = story.preview_links.filter(
-            language_code=language, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        )
+        links = publishing.active_preview_links(story, language)
         create_url = reverse("admin:news_newsstory_preview_link_create", args=[story.pk])
         rows = format_html_join(
             "",
@@ -406,9 +401,10 @@ class NewsStoryAdmin(TranslatableAdmin):
     def create_preview_link(self, request, story_id):
         story = self.story_for_change(request, story_id)
         language = request.GET.get("language")
-        if language not in SITE_LANGUAGES or not story.has_translation(language):
-            raise Http404
-        link = PreviewLink.objects.create(story=story, language_code=language, created_by=request.user)
+        try:
+            link = publishing.create_preview_link(story, language, user=request.user)
+        except publishing.NotWritten:
+            raise Http404 from None
         self.message_user(
             request,
             gettext("Preview link created; copy it from the “Preview links” box: %(url)s")
@@ -419,9 +415,7 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     def revoke_preview_link(self, request, story_id, link_id):
         story = self.story_for_change(request, story_id)
-        link = get_object_or_404(story.preview_links, pk=link_id)
-        link.revoked_at = timezone.now()
-        link.save(update_fields=["revoked_at"])
+        link = publishing.revoke_preview_link(get_object_or_404(story.preview_links, pk=link_id))
         self.message_user(request, gettext("Preview link revoked: it no longer opens the story."), messages.SUCCESS)
         return HttpResponseRedirect(self.change_url(story, link.language_code))
 
@@ -469,11 +463,8 @@ class NewsStoryAdmin(TranslatableAdmin):
     def restore_revision(self, request, story_id, version_id):
         story = self.story_for_change(request, story_id)
         version = get_object_or_404(revisions.story_revisions(story), pk=version_id)
-        with transaction.atomic(), reversion.create_revision():
-            reversion.set_user(request.user)
-            when = date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")
-            reversion.set_comment(gettext("Restored the revision of %(time)s as a draft") % {"time": when})
-            notes = revisions.restore_as_draft(story, revisions.RevisionContent(version))
+        notes = revisions.restore_revision(story, version, user=request.user)
+        when = date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")
         self.message_user(
             request,
             gettext("The revision of %(time)s is restored as a draft in every language: check it, then publish.")
@@ -534,42 +525,17 @@ class NewsStoryAdmin(TranslatableAdmin):
     def publication_action(self, language_code, publish):
         """An action that publishes (or unpublishes) one language's version of the selected stories, or all.
         Made per request, so that its name is in the editor's language."""
-        status = PublicationStatus.PUBLISHED if publish else PublicationStatus.DRAFT
-        if language_code is None:
-            name = "publish_all" if publish else "unpublish_all"
-            description = (
-                gettext("Publish the selected stories in every language")
-                if publish
-                else gettext("Unpublish the selected stories in every language (back to draft)")
-            )
-        else:
-            language = site_language(language_code)
-            name = f"{'publish' if publish else 'unpublish'}_{language.url_prefix}"
-            template = (
-                gettext("Publish the %(language)s version of the selected stories")
-                if publish
-                else gettext("Unpublish the %(language)s version of the selected stories (back to draft)")
-            )
-            description = template % {"language": language.switch_label}
+        verb = "publish" if publish else "unpublish"
+        name = f"{verb}_all" if language_code is None else f"{verb}_{site_language(language_code).url_prefix}"
+        description = publishing.describe_change(language_code, publish)
+        change = publishing.publish if publish else publishing.unpublish
 
         def action(modeladmin, request, queryset):
-            changed = 0
-            for story in queryset.prefetch_related("translations"):
-                versions = [
-                    version
-                    for version in story.translations.all()
-                    if (language_code is None or version.language_code == language_code) and version.status != status
-                ]
-                if not versions:
-                    continue
-                with transaction.atomic(), reversion.create_revision():
-                    reversion.set_user(request.user)
-                    reversion.set_comment(str(description))
-                    for version in versions:
-                        version.status = status
-                        version.save()
-                    story.save()  # the feed and the sitemap read updated_at; the revision records the story
-                changed += 1
+            changed = sum(
+                1
+                for story in queryset.prefetch_related("translations")
+                if change(story, user=request.user, language_code=language_code, comment=description)
+            )
             message = (
                 ngettext("%(count)d story published.", "%(count)d stories published.", changed)
                 if publish

@@ -10,6 +10,7 @@ keeps a separate history table per model and leaves it to us to know which trans
 import difflib
 import html
 
+import reversion
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -168,6 +169,18 @@ def restore_as_draft(story, content):
                 setattr(restored, name, values[name])
             restored.save()
     return notes
+
+
+def restore_revision(story, version, *, user):
+    """Restores `version` (one of story_revisions(story)) as a draft in every translation, itself a revision
+    recorded as `user`'s, so nothing in the history is lost. Returns notes on what could not be restored."""
+    if version.object_id != str(story.pk) or version.content_type.model_class() is not NewsStory:
+        raise ValueError(f"Version {version.pk} is not a revision of story {story.pk}.")
+    with transaction.atomic(), reversion.create_revision():
+        reversion.set_user(user)
+        when = date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")
+        reversion.set_comment(_("Restored the revision of %(time)s as a draft") % {"time": when})
+        return restore_as_draft(story, RevisionContent(version))
 
 
 def revision_summary(revision):

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
 
+from membership import personal_data
 from membership.models import ApplicationNote, MembershipApplication
 from testkit.applications import make_application
 from testkit.files import letter_pdf
@@ -161,7 +162,7 @@ def test_purge_dry_run_lists_and_changes_nothing_and_a_second_run_does_nothing(s
 @pytest.mark.django_db(transaction=True)
 def test_purge_interrupted_halfway_finishes_on_the_next_run_erasing_each_once(monkeypatch):
     expired = [decided("declined", 400 + n, contact_email=f"buyer{n}@example.com") for n in range(5)]
-    erase = MembershipApplication.erase_personal_data
+    erase = personal_data.erase
     calls = []
 
     def erase_then_stop_on_the_third(application):
@@ -172,7 +173,7 @@ def test_purge_interrupted_halfway_finishes_on_the_next_run_erasing_each_once(mo
             raise KeyboardInterrupt
         erase(application)
 
-    monkeypatch.setattr(MembershipApplication, "erase_personal_data", erase_then_stop_on_the_third)
+    monkeypatch.setattr(personal_data, "erase", erase_then_stop_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         purge()
     first_erased = {
@@ -184,7 +185,7 @@ def test_purge_interrupted_halfway_finishes_on_the_next_run_erasing_each_once(mo
     stopped = MembershipApplication.objects.get(pk=calls[2])
     assert stopped.anonymised_at is None and stopped.contact_name == "Mei Chan" and stopped.contact_email
 
-    monkeypatch.setattr(MembershipApplication, "erase_personal_data", erase)
+    monkeypatch.setattr(personal_data, "erase", erase)
     output = purge()
 
     assert "Erased 3 application(s) past retention." in output

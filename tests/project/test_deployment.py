@@ -94,10 +94,10 @@ def test_gunicorn_serves_the_site_and_its_collected_static_files(tmp_path):
 
 def test_dockerfile_runs_only_documented_commands():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    readme = (ROOT / "README.md").read_text()
+    runbook = (ROOT / "docs" / "operations.md").read_text()
     for command in ["manage.py collectstatic --no-input", "gunicorn ietp_site.wsgi"]:
         assert command in dockerfile.replace('", "', " ").replace('["', "")
-        assert command in readme
+        assert command in runbook
     # The committed .mo files are what runs (test_committed_translations_are_compiled_and_complete).
     assert "compilemessages" not in dockerfile and "gettext" not in dockerfile
 

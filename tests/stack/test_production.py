@@ -122,9 +122,10 @@ def test_compose_holds_no_secret_and_every_variable_it_uses_is_in_the_env_exampl
 
 def test_env_example_names_every_setting_without_a_real_secret():
     example = environment_example()
-    readme = (ROOT / "README.md").read_text()
+    # The variables' tables: docs/environment.md (the settings') and docs/operations.md (compose's, S3's).
+    tables = "".join(path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
     documented = set()
-    for row in re.findall(r"^\| (`[A-Z][^|]*)\|", readme, flags=re.MULTILINE):
+    for row in re.findall(r"^\| (`[A-Z][^|]*)\|", tables, flags=re.MULTILINE):
         documented.update(re.findall(r"`([A-Z][A-Z0-9_]*)`", row))
     assert documented - set(example) == set(), "add these to .env.example"
     # Empty, so that a copied example cannot start a site on a known secret (the site and PostgreSQL refuse).

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from membership import personal_data
 from membership.models import MembershipApplication
 
 
@@ -30,7 +31,7 @@ class Command(BaseCommand):
                 if dry_run:
                     self.stdout.write(f"Would erase application {pk} ({decided}).")
                     continue
-                application.erase_personal_data()
+                personal_data.erase(application)
             erased += 1
             self.stdout.write(f"Erased application {pk} ({decided}).")
         if dry_run:

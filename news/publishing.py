@@ -1,0 +1,119 @@
+"""Publishing stories: each translation published, unpublished or scheduled on its own, and preview links to a
+translation as it is now. Plain functions the admin, views and management commands call; they take the story, the
+acting user and the values, save, and return what changed (or raise), and know nothing of requests or messages.
+
+Restoring a revision as a draft is a workflow of the story's history: it is `revisions.restore_revision`.
+"""
+
+import reversion
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+
+from base.languages import SITE_LANGUAGES, site_language
+
+from .models import PreviewLink, PublicationStatus
+
+
+class NotWritten(ValueError):
+    """The story has no translation in the language asked for."""
+
+    def __init__(self, story, language_code):
+        super().__init__(f"Story {story.pk} has no translation in {language_code!r}.")
+        self.story, self.language_code = story, language_code
+
+
+def describe_change(language_code, publish):
+    """What publishing (or unpublishing) a translation, or with `language_code` None every translation, is called:
+    the admin action's name and the revision's comment."""
+    if language_code is None:
+        return (
+            gettext("Publish the selected stories in every language")
+            if publish
+            else gettext("Unpublish the selected stories in every language (back to draft)")
+        )
+    template = (
+        gettext("Publish the %(language)s version of the selected stories")
+        if publish
+        else gettext("Unpublish the %(language)s version of the selected stories (back to draft)")
+    )
+    return template % {"language": site_language(language_code).switch_label}
+
+
+def set_status(story, status, *, user, language_code=None, comment=None):
+    """Gives the story's translation in `language_code` (None: every translation) the publication `status`, in one
+    revision recorded as `user`'s with `comment`. Returns the language codes changed; none when each already had it
+    (and then no revision is made)."""
+    changed = [
+        translation
+        for translation in story.translations.all()
+        if (language_code is None or translation.language_code == language_code) and translation.status != status
+    ]
+    if not changed:
+        return []
+    if comment is None:
+        comment = describe_change(language_code, status == PublicationStatus.PUBLISHED)
+    with transaction.atomic(), reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment(str(comment))
+        for translation in changed:
+            translation.status = status
+            translation.save()
+        story.save()  # the feed and the sitemap read updated_at; the revision records the story
+    return [translation.language_code for translation in changed]
+
+
+def publish(story, *, user, language_code=None, comment=None):
+    """Publishes the story's translation in `language_code`, or every translation. A translation scheduled for later
+    stays scheduled: it is public from its scheduled time. Returns the language codes published."""
+    return set_status(story, PublicationStatus.PUBLISHED, user=user, language_code=language_code, comment=comment)
+
+
+def unpublish(story, *, user, language_code=None, comment=None):
+    """Takes the story's translation in `language_code`, or every translation, back to draft. Returns the language
+    codes unpublished."""
+    return set_status(story, PublicationStatus.DRAFT, user=user, language_code=language_code, comment=comment)
+
+
+def schedule(story, language_code, when, *, user):
+    """Publishes the story's translation in `language_code` from `when` (a future, aware datetime) on: until then
+    readers do not see it. Recorded as a revision of `user`'s. Returns the translation."""
+    if when <= timezone.now():
+        raise ValueError(f"A translation is scheduled for a time to come, not {when.isoformat()}.")
+    translation = story.translations.filter(language_code=language_code).first()
+    if translation is None:
+        raise NotWritten(story, language_code)
+    label = gettext("◷ Scheduled for %(time)s") % {
+        "time": date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT")
+    }
+    with transaction.atomic(), reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment(f"{site_language(language_code).switch_label}: {label}")
+        translation.status = PublicationStatus.PUBLISHED
+        translation.scheduled_for = when
+        translation.save()
+        story.save()
+    return translation
+
+
+def active_preview_links(story, language_code):
+    """The preview links to the story's translation in `language_code` that still open it, newest first."""
+    return story.preview_links.filter(
+        language_code=language_code, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def create_preview_link(story, language_code, *, user):
+    """A new preview link to the story's translation in `language_code` as last saved, made by `user`; it works for
+    settings.PREVIEW_LINK_DAYS days or until revoked. Raises NotWritten for a language the story is not written in."""
+    if language_code not in SITE_LANGUAGES or not story.has_translation(language_code):
+        raise NotWritten(story, language_code)
+    return PreviewLink.objects.create(story=story, language_code=language_code, created_by=user)
+
+
+def revoke_preview_link(link):
+    """Stops the link from opening the story, from now on."""
+    link.revoked_at = timezone.now()
+    link.save(update_fields=["revoked_at"])
+    return link
