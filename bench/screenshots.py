@@ -76,7 +76,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from membership.emails import record_application_emails
 from news.models import start_of_day
-from tests.builders import letter_pdf, make_application, make_story
+from testkit.applications import make_application
+from testkit.files import letter_pdf
+from testkit.stories import make_story
 call_command("migrate", verbosity=0)
 call_command("load_seed_stories", verbosity=0)
 User.objects.create_superuser("li.wei", "li.wei@ethicaltoyprogram.org", {STAFF_PASSWORD!r})
