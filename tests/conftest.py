@@ -8,12 +8,29 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.template.base import Template
+from django.test.utils import instrumented_test_render
 
 from base import page_cache
 from testkit import stories
 from testkit.applications import MEMBERSHIP_STAFF
 from testkit.ports import free_port
 from testkit.servers import IN_CI, redis_is_up
+
+# Template rendering as the site does it, taken before the test environment instruments it.
+PLAIN_RENDER = Template._render
+
+
+@pytest.fixture(autouse=True, scope="session")
+def pages_rendered_as_in_production(django_test_environment):
+    """Templates render as in production, without the test environment's instrumentation, which sends a signal and
+    copies the context for every template rendered so that response.context can be read: the membership form with
+    mistakes renders some 1,700 small templates (its 500 country options), and took twice as long. The tests read
+    the page a visitor gets, never response.context."""
+    assert PLAIN_RENDER is not instrumented_test_render, "conftest.py was imported after the test set-up"
+    instrumented, Template._render = Template._render, PLAIN_RENDER
+    yield
+    Template._render = instrumented
 
 
 @pytest.fixture(autouse=True)
