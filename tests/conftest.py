@@ -6,10 +6,12 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.template.base import Template
 from django.test.utils import instrumented_test_render
+from django.utils import translation
 
 from base import page_cache
 from testkit import stories
@@ -41,6 +43,15 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's default language: a request the test client sends to a Chinese page leaves
+    Chinese active in the test's thread, which would word the next test's messages in Chinese."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
