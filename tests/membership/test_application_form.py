@@ -830,6 +830,7 @@ def test_too_many_posts_from_one_address_get_429_in_the_visitors_language(client
     assert apply(client, ip="198.51.100.8").status_code == 302
 
 
+@pytest.mark.slow
 def test_corrections_do_not_use_up_the_applications_an_address_may_send(client, settings):
     settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 2
     # An office behind one address: each buyer gets a few answers wrong first.
@@ -1074,6 +1075,7 @@ def form_when_up(url, seconds=30):
             time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in_gunicorn, site_processes):
     # The limit is tested below; here, only the race.
     url = f"{site_in_gunicorn(MEMBERSHIP_SUBMISSIONS_PER_IP='100')}/buyer-membership/"
@@ -1090,6 +1092,7 @@ def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in
     assert applications_saved(site_processes) == 1
 
 
+@pytest.mark.slow
 def test_four_workers_share_one_limit_even_with_made_up_forwarded_for_headers(site_in_gunicorn, site_processes):
     url = f"{site_in_gunicorn(TRUST_X_FORWARDED_FOR='1')}/buyer-membership/"
     statuses = []

@@ -258,6 +258,7 @@ ERASED_AT = (
 )
 
 
+@pytest.mark.slow
 def test_purge_killed_halfway_finishes_on_the_next_run_erasing_each_once(site_processes):
     site_processes.python(
         "import datetime; from django.utils import timezone; from testkit.applications import make_application; "

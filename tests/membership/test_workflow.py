@@ -808,6 +808,7 @@ BEFORE_WORKFLOW = ("membership", "0004_application_privacy_and_limits")
 WORKFLOW = ("membership", "0005_application_workflow")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_old_notes_box_becomes_a_first_note_and_the_email_stamps_become_email_records(settings):
     settings.MEMBERSHIP_NOTIFY_EMAILS = [STAFF_ADDRESS]

@@ -116,6 +116,7 @@ def test_renditions_are_made_at_each_srcset_width_in_webp_and_jpeg(staff_client,
                 assert image.width == width and abs(image.width / image.height - ratio) < 0.01
 
 
+@pytest.mark.slow
 def test_small_image_is_never_upscaled(staff_client, media_root):
     add_story(staff_client, image=upload(photo_like(800, 600, "PNG"), "chart.png", "image/png"))
 

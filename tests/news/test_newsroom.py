@@ -354,6 +354,7 @@ def test_an_earlier_revision_is_restored_as_a_draft_in_every_language(staff_clie
     assert len(revisions_of(story)) == 3
 
 
+@pytest.mark.slow
 def test_restoring_a_revision_whose_image_was_since_replaced_keeps_the_current_image(
     staff_client, make_story, media_root, django_capture_on_commit_callbacks
 ):

@@ -14,6 +14,7 @@ from testkit.ports import free_port
 from testkit.production import ROOT, fetch_when_up, manage, production_env
 
 
+@pytest.mark.slow
 def test_production_settings_pass_the_deployment_checklist(tmp_path):
     result = manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
@@ -42,6 +43,7 @@ def test_management_commands_without_a_secret_key_say_exactly_what_to_set(tmp_pa
     assert not (tmp_path / "production.sqlite3").exists()  # nothing ran on a development fallback
 
 
+@pytest.mark.slow
 def test_development_is_chosen_explicitly_with_debug(tmp_path):
     result = manage(tmp_path, "check", SECRET_KEY="", DEBUG="1")
     assert result.returncode == 0, result.stderr
@@ -102,6 +104,7 @@ def test_dockerfile_runs_only_documented_commands():
     assert "compilemessages" not in dockerfile and "gettext" not in dockerfile
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("debug", ["", "1"])
 def test_each_logged_event_is_printed_once(tmp_path, debug):
     result = manage(

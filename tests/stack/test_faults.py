@@ -348,6 +348,7 @@ def test_without_admins_the_500_page_claims_no_one_was_told(settings):
     assert mail.outbox == []
 
 
+@pytest.mark.slow
 def test_admins_are_read_from_the_environment(tmp_path):
     result = manage(
         site_env(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}", ADMINS="Ops Team <ops@example.org>, b@example.org"),

@@ -57,6 +57,7 @@ def test_form_posts_naming_any_charset_get_no_500_and_leave_no_traceback(site):
     assert tracebacks == [], report
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("debug", ["", "1"])
 def test_a_refused_request_is_logged_in_one_line_and_a_crash_with_its_traceback(tmp_path, debug):
     result = manage(

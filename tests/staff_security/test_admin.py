@@ -108,6 +108,7 @@ def test_the_failure_limit_and_cool_off_come_from_settings(client, editor, setti
     assert locked.status_code == 429 and "Try again in 1 minute." in locked.content.decode()
 
 
+@pytest.mark.slow
 def test_the_account_opens_again_when_the_cool_off_has_passed(client, editor, settings):
     settings.AXES_COOLOFF_TIME = datetime.timedelta(seconds=1)
     for _attempt in range(5):
