@@ -1,6 +1,7 @@
 """Pages as a reader gets them: parsed into elements (parse_page), the story cards' titles, what a phone downloads
 for a page; and the cache generation named before counting a page's queries."""
 
+import functools
 import html
 import re
 from html.parser import HTMLParser
@@ -43,18 +44,25 @@ class Element:
         class_="a b" matches an element with both classes; for_="x" is the attribute `for`; True matches any value.
         Attributes with a hyphen go in a dict: find_all("input", **{"aria-invalid": "true"}).
         """
-        wanted = {key.removesuffix("_"): value for key, value in attrs.items()}
-        found = []
-        for child in self.children:
-            if isinstance(child, Element):
-                if (tag is None or child.name == tag) and child.has(wanted):
-                    found.append(child)
-                found += child.find_all(tag, **attrs)
-        return found
+        return list(self.matching(tag, attrs))
 
     def find(self, tag=None, /, **attrs):
         """The first descendant find_all would give, or None."""
-        return next(iter(self.find_all(tag, **attrs)), None)
+        return next(self.matching(tag, attrs), None)
+
+    def matching(self, tag, attrs):
+        wanted = {key.removesuffix("_"): value for key, value in attrs.items()}
+        # Depth first, each element before its descendants: page order, without recursion.
+        unvisited = [iter(self.children)]
+        while unvisited:
+            for child in unvisited[-1]:
+                if isinstance(child, Element):
+                    if (tag is None or child.name == tag) and child.has(wanted):
+                        yield child
+                    unvisited.append(iter(child.children))
+                    break
+            else:
+                unvisited.pop()
 
     def has(self, attrs):
         for key, value in attrs.items():
@@ -112,13 +120,14 @@ class PageParser(HTMLParser):
 
     def handle_endtag(self, tag):
         # An end tag closes its element and any left open inside it, as a browser does.
-        if any(element.name == tag for element in self.open_elements[1:]):
-            end = self.position()
-            while True:
-                element = self.open_elements.pop()
-                element._end = end
-                if element.name == tag:
-                    break
+        open_elements = self.open_elements
+        for depth in range(len(open_elements) - 1, 0, -1):
+            if open_elements[depth].name == tag:
+                end = self.position()
+                for element in open_elements[depth:]:
+                    element._end = end
+                del open_elements[depth:]
+                return
 
     def handle_data(self, data):
         self.open_elements[-1].children.append(data)
@@ -131,7 +140,12 @@ def parse_page(page):
     """
     if isinstance(page, Element):
         return page
-    source = page.content.decode() if hasattr(page, "content") else page
+    return parsed(page.content.decode() if hasattr(page, "content") else page)
+
+
+@functools.lru_cache(maxsize=16)
+def parsed(source):
+    """The tree of a page's HTML, parsed once: tests read the same page many times (its title, each meta tag...)."""
     parser = PageParser(source)
     parser.feed(source)
     parser.close()

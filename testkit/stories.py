@@ -24,7 +24,7 @@ def make_story(translations=None, *, status="published", publish_date=datetime.d
     from news.models import NewsStory, start_of_day
 
     fields.setdefault("publish_at", start_of_day(publish_date) if publish_date else None)
-    story = NewsStory.objects.create(**fields)
+    story = NewsStory(**fields)
     for language, values in (translations or {"en": f"Story {next(story_numbers)}"}).items():
         values = {"title": values} if isinstance(values, str) else dict(values)
         values.setdefault("slug", slugify(values["title"], allow_unicode=True))
@@ -32,7 +32,9 @@ def make_story(translations=None, *, status="published", publish_date=datetime.d
         story.set_current_language(language)
         for name, value in values.items():
             setattr(story, name, value)
-        story.save_translations()
+    # Saved once with its translations, as the admin saves a new story: a saved story would look up each
+    # language's translation in the database before the first field is set.
+    story.save()
     story.set_current_language("en")
     return story
 

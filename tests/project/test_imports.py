@@ -2,11 +2,13 @@
 neither; and a test module takes what it shares from a conftest.py or a helper module, not from a test module."""
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@functools.cache
 def imported_modules(path):
     """The absolute names of the modules a file imports (relative imports resolved against its package)."""
     package = list(path.relative_to(ROOT).parent.parts)
