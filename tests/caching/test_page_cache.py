@@ -9,6 +9,7 @@ import time
 import urllib.request
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.template import Template, TemplateSyntaxError
 from django.test import Client, override_settings
@@ -22,7 +23,8 @@ from testkit.servers import redis_cache, redis_is_up
 
 pytestmark = pytest.mark.django_db
 
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/1"
+# The suite's Redis database, or the machine's database 1 (plus the number of the pytest-xdist worker).
+REDIS_URL = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:6379/{1 + django_settings.WORKER_NUMBER}"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
