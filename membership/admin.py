@@ -27,7 +27,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from base.languages import site_language
+from site_shell.languages import site_language
 
 from .emails import record_assignment_email, record_status_email
 from .models import ApplicationEmail, ApplicationEvent, ApplicationNote, MembershipApplication

@@ -45,7 +45,7 @@ def plain_page(request, status, title, message, **headers):
     code = language_of_path(request.path_info if request is not None else "/")
     with translation.override(code):
         page = render_to_string(
-            "base/plain_page.html",
+            "site_shell/plain_page.html",
             {"html_code": SITE_LANGUAGES[code].html_code, "title": str(title), "message": str(message)},
         )
     response = HttpResponse(page, status=status, headers=headers)

@@ -128,7 +128,7 @@ class PrivacyNoticeView(TemplateView):
     """Who holds applicants' data, where, why, for how long, and how to have it erased: all from settings, which
     are part of the release (the page is served from the page cache)."""
 
-    template_name = "base/privacy_notice.html"
+    template_name = "site_shell/privacy_notice.html"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

@@ -31,7 +31,7 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 
-from base.client_address import client_address
+from site_shell.client_address import client_address
 
 security_log = logging.getLogger("ietp.security")
 
