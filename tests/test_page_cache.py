@@ -10,12 +10,12 @@ import time
 import urllib.request
 
 import pytest
-from base.templatetags import drawn_once
 from django.core.cache import cache
 from django.template import Template, TemplateSyntaxError
 from django.test import Client, override_settings
 
 from caching import page_cache
+from caching.templatetags import render_once
 from tests.builders import card_titles, free_port, name_content_version, parse_page
 from tests.test_deployment import ROOT, fetch_when_up, manage, production_env
 
@@ -272,7 +272,7 @@ def current_nav_link(response):
     return link and link.attrs["href"]
 
 
-def test_the_header_drawn_once_marks_the_page_each_reader_is_on_in_their_language(make_story):
+def test_the_header_rendered_once_marks_the_page_each_reader_is_on_in_their_language(make_story):
     make_story({"en": {"title": "Marked", "slug": "marked"}, "zh-hans": {"title": "标记", "slug": "标记"}})
     render_once.rendered.clear()  # as in a worker just started
     pages = {
@@ -298,7 +298,7 @@ def drawn_parts(response):
     return [part.inner_html for part in [*parts, document.find("div", class_="site-footer__inner")]]
 
 
-def test_what_is_drawn_once_holds_nothing_of_the_first_reader(staff_client, make_story):
+def test_what_is_rendered_once_holds_nothing_of_the_first_reader(staff_client, make_story):
     make_story({"en": {"title": "Shared parts", "slug": "shared-parts"}})
     render_once.rendered.clear()  # as in a worker just started
     # Drawn first for staff on a story, then for a visitor given the form's CSRF token.
@@ -312,7 +312,7 @@ def test_what_is_drawn_once_holds_nothing_of_the_first_reader(staff_client, make
 
 
 @pytest.mark.parametrize("inside", ["{% csrf_token %}", "{% block extra %}{% endblock %}"])
-def test_a_part_drawn_once_cannot_hold_a_visitors_token_or_a_pages_own_content(inside):
+def test_a_part_rendered_once_cannot_hold_a_visitors_token_or_a_pages_own_content(inside):
     with pytest.raises(TemplateSyntaxError, match="render_once"):
         Template('{% load render_once %}{% render_once "part" %}' + inside + "{% endrender_once %}")
 
