@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.utils.functional import Promise
 
 # Read by templates, context processors and the views of cached pages, or sent in the headers cached with them.
 MARKUP_SETTINGS = [
@@ -71,8 +72,21 @@ def digest_of(folders, markup, root):
             if path.is_file() and path.suffix not in IGNORED_SUFFIXES and "__pycache__" not in path.parts:
                 name = path.relative_to(root) if path.is_relative_to(root) else path
                 digest.update(str(name).encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update(repr(sorted(markup.items())).encode())
+    digest.update(stable_repr(markup).encode())
     return digest.hexdigest()
+
+
+def stable_repr(value):
+    """repr() that is the same in every process: a lazy translation's repr names its address in memory."""
+    if isinstance(value, dict):
+        items = sorted((stable_repr(key), stable_repr(item)) for key, item in value.items())
+        return "{" + ", ".join(f"{key}: {item}" for key, item in items) + "}"
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [stable_repr(item) for item in value]
+        return "[" + ", ".join(sorted(items) if isinstance(value, set | frozenset) else items) + "]"
+    if isinstance(value, Promise):
+        return repr(str(value))
+    return repr(value)
 
 
 @functools.cache
