@@ -18,7 +18,7 @@ admin.site.site_header = _("IETP site administration")
 admin.site.site_title = _("IETP site administration")
 admin.site.index_title = _("Stories and membership applications")
 
-# Drawn without the database or a CSRF check, in the address's language (site_shell/error_pages.py).
+# Rendered without the database or a CSRF check, in the address's language (site_shell/error_pages.py).
 handler400 = "site_shell.error_pages.bad_request"
 handler500 = "site_shell.error_pages.server_error"
 # Django's password reset pages in the admin's look (its templates in registration/), for staff only.

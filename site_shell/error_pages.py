@@ -1,5 +1,5 @@
-"""Answers the site gives when it cannot give the page: drawn without the database, a session or a context processor,
-so that they work whatever else has failed. The language comes from the address alone (/zh/... is Chinese).
+"""Answers the site gives when it cannot give the page: rendered without the database, a session or a context
+processor, so that they work whatever else has failed. The language comes from the address alone (/zh/... is Chinese).
 """
 
 import logging

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 register = template.Library()
 
-# The site's own picture for a page without one (rendered by docs/draw-share-images.py).
+# The site's own picture for a page without one (made by docs/draw-share-images.py).
 DEFAULT_SHARE_IMAGE = {"path": "img/ietp-share.jpg", "width": 1200, "height": 630}
 PUBLISHER_LOGO = {"path": "img/ietp-logo.png", "width": 512, "height": 512}
 # Characters that could end a <script> element or open a comment inside it, written as JSON escapes.
