@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from base import page_cache
+from caching import page_cache
 from tests import builders
 
 

@@ -22,8 +22,8 @@ from django.db import OperationalError
 from django.test import Client, override_settings
 from django.urls import path
 
-from base import page_cache
 from bench.db_outage import DESIGNED_503, NOT_SAVED, Applicant, OutageSite, fetch, keep_cookies, run_outage
+from caching import page_cache
 from ietp_site.urls import handler400, handler500  # noqa: F401 - this module is also a URL conf
 from ietp_site.urls import urlpatterns as site_urlpatterns
 from membership.models import MembershipApplication

@@ -1,0 +1,212 @@
+"""The admin site: Django's, asking staff for a second factor (django-otp: an authenticator app, or a backup code).
+
+Staff log in with their password as before (django-axes guards that form, staff_security/login_guard.py); a user with an
+authenticator app, and every superuser when ADMIN_REQUIRE_2FA_FOR_SUPERUSERS is on, then gives a code before any
+admin page opens. A superuser without an app yet is taken to set one up. README.md, "Admin security".
+"""
+
+import logging
+from base64 import b32encode
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView
+from django_otp import devices_for_user
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from site_shell.client_address import client_address
+
+security_log = logging.getLogger("ietp.security")
+BACKUP_CODE_COUNT = 10
+
+
+def has_authenticator(user):
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def second_factor_missing(user):
+    """True while a staff member who must give a second factor has not given it in this session."""
+    if not user.is_authenticated or getattr(user, "is_verified", lambda: False)():
+        return False
+    if not hasattr(user, "_ietp_second_factor_missing"):
+        # Asked several times per admin page: one query at most.
+        required = user.is_superuser and settings.ADMIN_REQUIRE_2FA_FOR_SUPERUSERS
+        user._ietp_second_factor_missing = required or has_authenticator(user)
+    return user._ietp_second_factor_missing
+
+
+class SiteAdmin(admin.AdminSite):
+    def has_permission(self, request):
+        return super().has_permission(request) and not second_factor_missing(request.user)
+
+    def login(self, request, extra_context=None):
+        # A password already given, the second factor not yet: ask for it, or for an app to be set up.
+        if request.method == "GET" and super().has_permission(request) and second_factor_missing(request.user):
+            view = "admin:two_factor" if has_authenticator(request.user) else "admin:two_factor_set_up"
+            return redirect_to_login(safe_next(request), reverse(view))
+        return super().login(request, extra_context)
+
+    def get_urls(self):
+        two_factor_urls = [
+            path("two-factor/", staff_only(TwoFactorView.as_view(admin_site=self)), name="two_factor"),
+            path(
+                "two-factor/set-up/",
+                staff_only(AuthenticatorSetUpView.as_view(admin_site=self)),
+                name="two_factor_set_up",
+            ),
+        ]
+        return two_factor_urls + super().get_urls()
+
+
+def safe_next(request):
+    next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return next_url
+    return reverse("admin:index")
+
+
+def staff_only(view):
+    """Staff who have given their password; unlike the admin's own views, not yet their second factor."""
+
+    def staff_view(request, *args, **kwargs):
+        if not (request.user.is_active and request.user.is_staff):
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        return view(request, *args, **kwargs)
+
+    return never_cache(staff_view)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
+    )
+
+    def clean_code(self):
+        return "".join(self.cleaned_data["code"].split()).lower()
+
+
+class AdminPageMixin:
+    admin_site = None
+    title = None
+
+    def get_context_data(self, **kwargs):
+        return {
+            **self.admin_site.each_context(self.request),
+            "title": self.title,
+            "next": safe_next(self.request),
+            **super().get_context_data(**kwargs),
+        }
+
+
+class TwoFactorView(AdminPageMixin, FormView):
+    """The second step of logging in: a code from the authenticator app, or one of the backup codes."""
+
+    form_class = CodeForm
+    template_name = "admin/two_factor/verify.html"
+    title = _("Two-factor authentication")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not second_factor_missing(request.user):
+            return redirect(safe_next(request))
+        if not has_authenticator(request.user):
+            return redirect_to_login(safe_next(request), reverse("admin:two_factor_set_up"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        user = self.request.user
+        with transaction.atomic():
+            # Each device throttles its own failures (django-otp); a backup code is deleted once used.
+            device = next(
+                (d for d in devices_for_user(user, for_verify=True) if d.verify_token(form.cleaned_data["code"])), None
+            )
+        if device is None:
+            security_log.warning(
+                "Failed second factor: username %r from %s", user.get_username(), client_address(self.request)
+            )
+            form.add_error("code", gettext("This code is not right, or has been used. Try the newest one."))
+            return self.form_invalid(form)
+        otp_login(self.request, device)
+        security_log.info(
+            "Second factor given: %s from %s (%s)",
+            user.get_username(),
+            client_address(self.request),
+            "backup code" if isinstance(device, StaticDevice) else "authenticator app",
+        )
+        return redirect(safe_next(self.request))
+
+
+class AuthenticatorSetUpView(AdminPageMixin, FormView):
+    """A staff member adds an authenticator app: scan the QR code, type the first code, keep the backup codes."""
+
+    form_class = CodeForm
+    template_name = "admin/two_factor/set_up.html"
+    title = _("Set up two-factor authentication")
+
+    def dispatch(self, request, *args, **kwargs):
+        # Someone who has an app proves it before replacing it: a stolen password alone must not add a device.
+        if has_authenticator(request.user) and not request.user.is_verified():
+            return redirect_to_login(safe_next(request), reverse("admin:two_factor"))
+        self.device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+        if self.device is None:
+            self.device = TOTPDevice.objects.create(
+                user=request.user, name=gettext("Authenticator app"), confirmed=False
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        secret = b32encode(self.device.bin_key).decode()
+        return super().get_context_data(
+            qr_code=segno.make(self.device.config_url, error="m").svg_inline(scale=5, border=2),
+            secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            replacing=has_authenticator(self.request.user),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        user = self.request.user
+        if not self.device.verify_token(form.cleaned_data["code"]):
+            form.add_error("code", gettext("This code is not right. Type the six digits the app shows now."))
+            return self.form_invalid(form)
+        with transaction.atomic():
+            # One app and one set of backup codes per person: a new app replaces the old one.
+            TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+            StaticDevice.objects.filter(user=user).delete()
+            self.device.confirmed = True
+            self.device.save()
+            backup = StaticDevice.objects.create(user=user, name=gettext("Backup codes"))
+            codes = [StaticToken.random_token() for _number in range(BACKUP_CODE_COUNT)]
+            StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
+        otp_login(self.request, self.device)
+        security_log.info("Authenticator app set up: %s from %s", user.get_username(), client_address(self.request))
+        # Shown once, in this response only.
+        context = {
+            **self.admin_site.each_context(self.request),
+            "title": gettext("Your backup codes"),
+            "codes": codes,
+            "next": safe_next(self.request),
+        }
+        return TemplateResponse(self.request, "admin/two_factor/backup_codes.html", context)
+
+
+class StaffPasswordResetForm(PasswordResetForm):
+    """The admin's "Forgotten your password?": only staff accounts are sent a link."""
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if user.is_staff)
