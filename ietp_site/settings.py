@@ -448,8 +448,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # No script of the site or the admin reads the CSRF cookie (forms carry the token).
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Content-Security-Policy (django-csp, site_shell/middleware.py). Public pages run only the site's own script files; JSON-LD
-# blocks are data, never run, so script-src does not apply to them. No page may be framed, nor post elsewhere.
+# Content-Security-Policy (django-csp, site_shell/middleware.py). Public pages run only the site's own script files;
+# JSON-LD blocks are data, never run, so script-src does not apply to them. No page may be framed, nor post elsewhere.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
