@@ -329,8 +329,8 @@ VARIABLES = [
     ),
     Variable(
         "RELEASE_ID", TEXT, "", CACHE,
-        "Names the deployed release (an image tag, a commit): a new one starts the page cache afresh, and "
-        "compose.yaml tags the image `ietp-site:RELEASE_ID`.",
+        "Names the deployed release for people (an image tag, a commit); compose.yaml tags the image "
+        "`ietp-site:RELEASE_ID`. Cached pages are keyed by the release digest (operations/release.py), not this name.",
         example="latest",
     ),
     # Static files, media and uploads

@@ -43,8 +43,8 @@ CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL").rstrip("/")
 
 INSTALLED_APPS = [
-    # Django's admin, on a site that asks staff for their second factor (base/admin_site.py).
-    "base.apps.SiteAdminConfig",
+    # Django's admin, on a site that asks staff for their second factor (staff_security/admin_site.py).
+    "staff_security.apps.SiteAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -58,7 +58,12 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "django_countries",
     "csp",
-    "base",
+    # The site-wide rooms, below the feature apps: none of them imports news or membership.
+    "site_shell",
+    "staff_security",
+    "caching",
+    "operations",
+    "uploads",
     "news",
     "membership",
     "django_otp",
@@ -69,29 +74,29 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: it times everything below it, cache hits and probes included.
-    "base.middleware.RequestLogMiddleware",
+    "operations.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before the page cache, so that cached pages get today's policy too, and before WhiteNoise, so static files do.
-    "base.middleware.ContentSecurityPolicyMiddleware",
-    "base.middleware.CrossOriginHeadersMiddleware",
-    "base.health.HealthCheckMiddleware",
-    # A view that finds the database down answers the designed 503 page (base/error_pages.py); a middleware that
+    "site_shell.middleware.ContentSecurityPolicyMiddleware",
+    "site_shell.middleware.CrossOriginHeadersMiddleware",
+    "operations.health.HealthCheckMiddleware",
+    # A view that finds the database down answers the designed 503 page (site_shell/error_pages.py); a middleware that
     # does reaches handler500 (ietp_site/urls.py), which answers the same.
-    "base.middleware.ServiceUnavailableMiddleware",
+    "site_shell.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "base.middleware.SharedPageCacheMiddleware",
+    "caching.middleware.SharedPageCacheMiddleware",
     # Pages shrink about fivefold for readers on slow networks (Django adds its BREACH mitigation).
     "django.middleware.gzip.GZipMiddleware",
-    # A locked-out login is answered here, before the session and the database (base/login_guard.py).
-    "base.login_guard.LockedOutLoginGate",
+    # A locked-out login is answered here, before the session and the database (staff_security/login_guard.py).
+    "staff_security.login_guard.LockedOutLoginGate",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "base.middleware.ContentLanguageMiddleware",
+    "site_shell.middleware.ContentLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before anything reads the body (CSRF reads the form): too large, unsized or unreadable bodies are refused.
-    "base.middleware.RequestBodyLimitsMiddleware",
+    "site_shell.middleware.RequestBodyLimitsMiddleware",
     # Marks request.user as verified once they have given their second factor (django-otp).
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -114,8 +119,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "base.context_processors.page_language",
-                "base.context_processors.organisation",
+                "site_shell.context_processors.page_language",
+                "site_shell.context_processors.organisation",
             ],
         },
     },
@@ -129,7 +134,7 @@ COUNTRIES_OVERRIDE = {"WS": _("Samoa"), "CC": _("Cocos (Keeling) Islands")}
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # Languages: English at the root, Simplified Chinese under /zh/; their prefixes, HTML codes and labels
-# are in base/languages.py.
+# are in site_shell/languages.py.
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", _("English")),
@@ -143,7 +148,7 @@ TIME_ZONE = env("SITE_TIME_ZONE")
 FORMAT_MODULE_PATH = ["ietp_site.formats"]
 
 PARLER_DEFAULT_LANGUAGE_CODE = "en"
-# A story missing in the page's language is shown in another (labelled, see base/languages.py).
+# A story missing in the page's language is shown in another (labelled, see site_shell/languages.py).
 PARLER_LANGUAGES = {
     None: tuple(
         {"code": code, "fallbacks": [other for other, _name in LANGUAGES if other != code]} for code, _name in LANGUAGES
@@ -204,11 +209,11 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's Redis backend, one client per process rather than per command (base/redis_cache.py).
-            "BACKEND": "base.redis_cache.SharedRedisCache",
+            # Django's Redis backend, one client per process rather than per command (caching/redis_cache.py).
+            "BACKEND": "caching.redis_cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             # A stopped Redis refuses at once; a hung one costs a request at most a second, then each worker leaves
-            # it alone for a few seconds (base/page_cache.py) and renders pages without it.
+            # it alone for a few seconds (caching/page_cache.py) and renders pages without it.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
             "KEY_PREFIX": "ietp",
         }
@@ -221,7 +226,7 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
-# Visitors' pages from the shared cache (base/page_cache.py); off in development, where templates change under it.
+# Visitors' pages from the shared cache (caching/page_cache.py); off in development, where templates change under it.
 PAGE_CACHE = env("PAGE_CACHE")
 # Public pages: how long a visitor's browser (by default, not at all: it revalidates, and gets a 304 from the site's
 # cache, which is always exactly fresh), and a CDN or the front web server, may keep one without asking again; and
@@ -279,7 +284,7 @@ STORAGES = {
 # (README.md, "Letters of support"). With S3 this would be a second, private bucket.
 STORAGES["private_letters"] = {"BACKEND": "membership.letters.PrivateFileSystemStorage"}
 
-# Request bodies, refused before they are read (base/middleware.py): most forms are small; staff may upload images
+# Request bodies, refused before they are read (site_shell/middleware.py): most forms are small; staff may upload images
 # and documents in the admin; the membership form may carry a letter (MEMBERSHIP_REQUEST_MAX_BYTES, under
 # "Membership"). The front web server's limit should match the largest.
 REQUEST_BODY_MAX_BYTES = env("REQUEST_BODY_MAX_BYTES")
@@ -307,7 +312,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Staff security: the admin, its logins and their second factor ----------------------------------------------
 
-# A locked-out login is refused by axes' backend before the password is hashed (base/login_guard.py).
+# A locked-out login is refused by axes' backend before the password is hashed (staff_security/login_guard.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -337,9 +342,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # rotating usernames would otherwise cost a password hash per guess.
 ADMIN_LOGIN_FAILURES_PER_ADDRESS = env("ADMIN_LOGIN_FAILURES_PER_ADDRESS")
 # Failures are kept in the database, which every worker and server shares.
-AXES_HANDLER = "base.login_guard.LoginGuardHandler"
-AXES_CLIENT_IP_CALLABLE = "base.client_address.client_address"
-AXES_LOCKOUT_CALLABLE = "base.login_guard.locked_out_page"
+AXES_HANDLER = "staff_security.login_guard.LoginGuardHandler"
+AXES_CLIENT_IP_CALLABLE = "site_shell.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "staff_security.login_guard.locked_out_page"
 # A superuser can create accounts and read buyers' applications: in production they must give a second factor
 # (set one up at their first login); other staff may choose to.
 ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = env("ADMIN_REQUIRE_2FA_FOR_SUPERUSERS")
@@ -359,7 +364,7 @@ MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS = 60 * 60
 MEMBERSHIP_POSTS_PER_IP = env("MEMBERSHIP_POSTS_PER_IP")
 # An email still failing after this many tries is left for staff to look into (the resend command skips it).
 MEMBERSHIP_EMAIL_MAX_ATTEMPTS = env("MEMBERSHIP_EMAIL_MAX_ATTEMPTS")
-# The form may carry a letter: its body limit is larger than REQUEST_BODY_MAX_BYTES (base/middleware.py).
+# The form may carry a letter: its body limit is larger than REQUEST_BODY_MAX_BYTES (site_shell/middleware.py).
 MEMBERSHIP_REQUEST_MAX_BYTES = env("MEMBERSHIP_REQUEST_MAX_BYTES")
 # How long applicants' personal data is kept after the decision (`manage.py purge_membership_data` erases it then).
 MEMBERSHIP_RETAIN_APPROVED_DAYS = env("MEMBERSHIP_RETAIN_APPROVED_DAYS")
@@ -382,7 +387,7 @@ ADMINS = [(name, address) for name, address in getaddresses(env("ADMINS")) if ad
 BACKUP_DIR = env("BACKUP_DIR")
 BACKUP_KEEP = env("BACKUP_KEEP")
 
-# LOG_FORMAT=json: one JSON object per line (base/log_format.py), for a log collector; else plain lines.
+# LOG_FORMAT=json: one JSON object per line (operations/log_format.py), for a log collector; else plain lines.
 LOG_FORMAT = env("LOG_FORMAT")
 # One line per event: Django's "django" logger hands its records to the root logger only (its default
 # console handler would print each one a second time); errors still go to ADMINS when there are any.
@@ -392,15 +397,15 @@ LOGGING = {
     "filters": {
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
         # A request refused with a 4xx (bad Host, malformed body) is logged in one line, without a traceback.
-        "client_errors_without_traceback": {"()": "base.logging.ClientErrorsWithoutTraceback"},
-        "not_client_errors": {"()": "base.logging.NotClientErrors"},
+        "client_errors_without_traceback": {"()": "operations.logging.ClientErrorsWithoutTraceback"},
+        "not_client_errors": {"()": "operations.logging.NotClientErrors"},
         # An outage is one fact, not an email per request: it is logged, and /readyz tells monitoring.
-        "not_a_database_outage": {"()": "base.log_filters.NotADatabaseOutage"},
+        "not_a_database_outage": {"()": "operations.log_filters.NotADatabaseOutage"},
     },
     # Both leave out email addresses, whatever wrote them (an SMTP error names its recipients).
     "formatters": {
-        "text": {"()": "base.log_format.TextFormatter"},
-        "json": {"()": "base.log_format.JsonFormatter"},
+        "text": {"()": "operations.log_format.TextFormatter"},
+        "json": {"()": "operations.log_format.JsonFormatter"},
     },
     "handlers": {
         "console": {
@@ -412,13 +417,13 @@ LOGGING = {
             "level": "ERROR",
             "filters": ["require_debug_false", "not_client_errors", "not_a_database_outage"],
             # Django's report, sent by a background thread: a hanging mail server never delays the 500 page.
-            "class": "base.admin_email.BackgroundAdminEmailHandler",
+            "class": "operations.admin_email.BackgroundAdminEmailHandler",
         },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
     "loggers": {
         "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
-        # Logins are logged once, by "ietp.security" (base/login_guard.py); axes' own lines only for errors.
+        # Logins are logged once, by "ietp.security" (staff_security/login_guard.py); axes' own lines only for errors.
         "axes": {"level": "ERROR"},
     },
 }
@@ -436,15 +441,15 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env("SECURE_HSTS_PRELOAD")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Health probes speak plain HTTP to the container (base/health.py).
+# Health probes speak plain HTTP to the container (operations/health.py).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # No script of the site or the admin reads the CSRF cookie (forms carry the token).
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Content-Security-Policy (django-csp, base/middleware.py). Public pages run only the site's own script files; JSON-LD
-# blocks are data, never run, so script-src does not apply to them. No page may be framed, nor post elsewhere.
+# Content-Security-Policy (django-csp, site_shell/middleware.py). Public pages run only the site's own script files;
+# JSON-LD blocks are data, never run, so script-src does not apply to them. No page may be framed, nor post elsewhere.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -457,7 +462,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # The admin's editor (django-prose-editor) also needs its import map, an inline script whose hash
-# base/middleware.py adds, and the one <style> element its editor.js (Tiptap) injects, allowed by its hash: after
+# site_shell/middleware.py adds, and the one <style> element its editor.js (Tiptap) injects, allowed by its hash: after
 # upgrading django-prose-editor, tests/browser/test_content_security_policy.py names the new hash if it changed.
 ADMIN_CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -465,13 +470,13 @@ ADMIN_CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'", "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"],
     }
 }
-# Features no page uses, refused to any script (base/middleware.py sends it with Cross-Origin-Resource-Policy).
+# Features no page uses, refused to any script (site_shell/middleware.py sends it with Cross-Origin-Resource-Policy).
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
     "microphone=(), midi=(), payment=(), usb=()"
 )
 
-# Only behind a proxy that sets X-Forwarded-For itself may it be read (base/client_address.py): the visitor is the
+# Only behind a proxy that sets X-Forwarded-For itself may it be read (site_shell/client_address.py): the visitor is the
 # right-most hop that none of the TRUSTED_PROXY_COUNT proxies in front of the site wrote.
 TRUST_X_FORWARDED_FOR = env("TRUST_X_FORWARDED_FOR")
 TRUSTED_PROXY_COUNT = max(1, env("TRUSTED_PROXY_COUNT"))

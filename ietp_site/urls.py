@@ -6,21 +6,21 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView, TemplateView
 
-from base.admin_site import StaffPasswordResetForm
-from base.languages import i18n_patterns
-from base.sitemaps import FixedPagesSitemap
-from base.views import sitemap_index, sitemap_section, wechat_qr_code
 from news.sitemaps import StorySitemap
 from news.urls import legacy_urlpatterns as legacy_news_urlpatterns
 from news.views import StorySearchView
+from site_shell.languages import i18n_patterns
+from site_shell.sitemaps import FixedPagesSitemap
+from site_shell.views import sitemap_index, sitemap_section, wechat_qr_code
+from staff_security.admin_site import StaffPasswordResetForm
 
 admin.site.site_header = _("IETP site administration")
 admin.site.site_title = _("IETP site administration")
 admin.site.index_title = _("Stories and membership applications")
 
-# Drawn without the database or a CSRF check, in the address's language (base/error_pages.py).
-handler400 = "base.error_pages.bad_request"
-handler500 = "base.error_pages.server_error"
+# Rendered without the database or a CSRF check, in the address's language (site_shell/error_pages.py).
+handler400 = "site_shell.error_pages.bad_request"
+handler500 = "site_shell.error_pages.server_error"
 # Django's password reset pages in the admin's look (its templates in registration/), for staff only.
 ADMIN_LOOK = {"site_header": admin.site.site_header, "site_title": admin.site.site_title}
 admin_password_reset_urlpatterns = [
@@ -54,7 +54,7 @@ urlpatterns = [
     path("sitemap-<slug:section>-<int:page>.xml", sitemap_section, {"sitemaps": SITEMAPS}, name="sitemap_section"),
     path(
         "robots.txt",
-        TemplateView.as_view(template_name="base/robots.txt", content_type="text/plain"),
+        TemplateView.as_view(template_name="site_shell/robots.txt", content_type="text/plain"),
         name="robots",
     ),
     path("wechat-qr.svg", wechat_qr_code, name="wechat_qr_code"),
@@ -66,7 +66,7 @@ urlpatterns += i18n_patterns(
     path("news/", include("news.urls")),
     path("search/", StorySearchView.as_view(), name="search"),
     path("buyer-membership/", include("membership.urls")),
-    path("", include("base.urls")),
+    path("", include("site_shell.urls")),
     *legacy_news_urlpatterns,
     # /admin/ in English, /zh/admin/ in Chinese, for editors who prefer it (or another path: ADMIN_URL).
     path(settings.ADMIN_URL, include(admin_password_reset_urlpatterns)),

@@ -4,7 +4,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-from base.wsgi import reading_the_whole_request_body
+from operations.wsgi import reading_the_whole_request_body
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ietp_site.settings")
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from base.languages import site_language
+from site_shell.languages import site_language
 
 from . import exports, personal_data, review
 from .models import ApplicationEmail, MembershipApplication

@@ -1,7 +1,7 @@
 """The signed letter of support: what an applicant may upload, the clean copy kept, where it is kept.
 
 A letter is a PDF, JPEG or PNG, recognised by its content. Nothing is kept as uploaded: an image is decoded and
-re-encoded by Pillow (as featured images are, news/images.py), a PDF is rewritten by pypdf from its pages, without
+re-encoded by Pillow (uploads/images.py, as featured images are), a PDF is rewritten by pypdf from its pages, without
 scripts, automatic actions or attached files. Letters are private: they live in the "private_letters" storage
 (settings.STORAGES), which has no URL, and staff download them through the admin (MembershipApplicationAdmin).
 """
@@ -26,8 +26,8 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
-from news.images import MASTER_QUALITY, check_image, clean_pixels, decoded_small, encode
-from news.stored_files import DeletesUnusedFilesAfterCommit
+from uploads.images import MASTER_QUALITY, check_image, clean_pixels, decoded_small, encode
+from uploads.stored_files import DeletesUnusedFilesAfterCommit
 
 MAX_LETTER_BYTES = 10 * 1024 * 1024
 # The shorter side of an A4 page scanned at 300 dpi: a photo or scan of a letter is kept at least this large.

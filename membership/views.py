@@ -13,8 +13,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import CreateView, TemplateView, UpdateView
 
-from base.client_address import client_address
-from base.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+from site_shell.client_address import client_address
+from site_shell.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 from .emails import record_application_emails
 from .forms import LetterUploadForm, MembershipApplicationForm
@@ -71,6 +71,8 @@ class ApplicationCreateView(CreateView):
     form_class = MembershipApplicationForm
     template_name = "membership/application_form.html"
     success_url = reverse_lazy("membership:thanks")
+    # The form carries a letter: its body may be larger than others (site_shell/middleware.py reads this).
+    request_body_limit_setting = "MEMBERSHIP_REQUEST_MAX_BYTES"
 
     def post(self, request, *args, **kwargs):
         if over_post_limit(request):

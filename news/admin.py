@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from parler.admin import TranslatableAdmin
 from parler.forms import TranslatableModelForm
 
-from base.languages import SITE_LANGUAGES, site_language
+from site_shell.languages import SITE_LANGUAGES, site_language
 
 from . import publishing, revisions
 from .images import SHARP_HERO_WIDTH

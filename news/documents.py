@@ -19,7 +19,7 @@ from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from .stored_files import DeletesUnusedFilesAfterCommit
+from uploads.stored_files import DeletesUnusedFilesAfterCommit
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 # A PDF ends with %%EOF, perhaps followed by a line break or a few bytes a tool appended.

@@ -1,15 +1,13 @@
 """Featured images: what editors may upload, the clean copies and renditions made once per upload.
 
 Nothing an editor uploads is ever served as uploaded: every file is decoded and re-encoded by
-Pillow, which drops location data and any payload hidden after the image data (polyglots).
+Pillow (uploads/images.py), which drops location data and any payload hidden after the image data (polyglots).
 Files are written and deleted through the storage API only, so media may live on a mounted
 volume or in object storage (see README.md, "Media storage").
 """
 
-import io
 import posixpath
 import uuid
-import warnings
 from dataclasses import dataclass
 
 from django import forms
@@ -19,18 +17,15 @@ from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageOps
 
-from .stored_files import DeletesUnusedFilesAfterCommit
+from uploads.images import MASTER_QUALITY, check_image, clean_pixels, decoded_small, encode
+from uploads.stored_files import DeletesUnusedFilesAfterCommit
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
-# Well below Pillow's own decompression-bomb limit (about 89 megapixels); a 48 MP phone photo
-# exported at full size is refused, with a message saying how to make it smaller.
-MAX_PIXELS = 40_000_000
 # Pillow calls a phone's JPEG with a depth or HDR map "MPO"; its first frame is the photo.
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-ORIENTATION = 0x0112
 
 # Widths in pixels for each srcset; a card is cropped to 3:2 so the list lines up.
 CARD_WIDTHS = [320, 480, 640, 960]
@@ -48,15 +43,12 @@ SHARE_WIDTH, SHARE_ASPECT = 1200, 1.91
 
 # No rendition is wider than the largest hero, and a hero is at most twice as wide as it is tall: an image is
 # decoded no larger than that (a 40-megapixel JPEG at a quarter of its size, by the decoder; a PNG cannot be, and is
-# reduced once decoded), so that one upload costs a worker a fraction of the memory. MAX_PIXELS bounds what a PNG
-# costs while it is decoded.
+# reduced once decoded), so that one upload costs a worker a fraction of the memory. MAX_PIXELS (uploads/images.py)
+# bounds what a PNG costs while it is decoded.
 DECODED_MIN_SIZE = (HERO_WIDTHS[-1], round(HERO_WIDTHS[-1] / HERO_WIDEST))
-# EXIF orientations that turn the photo a quarter: its stored width is its upright height.
-QUARTER_TURNS = {5, 6, 7, 8}
 
 WEBP_QUALITY = 70
 JPEG_QUALITY = 78
-MASTER_QUALITY = 90
 
 
 # --- What editors may upload ------------------------------------------------------------------
@@ -76,55 +68,8 @@ def validate_featured_image(upload):
     check_image(upload, ACCEPTED_FORMATS, not_an_image_message)
 
 
-def check_image(upload, accepted_formats, not_an_image):
-    """Refuses a file Pillow cannot fully decode as one still image in one of `accepted_formats` (Pillow's
-    names), or with too many pixels (checked from the header, before decoding). Membership letters use it too.
-
-    `not_an_image` gives the message for any other file."""
-    upload.seek(0)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(upload)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(too_many_pixels_message(), code="too_many_pixels") from None
-    except Exception:
-        raise ValidationError(not_an_image(), code="not_an_image") from None
-    with image:
-        if image.format not in accepted_formats:
-            raise ValidationError(not_an_image(), code="not_an_image")
-        width, height = image.size  # from the header: nothing is decoded yet
-        if width * height > MAX_PIXELS:
-            raise ValidationError(too_many_pixels_message(width, height), code="too_many_pixels")
-        if image.format != "MPO" and getattr(image, "n_frames", 1) > 1:
-            raise ValidationError(
-                _("Animated images cannot be used. Please upload a single still photo."), code="animated"
-            )
-        try:
-            image.draft(image.mode, decoded_min_size(image))  # every byte is still read and checked
-            image.load()
-        except Exception:
-            raise ValidationError(
-                _("This image file is damaged or incomplete. Please export it again and upload the new file."),
-                code="damaged",
-            ) from None
-    upload.seek(0)
-
-
 def not_an_image_message():
     return _("This file is not a JPEG, PNG or WebP image (SVG, GIF and other formats are not accepted).")
-
-
-def too_many_pixels_message(width=None, height=None):
-    limit = MAX_PIXELS // 1_000_000
-    if width is None:
-        return _("This image has far too many pixels. Please reduce it to at most %(limit)d megapixels.") % {
-            "limit": limit
-        }
-    return _(
-        "This image is %(width)d × %(height)d pixels, more than %(limit)d megapixels. "
-        "Please reduce it and upload it again."
-    ) % {"width": width, "height": height, "limit": limit}
 
 
 class FeaturedImageFormField(forms.FileField):
@@ -148,57 +93,6 @@ def featured_image_path(story, filename):
 
 
 # --- The clean copy and its renditions --------------------------------------------------------
-
-
-def decoded_min_size(image, min_size=DECODED_MIN_SIZE):
-    """The smallest size, as stored, that still gives every rendition its full width once the photo is upright."""
-    width, height = min_size
-    return (height, width) if image.getexif().get(ORIENTATION) in QUARTER_TURNS else (width, height)
-
-
-def decoded_small(image, min_size=DECODED_MIN_SIZE):
-    """The image decoded no larger than the renditions (or `min_size`) need, metadata kept: a new image when it is
-    reduced."""
-    needed_width, needed_height = decoded_min_size(image, min_size)
-    image.draft(image.mode, (needed_width, needed_height))  # JPEG: decoded at 1/2, 1/4 or 1/8 of its size
-    image.load()
-    factor = min(image.width // needed_width, image.height // needed_height)
-    return image.reduce(factor) if factor >= 2 else image
-
-
-def clean_pixels(image):
-    """The photo as it should look, upright, in sRGB, as a new image carrying no metadata at all."""
-    image = ImageOps.exif_transpose(image)
-    icc_profile = image.info.get("icc_profile")
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    mode = "RGBA" if has_alpha else "RGB"
-    image = image.convert(mode)
-    if icc_profile:
-        # Stripping a wide-gamut profile (most phones) would dull the colours: convert to sRGB first.
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
-            image = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode=mode)
-        except (ImageCms.PyCMSError, OSError):
-            pass
-    clean = Image.new(mode, image.size)
-    clean.paste(image)
-    return clean
-
-
-def encode(image, image_format, quality, optimize_png=True):
-    """`optimize_png=False` for large files from the public (letters): optimising a big scan takes a minute."""
-    buffer = io.BytesIO()
-    if image_format == "JPEG":
-        if image.mode == "RGBA":
-            flattened = Image.new("RGB", image.size, "white")
-            flattened.paste(image, mask=image.getchannel("A"))
-            image = flattened
-        image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
-    elif image_format == "WEBP":
-        image.save(buffer, "WEBP", quality=quality, method=6)
-    else:
-        image.save(buffer, "PNG", optimize=optimize_png)
-    return buffer.getvalue()
 
 
 def crop_to_ratio(image, widest, tallest):
@@ -254,7 +148,7 @@ def store_featured_image(field_file, keep_original=False):
     field_file.seek(0)
     with Image.open(field_file) as original:
         image_format = ACCEPTED_FORMATS[original.format]
-        decoded = decoded_small(original)
+        decoded = decoded_small(original, DECODED_MIN_SIZE)
         if decoded is not original:
             original.close()  # frees the full-size pixels before the copies below are made
         image = clean_pixels(decoded)

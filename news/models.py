@@ -18,8 +18,8 @@ from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
 from parler.utils.context import switch_language
 
-from base import page_cache
-from base.languages import SITE_LANGUAGES, site_language
+from caching.registry import content_changed
+from site_shell.languages import SITE_LANGUAGES, site_language
 
 from .documents import DOCUMENT_KINDS, DocumentFileField, readable_size
 from .images import FeaturedImageField, Picture, SharePicture
@@ -681,5 +681,5 @@ def pages_out_of_date(sender, raw=False, **kwargs):
     """Whatever changed in the news, cached pages are out of date: now, and again once the change is committed (a
     page rendered in between from what was committed before would otherwise stay cached)."""
     if not raw:
-        page_cache.content_changed()
-        transaction.on_commit(page_cache.content_changed)
+        content_changed()
+        transaction.on_commit(content_changed)

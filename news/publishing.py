@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from base.languages import SITE_LANGUAGES, site_language
+from site_shell.languages import SITE_LANGUAGES, site_language
 
 from .models import PreviewLink, PublicationStatus
 

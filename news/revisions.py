@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from reversion.models import Version
 
-from base.languages import SITE_LANGUAGES, site_language
+from site_shell.languages import SITE_LANGUAGES, site_language
 
 from .models import TRANSLATED_CONTENT_FIELDS, NewsStory, NewsStoryTranslation, PublicationStatus
 from .story_body import story_body_text

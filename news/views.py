@@ -12,7 +12,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
 
-from base.views import qr_code_svg
+from site_shell.views import qr_code_svg
 
 from .models import NewsStory, PreviewLink, StoryDocument, versions_visible_to
 from .pagination import StoryPaginator

@@ -212,8 +212,8 @@ def page_resources(page):
 def name_content_version():
     """Names the content version now, as the first page request after a change does with one query: a test that
     counts a page's own queries calls this first."""
-    from base import page_cache
+    from caching import page_cache
 
-    version = page_cache.current_version()
+    version = page_cache.current_generation()
     assert version is not None, "the cache did not answer"
     return version

@@ -13,7 +13,7 @@ from django.template.base import Template
 from django.test.utils import instrumented_test_render
 from django.utils import translation
 
-from base import page_cache
+from caching import page_cache
 from testkit import stories
 from testkit.applications import MEMBERSHIP_STAFF
 from testkit.ports import free_port

@@ -1,5 +1,5 @@
-"""Story cards and a story's own text, drawn once per version and language and kept in the cache (news/fragments.py):
-a page of twelve stories reads its cards in one cache call instead of drawing twelve templates."""
+"""Story cards and a story's own text, rendered once per translation and language and cached (news/fragments.py):
+a page of twelve stories reads its cards in one cache call instead of rendering twelve templates."""
 
 import hashlib
 
@@ -7,8 +7,8 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from base.languages import site_language
-from news.fragments import fragment_key, keep_fragments, kept_fragments
+from news.fragments import cache_fragments, cached_fragments, fragment_key
+from site_shell.languages import site_language
 
 register = template.Library()
 
@@ -24,14 +24,14 @@ def story_cards(stories, lead=False, eager=3):
         fragment_key(f"story-card-{kind}", language, story): (story, kind)
         for story, kind in zip(stories, kinds, strict=False)
     }
-    drawn = kept_fragments(cards.keys())
-    missing = {key: draw_card(story, kind, language) for key, (story, kind) in cards.items() if key not in drawn}
-    keep_fragments(missing)
+    cached = cached_fragments(cards.keys())
+    missing = {key: render_card(story, kind, language) for key, (story, kind) in cards.items() if key not in cached}
+    cache_fragments(missing)
     # Marked safe again: a cache may hand back a plain string.
-    return [mark_safe(drawn[key] if key in drawn else missing[key]) for key in cards]  # noqa: S308
+    return [mark_safe(cached[key] if key in cached else missing[key]) for key in cards]  # noqa: S308
 
 
-def draw_card(story, kind, language):
+def render_card(story, kind, language):
     context = {"story": story, "lead": kind == "lead", "eager": kind != "lazy", "page_language": language}
     return render_to_string("news/includes/story_card.html", context)
 
@@ -47,8 +47,8 @@ def story_article(story):
     ]
     documents_digest = hashlib.blake2b(repr(documents).encode(), digest_size=8).hexdigest()
     key = fragment_key("story-article", language, story, documents_digest)
-    article = kept_fragments([key]).get(key)
+    article = cached_fragments([key]).get(key)
     if article is None:
         article = render_to_string("news/includes/story_article.html", {"story": story, "page_language": language})
-        keep_fragments({key: article})
+        cache_fragments({key: article})
     return mark_safe(article)  # noqa: S308

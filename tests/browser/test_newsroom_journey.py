@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
 
-from base.languages import site_language
+from site_shell.languages import site_language
 from testkit.files import minimal_pdf
 from tests.browser.conftest import DESKTOP
 

@@ -14,8 +14,8 @@ from django.core.cache import cache
 from django.template import Template, TemplateSyntaxError
 from django.test import Client, override_settings
 
-from base import page_cache
-from base.templatetags import drawn_once
+from caching import page_cache
+from caching.templatetags import render_once
 from testkit.pages import card_titles, name_content_version, parse_page
 from testkit.ports import free_port
 from testkit.production import ROOT, fetch_when_up, manage, production_env
@@ -256,9 +256,9 @@ def current_nav_link(response):
     return link and link.attrs["href"]
 
 
-def test_the_header_drawn_once_marks_the_page_each_reader_is_on_in_their_language(make_story):
+def test_the_header_rendered_once_marks_the_page_each_reader_is_on_in_their_language(make_story):
     make_story({"en": {"title": "Marked", "slug": "marked"}, "zh-hans": {"title": "标记", "slug": "标记"}})
-    drawn_once.drawn.clear()  # as in a worker just started
+    render_once.rendered.clear()  # as in a worker just started
     pages = {
         "/news/": "/news/",
         "/news/marked/": "/news/",
@@ -282,9 +282,9 @@ def drawn_parts(response):
     return [part.inner_html for part in [*parts, document.find("div", class_="site-footer__inner")]]
 
 
-def test_what_is_drawn_once_holds_nothing_of_the_first_reader(staff_client, make_story):
+def test_what_is_rendered_once_holds_nothing_of_the_first_reader(staff_client, make_story):
     make_story({"en": {"title": "Shared parts", "slug": "shared-parts"}})
-    drawn_once.drawn.clear()  # as in a worker just started
+    render_once.rendered.clear()  # as in a worker just started
     # Drawn first for staff on a story, then for a visitor given the form's CSRF token.
     staff_client.get("/news/shared-parts/")
     form = visitor().get("/buyer-membership/")
@@ -296,9 +296,9 @@ def test_what_is_drawn_once_holds_nothing_of_the_first_reader(staff_client, make
 
 
 @pytest.mark.parametrize("inside", ["{% csrf_token %}", "{% block extra %}{% endblock %}"])
-def test_a_part_drawn_once_cannot_hold_a_visitors_token_or_a_pages_own_content(inside):
-    with pytest.raises(TemplateSyntaxError, match="drawn_once"):
-        Template('{% load drawn_once %}{% drawn_once "part" %}' + inside + "{% enddrawn_once %}")
+def test_a_part_rendered_once_cannot_hold_a_visitors_token_or_a_pages_own_content(inside):
+    with pytest.raises(TemplateSyntaxError, match="render_once"):
+        Template('{% load render_once %}{% render_once "part" %}' + inside + "{% endrender_once %}")
 
 
 # --- Poisoning --------------------------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ import sys
 import pytest
 from django.test import RequestFactory
 
-from base.client_address import client_address
-from base.log_format import JsonFormatter, TextFormatter
 from membership.models import MembershipApplication
+from operations.log_format import JsonFormatter, TextFormatter
+from site_shell.client_address import client_address
 from testkit.applications import application_answers, application_form
 from testkit.production import ROOT, production_env
 

@@ -119,7 +119,7 @@ def test_static_files_carry_the_policy_and_may_be_shown_by_other_sites(client, p
 
 
 def test_error_pages_need_no_inline_style_or_script(rf):
-    from base import error_pages
+    from site_shell import error_pages
 
     for page in [error_pages.server_error(rf.get("/news/")), error_pages.service_unavailable(rf.get("/zh/news/"))]:
         html = page.content.decode()

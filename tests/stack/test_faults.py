@@ -22,7 +22,7 @@ from django.db import OperationalError
 from django.test import Client, override_settings
 from django.urls import path
 
-from base import page_cache
+from caching import page_cache
 from ietp_site.urls import handler400, handler500  # noqa: F401 - this module is also a URL conf
 from ietp_site.urls import urlpatterns as site_urlpatterns
 from membership.models import MembershipApplication

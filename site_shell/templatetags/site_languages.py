@@ -5,7 +5,7 @@ from django.utils import translation
 from parler.models import TranslatableModel
 from parler.templatetags.parler_tags import get_translated_url
 
-from base.languages import site_language
+from site_shell.languages import site_language
 
 register = template.Library()
 
@@ -23,9 +23,9 @@ def language_versions(context):
     versions = []
     for code, _name in settings.LANGUAGES:
         url = get_translated_url(context, code)
-        if not url:  # A page that resolves to no view: offer the news in that language.
+        if not url:  # A page that resolves to no view: offer the home page in that language.
             with translation.override(code):
-                url = reverse("news:list")
+                url = reverse("home")
         language = site_language(code)
         versions.append(
             {
@@ -43,5 +43,5 @@ def language_versions(context):
 
 @register.simple_tag
 def site_languages():
-    """Every language of the site, default first (for pages drawn in all of them, like the error page)."""
+    """Every language of the site, default first (for pages rendered in all of them, like the error page)."""
     return [site_language(code) for code, _name in settings.LANGUAGES]

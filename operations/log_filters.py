@@ -5,10 +5,10 @@ import logging
 
 class NotADatabaseOutage(logging.Filter):
     """Passes every record except those of a request that met the database down, and Django's line for each 503
-    answer (see base/error_pages.py)."""
+    answer (see site_shell/error_pages.py)."""
 
     def filter(self, record):
-        from base.error_pages import is_database_unavailable
+        from site_shell.error_pages import is_database_unavailable
 
         if getattr(record, "status_code", None) == 503:
             return False

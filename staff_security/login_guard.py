@@ -31,7 +31,7 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 
-from base.client_address import client_address
+from site_shell.client_address import client_address
 
 security_log = logging.getLogger("ietp.security")
 
@@ -134,7 +134,7 @@ class LockedOutLoginGate:
 
 def locked_out_page(request, original_response=None, credentials=None):
     """The lock-out page, in the admin's look and language (the admin lives under /zh/ too). It names nobody and
-    needs no session (LockedOutLoginGate answers before there is one), so each worker draws it once per language."""
+    needs no session (LockedOutLoginGate answers before there is one), so each worker renders it once per language."""
     minutes = math.ceil(get_cool_off(request).total_seconds() / 60)
     version = (translation.get_language(), minutes, settings.AXES_FAILURE_LIMIT)
     if version not in LOCKED_OUT_PAGES:

@@ -1,5 +1,5 @@
-"""Answers the site gives when it cannot give the page: drawn without the database, a session or a context processor,
-so that they work whatever else has failed. The language comes from the address alone (/zh/... is Chinese).
+"""Answers the site gives when it cannot give the page: rendered without the database, a session or a context
+processor, so that they work whatever else has failed. The language comes from the address alone (/zh/... is Chinese).
 """
 
 import logging
@@ -45,7 +45,7 @@ def plain_page(request, status, title, message, **headers):
     code = language_of_path(request.path_info if request is not None else "/")
     with translation.override(code):
         page = render_to_string(
-            "base/plain_page.html",
+            "site_shell/plain_page.html",
             {"html_code": SITE_LANGUAGES[code].html_code, "title": str(title), "message": str(message)},
         )
     response = HttpResponse(page, status=status, headers=headers)

@@ -1,18 +1,17 @@
 """What a page says about itself to search engines and to the apps a link is shared in: its canonical address,
-link-card picture and structured data (schema.org JSON-LD)."""
+link-card picture and the pieces of structured data (schema.org JSON-LD) every kind of page builds from (a story's
+own are in news/templatetags/news_structured_data.py)."""
 
 import json
 
 from django import template
 from django.templatetags.static import static
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
 
-# The site's own picture for a page without one (drawn by docs/draw-share-images.py).
+# The site's own picture for a page without one (made by docs/draw-share-images.py).
 DEFAULT_SHARE_IMAGE = {"path": "img/ietp-share.jpg", "width": 1200, "height": 630}
 PUBLISHER_LOGO = {"path": "img/ietp-logo.png", "width": 512, "height": 512}
 # Characters that could end a <script> element or open a comment inside it, written as JSON escapes.
@@ -81,11 +80,12 @@ def json_ld(data):
     return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308
 
 
-def publisher(request):
+def publisher(request, url):
+    """The organisation as schema.org's publisher, at `url` (the address of its home page)."""
     return {
         "@type": "Organization",
         "name": _("ICTI Ethical Toy Program"),
-        "url": request.build_absolute_uri(reverse("news:list")),
+        "url": request.build_absolute_uri(url),
         "logo": {
             "@type": "ImageObject",
             "url": request.build_absolute_uri(static(PUBLISHER_LOGO["path"])),
@@ -103,37 +103,3 @@ def breadcrumb_list(request, crumbs):
             for position, (name, url) in enumerate(crumbs, start=1)
         ],
     }
-
-
-@register.simple_tag(takes_context=True)
-def story_structured_data(context, story, image):
-    """A story as schema.org's NewsArticle, with the way back to the news as a BreadcrumbList."""
-    request = context["request"]
-    page_url = request.build_absolute_uri(story.get_absolute_url())
-    published = story.publish_at or story.created_at
-    article = {
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
-        "headline": story.title,
-        "description": story.meta_description,
-        "image": [image["url"]],
-        "datePublished": timezone.localtime(published).isoformat(),
-        "dateModified": timezone.localtime(max(published, story.last_changed_at)).isoformat(),
-        "inLanguage": story.shown_language.html_code,
-        "publisher": publisher(request),
-        "mainEntityOfPage": {"@type": "WebPage", "@id": page_url},
-    }
-    crumbs = [(_("News"), reverse("news:list"))]
-    if story.shows_category:
-        crumbs.append((story.get_category_display(), reverse("news:category", args=[story.category])))
-    crumbs.append((story.title, story.get_absolute_url()))
-    breadcrumbs = {"@context": "https://schema.org", **breadcrumb_list(request, crumbs)}
-    return json_ld([article, breadcrumbs])
-
-
-@register.simple_tag(takes_context=True)
-def section_structured_data(context, section_title):
-    """A category or year page as the last step of a BreadcrumbList from the news."""
-    request = context["request"]
-    crumbs = [(_("News"), reverse("news:list")), (section_title, request.path)]
-    return json_ld({"@context": "https://schema.org", **breadcrumb_list(request, crumbs)})

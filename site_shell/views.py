@@ -19,7 +19,7 @@ from django.views.generic import TemplateView
 
 @functools.lru_cache(maxsize=1024)
 def qr_code_svg(content):
-    """An SVG QR code, drawn once per content (the WeChat account, a story's address): no image is fetched from
+    """An SVG QR code, rendered once per content (the WeChat account, a story's address): no image is fetched from
     another host."""
     svg = io.BytesIO()
     segno.make(content, error="m").save(svg, kind="svg", xmldecl=False, scale=4, border=2, dark="#1a1c1e", light="#fff")
@@ -128,7 +128,7 @@ class PrivacyNoticeView(TemplateView):
     """Who holds applicants' data, where, why, for how long, and how to have it erased: all from settings, which
     are part of the release (the page is served from the page cache)."""
 
-    template_name = "base/privacy_notice.html"
+    template_name = "site_shell/privacy_notice.html"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

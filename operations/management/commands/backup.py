@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from base.backups import BackupError, create_backup
+from operations.backups import BackupError, create_backup
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """The admin site: Django's, asking staff for a second factor (django-otp: an authenticator app, or a backup code).
 
-Staff log in with their password as before (django-axes guards that form, base/login_guard.py); a user with an
+Staff log in with their password as before (django-axes guards that form, staff_security/login_guard.py); a user with an
 authenticator app, and every superuser when ADMIN_REQUIRE_2FA_FOR_SUPERUSERS is on, then gives a code before any
 admin page opens. A superuser without an app yet is taken to set one up. README.md, "Admin security".
 """
@@ -29,7 +29,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from base.login_guard import client_address
+from site_shell.client_address import client_address
 
 security_log = logging.getLogger("ietp.security")
 BACKUP_CODE_COUNT = 10

@@ -1,0 +1,81 @@
+from django.conf import settings
+from django.utils.cache import get_conditional_response, patch_cache_control
+
+from site_shell import error_pages
+
+from . import page_cache, registry
+
+
+class SharedPageCacheMiddleware:
+    """Serves visitors without a session the public pages from the shared cache (caching/page_cache.py), with
+    validators for 304s and headers a CDN may follow; staff get `private, no-store`. Placed before GZipMiddleware,
+    so pages are cached compressed (one copy per encoding)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.page_cache = None
+        response = self.get_response(request)
+        # No URL here depends on Accept-Language: the path names the language (English has no prefix).
+        remove_from_vary(response, "Accept-Language")
+        if request.page_cache is None:
+            has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
+            if has_session and not is_never_cached(response) and may_be_staff(request):
+                patch_cache_control(response, private=True, no_store=True)  # staff may see drafts on public pages
+            return response
+        key, generation, hit = request.page_cache
+        # The same page for every visitor without a session, whatever their cookies.
+        remove_from_vary(response, "Cookie")
+        if not hit:
+            if not page_cache.is_shareable(request, response):
+                return response
+            page_cache.add_validators(response, generation)
+            page_cache.public_cache_control(response)
+            page_cache.store(key, response, generation)
+        page_cache.let_front_server_cache(response)
+        conditional = get_conditional_response(
+            request, etag=response["ETag"], last_modified=int(generation["began"]), response=response
+        )
+        if request.method == "HEAD":
+            conditional.content = b""
+        return conditional
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not settings.PAGE_CACHE or request.resolver_match.view_name not in registry.CACHEABLE_VIEWS:
+            return None
+        if not page_cache.is_anonymous_read(request):
+            return None
+        key = page_cache.page_key(request)
+        generation, cached = page_cache.generation_and_page(key)
+        if generation is None:
+            return None
+        request.page_cache = (key, generation, cached is not None)
+        return cached
+
+
+def is_never_cached(response):
+    """Already cached by no cache: whether the visitor is staff changes nothing, so their session is not read (with
+    the database down, reading it would wait for the database a second time)."""
+    return "no-store" in response.get("Cache-Control", "")
+
+
+def may_be_staff(request):
+    """Whether the visitor with a session is staff. With the database down the session cannot be read: the answer is
+    then "perhaps" (the page is not cached), rather than an error that would replace the page rendered for them (the
+    membership form with their answers) by the bare 503 page."""
+    if getattr(request, "user", None) is None:
+        return False
+    try:
+        return request.user.is_staff
+    except error_pages.DATABASE_UNAVAILABLE:
+        return True
+
+
+def remove_from_vary(response, header):
+    if response.has_header("Vary"):
+        remaining = [value.strip() for value in response["Vary"].split(",") if value.strip().lower() != header.lower()]
+        if remaining:
+            response["Vary"] = ", ".join(remaining)
+        else:
+            del response["Vary"]

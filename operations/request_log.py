@@ -1,0 +1,48 @@
+"""The request log: one line per request, for operators (settings.LOGGING sends it where the other logs go)."""
+
+import logging
+import time
+
+from site_shell.client_address import anonymised_network, client_address
+
+request_logger = logging.getLogger("ietp.requests")
+
+
+class RequestLogMiddleware:
+    """One line per request: method, path (never the query string, which may carry what a visitor typed), status,
+    duration, language, whether the page cache served it, and the visitor's network (not their address). Health
+    probes are logged at DEBUG only: a probe every few seconds would bury everything else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        fields = {
+            "method": request.method,
+            "path": request.path[:200],
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "language": getattr(request, "LANGUAGE_CODE", ""),
+            "cache": page_cache_outcome(request),
+            "client": anonymised_network(client_address(request)),
+        }
+        level = logging.DEBUG if getattr(request, "is_health_probe", False) else logging.INFO
+        request_logger.log(
+            level,
+            "%(method)s %(path)s %(status)s %(duration_ms)sms lang=%(language)s cache=%(cache)s client=%(client)s",
+            fields,
+            extra=fields,
+        )
+        return response
+
+
+def page_cache_outcome(request):
+    """Whether the shared page cache (caching/page_cache.py) served the page: hit, miss, or bypass for a response it
+    may not cache."""
+    outcome = getattr(request, "page_cache", None)
+    if outcome is None:
+        return "bypass"
+    return "hit" if outcome[2] else "miss"
