@@ -358,7 +358,7 @@ def test_story_without_image_has_no_picture(client, make_story):
 def test_illustrated_list_runs_a_fixed_number_of_queries(media_root, client, django_assert_max_num_queries):
     illustrated_stories(13)
 
-    name_content_version()  # once per change, not per page: see tests/test_page_cache.py
+    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
     for path, cards in [("/news/", 12), ("/zh/news/", 12), ("/news/?page=2", 1)]:
         with django_assert_max_num_queries(3):
             response = client.get(path)

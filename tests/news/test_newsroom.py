@@ -531,7 +531,7 @@ def test_list_story_and_sitemap_pages_keep_their_query_counts_with_ten_thousand_
     upload = SimpleUploadedFile("report.pdf", minimal_pdf(), content_type="application/pdf")
     story.documents.create(language_code="en", title="Audit report", file=upload)
 
-    name_content_version()  # once per change, not per page: see tests/test_page_cache.py
+    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
     # The first page reads its twelve stories and their versions, as with a handful: nothing counts the 10,000.
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/news/").status_code == 200

@@ -454,7 +454,7 @@ def test_list_runs_a_fixed_number_of_queries(client, make_story, django_assert_m
             publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number),
         )
 
-    name_content_version()  # once per change, not per page: see tests/test_page_cache.py
+    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
     for path in ["/news/", "/zh/news/", "/zh/news/?page=last"]:
         with django_assert_max_num_queries(3):
             assert client.get(path).status_code == 200
@@ -490,7 +490,7 @@ def test_story_page_runs_a_fixed_number_of_queries(
 
     # The story with its documents, its newer and older neighbours and the related stories, each with its
     # translations.
-    name_content_version()  # once per change, not per page: see tests/test_page_cache.py
+    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
     with django_assert_max_num_queries(9):
         assert "Checklist" in client.get("/news/story-5/").content.decode()
     with django_assert_max_num_queries(9):

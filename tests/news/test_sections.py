@@ -240,7 +240,7 @@ def test_category_and_year_pages_run_a_fixed_number_of_queries(
         )
 
     # Category pages: count, stories, translations.
-    name_content_version()  # once per change, not per page: see tests/test_page_cache.py
+    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
     for path in ["/news/category/event/", "/zh/news/category/blog/?page=last"]:
         with django_assert_max_num_queries(3):
             assert client.get(path).status_code == 200

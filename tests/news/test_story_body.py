@@ -249,7 +249,7 @@ def test_list_of_cards_with_body_excerpts_runs_a_fixed_number_of_queries(
     for number in range(12):
         make_story({"en": {"title": f"Story {number}", "body": LONG_ENGLISH_BODY}})
 
-    name_content_version()  # once per change, not per page: see tests/test_page_cache.py
+    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
     with django_assert_max_num_queries(3):
         assert len(card_summaries(client.get("/news/").content.decode())) == 12
 
