@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.page_weight [--requests 500] [--concurrency 4] [--workers 4]
 
-Run from the project's root: the stories are built with tests/builders.py. Builds a throwaway database
+Run from the project's root: the stories are built with testkit/stories.py. Builds a throwaway database
 and media directory with 12 illustrated stories (photo-like 4000x3000 images), serves the site with
 gunicorn and production settings (DEBUG off, compressed static files, /media/ served beside it by
 bench/media_wsgi.py), and fetches the list, a story and the membership form with
@@ -22,7 +22,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.builders import PHONE_DPR, PHONE_WIDTH, free_port, illustrated_story, page_resources, photo_like
+from testkit.files import photo_like
+from testkit.pages import PHONE_DPR, PHONE_WIDTH, page_resources
+from testkit.ports import free_port
+from testkit.stories import illustrated_story
 
 ROOT = Path(__file__).resolve().parent.parent
 

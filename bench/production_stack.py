@@ -1,4 +1,4 @@
-"""Slow clients, load and hostile requests against the production stack, brought up natively (tests/native_stack.py:
+"""Slow clients, load and hostile requests against the production stack, brought up natively (testkit/native_stack.py:
 gunicorn with production settings behind nginx, configured from deploy/nginx/ietp.conf.template, over TLS).
 
     .venv/bin/python -m bench.production_stack [--seconds 60] [--fuzz-requests 10000] [--workers 2]
@@ -37,9 +37,8 @@ import sys
 import tempfile
 import time
 
-from bench import fuzz
-from tests import native_stack
-from tests.native_stack import NativeStack
+from testkit import hostile_requests, native_stack
+from testkit.native_stack import NativeStack
 
 
 def percentile(values, share):
@@ -185,7 +184,7 @@ def main():
         failed |= bool(errors or timeouts)
 
         print(f"3. {arguments.fuzz_requests} hostile requests through nginx (bench/fuzz.py):")
-        counts, _failures, tracebacks = fuzz.run(
+        counts, _failures, tracebacks = hostile_requests.run(
             stack.base_url,
             host=native_stack.HOST,
             requests=arguments.fuzz_requests,

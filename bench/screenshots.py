@@ -48,7 +48,8 @@ BUILD_SITE = """
 import datetime
 from django.core.management import call_command
 from news.models import NewsStory
-from tests.builders import illustrated_story, make_story, photo_like
+from testkit.files import photo_like
+from testkit.stories import illustrated_story, make_story
 call_command("migrate", verbosity=0)
 call_command("load_seed_stories", verbosity=0)
 for number in range(1, 5):
@@ -75,7 +76,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from membership.emails import record_application_emails
 from news.models import start_of_day
-from tests.builders import letter_pdf, make_application, make_story
+from testkit.applications import make_application
+from testkit.files import letter_pdf
+from testkit.stories import make_story
 call_command("migrate", verbosity=0)
 call_command("load_seed_stories", verbosity=0)
 User.objects.create_superuser("li.wei", "li.wei@ethicaltoyprogram.org", {STAFF_PASSWORD!r})
@@ -139,7 +142,7 @@ def main():
 
     from playwright.sync_api import sync_playwright
 
-    from tests.builders import free_port
+    from testkit.ports import free_port
 
     with tempfile.TemporaryDirectory(prefix="ietp-screenshots-") as directory:
         environment = {

@@ -173,7 +173,7 @@ def main():
 
     from news.models import NewsStory, NewsStoryTranslation
     from news.search import SearchTerms, index_versions
-    from tests.builders import card_titles
+    from testkit.pages import card_titles
 
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.story_save [--saves 50] [--stories 200]
 
-Run from the project's root: the stories and the admin's form posts are built with tests/builders.py. Builds a
+Run from the project's root: the stories and the admin's form posts are built with testkit/stories.py. Builds a
 throwaway SQLite database file and media folder with the test settings, `stories` other stories (each with one
 revision) and one bilingual story with a body of a few thousand characters, and logs in as a superuser with
 Django's test client. Then, alternately on the English and the Chinese tab, it opens the story's change form,
@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.builders import make_story, parse_page, story_form
+from testkit.pages import parse_page
+from testkit.stories import make_story, story_form
 
 BUDGET_MS = 150
 CHANGE_URL = "/admin/news/newsstory/{pk}/change/?language={language}"

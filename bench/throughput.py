@@ -7,7 +7,7 @@ cache, beside two references on the same stack (see bench/README.md).
 
 Run from the project's root, with Debian's wrk and nginx installed (apt-get install wrk nginx-light). It builds a
 throwaway site: a SQLite database in a temporary directory, or with --database-url a PostgreSQL database beside
-the one named (`<name>_bench_throughput`, dropped at the end); 12 illustrated stories (tests/builders.py) and
+the one named (`<name>_bench_throughput`, dropped at the end); 12 illustrated stories (testkit/stories.py) and
 --older-stories plain ones (10: 22 stories in all); collectstatic into a temporary STATIC_ROOT. The shared cache is
 a directory of the temporary site, or the Redis database --redis-url names (emptied).
 
@@ -60,8 +60,9 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.builders import free_port, illustrated_stories, many_stories
-from tests.native_stack import database_beside, drop_database
+from testkit.native_stack import database_beside, drop_database
+from testkit.ports import free_port
+from testkit.stories import illustrated_stories, many_stories
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -2,9 +2,19 @@
 
 import os
 import tempfile
+from urllib.parse import urlsplit
 
 # The embedded cache in a directory of its own (REDIS_URL, as .ci/run sets it, puts the suite on Redis instead).
 os.environ.setdefault("CACHE_DIR", tempfile.mkdtemp(prefix="ietp-test-cache-"))
+# Tests run by pytest-xdist's workers (PYTEST_XDIST_WORKER=gw0, gw1...; `make fast`) each get a cache of their own,
+# a folder or a Redis database: a test empties the cache, which must not empty a test's running beside it.
+WORKER_NUMBER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ["CACHE_DIR"] = os.path.join(os.environ["CACHE_DIR"], os.environ["PYTEST_XDIST_WORKER"])
+    if os.environ.get("REDIS_URL"):
+        redis_url = urlsplit(os.environ["REDIS_URL"])
+        database = int(redis_url.path.strip("/") or 0) + WORKER_NUMBER
+        os.environ["REDIS_URL"] = redis_url._replace(path=f"/{database}").geturl()
 os.environ.setdefault("SECRET_KEY", "test-suite-only-secret-key-" + "x" * 40)
 
 from .settings import *  # noqa: E402,F403
@@ -18,5 +28,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests that log staff in with force_login() need no second factor; the two-factor tests turn it on
-# (tests/test_admin_security.py).
+# (tests/staff_security/test_admin.py).
 ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = False

@@ -1,14 +1,38 @@
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.template.base import Template
+from django.test.utils import instrumented_test_render
+from django.utils import translation
 
 from caching import page_cache
-from tests import builders
+from testkit import stories
+from testkit.applications import MEMBERSHIP_STAFF
+from testkit.ports import free_port
+from testkit.servers import IN_CI, redis_is_up
+
+# Template rendering as the site does it, taken before the test environment instruments it.
+PLAIN_RENDER = Template._render
+
+
+@pytest.fixture(autouse=True, scope="session")
+def pages_rendered_as_in_production(django_test_environment):
+    """Templates render as in production, without the test environment's instrumentation, which sends a signal and
+    copies the context for every template rendered so that response.context can be read: the membership form with
+    mistakes renders some 1,700 small templates (its 500 country options), and took twice as long. The tests read
+    the page a visitor gets, never response.context."""
+    assert PLAIN_RENDER is not instrumented_test_render, "conftest.py was imported after the test set-up"
+    instrumented, Template._render = Template._render, PLAIN_RENDER
+    yield
+    Template._render = instrumented
 
 
 @pytest.fixture(autouse=True)
@@ -21,10 +45,19 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's default language: a request the test client sends to a Chinese page leaves
+    Chinese active in the test's thread, which would word the next test's messages in Chinese."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def make_story(db):
-    """builders.make_story: a published story; translations given as {language: title} or {language: {field: value}}."""
-    return builders.make_story
+    """A published story (testkit.stories): translations as {language: title} or {language: {field: value}}."""
+    return stories.make_story
 
 
 @pytest.fixture
@@ -55,7 +88,7 @@ def membership_settings(settings):
     sleeping), a fresh per-IP count (the rate limit counts in the cache), and staff addresses to notify."""
     cache.clear()
     settings.MEMBERSHIP_MIN_SECONDS_TO_SUBMIT = 0
-    settings.MEMBERSHIP_NOTIFY_EMAILS = builders.MEMBERSHIP_STAFF
+    settings.MEMBERSHIP_NOTIFY_EMAILS = MEMBERSHIP_STAFF
     settings.MEMBERSHIP_SUBMISSIONS_PER_IP = 10
     settings.TRUST_X_FORWARDED_FOR = False
     yield settings
@@ -110,3 +143,26 @@ def site_processes(tmp_path, transactional_db):
     if connection.vendor == "sqlite":
         processes.manage("migrate", "--no-input")
     return processes
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of this test's own, on another port: the machine's is never stopped."""
+    if not shutil.which("redis-server"):
+        if IN_CI:
+            pytest.fail("redis-server is missing")
+        pytest.skip("redis-server is missing")
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while not redis_is_up(url):
+        assert time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)
+    yield server, url
+    server.kill()
+    server.wait(timeout=10)

@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 
-from tests.builders import make_story
+from testkit.stories import make_story
 
 # Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls
 # whenever a loop is running; the calls are really synchronous here.

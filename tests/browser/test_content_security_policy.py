@@ -4,7 +4,7 @@ complaint about the Permissions-Policy header."""
 
 from playwright.sync_api import expect
 
-from tests.builders import make_story
+from testkit.stories import make_story
 
 EDITOR = {"username": "csp-editor", "password": "correct horse battery staple"}
 # Each violation is recorded in the page itself, before any of the page's own scripts run.

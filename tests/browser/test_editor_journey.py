@@ -8,7 +8,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from news.models import NewsStory
-from tests.builders import make_application, phone_photo
+from testkit.applications import make_application
+from testkit.files import phone_photo
 
 EDITOR = {"username": "editor", "password": "correct horse battery staple"}
 

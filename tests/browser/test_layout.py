@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.builders import make_story
+from testkit.stories import make_story
 
 CHINESE_ONLY_STORY = quote("核实-escp-职员")
 ENGLISH_ONLY_STORY = "introducing-progress-visits"

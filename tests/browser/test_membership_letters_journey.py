@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from membership.models import MembershipApplication
-from tests.browser.test_membership_journeys import CHINESE, CONTACT_EMAIL, ENGLISH, section
-from tests.browser.test_membership_journeys import fill_application_with_mistakes as fill_application_roughly
-from tests.builders import letter_pdf, phone_photo
+from testkit.files import letter_pdf, phone_photo
+from tests.browser.buyer import CHINESE, CONTACT_EMAIL, ENGLISH, section
+from tests.browser.buyer import fill_application_with_mistakes as fill_application_roughly
 
 pytestmark = pytest.mark.usefixtures("private_media_root")
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from membership.models import MembershipApplication
-from tests.builders import emails_when_sent, make_application
+from testkit.applications import emails_when_sent, make_application
 
 APPLICANT = "chen.mei@bright-toys.example.cn"
 QUESTION = "请寄来高管签署的支持函。"

@@ -13,8 +13,8 @@ from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from site_shell.languages import site_language
+from testkit.files import minimal_pdf
 from tests.browser.conftest import DESKTOP
-from tests.builders import minimal_pdf
 
 PASSWORD = "correct horse battery staple"
 # What the Editors group (made by news' migrations) may do; the live server's database is emptied after each

@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import expect
 
-from tests.browser.test_visitor_journeys import (
+from tests.browser.reader import (
     expect_no_sideways_scrolling,
     expect_page_in,
     story_path,

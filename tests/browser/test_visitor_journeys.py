@@ -2,36 +2,17 @@
 
 import datetime
 import re
-from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
 
 from news.models import NewsStory
-from tests.builders import make_story
+from testkit.stories import make_story
+from tests.browser.reader import expect_no_sideways_scrolling, expect_page_in, story_path, switch_language
 
 ENGLISH_ONLY_TITLE = "Introducing Progress Visits"
 CHINESE_ONLY_TITLE = "核实 ESCP 职员"
 NEWEST_TITLE = re.compile(r"^Focus on Family-Friendly Spaces")
-
-
-def story_path(language_prefix, slug):
-    return f"{language_prefix}/news/{quote(slug)}/"
-
-
-def expect_page_in(page, html_lang, heading):
-    expect(page.locator("html")).to_have_attribute("lang", html_lang)
-    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-
-
-def expect_no_sideways_scrolling(page):
-    # Nothing wider than the phone: a reader never scrolls sideways to finish a line.
-    width = page.viewport_size["width"]
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
-
-
-def switch_language(page, label):
-    page.get_by_role("navigation", name=re.compile("Language|语言")).get_by_role("link", name=label).click()
 
 
 @pytest.mark.parametrize("screen", ["phone", "desktop"])

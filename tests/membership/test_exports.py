@@ -10,7 +10,7 @@ from django.utils import translation
 
 from membership import exports
 from membership.models import ApplicationNote, MembershipApplication
-from tests.builders import make_application
+from testkit.applications import make_application
 
 pytestmark = pytest.mark.django_db
 

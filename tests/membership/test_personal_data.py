@@ -11,7 +11,8 @@ from django.core.files.base import ContentFile
 
 from membership import personal_data
 from membership.models import ApplicationEmail, ApplicationEvent, ApplicationNote, MembershipApplication
-from tests.builders import letter_pdf, make_application
+from testkit.applications import make_application
+from testkit.files import letter_pdf
 
 pytestmark = pytest.mark.django_db
 

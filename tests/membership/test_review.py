@@ -5,7 +5,7 @@ from django.core import mail
 
 from membership import review
 from membership.models import ApplicationEmail, ApplicationEvent, ApplicationNote
-from tests.builders import make_application
+from testkit.applications import make_application
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from reversion.models import Version
 
 from news import publishing, revisions
 from news.models import NewsStory, PreviewLink, next_scheduled_publication
-from tests.builders import make_story
+from testkit.stories import make_story
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy
 
 from operations.release import digest_of, release_digest, release_inputs, stable_repr
-from tests.builders import free_port
-from tests.test_deployment import ROOT, fetch_when_up, production_env
+from testkit.ports import free_port
+from testkit.production import ROOT, fetch_when_up, production_env
 
 NOT_THE_SITE = shutil.ignore_patterns(
     ".git", ".cache", "__pycache__", "*.sqlite3", "media", "private-media", "staticfiles", "backups", "tests", "bench"

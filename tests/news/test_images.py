@@ -1,0 +1,409 @@
+"""Featured images: what an editor may upload in the admin, what is stored, and what visitors get."""
+
+import io
+import re
+import struct
+import zlib
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import override
+from PIL import Image
+
+from news.images import FeaturedImageFormField
+from news.models import NewsStory
+from testkit.files import phone_photo, photo_like
+from testkit.pages import name_content_version, parse_page
+from testkit.stories import illustrated_stories, story_form
+
+pytestmark = pytest.mark.django_db
+
+PHOTO_TEXT = {
+    "image_alt": "Workers at sewing machines in a bright factory hall",
+    "image_caption": "The new sewing hall",
+    "image_credit": "IETP / Li Wei",
+}
+
+
+def upload(content, name="photo.jpg", content_type="image/jpeg"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def illustrated_story_form(**fields):
+    """The admin's form for "Factory visit in Dongguan" with its photo described, captioned and credited."""
+    return story_form(**(PHOTO_TEXT | fields))
+
+
+def add_story(staff_client, language="en", **fields):
+    return staff_client.post(f"/admin/news/newsstory/add/?language={language}", illustrated_story_form(**fields))
+
+
+def files_in(directory):
+    return sorted(path for path in directory.rglob("*") if path.is_file()) if directory.exists() else []
+
+
+def every_stored_image(story):
+    paths = [story.image.name]
+    for rendition_set in story.image_renditions.values():
+        paths += [path for _width, path in rendition_set["webp"] + rendition_set["jpeg"]]
+    return paths
+
+
+def open_stored(path):
+    with default_storage.open(path) as stored:
+        return Image.open(io.BytesIO(stored.read()))
+
+
+# --- What is stored ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_phone_photo_is_published_upright_with_no_location_or_other_metadata(staff_client, media_root):
+    response = add_story(staff_client, image=upload(phone_photo(), "IMG_0042.JPG"))
+
+    assert response.status_code == 302
+    story = NewsStory.objects.get()
+    stored = every_stored_image(story)
+    # The clean copy; card at 4 widths; the upright 1200 px hero at 640, 960 and its own 1200; WebP and JPEG;
+    # and the link-card JPEG.
+    assert len(stored) == 1 + 2 * (4 + 3) + 1
+    assert story.image_renditions["hero"]["width"] == 1200 and story.image_renditions["hero"]["height"] == 1500
+    for path in stored:
+        image = open_stored(path)
+        assert not image.getexif(), path
+        assert not {"exif", "icc_profile", "xmp", "XML:com.adobe.xmp", "comment"} & set(image.info), path
+        raw = default_storage.open(path).read()
+        assert b"PhoneMaker" not in raw and b"GPSLatitude" not in raw
+    master = open_stored(story.image.name)
+    assert master.size == (1200, 1600)
+    red, green, _blue = master.convert("RGB").getpixel((master.width - 10, 10))
+    assert red > 200 and green < 60
+
+
+@pytest.mark.slow
+def test_image_stored_by_code_is_cleaned_like_an_upload_and_its_raw_bytes_removed(
+    make_story, media_root, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+
+    story = make_story({"en": {"title": "Imported", "image_alt": "A factory"}})
+    with django_capture_on_commit_callbacks(execute=True):
+        story.image.save("IMG_0042.JPG", ContentFile(phone_photo()), save=False)
+        story.save()
+
+    assert story.card_picture is not None
+    # The raw bytes are gone: every file left in storage is one of the clean ones.
+    stored = sorted(str(media_root / path) for path in every_stored_image(story))
+    assert sorted(map(str, files_in(media_root))) == stored
+    for path in every_stored_image(story):
+        assert b"GPSLatitude" not in default_storage.open(path).read()
+        assert not open_stored(path).getexif(), path
+
+
+@pytest.mark.slow
+def test_renditions_are_made_at_each_srcset_width_in_webp_and_jpeg(staff_client, media_root):
+    add_story(staff_client, image=upload(photo_like(2400, 1600)))
+
+    renditions = NewsStory.objects.get().image_renditions
+    for name, widths, ratio in [("card", [320, 480, 640, 960], 1.5), ("hero", [640, 960, 1280, 1920], 1.5)]:
+        for image_format, paths in [("WEBP", renditions[name]["webp"]), ("JPEG", renditions[name]["jpeg"])]:
+            assert [width for width, _path in paths] == widths
+            for width, path in paths:
+                image = open_stored(path)
+                assert image.format == image_format
+                assert image.width == width and abs(image.width / image.height - ratio) < 0.01
+
+
+@pytest.mark.slow
+def test_small_image_is_never_upscaled(staff_client, media_root):
+    add_story(staff_client, image=upload(photo_like(800, 600, "PNG"), "chart.png", "image/png"))
+
+    renditions = NewsStory.objects.get().image_renditions
+    assert [width for width, _path in renditions["card"]["webp"]] == [320, 480, 640, 800]
+    assert [width for width, _path in renditions["hero"]["jpeg"]] == [640, 800]
+    assert renditions["hero"]["width"] == 800 and renditions["hero"]["height"] == 600
+
+
+@pytest.mark.parametrize("payload", [b"PK\x03\x04zip-archive" + b"\0" * 64, b"<html><script>alert(1)</script></html>"])
+def test_polyglot_payload_after_the_image_is_never_served(staff_client, media_root, payload):
+    response = add_story(staff_client, image=upload(photo_like(1000, 750) + payload, "trick.jpg"))
+
+    assert response.status_code == 302
+    for path in every_stored_image(NewsStory.objects.get()):
+        content = default_storage.open(path).read()
+        assert b"PK\x03\x04" not in content and b"<script>" not in content
+
+
+@pytest.mark.slow
+def test_replacing_the_image_removes_the_old_files(staff_client, media_root, django_capture_on_commit_callbacks):
+    add_story(staff_client, image=upload(photo_like(1000, 750)))
+    story = NewsStory.objects.get()
+    old_files = every_stored_image(story)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            f"/admin/news/newsstory/{story.pk}/change/?language=en",
+            illustrated_story_form(image=upload(photo_like(1200, 900), "second.jpg")),
+        )
+
+    assert response.status_code == 302
+    story.refresh_from_db()
+    new_files = every_stored_image(story)
+    assert not any(default_storage.exists(path) for path in old_files)
+    assert all(default_storage.exists(path) for path in new_files)
+    assert len(files_in(media_root)) == len(new_files)
+
+
+def test_clearing_the_image_removes_its_files(staff_client, media_root, django_capture_on_commit_callbacks):
+    add_story(staff_client, image=upload(photo_like(1000, 750)))
+    story = NewsStory.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            f"/admin/news/newsstory/{story.pk}/change/?language=en", illustrated_story_form(**{"image-clear": "on"})
+        )
+
+    story.refresh_from_db()
+    assert not story.image and story.image_renditions == {}
+    assert files_in(media_root) == []
+
+
+def test_editing_text_keeps_the_image(staff_client, media_root, django_capture_on_commit_callbacks):
+    add_story(staff_client, image=upload(photo_like(1000, 750)))
+    story = NewsStory.objects.get()
+    files = files_in(media_root)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            f"/admin/news/newsstory/{story.pk}/change/?language=en",
+            illustrated_story_form(title="New title", slug="factory-visit-in-dongguan"),
+        )
+
+    assert files_in(media_root) == files
+    story.refresh_from_db()
+    assert every_stored_image(story) and story.title == "New title"
+
+
+def test_deleting_the_story_removes_its_image_files(staff_client, media_root, django_capture_on_commit_callbacks):
+    add_story(staff_client, image=upload(photo_like(1000, 750)))
+    story = NewsStory.objects.get()
+    assert files_in(media_root)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"/admin/news/newsstory/{story.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not NewsStory.objects.exists()
+    assert files_in(media_root) == []
+
+
+@pytest.mark.slow
+def test_a_rolled_back_replacement_keeps_the_image(make_story, media_root, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    story = make_story({"en": {"title": "Kept", "image_alt": "A factory"}})
+    with django_capture_on_commit_callbacks(execute=True):
+        story.image = upload(photo_like(1000, 750))
+        story.save()
+    kept = every_stored_image(story)
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        with transaction.atomic():
+            story.image = upload(photo_like(1200, 900), "second.jpg")
+            story.save()
+            raise RuntimeError("the edit fails after the new image was stored")
+
+    assert every_stored_image(NewsStory.objects.get(pk=story.pk)) == kept
+    assert all(default_storage.exists(path) for path in kept)
+
+
+# --- What is refused ----------------------------------------------------------------------------
+
+
+def png_header_only(width, height):
+    """A PNG whose header claims a huge size: a decompression bomb must be refused before decoding."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + pixels + chunk(b"IEND", b"")
+
+
+def animated(image_format):
+    frames = [Image.new("RGB", (200, 200), colour) for colour in ("red", "green", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, image_format, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return buffer.getvalue()
+
+
+def gif():
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 200), "red").save(buffer, "GIF")
+    return buffer.getvalue()
+
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'
+NOT_AN_IMAGE = "This file is not a JPEG, PNG or WebP image (SVG, GIF and other formats are not accepted)."
+
+REFUSED_UPLOADS = {
+    "text": (lambda: b"Quarterly report\n" * 50, "report.jpg", NOT_AN_IMAGE),
+    "html pretending to be a jpeg": (lambda: b"<html><script>alert(1)</script></html>", "x.jpg", NOT_AN_IMAGE),
+    "jpeg magic then garbage": (lambda: b"\xff\xd8\xff\xe0" + b"\x13" * 500, "broken.jpg", NOT_AN_IMAGE),
+    "svg": (lambda: SVG, "logo.svg", NOT_AN_IMAGE),
+    "gif": (gif, "anim.gif", NOT_AN_IMAGE),
+    "animated png": (lambda: animated("PNG"), "anim.png", "Animated images cannot be used."),
+    "animated webp": (lambda: animated("WEBP"), "anim.webp", "Animated images cannot be used."),
+    "over 15 MB": (lambda: photo_like(400, 300) + b"\0" * (15 * 1024 * 1024), "huge.jpg", "an image may be at most 15"),
+    "48 megapixels": (lambda: png_header_only(8000, 6000), "big.png", "8000 × 6000 pixels, more than 40 megapixels"),
+    "beyond pillow's own limit": (lambda: png_header_only(30000, 30000), "bomb.png", "far too many pixels"),
+    "truncated": (lambda: photo_like(1000, 750)[:6000], "cut.jpg", "damaged or incomplete"),
+}
+
+
+@pytest.mark.parametrize("kind", REFUSED_UPLOADS)
+def test_bad_uploads_are_refused_with_a_clear_error_and_leave_no_files(staff_client, media_root, kind):
+    make_content, name, message = REFUSED_UPLOADS[kind]
+
+    response = add_story(staff_client, image=upload(make_content(), name))
+
+    assert response.status_code == 200
+    page = parse_page(response)
+    assert message in " ".join(error.text for error in page.find_all(class_="errorlist"))
+    # What the editor typed is still in the form.
+    assert page.find("input", name="title").attrs["value"] == "Factory visit in Dongguan"
+    assert not NewsStory.objects.exists()
+    assert files_in(media_root) == []
+
+
+def test_refusals_are_worded_in_chinese_for_a_chinese_editor():
+    field = FeaturedImageFormField()
+    with override("zh-hans"):
+        with pytest.raises(ValidationError) as refused:
+            field.clean(upload(SVG, "logo.svg"))
+        assert refused.value.messages == ["此文件不是 JPEG、PNG 或 WebP 图片（不接受 SVG、GIF 等其他格式）。"]
+
+
+def test_image_needs_a_description_in_the_language_being_edited(staff_client, media_root):
+    response = add_story(staff_client, image=upload(photo_like(800, 600)), image_alt="  ")
+
+    assert response.status_code == 200
+    assert "Describe the image in this language for readers who cannot see it." in response.content.decode()
+    assert not NewsStory.objects.exists()
+    assert files_in(media_root) == []
+
+
+def test_story_without_image_needs_no_description(staff_client, media_root):
+    assert add_story(staff_client, image_alt="").status_code == 302
+    assert not NewsStory.objects.get().image
+
+
+# --- What visitors get ----------------------------------------------------------------------------
+
+
+def test_cards_show_responsive_pictures_lazy_below_the_first_row(media_root, client):
+    illustrated_stories(5)
+
+    pictures = parse_page(client.get("/news/")).find_all("picture")
+
+    assert len(pictures) == 5
+    for position, picture in enumerate(pictures, start=1):
+        webp = picture.find("source", type="image/webp")
+        assert re.fullmatch(r"/media/\S+-320\.webp 320w, .+ 960w", webp.attrs["srcset"]) and webp.attrs["sizes"]
+        image = picture.find("img")
+        assert re.fullmatch(r"/media/\S+card-640\.jpg", image.attrs["src"])
+        assert re.match(r"\S+\.jpg 320w, ", image.attrs["srcset"]) and image.attrs["sizes"]
+        assert (image.attrs["width"], image.attrs["height"]) == ("960", "640") and image.attrs["decoding"] == "async"
+        # The lead story and the first row of the grid are in view at once; the rest load as the reader scrolls.
+        assert (image.attrs.get("loading") == "lazy") == (position > 4)
+        assert (image.attrs.get("fetchpriority") == "high") == (position == 1)
+    # Newest first, each with its own description.
+    assert pictures[0].find("img").attrs["alt"] == "Workers and managers at committee meeting 5"
+    assert pictures[4].find("img").attrs["alt"] == "Workers and managers at committee meeting 1"
+
+
+@pytest.mark.slow
+def test_story_page_shows_an_eager_hero_with_caption_and_credit_in_each_language(staff_client, media_root, client):
+    add_story(staff_client, image=upload(photo_like(2400, 1600)))
+    story = NewsStory.objects.get()
+    story.set_current_language("zh-hans")
+    story.title, story.slug = "参观东莞工厂", "参观东莞工厂"
+    story.image_alt = "明亮的车间里工人在缝纫机前工作"
+    story.image_caption, story.image_credit = "新的缝纫车间", "IETP / 李伟"
+    story.save()
+
+    english = parse_page(client.get("/news/factory-visit-in-dongguan/"))
+    chinese = parse_page(client.get("/zh/news/参观东莞工厂/"))
+
+    hero = english.find("picture")
+    image = hero.find("img")
+    assert image.attrs["fetchpriority"] == "high" and "loading" not in image.attrs
+    assert (image.attrs["width"], image.attrs["height"]) == ("1920", "1280")
+    assert "hero-1920.webp 1920w" in hero.find("source", type="image/webp").attrs["srcset"]
+    assert image.attrs["alt"] == "Workers at sewing machines in a bright factory hall"
+    assert "The new sewing hall" in english.text and "Photo: IETP / Li Wei" in english.text
+    assert chinese.find("picture").find("img").attrs["alt"] == "明亮的车间里工人在缝纫机前工作"
+    assert "新的缝纫车间" in chinese.text and "摄影：IETP / 李伟" in chinese.text
+
+
+def test_story_without_image_has_no_picture(client, make_story):
+    make_story({"en": "Plain"})
+    assert parse_page(client.get("/news/")).find("picture") is None
+    assert parse_page(client.get("/news/plain/")).find("picture") is None
+
+
+def test_illustrated_list_runs_a_fixed_number_of_queries(media_root, client, django_assert_max_num_queries):
+    illustrated_stories(13)
+
+    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
+    for path, cards in [("/news/", 12), ("/zh/news/", 12), ("/news/?page=2", 1)]:
+        with django_assert_max_num_queries(3):
+            response = client.get(path)
+        assert response.status_code == 200
+        cards_shown = parse_page(response).find_all("article", class_="story-card")
+        assert len(cards_shown) == cards and all(card.find("picture") for card in cards_shown)
+
+
+# --- Where media is kept ------------------------------------------------------------------------------
+
+
+def settings_in_a_fresh_process(**environment):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = "import json, ietp_site.settings as s; print(json.dumps(s.STORAGES['default']))"
+    env = {**os.environ, "SECRET_KEY": "x" * 50, **environment}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return result.returncode, json.loads(result.stdout) if result.returncode == 0 else result.stderr
+
+
+def test_media_can_be_kept_in_an_s3_compatible_bucket_configured_from_the_environment():
+    status, storage = settings_in_a_fresh_process(
+        MEDIA_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="ietp-media", AWS_S3_ENDPOINT_URL="https://oss.example.cn"
+    )
+
+    assert status == 0
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "ietp-media"
+    assert storage["OPTIONS"]["endpoint_url"] == "https://oss.example.cn"
+    assert storage["OPTIONS"]["querystring_auth"] is False
+
+
+def test_s3_media_without_a_bucket_is_a_clear_configuration_error():
+    status, error = settings_in_a_fresh_process(MEDIA_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="")
+    assert status != 0 and "AWS_STORAGE_BUCKET_NAME" in error
+
+
+def test_s3_storage_gives_public_urls_without_signatures():
+    from storages.backends.s3 import S3Storage
+
+    _status, storage = settings_in_a_fresh_process(MEDIA_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="ietp-media")
+    bucket = S3Storage(**storage["OPTIONS"])
+    assert bucket.url("news/images/a/card-320.webp") == (
+        "https://ietp-media.s3.amazonaws.com/media/news/images/a/card-320.webp"
+    )
