@@ -53,6 +53,12 @@ def second_factor_missing(user):
     return user._ietp_second_factor_missing
 
 
+def is_verified_staff(user):
+    """Staff who have given every factor asked of them: only they are treated as staff outside the admin (drafts
+    previewed on public pages, pages kept out of shared caches). A password alone makes a visitor."""
+    return user.is_active and user.is_staff and not second_factor_missing(user)
+
+
 class SiteAdmin(admin.AdminSite):
     def has_permission(self, request):
         return super().has_permission(request) and not second_factor_missing(request.user)
