@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from .emails import record_assignment_email, record_status_email
 from .models import ApplicationEvent, ApplicationNote, MembershipApplication
@@ -100,3 +102,14 @@ def add_note(application, text, *, author):
     if not text:
         raise EmptyNote("A note needs some text.")
     return ApplicationNote.objects.create(application=application, author=author, text=text)
+
+
+def record_duplicate(application, *, company_name):
+    """The applicant sent the form again within a day: not saved twice, but noted on the application they sent
+    first (by nobody: the site wrote it), in the staff's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = gettext("Sent again from the form on %(time)s, as “%(company)s”; not saved a second time.") % {
+            "time": f"{timezone.localtime():%Y-%m-%d %H:%M}",
+            "company": company_name,
+        }
+    return ApplicationNote.objects.create(application=application, author=None, text=text)
