@@ -1,8 +1,12 @@
-"""A staff session that has given its password but not yet its second factor is a visitor's, on public pages
-(issue 22, finding 7)."""
+"""Staff sessions: one that has given its password but not yet its second factor is a visitor's on public pages
+(issue 22, finding 7); each ends after a working day idle and on a password change (finding 13)."""
+
+import datetime
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from news.models import NewsStory
@@ -53,3 +57,26 @@ def test_a_verified_editor_still_previews_drafts(client, django_user_model, make
     client.force_login(django_user_model.objects.create_user("editor", is_staff=True))  # no authenticator app
 
     assert client.get("/news/not-yet/").status_code == 200
+
+
+# Session length (issue 22, finding 13)
+
+
+def test_a_staff_session_ends_after_a_working_day_without_a_request(client, django_user_model, settings):
+    client.force_login(django_user_model.objects.create_user("editor", is_staff=True))
+
+    assert client.get("/admin/").status_code == 200
+    session = Session.objects.get()
+    ends_in = session.expire_date - timezone.now()
+    assert datetime.timedelta(hours=9) < ends_in <= datetime.timedelta(hours=10)
+
+
+def test_a_password_change_ends_the_staff_members_other_sessions(client, django_user_model):
+    editor = django_user_model.objects.create_user("editor", is_staff=True)
+    client.force_login(editor)
+    assert client.get("/admin/").status_code == 200
+
+    editor.set_password("a new correct horse")
+    editor.save()
+
+    assert client.get("/admin/").status_code == 302
