@@ -433,6 +433,11 @@ VARIABLES = [
         development=False,
     ),
     Variable(
+        "STAFF_SESSION_IDLE_MINUTES", MINUTES, 600, STAFF,
+        "A staff member's session ends after this long without a request (a working day); it also ends when their "
+        "password changes.",
+    ),
+    Variable(
         "AXES_FAILURE_LIMIT", WHOLE_NUMBER, 5, STAFF,
         "Failed admin logins that lock a username-and-address pair out.",
     ),

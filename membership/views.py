@@ -16,6 +16,7 @@ from django.views.generic import CreateView, TemplateView, UpdateView
 from site_shell.client_address import client_address
 from site_shell.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
+from . import review
 from .emails import record_application_emails
 from .forms import LetterUploadForm, MembershipApplicationForm
 from .letters import application_id_from_token
@@ -106,10 +107,13 @@ class ApplicationCreateView(CreateView):
         return self.form_invalid(form)
 
     def form_valid(self, form):
-        if MembershipApplication.objects.recent_from(form.cleaned_data["contact_email"]).exists():
-            return redirect("membership:already_received")
         if over_submission_limit(self.request):
             return too_many_submissions(self.request)
+        recent = MembershipApplication.objects.recent_from(form.cleaned_data["contact_email"]).order_by("-submitted_at")
+        if earlier := recent.first():
+            # Thanked as a first application is, so that the form tells nobody who has applied; staff see a note.
+            review.record_duplicate(earlier, company_name=form.cleaned_data["company_name"])
+            return self.thank(earlier)
         form.instance.language = translation.get_language()
         try:
             with transaction.atomic():
@@ -119,8 +123,8 @@ class ApplicationCreateView(CreateView):
                 record_application_emails(self.object, self.request.build_absolute_uri("/").rstrip("/"))
         except IntegrityError:
             # The same page's application, sent again at the same instant, was saved by the other request.
-            if MembershipApplication.objects.filter(form_token=form.instance.form_token).exists():
-                return redirect("membership:already_received")
+            if earlier := MembershipApplication.objects.filter(form_token=form.instance.form_token).first():
+                return self.thank(earlier)
             raise
         # An event for the operators, without the applicant's name or address.
         logger.info(
@@ -128,10 +132,14 @@ class ApplicationCreateView(CreateView):
             self.object.pk,
             extra={"event": "membership_application_received", "application": self.object.pk},
         )
+        return self.thank(self.object)
+
+    def thank(self, application):
+        """The thank-you page, naming the address the application (new, or the one already here) is from."""
         response = redirect(self.success_url)
         response.set_signed_cookie(
             NEW_APPLICATION,
-            self.object.pk,
+            application.pk,
             salt=NEW_APPLICATION,
             max_age=NEW_APPLICATION_MAX_AGE_SECONDS,
             path=str(self.success_url),

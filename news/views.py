@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
 
 from site_shell.views import qr_code_svg
+from staff_security.admin_site import is_verified_staff
 
 from .models import NewsStory, PreviewLink, StoryDocument, versions_visible_to
 from .pagination import StoryPaginator
@@ -20,9 +21,10 @@ from .search import MAX_QUERY_LENGTH, SearchTerms
 
 
 def reader(request):
-    """Who is reading: the user of a request with a session, else an anonymous visitor, found without opening a
-    session that is not there (opening one marks the page `Vary: Cookie`, which splits every shared cache)."""
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+    """Who is reading: staff (who preview drafts) with every factor given, else an anonymous visitor; found without
+    opening a session that is not there (opening one marks the page `Vary: Cookie`, which splits every shared cache).
+    A staff session waiting for its second factor reads as a visitor."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES or not is_verified_staff(request.user):
         return AnonymousUser()
     return request.user
 

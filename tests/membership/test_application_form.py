@@ -950,23 +950,30 @@ def test_an_applicant_outside_mainland_china_may_leave_the_transfer_consent_unti
     assert MembershipApplication.objects.get().consents_to_transfer_abroad is False
 
 
-def test_duplicate_application_within_a_day_is_not_saved_twice(client, django_capture_on_commit_callbacks):
+def test_duplicate_application_within_a_day_is_not_saved_twice_and_staff_see_it(
+    client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        apply(client)
+        first = apply(client)
+        first_page = page(client.get(first["Location"]))
         second = apply(client, company_name="Bright Toys (Again)", contact_email="MEI.CHAN@bright-toys.example.com")
 
-    assert second["Location"] == "/buyer-membership/already-received/"
-    assert "Your application is already with us" in page(client.get(second["Location"]))
+    # Issue 22: the answer tells nobody whether the address applied before.
+    assert second["Location"] == first["Location"] == "/buyer-membership/thank-you/"
+    assert page(client.get(second["Location"])) == first_page
     assert list(MembershipApplication.objects.values_list("company_name", flat=True)) == ["Bright Toys Ltd"]
     assert len(mail.outbox) == 2
+    [note] = MembershipApplication.objects.get().notes.all()
+    assert note.author is None
+    assert note.text.startswith("Sent again from the form") and "Bright Toys (Again)" in note.text
 
 
-def test_duplicate_notice_is_in_chinese_for_a_chinese_applicant(client):
+def test_the_answer_to_a_duplicate_is_the_thank_you_page_in_chinese_for_a_chinese_applicant(client):
     apply(client, url="/zh/buyer-membership/")
     second = apply(client, url="/zh/buyer-membership/")
 
-    assert second["Location"] == "/zh/buyer-membership/already-received/"
-    assert "您的申请已在我们这里" in page(client.get(second["Location"]))
+    assert second["Location"] == "/zh/buyer-membership/thank-you/"
+    assert MembershipApplication.objects.count() == 1
 
 
 def test_same_email_may_apply_again_after_a_day(client):
@@ -1087,8 +1094,8 @@ def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in
 
     assert all(result is not None and result[0] == 302 for result in results), results
     locations = [location for _status, location in results]
-    assert locations.count("/buyer-membership/thank-you/") == 1, locations
-    assert set(locations) == {"/buyer-membership/thank-you/", "/buyer-membership/already-received/"}
+    # Each is thanked alike (issue 22: the answer tells nobody the address applied before).
+    assert set(locations) == {"/buyer-membership/thank-you/"}, locations
     assert applications_saved(site_processes) == 1
 
 
