@@ -29,17 +29,17 @@ def needs_message(status):
     return status == MembershipApplication.Status.INFORMATION_NEEDED
 
 
-def possible_reviewers():
+def possible_reviewers(current=None):
     """Who may be given an application: active staff allowed to view applications (directly, through a group, or as
-    superusers). Anyone else would get an "Assigned to you" email for a page they may not open."""
+    superusers). Anyone else would get an "Assigned to you" email for a page they may not open. The `current`
+    reviewer stays a choice even after losing the permission, so that the application can still be saved."""
     may_view = Permission.objects.filter(content_type__app_label="membership", codename="view_membershipapplication")
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .filter(Q(is_superuser=True) | Q(user_permissions__in=may_view) | Q(groups__permissions__in=may_view))
-        .distinct()
-        .order_by("username")
+    allowed = Q(is_active=True, is_staff=True) & (
+        Q(is_superuser=True) | Q(user_permissions__in=may_view) | Q(groups__permissions__in=may_view)
     )
+    if current is not None:
+        allowed |= Q(pk=current.pk)
+    return get_user_model().objects.filter(allowed).distinct().order_by("username")
 
 
 def saved_values(application):

@@ -49,6 +49,19 @@ def test_an_application_cannot_be_given_to_staff_who_may_not_view_it(staff_clien
     assert application.assigned_to is None
 
 
+def test_an_application_whose_reviewer_lost_the_permission_can_still_be_saved(staff_client, django_user_model):
+    former = django_user_model.objects.create_user("moved.on", is_staff=True)
+    application = make_application(assigned_to=former)  # assigned while they could view applications
+
+    staff_client.post(
+        f"/admin/membership/membershipapplication/{application.pk}/change/",
+        {"status": "in_review", "assigned_to": former.pk, "status_message": "", "new_note": ""},
+    )
+
+    application.refresh_from_db()
+    assert application.status == "in_review" and application.assigned_to == former
+
+
 @pytest.mark.parametrize(
     ("admin", "heading", "explanation"),
     [
