@@ -179,10 +179,6 @@ class ThanksView(TemplateView):
             return None
 
 
-class AlreadyReceivedView(TemplateView):
-    template_name = "membership/already_received.html"
-
-
 @method_decorator(never_cache, name="dispatch")  # personal: never kept by a cache
 class LetterUploadView(UpdateView):
     """The page the confirmation email links to: the applicant uploads the signed letter, without an account.

@@ -1120,3 +1120,16 @@ def test_four_workers_share_one_limit_even_with_made_up_forwarded_for_headers(si
 
     assert statuses == [302] * 10 + [429] * 4
     assert applications_saved(site_processes) == 10
+
+
+@pytest.mark.parametrize(
+    ("old", "form"),
+    [
+        ("/buyer-membership/already-received/", "/buyer-membership/"),
+        ("/zh/buyer-membership/already-received/", "/zh/buyer-membership/"),
+    ],
+)
+def test_the_former_already_received_address_leads_to_the_form(client, old, form):
+    response = client.get(old)
+
+    assert response.status_code == 301 and response["Location"] == form
