@@ -26,8 +26,10 @@ from .images import FeaturedImageField, Picture, SharePicture
 from .search import search_document
 from .story_body import StoryBodyField, clean_story_body, excerpt, story_body_text
 
-# Newest first; undated stories after every dated one.
-LIST_ORDER = [F("publish_at").desc(nulls_last=True), "-pk"]
+# Newest first. A story is dated when first published, so an undated one is a draft (or one whose editor cleared
+# its date): it comes before every dated one, as if new, the most recently created first (ids grow with creation).
+# PostgreSQL sorts NULLs first when descending: the list-order index (migration 0015) holds this order as it is.
+LIST_ORDER = [F("publish_at").desc(nulls_first=True), "-pk"]
 
 # What a translator writes: a change to any of these makes the other languages' versions possibly out of date.
 TRANSLATED_CONTENT_FIELDS = [
@@ -257,7 +259,8 @@ class NewsStory(TranslatableModel):
         blank=True,
         help_text=_(
             "Hong Kong and mainland China time. The story's date, shown with it; stories are listed newest first. "
-            "A future time keeps every language hidden until then. Leave empty for an undated story (listed last)."
+            "A future time keeps every language hidden until then. Left empty, it is filled in with the moment the "
+            "story is first published in any language."
         ),
     )
     event_date = models.DateField(
@@ -425,15 +428,15 @@ class NewsStory(TranslatableModel):
         list_order = queryset.for_list()
         # Both neighbours' translations are fetched in one query, as the queryset would fetch them.
         translations, stories = list_order._prefetch_related_lookups, list_order.prefetch_related(None)
+        undated = stories.filter(publish_at__isnull=True)
         if self.publish_at is None:
-            newer = stories.filter(Q(publish_at__isnull=False) | Q(pk__gt=self.pk)).reverse().first()
-            older = stories.filter(publish_at__isnull=True, pk__lt=self.pk).first()
+            newer = undated.filter(pk__gt=self.pk).reverse().first()
+            # Undated stories come before every dated one.
+            older = undated.filter(pk__lt=self.pk).first() or stories.filter(publish_at__isnull=False).first()
         else:
             position, here = (F("publish_at"), F("pk")), (self.publish_at, self.pk)
-            newer = stories.filter(TupleGreaterThan(position, here)).reverse().first()
-            # Undated stories come after every dated one.
+            newer = stories.filter(TupleGreaterThan(position, here)).reverse().first() or undated.reverse().first()
             older = stories.filter(TupleLessThan(position, here)).first()
-            older = older or stories.filter(publish_at__isnull=True).first()
         prefetch_related_objects([story for story in (newer, older) if story], *translations)
         return newer, older
 
@@ -592,6 +595,25 @@ def note_edits_and_keep_old_slug_working(sender, instance, raw=False, **kwargs):
         StorySlugRedirect.objects.update_or_create(
             language_code=instance.language_code, old_slug=stored_slug, defaults={"story_id": instance.master_id}
         )
+
+
+@receiver(post_save, sender=NewsStoryTranslation)
+def date_the_story_when_first_published(sender, instance, raw=False, **kwargs):
+    """However a translation is published (the admin form's status, publishing.py, code), an undated story gets
+    the moment of its publication as its date: now, or the translation's scheduled time if that is later. Feeds,
+    the story's structured data and the list read that date, never the time of a save."""
+    if raw or instance.status != PublicationStatus.PUBLISHED:
+        return
+    story = instance.master
+    if story.publish_at is not None:
+        return
+    now = timezone.now()
+    published_at = max(now, instance.scheduled_for or now)
+    if NewsStory.objects.filter(pk=story.pk, publish_at__isnull=True).update(publish_at=published_at):
+        story.publish_at = published_at
+        if reversion.is_active():
+            # The story was added to the revision before its translations were saved: record it dated.
+            reversion.add_to_revision(story)
 
 
 @receiver(pre_save, sender=NewsStoryTranslation)
