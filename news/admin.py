@@ -126,6 +126,27 @@ class NewsStoryAdminForm(TranslatableModelForm):
         if self.instance.pk:
             self.fields["opened_version"].initial = self.instance.updated_at.isoformat()
         self.retired_redirects = []
+        self.count_title_as_typed()
+
+    def count_title_as_typed(self):
+        """The title states its limit and counts as the editor types (static/js/title-counter.js); a longer one is
+        refused with a message, never cut by the browser (so the box has no maxlength)."""
+        title = self.fields["title"]
+        limit = title.max_length
+        title.widget.attrs.pop("maxlength", None)
+        title.help_text = _("Up to %(limit)d characters: the story's heading, and its name in lists and feeds.") % {
+            "limit": limit
+        }
+        title.error_messages["max_length"] = _(
+            "This title has %(show_value)d characters; titles have at most %(limit_value)d. Shorten it."
+        )
+        title.widget.attrs.update(
+            {
+                "data-limit": limit,
+                "data-count-template": gettext("%(count)s of %(limit)s characters"),
+                "data-over-template": gettext("%(count)s of %(limit)s characters: too long, shorten the title"),
+            }
+        )
 
     def clean_slug(self):
         """Refuses a slug that would take an address from another story: its slug in the other language (both
@@ -230,6 +251,7 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
+        js = ["js/title-counter.js"]
 
     def get_fieldsets(self, request, obj=None):
         # The photo the story has, shown beside the box that replaces it.
