@@ -1,4 +1,5 @@
 import logging
+import re
 
 import reversion
 from django import forms
@@ -29,6 +30,9 @@ from .models import (
     StorySlugRedirect,
     public_version_condition,
 )
+
+# Letters (any script) or digits: a slug of hyphens and underscores alone makes an address that says nothing.
+WORDS_IN_SLUG = re.compile(r"[^\W_]")
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +112,78 @@ class NewsStoryAdminForm(TranslatableModelForm):
         help_text=_("Tick after checking it, and the warning goes away. Editing this version does the same."),
     )
 
+    retire_redirect = forms.BooleanField(
+        label=_("Retire the old address and take this slug"),
+        required=False,
+        help_text=_(
+            "Links to the other story's old address will lead to this story instead. Leave unticked and choose "
+            "another slug to keep them working."
+        ),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["opened_version"].initial = self.instance.updated_at.isoformat()
+        self.retired_redirects = []
+        self.count_title_as_typed()
+
+    def count_title_as_typed(self):
+        """The title states its limit and counts as the editor types (static/js/title-counter.js); a longer one is
+        refused with a message, never cut by the browser (so the box has no maxlength)."""
+        title = self.fields["title"]
+        limit = title.max_length
+        title.widget.attrs.pop("maxlength", None)
+        title.help_text = _("Up to %(limit)d characters: the story's heading, and its name in lists and feeds.") % {
+            "limit": limit
+        }
+        title.error_messages["max_length"] = _(
+            "This title has %(show_value)d characters; titles have at most %(limit_value)d. Shorten it."
+        )
+        title.widget.attrs.update(
+            {
+                "data-limit": limit,
+                "data-count-template": gettext("%(count)s of %(limit)s characters"),
+                "data-over-template": gettext("%(count)s of %(limit)s characters: too long, shorten the title"),
+            }
+        )
+
+    def clean_slug(self):
+        """Refuses a slug that would take an address from another story: its slug in the other language (both
+        stories would answer there), or its old address (readers' links would lead here), unless the editor
+        retires that old address knowingly."""
+        slug = self.cleaned_data["slug"]
+        if not WORDS_IN_SLUG.search(slug):
+            raise forms.ValidationError(_("A slug needs at least one letter or number."), code="no_words")
+        other_stories = NewsStory.objects.exclude(pk=self.instance.pk) if self.instance.pk else NewsStory.objects
+        taken = (
+            NewsStoryTranslation.objects.filter(slug=slug, master__in=other_stories.values("pk"))
+            .exclude(language_code=self.language_code)
+            .select_related("master")
+            .first()
+        )
+        if taken is not None:
+            raise forms.ValidationError(
+                _(
+                    "Another story, “%(story)s”, uses this slug in %(language)s: both would answer at its address. "
+                    "Choose another slug."
+                ),
+                code="slug_in_other_language",
+                params={"story": taken.master, "language": site_language(taken.language_code).switch_label},
+            )
+        redirects = list(StorySlugRedirect.objects.filter(old_slug=slug, story__in=other_stories.values("pk")))
+        if redirects and not self.data.get(self.add_prefix("retire_redirect")):
+            redirect = redirects[0]
+            raise forms.ValidationError(
+                _(
+                    "%(address)s is an old address of another story, “%(story)s”, and leads readers there. Choose "
+                    "another slug, or tick “Retire the old address and take this slug”."
+                ),
+                code="slug_is_old_address",
+                params={"address": redirect.old_url, "story": redirect.story},
+            )
+        self.retired_redirects = redirects
+        return slug
 
     def clean(self):
         cleaned_data = super().clean()
@@ -179,6 +251,7 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
+        js = ["js/title-counter.js"]
 
     def get_fieldsets(self, request, obj=None):
         # The photo the story has, shown beside the box that replaces it.
@@ -188,6 +261,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             ["translation_notice", "mark_up_to_date"] if tab_state and tab_state.may_be_out_of_date else []
         )
         preview_fields = ["preview_links"] if obj is not None and tab_state and tab_state.is_written else []
+        retire_fields = ["retire_redirect"] if self.takes_an_old_address(request, obj) else []
         return [
             (
                 _("Publishing"),
@@ -214,12 +288,18 @@ class NewsStoryAdmin(TranslatableAdmin):
                     ),
                 },
             ),
-            (None, {"fields": ["title", "slug", "dateline", "summary", "body"]}),
+            (None, {"fields": ["title", "slug", *retire_fields, "dateline", "summary", "body"]}),
             (_("Featured image"), {"fields": [*image_fields, "image_alt", "image_caption", "image_credit"]}),
         ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations")
+
+    def takes_an_old_address(self, request, obj):
+        """Whether the slug posted is another story's old address: the form then offers to retire it."""
+        slug = request.POST.get("slug") if request.method == "POST" else None
+        redirects = StorySlugRedirect.objects.filter(old_slug=slug)
+        return bool(slug) and (redirects.exclude(story=obj) if obj is not None else redirects).exists()
 
     def tab_state(self, request, obj):
         """The VersionState of the language tab open, or None for a new story."""
@@ -274,7 +354,7 @@ class NewsStoryAdmin(TranslatableAdmin):
         changed = [
             str(form.fields[name].label).lower()
             for name in form.changed_data
-            if name not in ("opened_version", "mark_up_to_date") and name in form.fields
+            if name not in ("opened_version", "mark_up_to_date", "retire_redirect") and name in form.fields
         ]
         language = site_language(obj.get_current_language()).switch_label
         if not change:
@@ -283,6 +363,11 @@ class NewsStoryAdmin(TranslatableAdmin):
             comment = gettext("%(language)s: changed %(fields)s") % {"language": language, "fields": ", ".join(changed)}
         else:
             comment = gettext("%(language)s: saved without changes") % {"language": language}
+        for redirect in form.retired_redirects:
+            comment += "; " + gettext("retired the old address %(address)s of “%(story)s”") % {
+                "address": redirect.old_url,
+                "story": redirect.story,
+            }
         reversion.set_comment(comment)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

@@ -8,7 +8,7 @@ from django.core import signing
 from django.db import connections, models, transaction
 from django.db.models import Case, Exists, F, Max, Min, OuterRef, Prefetch, Q, When, prefetch_related_objects
 from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLessThan
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,8 +26,10 @@ from .images import FeaturedImageField, Picture, SharePicture
 from .search import search_document
 from .story_body import StoryBodyField, clean_story_body, excerpt, story_body_text
 
-# Newest first; undated stories after every dated one.
-LIST_ORDER = [F("publish_at").desc(nulls_last=True), "-pk"]
+# Newest first. A story is dated when first published, so an undated one is a draft (or one whose editor cleared
+# its date): it comes before every dated one, as if new, the most recently created first (ids grow with creation).
+# PostgreSQL sorts NULLs first when descending: the list-order index (migration 0015) holds this order as it is.
+LIST_ORDER = [F("publish_at").desc(nulls_first=True), "-pk"]
 
 # What a translator writes: a change to any of these makes the other languages' versions possibly out of date.
 TRANSLATED_CONTENT_FIELDS = [
@@ -257,7 +259,8 @@ class NewsStory(TranslatableModel):
         blank=True,
         help_text=_(
             "Hong Kong and mainland China time. The story's date, shown with it; stories are listed newest first. "
-            "A future time keeps every language hidden until then. Leave empty for an undated story (listed last)."
+            "A future time keeps every language hidden until then. Left empty, it is filled in with the moment the "
+            "story is first published in any language."
         ),
     )
     event_date = models.DateField(
@@ -425,15 +428,15 @@ class NewsStory(TranslatableModel):
         list_order = queryset.for_list()
         # Both neighbours' translations are fetched in one query, as the queryset would fetch them.
         translations, stories = list_order._prefetch_related_lookups, list_order.prefetch_related(None)
+        undated = stories.filter(publish_at__isnull=True)
         if self.publish_at is None:
-            newer = stories.filter(Q(publish_at__isnull=False) | Q(pk__gt=self.pk)).reverse().first()
-            older = stories.filter(publish_at__isnull=True, pk__lt=self.pk).first()
+            newer = undated.filter(pk__gt=self.pk).reverse().first()
+            # Undated stories come before every dated one.
+            older = undated.filter(pk__lt=self.pk).first() or stories.filter(publish_at__isnull=False).first()
         else:
             position, here = (F("publish_at"), F("pk")), (self.publish_at, self.pk)
-            newer = stories.filter(TupleGreaterThan(position, here)).reverse().first()
-            # Undated stories come after every dated one.
+            newer = stories.filter(TupleGreaterThan(position, here)).reverse().first() or undated.reverse().first()
             older = stories.filter(TupleLessThan(position, here)).first()
-            older = older or stories.filter(publish_at__isnull=True).first()
         prefetch_related_objects([story for story in (newer, older) if story], *translations)
         return newer, older
 
@@ -586,12 +589,77 @@ def note_edits_and_keep_old_slug_working(sender, instance, raw=False, **kwargs):
     stored_slug, stored_status = (stored["slug"], stored["status"]) if stored else (None, None)
     if stored_slug == instance.slug:
         return
-    # The slug taken, by this story or another, is live again.
-    StorySlugRedirect.objects.filter(language_code=instance.language_code, old_slug=instance.slug).delete()
+    # The slug taken is live again, in every language (a live slug wins over an old one in any language): the admin
+    # form lets an editor take another story's old slug only knowingly (NewsStoryAdminForm, "retire").
+    StorySlugRedirect.objects.filter(old_slug=instance.slug).delete()
+    RemovedStoryAddress.objects.filter(language_code=instance.language_code, slug=instance.slug).delete()
     if stored_slug and stored_status == PublicationStatus.PUBLISHED:
         StorySlugRedirect.objects.update_or_create(
             language_code=instance.language_code, old_slug=stored_slug, defaults={"story_id": instance.master_id}
         )
+
+
+@receiver(post_save, sender=NewsStoryTranslation)
+def date_the_story_when_first_published(sender, instance, raw=False, **kwargs):
+    """However a translation is published (the admin form's status, publishing.py, code), an undated story gets
+    the moment of its publication as its date: now, or the translation's scheduled time if that is later. Feeds,
+    the story's structured data and the list read that date, never the time of a save."""
+    if raw or instance.status != PublicationStatus.PUBLISHED:
+        return
+    story = instance.master
+    if story.publish_at is not None:
+        return
+    now = timezone.now()
+    published_at = max(now, instance.scheduled_for or now)
+    if NewsStory.objects.filter(pk=story.pk, publish_at__isnull=True).update(publish_at=published_at):
+        story.publish_at = published_at
+        if reversion.is_active():
+            # The story was added to the revision before its translations were saved: record it dated.
+            reversion.add_to_revision(story)
+
+
+class RemovedStoryAddress(models.Model):
+    """The address of a published story or translation that was deleted: it answers 410 Gone, saying the story was
+    removed, rather than 404 (the address existed and was shared). One per language and slug; a story that takes
+    the slug again makes it live."""
+
+    language_code = models.CharField(_("language"), max_length=15, choices=settings.LANGUAGES)
+    slug = models.SlugField(_("slug"), max_length=200, allow_unicode=True)
+    removed_at = models.DateTimeField(_("removed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("removed story address")
+        verbose_name_plural = _("removed story addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["language_code", "slug"], name="news_removed_address_unique_per_language")
+        ]
+
+    def __str__(self):
+        return self.slug
+
+    @classmethod
+    def record(cls, language_code, slug):
+        cls.objects.get_or_create(language_code=language_code, slug=slug)
+
+
+def removes_the_story(origin):
+    """Whether a deletion started from a story (the admin's delete page or its delete action)."""
+    return isinstance(origin, NewsStory) or getattr(origin, "model", None) is NewsStory
+
+
+@receiver(pre_delete, sender=NewsStoryTranslation)
+def published_address_answers_gone(sender, instance, **kwargs):
+    """A published translation deleted, alone or with its story: its address was public and answers 410."""
+    if instance.status == PublicationStatus.PUBLISHED and instance.slug:
+        RemovedStoryAddress.record(instance.language_code, instance.slug)
+
+
+@receiver(pre_delete, sender=StorySlugRedirect)
+def old_address_of_a_removed_story_answers_gone(sender, instance, origin=None, **kwargs):
+    """The old addresses of a story deleted answer 410 too; an old address deleted on its own (the editor lets it
+    go) answers 404."""
+    if removes_the_story(origin):
+        RemovedStoryAddress.record(instance.language_code, instance.old_slug)
 
 
 @receiver(pre_save, sender=NewsStoryTranslation)

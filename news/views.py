@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
@@ -15,7 +16,7 @@ from django.views.generic import DetailView, ListView, RedirectView, YearArchive
 from site_shell.views import qr_code_svg
 from staff_security.admin_site import is_verified_staff
 
-from .models import NewsStory, PreviewLink, StoryDocument, versions_visible_to
+from .models import NewsStory, PreviewLink, RemovedStoryAddress, StoryDocument, versions_visible_to
 from .pagination import StoryPaginator
 from .search import MAX_QUERY_LENGTH, SearchTerms
 
@@ -156,9 +157,12 @@ class StoryDetailView(DetailView):
             # Only an address no story has now is looked up among the old ones: a live slug always wins.
             language = translation.get_language()
             story = NewsStory.objects.visible_to(reader(request)).with_old_slug(self.kwargs["slug"], language)
-            if story is None:
-                raise
-            return HttpResponsePermanentRedirect(story.url_in(language))
+            if story is not None:
+                return HttpResponsePermanentRedirect(story.url_in(language))
+            if RemovedStoryAddress.objects.filter(slug=self.kwargs["slug"]).exists():
+                # In any language: a story's address on the other language's pages was public too.
+                return TemplateResponse(request, "news/story_removed.html", status=410)
+            raise
         if self.object.is_in_page_language and self.object.slug != self.kwargs["slug"]:
             # Reached by the other language's slug: this language's version has its own address.
             return HttpResponsePermanentRedirect(self.object.get_absolute_url())

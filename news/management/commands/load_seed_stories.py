@@ -20,7 +20,8 @@ class Command(BaseCommand):
             self.stdout.write("The site already has stories; none loaded.")
             return
         created = 0
-        # Last on the page first: undated stories are listed newest-created first.
+        # Last on the page first: the stories the page leaves undated are dated as they are published (now), a
+        # moment apart, and listed newest first, so they keep the page's order.
         for seed in reversed(read_seed_stories(page.read_text(encoding="utf-8"))):
             exists = NewsStory.objects.filter(
                 translations__language_code=seed.language, translations__slug=seed.slug
