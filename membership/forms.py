@@ -12,6 +12,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.functional import lazy
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -34,7 +35,7 @@ def sign_form_started(at=None):
 def form_started_at(token):
     """When the page holding this token was shown (a float), or BadSignature/TypeError/ValueError."""
     payload = signing.loads(token or "", salt=FORM_STARTED_SALT)
-    # Pages drawn before tokens carried a random part hold the time alone.
+    # Pages rendered before tokens carried a random part hold the time alone.
     return float(payload[0] if isinstance(payload, list) else payload)
 
 
@@ -174,6 +175,50 @@ class CountryCheckboxes(forms.CheckboxSelectMultiple):
         _common, (_group, others, _index) = context["widget"]["optgroups"]
         # A country chosen from the folded list stays in sight when the form comes back.
         context["widget"]["others_chosen"] = any(option["selected"] for option in others)
+        # Django's checkbox_option.html and the three templates it includes, as one string per country (see
+        # CountrySelect).
+        for _group, options, _index in context["widget"]["optgroups"]:
+            for option in options:
+                label_for = format_html(' for="{}"', option["attrs"]["id"]) if option["attrs"].get("id") else ""
+                option["html"] = format_html(
+                    '<label{}><input type="{}" name="{}" value="{}"{}> {}</label>',
+                    label_for,
+                    option["type"],
+                    option["name"],
+                    option["value"],
+                    attributes(option["attrs"]),
+                    option["label"],
+                )
+        return context
+
+
+def attributes(attrs):
+    """Django's forms/widgets/attrs.html in Python: in order, True ones by name alone, False ones left out."""
+    return format_html_join(
+        "",
+        " {}{}",
+        (
+            (name, "" if value is True else format_html('="{}"', value))
+            for name, value in attrs.items()
+            if value is not False
+        ),
+    )
+
+
+class CountrySelect(LazySelect):
+    """django-countries' drop-down, each of its ~250 options made here as one string: with Django's templates (a
+    template included per option, attributes in a loop) a form sent back with a mistake took tens of milliseconds
+    to render its two country lists."""
+
+    template_name = "membership/widgets/country_select.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        for _group, options, _index in context["widget"]["optgroups"]:
+            for option in options:
+                option["html"] = format_html(
+                    '<option value="{}"{}>{}</option>', option["value"], attributes(option["attrs"]), option["label"]
+                )
         return context
 
 
@@ -274,7 +319,7 @@ class MembershipApplicationForm(forms.ModelForm):
         widgets = {
             "company_name": forms.TextInput(attrs={"autocomplete": "organization"}),
             "website": forms.URLInput(attrs={"autocomplete": "url"}),
-            "headquarters_country": LazySelect(attrs={"autocomplete": "country"}),
+            "headquarters_country": CountrySelect(attrs={"autocomplete": "country"}),
             "supplier_factory_count": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "supplier_countries": CountryCheckboxes(common=COMMON_SUPPLIER_COUNTRIES),
             "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
@@ -300,7 +345,7 @@ class MembershipApplicationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Shown empty, as every visitor first sees it (CreateView passes None or {} for what it does not use).
         self.is_blank = not args and all(value is None or value == {} for value in kwargs.values())
-        # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
+        # A fresh timestamp every time the page is rendered: a visitor correcting mistakes starts again from now.
         self.started_token = sign_form_started()
 
     def full_clean(self):
@@ -318,7 +363,7 @@ class MembershipApplicationForm(forms.ModelForm):
 
     def render(self, template_name=None, context=None, renderer=None):
         """The fields, grouped under their headings. A form not sent back looks the same to every visitor in a
-        language (its two country lists alone are 500 options): it is drawn once per language and process."""
+        language (its two country lists alone are 500 options): it is rendered once per language and process."""
         if not self.is_blank or template_name or context or renderer:
             return super().render(template_name, context, renderer)
         return blank_form_html(type(self), get_language())
@@ -409,7 +454,7 @@ prepare_fields(MembershipApplicationForm.base_fields)
 
 @functools.cache
 def blank_form_html(form_class, language):
-    """A blank form's fields in a language, drawn once (see MembershipApplicationForm.render)."""
+    """A blank form's fields in a language, rendered once (see MembershipApplicationForm.render)."""
     return super(MembershipApplicationForm, form_class()).render()
 
 
