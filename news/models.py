@@ -54,7 +54,7 @@ class PublicationStatus(models.TextChoices):
 
 
 def public_version_condition(now=None, story="master__"):
-    """The language versions visitors may read at `now`: published, and both the story's time and the
+    """The translations visitors may read at `now`: published, and both the story's time and the
     version's own scheduled time (if any) have come. `story` is the path from the queried model to the story,
     or None where the query checks the story's time itself (story_time_condition)."""
     now = now or timezone.now()
@@ -80,14 +80,14 @@ def next_scheduled_publication(now=None):
 
 
 def versions_visible_to(user):
-    """The language versions `user` may read: staff preview every version on the public addresses."""
+    """The translations `user` may read: staff preview every version on the public addresses."""
     versions = NewsStoryTranslation.objects.all()
     return versions if user.is_staff else versions.filter(public_version_condition())
 
 
 class NewsStoryQuerySet(TranslatableQuerySet):
     def published(self):
-        """Stories with at least one language version visitors may read, each carrying only those versions:
+        """Stories with at least one translation visitors may read, each carrying only those versions:
         parler then shows a version that is not public as if it were not written (the other language, labelled)."""
         now = timezone.now()
         # The story's time is checked on the story, so each version is checked for its own time only.
@@ -310,7 +310,7 @@ class NewsStory(TranslatableModel):
 
     @property
     def shown_version(self):
-        """The language version shown (see shown_language), from the translations fetched; None if there is none."""
+        """The translation shown (see shown_language), from the translations fetched; None if there is none."""
         shown_code = self.shown_language.code
         return next((version for version in self.translations.all() if version.language_code == shown_code), None)
 
@@ -504,7 +504,7 @@ def version_text(version):
 
 
 class VersionState:
-    """One language version of a story as the newsroom sees it: not written, draft, scheduled or published,
+    """One translation of a story as the newsroom sees it: not written, draft, scheduled or published,
     and whether another version changed after it was last edited or marked up to date."""
 
     def __init__(self, language, version, story_publish_at, all_versions, now):
@@ -612,7 +612,7 @@ def preview_link_expiry():
 
 
 class PreviewLink(models.Model):
-    """A link to one language version of a story as it is now, draft or not, for readers without an account
+    """A link to one translation of a story as it is now, draft or not, for readers without an account
     (a translator, a member brand). The address carries a signed random key: it cannot be guessed or altered,
     and it stops working when it expires or is revoked."""
 
@@ -665,7 +665,7 @@ class PreviewLink(models.Model):
         )
 
 
-# Every save through the admin keeps a revision: the story with each language version as it was (documents have
+# Every save through the admin keeps a revision: the story with each translation as it was (documents have
 # their own files and are not part of a revision).
 reversion.register(NewsStory, follow=["translations"], exclude=["created_at", "updated_at"])
 reversion.register(

@@ -183,7 +183,7 @@ class StoryShareQrCodeView(StoryDetailView):
 
 
 class StoryPreviewView(StoryDetailView):
-    """One language version of a story as last saved, draft or not, for whoever holds a preview link: never
+    """One translation of a story as last saved, draft or not, for whoever holds a preview link: never
     indexed, cached or passed on in a Referer. A link that is altered, expired or revoked is a 404."""
 
     def get(self, request, token):
@@ -217,7 +217,7 @@ def document_download(request, pk, filename):
         document.file.open("rb"), as_attachment=True, filename=document.filename, content_type=document.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
-    if reader(request).is_staff:  # possibly a draft: no shared cache may keep it
+    if reader(request).is_staff:  # possibly a draft: no shared cache may cache it
         response["Cache-Control"] = "private, no-store"
     return response
 
