@@ -144,7 +144,81 @@ def speak_in_site_words(field, name_in_sentence):
     field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
 
-class CountryCheckboxes(forms.CheckboxSelectMultiple):
+def attributes(attrs):
+    """Django's forms/widgets/attrs.html in Python: in order, True ones by name alone, False ones left out."""
+    return format_html_join(
+        "",
+        " {}{}",
+        (
+            (name, "" if value is True else format_html('="{}"', value))
+            for name, value in attrs.items()
+            if value is not False
+        ),
+    )
+
+
+class OptionsMadeOnce:
+    """A country list's options, each made once per language, name and attributes in a process (chosen and not), as
+    the blank form is: a form sent back with a mistake picks them by what was chosen. With Django's templates (one
+    included per option, attributes in a loop) the two lists' ~500 options took tens of milliseconds to render."""
+
+    made = {}
+
+    def option_html(self, option):
+        raise NotImplementedError
+
+    def get_context(self, name, value, attrs):
+        context = forms.Widget.get_context(self, name, value, attrs)  # not ChoiceWidget's: no option dictionaries
+        key = (
+            type(self),
+            get_language(),
+            name,
+            tuple(context["widget"]["attrs"].items()),
+            tuple(getattr(self, "common", ())),
+        )
+        if key not in self.made:
+            self.made[key] = [
+                (
+                    str(group) if group else group,
+                    [
+                        (
+                            str(option["value"]),
+                            self.option_html(option),
+                            self.option_html({**option, "attrs": {**option["attrs"], **self.checked_attribute}}),
+                        )
+                        for option in options
+                    ],
+                    index,
+                )
+                for group, options, index in self.optgroups(name, [], attrs)
+            ]
+        chosen = set(context["widget"]["value"])
+        context["widget"]["optgroups"] = [
+            (
+                group,
+                [
+                    {"selected": code in chosen, "html": chosen_html if code in chosen else html}
+                    for code, html, chosen_html in options
+                ],
+                index,
+            )
+            for group, options, index in self.made[key]
+        ]
+        return context
+
+
+class CountrySelect(OptionsMadeOnce, LazySelect):
+    """django-countries' drop-down of the ~250 countries."""
+
+    template_name = "membership/widgets/country_select.html"
+
+    def option_html(self, option):
+        return format_html(
+            '<option value="{}"{}>{}</option>', option["value"], attributes(option["attrs"]), option["label"]
+        )
+
+
+class CountryCheckboxes(OptionsMadeOnce, forms.CheckboxSelectMultiple):
     """The countries most suppliers are in, as checkboxes; every other country in a list that unfolds.
 
     Without JavaScript: the browser's find-in-page opens the folded list at the country searched for.
@@ -175,51 +249,20 @@ class CountryCheckboxes(forms.CheckboxSelectMultiple):
         _common, (_group, others, _index) = context["widget"]["optgroups"]
         # A country chosen from the folded list stays in sight when the form comes back.
         context["widget"]["others_chosen"] = any(option["selected"] for option in others)
-        # Django's checkbox_option.html and the three templates it includes, as one string per country (see
-        # CountrySelect).
-        for _group, options, _index in context["widget"]["optgroups"]:
-            for option in options:
-                label_for = format_html(' for="{}"', option["attrs"]["id"]) if option["attrs"].get("id") else ""
-                option["html"] = format_html(
-                    '<label{}><input type="{}" name="{}" value="{}"{}> {}</label>',
-                    label_for,
-                    option["type"],
-                    option["name"],
-                    option["value"],
-                    attributes(option["attrs"]),
-                    option["label"],
-                )
         return context
 
-
-def attributes(attrs):
-    """Django's forms/widgets/attrs.html in Python: in order, True ones by name alone, False ones left out."""
-    return format_html_join(
-        "",
-        " {}{}",
-        (
-            (name, "" if value is True else format_html('="{}"', value))
-            for name, value in attrs.items()
-            if value is not False
-        ),
-    )
-
-
-class CountrySelect(LazySelect):
-    """django-countries' drop-down, each of its ~250 options made here as one string: with Django's templates (a
-    template included per option, attributes in a loop) a form sent back with a mistake took tens of milliseconds
-    to render its two country lists."""
-
-    template_name = "membership/widgets/country_select.html"
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        for _group, options, _index in context["widget"]["optgroups"]:
-            for option in options:
-                option["html"] = format_html(
-                    '<option value="{}"{}>{}</option>', option["value"], attributes(option["attrs"]), option["label"]
-                )
-        return context
+    def option_html(self, option):
+        """Django's checkbox_option.html and the three templates it includes, as one string."""
+        label_for = format_html(' for="{}"', option["attrs"]["id"]) if option["attrs"].get("id") else ""
+        return format_html(
+            '<label{}><input type="{}" name="{}" value="{}"{}> {}</label>',
+            label_for,
+            option["type"],
+            option["name"],
+            option["value"],
+            attributes(option["attrs"]),
+            option["label"],
+        )
 
 
 # Where most toys are made, first in the list of supplier countries.
