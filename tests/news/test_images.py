@@ -399,6 +399,7 @@ def test_s3_media_without_a_bucket_is_a_clear_configuration_error():
     assert status != 0 and "AWS_STORAGE_BUCKET_NAME" in error
 
 
+@pytest.mark.slow  # a fresh process for the settings, then boto3 imported: about a second
 def test_s3_storage_gives_public_urls_without_signatures():
     from storages.backends.s3 import S3Storage
 
