@@ -126,7 +126,7 @@ class SearchTerms:
         """What a matching version contains, on SQLite: each word's stem and each Chinese run."""
         return [english_stem(word) for word in self.words] + list(self.cjk_runs)
 
-    def version_condition(self):
+    def translation_condition(self):
         """On SQLite: a translation holds every term in its title, summary or body."""
         condition = Q()
         for substring in self.substrings:

@@ -14,7 +14,7 @@ from django.views.generic import DetailView, ListView, RedirectView, YearArchive
 
 from site_shell.views import qr_code_svg
 
-from .models import NewsStory, PreviewLink, StoryDocument, versions_visible_to
+from .models import NewsStory, PreviewLink, StoryDocument, translations_visible_to
 from .pagination import StoryPaginator
 from .search import MAX_QUERY_LENGTH, SearchTerms
 
@@ -131,7 +131,7 @@ class StoryDetailView(DetailView):
 
     def get_object(self, queryset=None):
         language, slug = translation.get_language(), self.kwargs["slug"]
-        versions_with_slug = versions_visible_to(reader(self.request)).filter(master=OuterRef("pk"), slug=slug)
+        versions_with_slug = translations_visible_to(reader(self.request)).filter(master=OuterRef("pk"), slug=slug)
         # Two stories may share a slug in different languages: the page's language wins.
         stories = sorted(
             self.get_queryset().filter(Exists(versions_with_slug))[:2],
