@@ -229,7 +229,7 @@ else:
 # Visitors' pages from the shared cache (caching/page_cache.py); off in development, where templates change under it.
 PAGE_CACHE = env("PAGE_CACHE")
 # Public pages: how long a visitor's browser (by default, not at all: it revalidates, and gets a 304 from the site's
-# cache, which is always exactly fresh), and a CDN or the front web server, may keep one without asking again; and
+# cache, which is always exactly fresh), and a CDN or the front web server, may cache one without asking again; and
 # how long an entry may live in the site's cache at most.
 PAGE_BROWSER_MAX_AGE = env("PAGE_BROWSER_MAX_AGE")
 PAGE_SHARED_MAX_AGE = env("PAGE_SHARED_MAX_AGE")
@@ -258,7 +258,7 @@ if MEDIA_STORAGE == "s3":
             "region_name": env("AWS_S3_REGION_NAME") or None,
             "custom_domain": env("AWS_S3_CUSTOM_DOMAIN") or None,
             "location": env("AWS_LOCATION"),
-            # Published images are public; every upload gets a new name, so browsers may keep them a year.
+            # Published images are public; every upload gets a new name, so browsers may cache them a year.
             "querystring_auth": False,
             "file_overwrite": False,
             "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},

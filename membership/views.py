@@ -90,7 +90,7 @@ class ApplicationCreateView(CreateView):
                 form._errors = ErrorDict()
             response = self.render_to_response(self.get_context_data(form=form, not_saved=True), status=503)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            # The visitor's answers: kept by no cache. Drawn without the session or request.user (both in the
+            # The visitor's answers: never cached. Rendered without the session or request.user (both in the
             # database), so that a visitor with a session (staff, or a buyer who applied before) gets it too.
             add_never_cache_headers(response)
             return response
@@ -179,7 +179,7 @@ class ThanksView(TemplateView):
             return None
 
 
-@method_decorator(never_cache, name="dispatch")  # personal: never kept by a cache
+@method_decorator(never_cache, name="dispatch")  # personal: never cached
 class LetterUploadView(UpdateView):
     """The page the confirmation email links to: the applicant uploads the signed letter, without an account.
 

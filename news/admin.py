@@ -28,7 +28,7 @@ from .models import (
     NewsStoryTranslation,
     StoryDocument,
     StorySlugRedirect,
-    public_version_condition,
+    public_translation_condition,
 )
 
 # Letters (any script) or digits: a slug of hyphens and underscores alone makes an address that says nothing.
@@ -76,18 +76,20 @@ class PublicationStateFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        public_versions = NewsStoryTranslation.objects.filter(public_version_condition(), master=OuterRef("pk"))
-        hidden_versions = NewsStoryTranslation.objects.filter(master=OuterRef("pk")).exclude(public_version_condition())
+        public_translations = NewsStoryTranslation.objects.filter(public_translation_condition(), master=OuterRef("pk"))
+        hidden_translations = NewsStoryTranslation.objects.filter(master=OuterRef("pk")).exclude(
+            public_translation_condition()
+        )
         if self.value() == "public":
-            return queryset.filter(Exists(public_versions))
+            return queryset.filter(Exists(public_translations))
         if self.value() == "unpublished":
-            return queryset.filter(Exists(hidden_versions))
+            return queryset.filter(Exists(hidden_translations))
         if self.value() == "none":
-            return queryset.exclude(Exists(public_versions))
+            return queryset.exclude(Exists(public_translations))
         return queryset
 
 
-def version_state_label(state):
+def translation_state_label(state):
     """A version's state as the list and the tabs show it, e.g. "● Published", "◷ Scheduled for 3 Dec, 09:00"."""
     if not state.is_written:
         return gettext("— not written")
@@ -302,7 +304,7 @@ class NewsStoryAdmin(TranslatableAdmin):
         return bool(slug) and (redirects.exclude(story=obj) if obj is not None else redirects).exists()
 
     def tab_state(self, request, obj):
-        """The VersionState of the language tab open, or None for a new story."""
+        """The TranslationState of the language tab open, or None for a new story."""
         if obj is None:
             return None
         tab = self._language(request, obj)
@@ -314,7 +316,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             states = {state.language.code: state for state in obj.version_states()}
             for index, (url, title, code, status) in enumerate(tabs):
                 if code in states and states[code].is_written:
-                    tabs[index] = (url, f"{title} · {version_state_label(states[code])}", code, status)
+                    tabs[index] = (url, f"{title} · {translation_state_label(states[code])}", code, status)
         return tabs
 
     def _language(self, request, obj=None):
@@ -591,7 +593,7 @@ class NewsStoryAdmin(TranslatableAdmin):
                     "public" if state.is_public else "hidden",
                     state.language.html_code,
                     state.language.switch_label,
-                    version_state_label(state),
+                    translation_state_label(state),
                 )
                 for state in story.version_states()
             ),

@@ -16,7 +16,7 @@ from django.views.generic import DetailView, ListView, RedirectView, YearArchive
 from site_shell.views import qr_code_svg
 from staff_security.admin_site import is_verified_staff
 
-from .models import NewsStory, PreviewLink, RemovedStoryAddress, StoryDocument, versions_visible_to
+from .models import NewsStory, PreviewLink, RemovedStoryAddress, StoryDocument, translations_visible_to
 from .pagination import StoryPaginator
 from .search import MAX_QUERY_LENGTH, SearchTerms
 
@@ -134,7 +134,7 @@ class StoryDetailView(DetailView):
 
     def get_object(self, queryset=None):
         language, slug = translation.get_language(), self.kwargs["slug"]
-        versions_with_slug = versions_visible_to(reader(self.request)).filter(master=OuterRef("pk"), slug=slug)
+        versions_with_slug = translations_visible_to(reader(self.request)).filter(master=OuterRef("pk"), slug=slug)
         # Two stories may share a slug in different languages: the page's language wins.
         stories = sorted(
             self.get_queryset().filter(Exists(versions_with_slug))[:2],
@@ -189,7 +189,7 @@ class StoryShareQrCodeView(StoryDetailView):
 
 
 class StoryPreviewView(StoryDetailView):
-    """One language version of a story as last saved, draft or not, for whoever holds a preview link: never
+    """One translation of a story as last saved, draft or not, for whoever holds a preview link: never
     indexed, cached or passed on in a Referer. A link that is altered, expired or revoked is a 404."""
 
     def get(self, request, token):
@@ -223,7 +223,7 @@ def document_download(request, pk, filename):
         document.file.open("rb"), as_attachment=True, filename=document.filename, content_type=document.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
-    if reader(request).is_staff:  # possibly a draft: no shared cache may keep it
+    if reader(request).is_staff:  # possibly a draft: no shared cache may cache it
         response["Cache-Control"] = "private, no-store"
     return response
 

@@ -94,7 +94,7 @@ def test_page_and_country_list_are_in_chinese_under_zh(client):
     assert "Company legal name" not in content
 
 
-def test_the_blank_form_drawn_once_per_language_stays_in_its_language_and_holds_no_answers(client):
+def test_the_blank_form_rendered_once_per_language_stays_in_its_language_and_holds_no_answers(client):
     english = page(client.get("/buyer-membership/"))
     chinese = page(client.get("/zh/buyer-membership/"))
     mistaken = apply(client, company_name="", contact_name="Mei Chan")

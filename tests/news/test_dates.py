@@ -14,7 +14,7 @@ from reversion.models import Revision
 
 from news import publishing
 from news.models import NewsStory
-from testkit.pages import card_titles, name_content_version, parse_page
+from testkit.pages import card_titles, name_cache_generation, parse_page
 from testkit.stories import story_form
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +119,7 @@ def test_undated_stories_come_first_on_the_list_with_a_fixed_number_of_queries(
         make_story({"en": f"Dated {number}"}, publish_date=OLD - datetime.timedelta(days=number))
     for number in range(3):
         make_story({"en": f"Undated {number}"}, publish_date=None)
-    name_content_version()
+    name_cache_generation()
 
     with django_assert_max_num_queries(3):
         first_page = client.get("/news/")
