@@ -1,14 +1,12 @@
 import getpass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-# Made by migration 0006 (and given more by 0008): editors write and publish stories, and nothing else.
-EDITORS = "Editors"
+from news.roles import ensure_editors_group
 
 
 class Command(BaseCommand):
@@ -40,9 +38,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"An account named {username!r} exists already: add it to the Editors group in the admin."
             )
-        editors = Group.objects.filter(name=EDITORS).first()
-        if editors is None:
-            raise CommandError("The Editors group is missing: run `manage.py migrate` first.")
+        editors = ensure_editors_group()
         user = User(**{User.USERNAME_FIELD: username}, email=email, is_staff=True)
         password = self.ask_password(user) if interactive else None
         user.set_password(password)  # None: an unusable password
