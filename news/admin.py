@@ -150,6 +150,22 @@ class NewsStoryAdminForm(TranslatableModelForm):
             }
         )
 
+    def clean_publish_at(self):
+        """A published story keeps its date: cleared, it would be dated again with the moment of saving (its
+        translations are published) and jump to the top of the list as if new."""
+        publish_at = self.cleaned_data.get("publish_at")
+        if publish_at is None and self.instance.pk:
+            stored = NewsStory.objects.filter(pk=self.instance.pk, publish_at__isnull=False)
+            if stored.filter(translations__status=NewsStory.Status.PUBLISHED).exists():
+                raise forms.ValidationError(
+                    _(
+                        "A published story keeps its date, which readers and search engines have seen: change it "
+                        "instead of clearing it."
+                    ),
+                    code="published_story_keeps_its_date",
+                )
+        return publish_at
+
     def clean_slug(self):
         """Refuses a slug that would take an address from another story: its slug in the other language (both
         stories would answer there), or its old address (readers' links would lead here), unless the editor

@@ -26,10 +26,9 @@ from .images import FeaturedImageField, Picture, SharePicture
 from .search import search_document
 from .story_body import StoryBodyField, clean_story_body, excerpt, story_body_text
 
-# Newest first. A story is dated when first published, so an undated one is a draft (or one whose editor cleared
-# its date): it comes before every dated one, as if new, the most recently created first (ids grow with creation).
-# PostgreSQL sorts NULLs first when descending: the list-order index (migration 0015) holds this order as it is.
-LIST_ORDER = [F("publish_at").desc(nulls_first=True), "-pk"]
+# Newest first; undated stories after every dated one. A story is dated when first published, so an undated
+# published story is one from the old site whose date nobody knows: older than every dated one.
+LIST_ORDER = [F("publish_at").desc(nulls_last=True), "-pk"]
 
 # What a translator writes: a change to any of these makes the other languages' versions possibly out of date.
 TRANSLATED_CONTENT_FIELDS = [
@@ -430,15 +429,15 @@ class NewsStory(TranslatableModel):
         list_order = queryset.for_list()
         # Both neighbours' translations are fetched in one query, as the queryset would fetch them.
         translations, stories = list_order._prefetch_related_lookups, list_order.prefetch_related(None)
-        undated = stories.filter(publish_at__isnull=True)
         if self.publish_at is None:
-            newer = undated.filter(pk__gt=self.pk).reverse().first()
-            # Undated stories come before every dated one.
-            older = undated.filter(pk__lt=self.pk).first() or stories.filter(publish_at__isnull=False).first()
+            newer = stories.filter(Q(publish_at__isnull=False) | Q(pk__gt=self.pk)).reverse().first()
+            older = stories.filter(publish_at__isnull=True, pk__lt=self.pk).first()
         else:
             position, here = (F("publish_at"), F("pk")), (self.publish_at, self.pk)
-            newer = stories.filter(TupleGreaterThan(position, here)).reverse().first() or undated.reverse().first()
+            newer = stories.filter(TupleGreaterThan(position, here)).reverse().first()
+            # Undated stories come after every dated one.
             older = stories.filter(TupleLessThan(position, here)).first()
+            older = older or stories.filter(publish_at__isnull=True).first()
         prefetch_related_objects([story for story in (newer, older) if story], *translations)
         return newer, older
 

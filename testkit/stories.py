@@ -20,7 +20,8 @@ def make_story(translations=None, *, status="published", publish_date=datetime.d
 
     Every version has `status` (published unless a version's values say otherwise); the story is dated at the
     start of `publish_date` in the site's time zone, unless `publish_at` is given. With publish_date=None the story
-    stays undated even when published (as one whose editor cleared its date), though publishing dates a story.
+    stays undated even when published (as one from the old site whose date nobody knows), though publishing dates
+    a story.
     """
     from news.models import NewsStory, start_of_day
 

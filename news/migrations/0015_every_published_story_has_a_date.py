@@ -1,20 +1,14 @@
-"""Every published story has a date (issue 20): a story is now dated when first published, and undated stories
-come first in the list, not last.
+"""Every published story has a date (issue 20): a story is now dated when first published.
 
-A published story without a date gets the time it was first published, read from its history (the oldest
-revision in which one of its translations was published); a story published before revisions were kept has none,
-and gets its creation time. Undated drafts stay undated: publishing them dates them.
-
-The list-order index is made again for the new order: PostgreSQL sorts NULLs first when descending (its default,
-so the index says nothing of NULLs); SQLite sorts them last and cannot say otherwise in an index.
+A published story without a date gets the time it was first published, read from its history (the oldest revision
+in which one of its translations was published). A story with no such record (published before revisions were kept,
+or loaded from the old site undated) stays undated: a creation or seeding day is not its date. Undated stories still
+list after every dated one, as the list-order index (migration 0014) holds them; publishing a draft dates it.
 """
 
 import json
 
 from django.db import migrations, models
-
-INDEX = "news_story_list_order"
-
 
 def date_published_stories(apps, schema_editor):
     NewsStory = apps.get_model("news", "NewsStory")
@@ -40,20 +34,9 @@ def date_published_stories(apps, schema_editor):
             master = fields.get("master")
             if master in stories and fields.get("status") == "published":
                 first_published.setdefault(master, version.revision.date_created)
-    for pk, story in stories.items():
-        story.publish_at = first_published.get(pk, story.created_at)
-    NewsStory.objects.bulk_update(stories.values(), ["publish_at"])
-
-
-def create_list_order_index(apps, schema_editor):
-    schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
-    schema_editor.execute(f"CREATE INDEX {INDEX} ON news_newsstory (publish_at DESC, id DESC)")
-
-
-def create_old_list_order_index(apps, schema_editor):
-    nulls_last = " NULLS LAST" if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
-    schema_editor.execute(f"CREATE INDEX {INDEX} ON news_newsstory (publish_at DESC{nulls_last}, id DESC)")
+    for pk, published_at in first_published.items():
+        stories[pk].publish_at = published_at
+    NewsStory.objects.bulk_update([stories[pk] for pk in first_published], ["publish_at"])
 
 
 class Migration(migrations.Migration):
@@ -64,14 +47,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterModelOptions(
-            name="newsstory",
-            options={
-                "ordering": [models.OrderBy(models.F("publish_at"), descending=True, nulls_first=True), "-pk"],
-                "verbose_name": "news story",
-                "verbose_name_plural": "news stories",
-            },
-        ),
         migrations.AlterField(
             model_name="newsstory",
             name="publish_at",
@@ -85,5 +60,4 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(date_published_stories, migrations.RunPython.noop),
-        migrations.RunPython(create_list_order_index, create_old_list_order_index),
     ]

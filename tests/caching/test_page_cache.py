@@ -96,7 +96,7 @@ def test_any_change_shows_on_the_next_request(shared_cache, make_story, change):
         expected = {"/news/": [], "/zh/news/": []}
     elif change == "add a story":
         make_story({"en": "Newer"}, publish_date=None)
-        expected = {"/news/": ["Newer", "Before"], "/zh/news/": ["Newer", "Before"]}
+        expected = {"/news/": ["Before", "Newer"], "/zh/news/": ["Before", "Newer"]}
     else:
         version.summary = "A new summary"
         version.save()

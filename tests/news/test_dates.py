@@ -10,6 +10,7 @@ import reversion
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from pytest_django.asserts import assertContains
 from reversion.models import Revision
 
 from news import publishing
@@ -104,15 +105,16 @@ def test_the_revision_of_a_first_publication_records_the_date(staff_client):
     assert json.loads(version.serialized_data)[0]["fields"]["publish_at"] is not None
 
 
-def test_an_undated_story_is_listed_before_the_dated_ones(client, make_story):
+def test_an_undated_story_from_the_old_site_is_listed_after_the_dated_ones(client, make_story):
     make_story({"en": "Newest dated"}, publish_date=datetime.date(2024, 1, 1))
     make_story({"en": "Undated"}, publish_date=None)
     make_story({"en": "Older dated"}, publish_date=OLD)
 
-    assert card_titles(client.get("/news/")) == ["Undated", "Newest dated", "Older dated"]
+    # Its date is unknown, and it is older than every dated story (new ones are dated when first published).
+    assert card_titles(client.get("/news/")) == ["Newest dated", "Older dated", "Undated"]
 
 
-def test_undated_stories_come_first_on_the_list_with_a_fixed_number_of_queries(
+def test_undated_stories_come_last_on_the_list_with_a_fixed_number_of_queries(
     client, make_story, django_assert_max_num_queries
 ):
     for number in range(15):
@@ -126,9 +128,9 @@ def test_undated_stories_come_first_on_the_list_with_a_fixed_number_of_queries(
     with django_assert_max_num_queries(3):
         last_page = client.get("/news/?page=2")
 
-    # The most recently created undated story first; none on the last page.
-    assert card_titles(first_page)[:4] == ["Undated 2", "Undated 1", "Undated 0", "Dated 0"]
-    assert not any(title.startswith("Undated") for title in card_titles(last_page))
+    # None on the first page; on the last, after the dated ones, the most recently created first.
+    assert not any(title.startswith("Undated") for title in card_titles(first_page))
+    assert card_titles(last_page)[-4:] == ["Dated 14", "Undated 2", "Undated 1", "Undated 0"]
 
 
 def test_a_draft_previewed_before_its_first_publication_claims_no_publication_date(staff_client, make_story):
@@ -136,7 +138,7 @@ def test_a_draft_previewed_before_its_first_publication_claims_no_publication_da
     assert date_published(staff_client, "/news/unpublished/") is None
 
 
-def test_published_undated_stories_get_their_first_publication_time_else_their_creation_time(make_story, admin_user):
+def test_the_migration_dates_a_published_undated_story_from_its_history_only(make_story, admin_user):
     migration = importlib.import_module("news.migrations.0015_every_published_story_has_a_date")
     with_history = make_story({"en": "With history"}, status="draft", publish_date=None)
     publishing.publish(with_history, user=admin_user)
@@ -149,8 +151,42 @@ def test_published_undated_stories_get_their_first_publication_time_else_their_c
     migration.date_published_stories(apps, None)
 
     assert NewsStory.objects.get(pk=with_history.pk).publish_at == first_published
-    assert NewsStory.objects.get(pk=without_history.pk).publish_at == without_history.created_at
+    # No record of its first publication: its creation (or seeding) day is not its date.
+    assert NewsStory.objects.get(pk=without_history.pk).publish_at is None
     assert NewsStory.objects.get(pk=draft.pk).publish_at is None
+
+
+@pytest.mark.parametrize(
+    "admin_prefix, message",
+    [
+        ("", "A published story keeps its date, which readers and search engines have seen"),
+        ("/zh", "已发布的新闻须保留日期"),
+    ],
+)
+def test_the_date_of_a_published_story_cannot_be_cleared(staff_client, make_story, admin_prefix, message):
+    story = make_story({"en": "Out there"}, publish_date=OLD)
+
+    response = staff_client.post(
+        f"{admin_prefix}{LIST_URL}{story.pk}/change/?language=en",
+        story_form(title="Out there", publish_date="", publish_time=""),
+    )
+
+    # Refused, not silently dated again with the moment of saving (which would put it at the top of the list).
+    assert response.status_code == 200
+    assertContains(response, message)
+    assert NewsStory.objects.get(pk=story.pk).publish_at == story.publish_at
+
+
+def test_the_date_of_a_draft_story_may_be_cleared(staff_client, make_story):
+    story = make_story({"en": "Not yet"}, status="draft", publish_date=OLD)
+
+    response = staff_client.post(
+        f"{LIST_URL}{story.pk}/change/?language=en",
+        story_form(title="Not yet", status="draft", publish_date="", publish_time=""),
+    )
+
+    assert response.status_code == 302
+    assert NewsStory.objects.get(pk=story.pk).publish_at is None
 
 
 @pytest.fixture

@@ -20,8 +20,7 @@ class Command(BaseCommand):
             self.stdout.write("The site already has stories; none loaded.")
             return
         created = 0
-        # Last on the page first: the stories the page leaves undated are dated as they are published (now), a
-        # moment apart, and listed newest first, so they keep the page's order.
+        # Last on the page first: undated stories are listed newest-created first.
         for seed in reversed(read_seed_stories(page.read_text(encoding="utf-8"))):
             exists = NewsStory.objects.filter(
                 translations__language_code=seed.language, translations__slug=seed.slug
@@ -39,5 +38,8 @@ class Command(BaseCommand):
             story.summary = seed.summary
             story.dateline = seed.dateline
             story.save()
+            if seed.publish_date is None:
+                # An archive copied, not news published: the old page's undated stories stay undated (listed last).
+                NewsStory.objects.filter(pk=story.pk).update(publish_at=None)
             created += 1
         self.stdout.write(self.style.SUCCESS(f"{created} stories loaded."))
