@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "staff_security.session_activity.StaffSessionActivityMiddleware",
     # Before anything reads the body (CSRF reads the form): too large, unsized or unreadable bodies are refused.
     "site_shell.middleware.RequestBodyLimitsMiddleware",
     # Marks request.user as verified once they have given their second factor (django-otp).
@@ -348,10 +349,9 @@ AXES_LOCKOUT_CALLABLE = "staff_security.login_guard.locked_out_page"
 # A superuser can create accounts and read buyers' applications: in production they must give a second factor
 # (set one up at their first login); other staff may choose to.
 ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = env("ADMIN_REQUIRE_2FA_FOR_SUPERUSERS")
-# Only staff have sessions: each ends after a working day without a request (each request saves it, moving its
-# expiry on), rather than Django's two weeks. A password change ends the others (Django's session hash check).
+# Only staff have sessions: each ends after a working day without a request (staff_security/session_activity.py
+# moves its expiry on), rather than Django's two weeks. A password change ends the others (Django's session hash).
 SESSION_COOKIE_AGE = env("STAFF_SESSION_IDLE_MINUTES") * 60
-SESSION_SAVE_EVERY_REQUEST = True
 # The name authenticator apps show beside the six-digit code.
 OTP_TOTP_ISSUER = "IETP site"
 

@@ -80,3 +80,28 @@ def test_a_password_change_ends_the_staff_members_other_sessions(client, django_
     editor.save()
 
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_staff_members_requests_move_the_end_of_their_session_on(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("editor", is_staff=True))
+    assert client.get("/admin/").status_code == 200
+    # Seen last an hour ago, with the session due to end in nine hours.
+    session = client.session
+    session["staff_active_at"] -= 3600
+    session.save()
+    Session.objects.update(expire_date=timezone.now() + datetime.timedelta(hours=9))
+
+    assert client.get("/admin/").status_code == 200
+
+    ends_in = Session.objects.get().expire_date - timezone.now()
+    assert datetime.timedelta(hours=9, minutes=50) < ends_in <= datetime.timedelta(hours=10)
+
+
+def test_a_request_within_minutes_of_the_last_writes_no_session(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("editor", is_staff=True))
+    assert client.get("/admin/").status_code == 200
+    saved = Session.objects.get().expire_date
+
+    assert client.get("/admin/").status_code == 200
+
+    assert Session.objects.get().expire_date == saved
