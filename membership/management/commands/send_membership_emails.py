@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         to_send = list(ApplicationEmail.objects.to_send().order_by("created_at", "pk").values_list("pk", flat=True))
         sent, failed = send_emails(to_send, settings.SITE_URL)
-        given_up = ApplicationEmail.objects.unsent().count() - ApplicationEmail.objects.to_send().count()
+        given_up = ApplicationEmail.objects.undelivered().count() - ApplicationEmail.objects.to_send().count()
         self.stdout.write(f"Emails sent: {sent}; failed: {failed}; given up after too many tries: {given_up}.")
         if failed or given_up:
             self.stderr.write("See each application's timeline in the admin, and the log, for why.")
