@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from django_countries import countries
 
 from site_shell.languages import site_language
+from site_shell.site_address import site_origin
 
 from . import emails, exports, personal_data, review
 from .models import ApplicationEmail, MembershipApplication
@@ -254,7 +255,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, application, form, change):
         """Saves the review; a new status or reviewer is recorded and emailed, in the same transaction."""
-        site_url = request.build_absolute_uri("/").rstrip("/")
+        site_url = site_origin(request)
         if "status" in form.changed_data:
             review.change_status(
                 application,
@@ -374,7 +375,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         email = get_object_or_404(ApplicationEmail, pk=email_id, application_id=application_id)
         if not self.has_change_permission(request, email.application):
             raise PermissionDenied
-        if emails.send_again(email, request.build_absolute_uri("/").rstrip("/")):
+        if emails.send_again(email, site_origin(request)):
             message, level = gettext("“%(email)s” is being sent again.") % {"email": email}, messages.SUCCESS
         else:
             message, level = gettext("“%(email)s” was not waiting to be sent again.") % {"email": email}, messages.INFO
