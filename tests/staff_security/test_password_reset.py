@@ -5,20 +5,11 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 
 pytestmark = pytest.mark.django_db
 
 RESET_URL = "/admin/password-reset/"
 SENT_URL = "/admin/password-reset/sent/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_counts():
-    """The limits count in the shared cache: each test starts from nothing."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
