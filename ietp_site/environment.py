@@ -242,9 +242,12 @@ VARIABLES = [
         example="https://ethicaltoyprogram.org,https://www.ethicaltoyprogram.org",
     ),
     Variable(
-        "SITE_URL", WEB_ADDRESS, "http://127.0.0.1:8000", SITE,
-        "The public address, for links in emails sent outside a request (the resend command).",
-        example="https://ethicaltoyprogram.org",
+        "SITE_URL", WEB_ADDRESS, "", SITE,
+        "The public address (scheme, host and port): every absolute link is built on it, never on the Host a "
+        "request names: links in emails (password reset, membership), canonical and og:url, feeds, sitemaps. Its "
+        "host must be in ALLOWED_HOSTS; `check --deploy` fails without it. Left empty (development only), links "
+        "follow the request, and http://127.0.0.1:8000 outside one.",
+        required=True, example="https://ethicaltoyprogram.org",
     ),
     Variable(
         "SITE_TIME_ZONE", TIME_ZONE, "Asia/Hong_Kong", SITE,

@@ -39,7 +39,7 @@ SECRET_KEY_FALLBACKS = env("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
-# The site's own address, for links in emails sent outside a request (the resend command).
+# The site's own address, for every absolute link (site_shell/site_address.py); empty in development: the request's.
 SITE_URL = env("SITE_URL").rstrip("/")
 
 INSTALLED_APPS = [

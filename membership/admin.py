@@ -1,23 +1,33 @@
+from contextvars import ContextVar
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_list import _boolean_icon
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from django_countries import countries
 
 from site_shell.languages import site_language
+from site_shell.site_address import site_origin
 
-from . import exports, personal_data, review
+from . import emails, exports, personal_data, review
 from .models import ApplicationEmail, MembershipApplication
+
+# Whether the staff member whose change page is being rendered may change it (and so send an email again): the
+# timeline is rendered by a read-only field, which is given the application but not the request.
+may_change_application = ContextVar("may_change_application", default=False)
 
 
 class EmailsSentFilter(admin.SimpleListFilter):
@@ -232,12 +242,20 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         )
 
     def get_queryset(self, request):
-        unsent = ApplicationEmail.objects.unsent().filter(application=OuterRef("pk"))
-        return super().get_queryset(request).annotate(has_unsent_emails=Exists(unsent))
+        emails = ApplicationEmail.objects.filter(application=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_email_error=Subquery(emails.failed().order_by("-last_attempt_at", "-pk").values("error")[:1]),
+                has_waiting_emails=Exists(emails.undelivered().filter(error="")),
+                has_emails_awaiting_staff_address=Exists(emails.awaiting_staff_address()),
+            )
+        )
 
     def save_model(self, request, application, form, change):
         """Saves the review; a new status or reviewer is recorded and emailed, in the same transaction."""
-        site_url = request.build_absolute_uri("/").rstrip("/")
+        site_url = site_origin(request)
         if "status" in form.changed_data:
             review.change_status(
                 application,
@@ -251,9 +269,20 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         if note := form.cleaned_data["new_note"].strip():
             review.add_note(application, note, author=request.user)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        application = self.get_object(request, object_id)
+        token = may_change_application.set(self.has_change_permission(request, application))
+        try:
+            response = super().change_view(request, object_id, form_url, extra_context)
+            # Rendered now, while the permission is known (a TemplateResponse would render after this returns).
+            return response.render() if hasattr(response, "render") else response
+        finally:
+            may_change_application.reset(token)
+
     @admin.display(description=_("timeline"))
     def timeline(self, application):
-        return render_to_string("admin/membership/timeline.html", {"entries": application.timeline()})
+        context = {"entries": application.timeline(), "may_send_again": may_change_application.get()}
+        return render_to_string("admin/membership/timeline.html", context)
 
     @admin.display(description=MembershipApplication._meta.get_field("status").verbose_name, ordering="status")
     def status_and_reviewer(self, application):
@@ -318,6 +347,11 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                 name="membership_membershipapplication_personal_data",
             ),
             path(
+                "<int:application_id>/emails/<int:email_id>/send-again/",
+                self.admin_site.admin_view(self.send_email_again),
+                name="membership_membershipapplication_send_again",
+            ),
+            path(
                 "<int:application_id>/erase/",
                 self.admin_site.admin_view(self.erase_personal_data),
                 name="membership_membershipapplication_erase",
@@ -334,6 +368,19 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         response = HttpResponse(download.content, content_type=download.content_type)
         response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
         return response
+
+    @method_decorator(require_POST)
+    def send_email_again(self, request, application_id, email_id):
+        """The timeline's "Send again", for an email given up on after the attempt cap: sent after the response."""
+        email = get_object_or_404(ApplicationEmail, pk=email_id, application_id=application_id)
+        if not self.has_change_permission(request, email.application):
+            raise PermissionDenied
+        if emails.send_again(email, site_origin(request)):
+            message, level = gettext("“%(email)s” is being sent again.") % {"email": email}, messages.SUCCESS
+        else:
+            message, level = gettext("“%(email)s” was not waiting to be sent again.") % {"email": email}, messages.INFO
+        self.message_user(request, message, level)
+        return HttpResponseRedirect(reverse("admin:membership_membershipapplication_change", args=[application_id]))
 
     def erase_personal_data(self, request, application_id):
         """Erases one applicant's personal data on their request, after a confirmation page."""
@@ -363,9 +410,23 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/membership/membershipapplication/erase_personal_data.html", context)
 
-    @admin.display(description=_("emails sent"), boolean=True)
+    @admin.display(description=_("emails sent"))
     def emails_sent(self, application):
-        return not application.has_unsent_emails
+        """Red only for a failure; an email with no staff address to go to (none configured) is a neutral note."""
+        if application.last_email_error:
+            return format_html(
+                '{} <span class="application-emails--failed" title="{}">{}</span>',
+                _boolean_icon(False),
+                application.last_email_error,
+                gettext("Failed"),
+            )
+        if application.has_waiting_emails:
+            return gettext("Waiting")
+        if application.has_emails_awaiting_staff_address:
+            return format_html(
+                '<span class="application-emails--no-staff-address">{}</span>', gettext("No staff address configured")
+            )
+        return _boolean_icon(True)
 
     @admin.action(description=_("Export the selected applications as CSV"))
     def export_as_csv(self, request, queryset):

@@ -105,6 +105,21 @@ def record_assignment_email(application, site_url):
     )
 
 
+@transaction.atomic
+def send_again(email, site_url):
+    """An email given up on after MEMBERSHIP_EMAIL_MAX_ATTEMPTS tries, sent again at staff's request: its tries start
+    over (so the resend command takes it up too, should this send fail) and it is sent once this commits, after the
+    response. Returns False, changing nothing, when it was not given up on (sent meanwhile, or still being tried)."""
+    reset = (
+        ApplicationEmail.objects.unsent()
+        .filter(pk=email.pk, attempts__gte=settings.MEMBERSHIP_EMAIL_MAX_ATTEMPTS)
+        .update(attempts=0, error="", claimed_until=None)
+    )
+    if reset:
+        send_on_commit([email], site_url)
+    return bool(reset)
+
+
 # --- Sending after the response --------------------------------------------------------------------
 
 _this_request = threading.local()

@@ -29,8 +29,9 @@ class MembershipApplicationQuerySet(models.QuerySet):
         return self.filter(contact_email__iexact=email, submitted_at__gte=since)
 
     def with_unsent_emails(self):
+        """Applications with an email still to be delivered (a staff notification with no address to go to is not)."""
         return self.filter(
-            models.Exists(ApplicationEmail.objects.unsent().filter(application=models.OuterRef("pk"))),
+            models.Exists(ApplicationEmail.objects.undelivered().filter(application=models.OuterRef("pk"))),
             anonymised_at=None,
         )
 
@@ -268,13 +269,31 @@ class TimelineEntry(NamedTuple):
     record: models.Model
 
 
+def without_staff_address():
+    """Staff notifications that have nobody to go to: no address on the row, none in MEMBERSHIP_NOTIFY_EMAILS (as on
+    a development machine). Not a failure: they wait, untried, until an address is configured."""
+    if settings.MEMBERSHIP_NOTIFY_EMAILS:
+        return models.Q(pk__in=[])
+    return models.Q(sent_at=None, kind=ApplicationEmail.Kind.STAFF_NOTIFICATION, recipients="")
+
+
 class ApplicationEmailQuerySet(models.QuerySet):
     def unsent(self):
         return self.filter(sent_at=None)
 
+    def awaiting_staff_address(self):
+        return self.filter(without_staff_address())
+
+    def undelivered(self):
+        """Unsent emails that have someone to go to: waiting for their first try, or failed."""
+        return self.unsent().exclude(without_staff_address())
+
+    def failed(self):
+        return self.undelivered().exclude(error="")
+
     def to_send(self):
-        """Unsent emails not yet given up on: what the resend command tries."""
-        return self.unsent().filter(attempts__lt=settings.MEMBERSHIP_EMAIL_MAX_ATTEMPTS)
+        """Undelivered emails not yet given up on: what the resend command tries."""
+        return self.undelivered().filter(attempts__lt=settings.MEMBERSHIP_EMAIL_MAX_ATTEMPTS)
 
 
 class ApplicationEmail(models.Model):
@@ -336,6 +355,20 @@ class ApplicationEmail(models.Model):
     @property
     def template_prefix(self):
         return f"membership/emails/{self.kind}"
+
+    @property
+    def state(self):
+        """ "sent", "no_staff_address" (nobody configured to receive it: not a failure), "failed" or "waiting"."""
+        if self.sent_at:
+            return "sent"
+        if self.kind == self.Kind.STAFF_NOTIFICATION and not self.recipients and not settings.MEMBERSHIP_NOTIFY_EMAILS:
+            return "no_staff_address"
+        return "failed" if self.error else "waiting"
+
+    @property
+    def given_up(self):
+        """Failed as many times as the resend command tries: only staff sending it again sends it."""
+        return self.state == "failed" and self.attempts >= settings.MEMBERSHIP_EMAIL_MAX_ATTEMPTS
 
 
 # The email each status sends to the applicant; New sends none.

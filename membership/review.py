@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from site_shell.site_address import site_origin
+
 from .emails import record_assignment_email, record_status_email
 from .models import ApplicationEvent, ApplicationNote, MembershipApplication
 
@@ -73,7 +75,7 @@ def change_status(application, status, *, actor, message="", site_url=None):
         new_status=status,
         message=message,
     )
-    record_status_email(application, site_url or settings.SITE_URL, staff_message=message)
+    record_status_email(application, site_url or site_origin(), staff_message=message)
     return event
 
 
@@ -92,7 +94,7 @@ def assign(application, reviewer, *, actor, site_url=None):
     )
     # Whoever takes an application themselves knows already.
     if reviewer is not None and reviewer != actor and reviewer.email:
-        record_assignment_email(application, site_url or settings.SITE_URL)
+        record_assignment_email(application, site_url or site_origin())
     return event
 
 

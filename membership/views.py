@@ -15,6 +15,7 @@ from django.views.generic import CreateView, TemplateView, UpdateView
 
 from site_shell.client_address import client_address
 from site_shell.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+from site_shell.site_address import site_origin
 
 from . import review
 from .emails import record_application_emails
@@ -120,7 +121,7 @@ class ApplicationCreateView(CreateView):
                 self.object = form.save()
                 # Recorded with the application, sent after the response: a slow mail server never holds up the
                 # buyer.
-                record_application_emails(self.object, self.request.build_absolute_uri("/").rstrip("/"))
+                record_application_emails(self.object, site_origin(self.request))
         except IntegrityError:
             # The same page's application, sent again at the same instant, was saved by the other request.
             if earlier := MembershipApplication.objects.filter(form_token=form.instance.form_token).first():

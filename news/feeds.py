@@ -3,6 +3,8 @@ from django.urls import reverse
 from django.utils.feedgenerator import Enclosure
 from django.utils.translation import gettext_lazy as _
 
+from site_shell.site_address import absolute_url
+
 from .models import NewsStory
 
 
@@ -11,11 +13,18 @@ class LatestStoriesFeed(Feed):
     description = _("News from the ICTI Ethical Toy Program (IETP) and its Ethical Supply Chain Program (ESCP).")
 
     def __call__(self, request, *args, **kwargs):
-        self.request = request  # enclosures need absolute addresses
+        self.request = request  # for absolute addresses
         return super().__call__(request, *args, **kwargs)
 
+    # Every address absolute on SITE_URL: Django would otherwise put the request's Host in front of a path.
     def link(self):
-        return reverse("news:list")
+        return absolute_url(self.request, reverse("news:list"))
+
+    def feed_url(self):
+        return absolute_url(self.request, self.request.path)
+
+    def item_link(self, story):
+        return absolute_url(self.request, story.get_absolute_url())
 
     def items(self):
         return NewsStory.objects.published().for_list()[:20]
@@ -39,4 +48,4 @@ class LatestStoriesFeed(Feed):
         if picture is None:
             return []
         size = story.image_renditions.get("share", {}).get("bytes") or story.image.storage.size(picture.path)
-        return [Enclosure(self.request.build_absolute_uri(picture.url), str(size), "image/jpeg")]
+        return [Enclosure(absolute_url(self.request, picture.url), str(size), "image/jpeg")]

@@ -13,6 +13,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
 
+from site_shell.site_address import absolute_url
 from site_shell.views import qr_code_svg
 from staff_security.admin_site import is_verified_staff
 
@@ -184,7 +185,7 @@ class StoryShareQrCodeView(StoryDetailView):
     @method_decorator(cache_control(public=True, max_age=24 * 60 * 60))
     def get(self, request, *args, **kwargs):
         story = self.get_object()
-        svg = qr_code_svg(request.build_absolute_uri(story.get_absolute_url()))
+        svg = qr_code_svg(absolute_url(request, story.get_absolute_url()))
         return HttpResponse(svg, content_type="image/svg+xml")
 
 

@@ -8,3 +8,6 @@ class SiteShellConfig(AppConfig):
 
     name = "site_shell"
     verbose_name = _("Site")
+
+    def ready(self):
+        from . import site_address  # noqa: F401 - registers the SITE_URL deployment check

@@ -1,11 +1,12 @@
 import datetime
 import functools
 import io
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import segno
 from django.conf import settings
 from django.contrib.sitemaps.views import x_robots_tag
-from django.contrib.sites.shortcuts import get_current_site
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -15,6 +16,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
+
+from site_shell.site_address import site_origin
 
 
 @functools.lru_cache(maxsize=1024)
@@ -58,7 +61,7 @@ def xml_escape(text):
 def sitemap_index(request, sitemaps):
     """The sitemap index, which robots.txt names: every page of every section, each at an address of its own
     (/sitemap-stories-2.xml), which a cache or a CDN that ignores query strings still tells apart."""
-    origin = f"{request.scheme}://{get_current_site(request).domain}"
+    origin = site_origin(request)
     pages = [
         origin + reverse("sitemap_section", kwargs={"section": section, "page": page})
         for section, sitemap in sitemaps.items()
@@ -79,7 +82,9 @@ def sitemap_section(request, sitemaps, section, page):
         raise Http404("No such sitemap")
     sitemap = sitemaps[section]()
     try:
-        urls = sitemap.get_urls(page=page, site=get_current_site(request), protocol=request.scheme)
+        origin = urlsplit(site_origin(request))
+        # A sitemap reads only the site's domain: SITE_URL's host and port, not the request's.
+        urls = sitemap.get_urls(page=page, site=SimpleNamespace(domain=origin.netloc), protocol=origin.scheme)
     except (EmptyPage, PageNotAnInteger):
         raise Http404("No such page of the sitemap") from None
     body = "".join([URLSET, *url_elements(urls), "</urlset>\n"])

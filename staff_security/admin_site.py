@@ -5,9 +5,11 @@ authenticator app, and every superuser when ADMIN_REQUIRE_2FA_FOR_SUPERUSERS is 
 admin page opens. A superuser without an app yet is taken to set one up. README.md, "Admin security".
 """
 
+import hashlib
 import logging
 from base64 import b32encode
 from functools import update_wrapper
+from urllib.parse import urlsplit
 
 import segno
 from django import forms
@@ -16,6 +18,7 @@ from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
@@ -33,9 +36,15 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from site_shell.client_address import client_address
+from site_shell.site_address import site_origin
 
 security_log = logging.getLogger("ietp.security")
 BACKUP_CODE_COUNT = 10
+# Password-reset emails an hour: for one email address (a forgetful staff member asks twice), and from one client
+# address (an office behind one address). Beyond them the form answers "sent" and sends nothing.
+PASSWORD_RESET_WINDOW_SECONDS = 60 * 60
+PASSWORD_RESETS_PER_ACCOUNT = 3
+PASSWORD_RESETS_PER_ADDRESS = 10
 
 
 def has_authenticator(user):
@@ -233,7 +242,47 @@ class AuthenticatorSetUpView(AdminPageMixin, FormView):
 
 
 class StaffPasswordResetForm(PasswordResetForm):
-    """The admin's "Forgotten your password?": only staff accounts are sent a link."""
+    """The admin's "Forgotten your password?": only staff accounts are sent a link, at most a few an hour for one
+    email address and from one client address, and the link is on SITE_URL (site_shell/site_address.py)."""
 
     def get_users(self, email):
         return (user for user in super().get_users(email) if user.is_staff)
+
+    def save(self, *args, request=None, **kwargs):
+        """Sends the link unless a limit is reached; either way the view answers with the same "sent" page, so that
+        neither the limit nor the form tells anyone which addresses have an account."""
+        email = self.cleaned_data["email"]
+        address = client_address(request)
+        # Both are counted, so that one address cannot spend every account's allowance nor the reverse.
+        over_address = count_reset(f"address:{address}") > PASSWORD_RESETS_PER_ADDRESS
+        over_account = count_reset(f"account:{email_key(email)}") > PASSWORD_RESETS_PER_ACCOUNT
+        if over_address or over_account:
+            security_log.warning(
+                "Password reset not sent: the hour's limit for this %s was reached (client %s)",
+                "email address" if over_account else "client address",
+                address,
+            )
+            return
+        origin = urlsplit(site_origin(request))
+        kwargs.update(domain_override=origin.netloc, use_https=origin.scheme == "https")
+        super().save(*args, request=request, **kwargs)
+
+
+def email_key(email):
+    """The email address as counted: case ignored, hashed (no address in the cache's keys)."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def count_reset(subject):
+    """One more password reset for `subject` this hour, in the shared cache: the count so far (0 with no cache)."""
+    key = f"staff:password-reset:{subject}"
+    try:
+        cache.add(key, 0, timeout=PASSWORD_RESET_WINDOW_SECONDS)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(key, 1, timeout=PASSWORD_RESET_WINDOW_SECONDS)
+            return 1
+    except Exception:  # noqa: BLE001 - the cache server is down: staff locked out of their password matter more
+        security_log.warning("Cache unavailable: password resets are not counted", exc_info=True)
+        return 0

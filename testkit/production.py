@@ -17,6 +17,7 @@ def production_env(tmp_path, **extra):
     env.update(
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,ietp.example.org",
+        SITE_URL="https://ietp.example.org",
         DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
         STATIC_ROOT=str(tmp_path / "static"),
         MEDIA_ROOT=str(tmp_path / "media"),

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from site_shell.site_address import absolute_url
 from site_shell.templatetags.page_meta import breadcrumb_list, json_ld, publisher
 
 register = template.Library()
@@ -14,7 +15,7 @@ register = template.Library()
 def story_structured_data(context, story, image):
     """A story as schema.org's NewsArticle, with the way back to the news as a BreadcrumbList."""
     request = context["request"]
-    page_url = request.build_absolute_uri(story.get_absolute_url())
+    page_url = absolute_url(request, story.get_absolute_url())
     published = story.publish_at
     article = {
         "@context": "https://schema.org",

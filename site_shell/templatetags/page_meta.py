@@ -9,6 +9,9 @@ from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from site_shell.site_address import absolute_url
+from site_shell.site_address import site_origin as site_origin_of
+
 register = template.Library()
 
 # The site's own picture for a page without one (made by docs/draw-share-images.py).
@@ -43,10 +46,16 @@ def capture(parser, token):
 
 
 @register.simple_tag(takes_context=True)
+def site_origin(context):
+    """scheme://host[:port] of the site (SITE_URL), for an absolute address written in a template."""
+    return site_origin_of(context["request"])
+
+
+@register.simple_tag(takes_context=True)
 def canonical_url(context):
     """The page's one address: its path, with the page number when past the first page, nothing else."""
     request = context["request"]
-    url = request.build_absolute_uri(request.path)
+    url = absolute_url(request, request.path)
     page_obj = context.get("page_obj")
     if page_obj is not None and page_obj.number > 1:
         url += f"?page={page_obj.number}"
@@ -61,13 +70,13 @@ def link_card_image(context):
     picture = story.share_picture if story is not None else None
     if picture is not None:
         return {
-            "url": request.build_absolute_uri(picture.url),
+            "url": absolute_url(request, picture.url),
             "width": picture.width,
             "height": picture.height,
             "alt": story.image_alt,
         }
     return {
-        "url": request.build_absolute_uri(static(DEFAULT_SHARE_IMAGE["path"])),
+        "url": absolute_url(request, static(DEFAULT_SHARE_IMAGE["path"])),
         "width": DEFAULT_SHARE_IMAGE["width"],
         "height": DEFAULT_SHARE_IMAGE["height"],
         "alt": _("ICTI Ethical Toy Program"),
@@ -85,10 +94,10 @@ def publisher(request, url):
     return {
         "@type": "Organization",
         "name": _("ICTI Ethical Toy Program"),
-        "url": request.build_absolute_uri(url),
+        "url": absolute_url(request, url),
         "logo": {
             "@type": "ImageObject",
-            "url": request.build_absolute_uri(static(PUBLISHER_LOGO["path"])),
+            "url": absolute_url(request, static(PUBLISHER_LOGO["path"])),
             "width": PUBLISHER_LOGO["width"],
             "height": PUBLISHER_LOGO["height"],
         },
@@ -99,7 +108,7 @@ def breadcrumb_list(request, crumbs):
     return {
         "@type": "BreadcrumbList",
         "itemListElement": [
-            {"@type": "ListItem", "position": position, "name": str(name), "item": request.build_absolute_uri(url)}
+            {"@type": "ListItem", "position": position, "name": str(name), "item": absolute_url(request, url)}
             for position, (name, url) in enumerate(crumbs, start=1)
         ],
     }

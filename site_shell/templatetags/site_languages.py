@@ -6,6 +6,7 @@ from parler.models import TranslatableModel
 from parler.templatetags.parler_tags import get_translated_url
 
 from site_shell.languages import site_language
+from site_shell.site_address import absolute_url
 
 register = template.Library()
 
@@ -35,7 +36,7 @@ def language_versions(context):
                 "language": language,
                 "name": translation.get_language_info(code)["name_local"],
                 "url": url,
-                "absolute_url": request.build_absolute_uri(url),
+                "absolute_url": absolute_url(request, url),
                 "is_current": code == current,
                 "is_default": code == settings.LANGUAGE_CODE,  # hreflang="x-default"
                 "exists": not isinstance(page_object, TranslatableModel) or page_object.has_translation(code),
