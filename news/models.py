@@ -12,6 +12,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from parler.managers import TranslatableManager, TranslatableQuerySet
@@ -499,6 +500,46 @@ class StoryDocument(models.Model):
 NewsStoryTranslation = NewsStory._parler_meta.root_model
 
 
+class TranslationDraft(models.Model):
+    """Changes an editor saved to a published translation and has not published yet: its translated fields as
+    the editor left them. The translation row keeps the published text, so every public query reads it as
+    before; Publish copies these values into the row and deletes the draft, Discard deletes it. A translation
+    that is not published has no draft: its row is the draft."""
+
+    translation = models.OneToOneField(
+        NewsStoryTranslation, on_delete=models.CASCADE, related_name="draft", verbose_name=_("translation")
+    )
+    # {field: value} for each of TRANSLATED_CONTENT_FIELDS.
+    content = models.JSONField(_("content"), default=dict)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("saved by")
+    )
+    saved_at = models.DateTimeField(_("saved"))
+
+    class Meta:
+        verbose_name = _("unpublished changes")
+        verbose_name_plural = _("unpublished changes")
+
+    def __str__(self):
+        return f"{self.translation_id}: {self.saved_at.isoformat()}"
+
+    def apply_to(self, translation, fields=TRANSLATED_CONTENT_FIELDS):
+        """Sets the draft's values on `translation` (in memory; nothing is saved)."""
+        for name in fields:
+            if name in self.content:
+                setattr(translation, name, self.content[name])
+        translation.body_text = story_body_text(clean_story_body(translation.body))
+
+
+def show_drafts(story):
+    """Staff previewing a story read its unpublished changes in place of the published text (one query; the
+    slugs stay the published ones, the addresses the preview is on)."""
+    versions = {version.pk: version for version in story.translations.all()}
+    for draft in TranslationDraft.objects.filter(translation__in=list(versions)):
+        draft.apply_to(versions[draft.translation_id], [name for name in TRANSLATED_CONTENT_FIELDS if name != "slug"])
+    return story
+
+
 def version_text(version):
     return " ".join([version.title, version.summary, version.body_text])
 
@@ -527,6 +568,21 @@ class VersionState:
                 and (checked_at is None or other.edited_at > checked_at)
             ]
             self.changed_elsewhere_at = max(later_edits, default=None)
+
+    @cached_property
+    def draft(self):
+        """The unpublished changes to a published translation, or None. A query unless drafts were prefetched
+        (translations__draft): only the admin asks."""
+        if not self.is_published:
+            return None
+        try:
+            return self.version.draft
+        except TranslationDraft.DoesNotExist:
+            return None
+
+    @property
+    def has_unpublished_changes(self):
+        return self.draft is not None
 
     @property
     def may_be_out_of_date(self):
