@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from parler.admin import TranslatableAdmin
@@ -253,10 +254,13 @@ class NewsStoryAdmin(TranslatableAdmin):
                         "opened_version",
                         "opened_draft",
                     ],
-                    "description": _(
-                        "Each language is published on its own: publishing this tab does not publish the other. "
-                        "Once a language is published, Save keeps your changes as a draft that staff and preview "
-                        "links can see; readers see them after you press Publish."
+                    "description": format_lazy(
+                        "{} {}",
+                        _("Each language is published on its own: publishing this tab does not publish the other."),
+                        _(
+                            "Once a language is published, Save keeps your changes as a draft that staff and "
+                            "preview links can see; readers see them after you press Publish."
+                        ),
                     ),
                 },
             ),
@@ -355,7 +359,8 @@ class NewsStoryAdmin(TranslatableAdmin):
             values = {name: getattr(obj, name) for name in TRANSLATED_CONTENT_FIELDS}
             for name, value in obj.live_values.items():
                 setattr(obj, name, value)
-            if any(name not in TRANSLATED_CONTENT_FIELDS for name in form.changed_data if name != "opened_draft"):
+            form_only = {"opened_version", "opened_draft"}
+            if any(name not in [*TRANSLATED_CONTENT_FIELDS, *form_only] for name in form.changed_data):
                 super().save_model(request, obj, form, change)
             draft = publishing.save_draft(obj, language, values, user=request.user)
             language_label = site_language(language).switch_label

@@ -529,6 +529,7 @@ class TranslationDraft(models.Model):
             if name in self.content:
                 setattr(translation, name, self.content[name])
         translation.body_text = story_body_text(clean_story_body(translation.body))
+        translation.shown_draft_at = self.saved_at  # cached fragments of it are its own (news/fragments.py)
 
 
 def show_drafts(story):
