@@ -73,6 +73,7 @@ class PublicationStateFilter(admin.SimpleListFilter):
             ("public", _("Public in at least one language")),
             ("unpublished", _("With a language not public yet")),
             ("none", _("Not public in any language")),
+            ("changes", _("With unpublished changes")),
         ]
 
     def queryset(self, request, queryset):
@@ -84,6 +85,8 @@ class PublicationStateFilter(admin.SimpleListFilter):
             return queryset.filter(Exists(hidden_versions))
         if self.value() == "none":
             return queryset.exclude(Exists(public_versions))
+        if self.value() == "changes":
+            return queryset.filter(Exists(TranslationDraft.objects.filter(translation__master=OuterRef("pk"))))
         return queryset
 
 
@@ -255,11 +258,15 @@ class NewsStoryAdmin(TranslatableAdmin):
                         "opened_draft",
                     ],
                     "description": format_lazy(
-                        "{} {}",
+                        "{} {} {}",
                         _("Each language is published on its own: publishing this tab does not publish the other."),
                         _(
                             "Once a language is published, Save keeps your changes as a draft that staff and "
                             "preview links can see; readers see them after you press Publish."
+                        ),
+                        _(
+                            "The date, category, event date, image and documents are shared by every language: "
+                            "they change on the site when you save."
                         ),
                     ),
                 },

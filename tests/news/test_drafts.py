@@ -187,3 +187,16 @@ def test_public_pages_keep_their_query_counts_with_drafts_waiting(
         assert client.get("/news/").status_code == 200
     with django_assert_max_num_queries(9):
         assert client.get(stories[0].get_absolute_url()).status_code == 200
+
+
+def test_the_list_filters_stories_with_unpublished_changes(staff_client, live_story, make_story, editor):
+    make_story({"en": "Nothing waiting"})
+    publishing.save_draft(live_story, "en", {"summary": "Waiting."}, user=editor)
+
+    filtered = card_titles_in_admin(staff_client.get(LIST_URL, {"publication": "changes"}))
+
+    assert filtered == ["Worker committees"]
+
+
+def card_titles_in_admin(page):
+    return [cell.text for cell in parse_page(page).find_all("th", class_="field-title_in_any_language")]
