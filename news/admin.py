@@ -4,6 +4,7 @@ import reversion
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
@@ -106,6 +107,9 @@ def version_state_label(state):
             "who": state.draft.saved_by.get_username() if state.draft.saved_by else gettext("another editor"),
             "time": date_format(timezone.localtime(state.draft.saved_at), "SHORT_DATETIME_FORMAT"),
         }
+        if state.draft.publish_at:
+            when = date_format(timezone.localtime(state.draft.publish_at), "SHORT_DATETIME_FORMAT")
+            label += " · " + gettext("◷ to be published %(time)s") % {"time": when}
     if state.may_be_out_of_date:
         label += " · " + gettext("⚠ may be out of date")
     return label
@@ -123,6 +127,15 @@ class NewsStoryAdminForm(TranslatableModelForm):
     # The unpublished changes the editor opened (their time), or empty: a save over another editor's later
     # draft, or a publish of a draft another editor published or discarded meanwhile, is refused once.
     opened_draft = forms.CharField(widget=forms.HiddenInput, required=False)
+    publish_changes_at = forms.SplitDateTimeField(
+        label=_("publish these changes at"),
+        required=False,
+        widget=AdminSplitDateTime,
+        help_text=_(
+            "Optional, in Hong Kong and mainland China time: Save draft, and the changes are published then by "
+            "themselves. Until then readers see the published text. Publish publishes them now."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,6 +143,7 @@ class NewsStoryAdminForm(TranslatableModelForm):
             self.fields["opened_version"].initial = self.instance.updated_at.isoformat()
             shown_draft = getattr(self.instance, "shown_draft", None)
             self.fields["opened_draft"].initial = shown_draft.saved_at.isoformat() if shown_draft else ""
+            self.fields["publish_changes_at"].initial = shown_draft.publish_at if shown_draft else None
 
     def clean_draft(self):
         opened = self.cleaned_data.get("opened_draft") or ""
@@ -234,7 +248,9 @@ class NewsStoryAdmin(TranslatableAdmin):
         )
         preview_fields = ["preview_links"] if obj is not None and tab_state and tab_state.is_written else []
         # A published translation is changed by Save (a draft) and Publish; unpublishing is the list's action.
-        status_fields = ["publication_state"] if tab_state and tab_state.is_published else ["status"]
+        status_fields = (
+            ["publication_state", "publish_changes_at"] if tab_state and tab_state.is_published else ["status"]
+        )
         return [
             (
                 _("Publishing"),
@@ -366,10 +382,11 @@ class NewsStoryAdmin(TranslatableAdmin):
             values = {name: getattr(obj, name) for name in TRANSLATED_CONTENT_FIELDS}
             for name, value in obj.live_values.items():
                 setattr(obj, name, value)
-            form_only = {"opened_version", "opened_draft"}
+            form_only = {"opened_version", "opened_draft", "publish_changes_at"}
             if any(name not in [*TRANSLATED_CONTENT_FIELDS, *form_only] for name in form.changed_data):
                 super().save_model(request, obj, form, change)
-            draft = publishing.save_draft(obj, language, values, user=request.user)
+            publish_at = None if publish else form.cleaned_data.get("publish_changes_at")
+            draft = publishing.save_draft(obj, language, values, user=request.user, publish_at=publish_at)
             language_label = site_language(language).switch_label
             if publish and draft is not None:
                 publishing.publish_draft(obj, language, user=request.user)

@@ -70,12 +70,13 @@ def story_time_condition(now, story=""):
 
 
 def next_scheduled_publication(now=None):
-    """When the next published version becomes public by the clock alone (its story's time or its own), or None.
-    One query."""
+    """When the next published version becomes public, or its scheduled changes are published, by the clock alone
+    (its story's time, its own, or its draft's), or None. One query."""
     now = now or timezone.now()
     times = NewsStoryTranslation.objects.filter(status=PublicationStatus.PUBLISHED).aggregate(
         story=Min("master__publish_at", filter=Q(master__publish_at__gt=now)),
         version=Min("scheduled_for", filter=Q(scheduled_for__gt=now)),
+        draft=Min("draft__publish_at", filter=Q(draft__publish_at__gt=now)),
     )
     return min((time for time in times.values() if time is not None), default=None)
 
@@ -515,6 +516,15 @@ class TranslationDraft(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("saved by")
     )
     saved_at = models.DateTimeField(_("saved"))
+    publish_at = models.DateTimeField(
+        _("publish these changes at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Optional, in Hong Kong and mainland China time: the changes are published then by themselves. "
+            "Until then readers see the published text."
+        ),
+    )
 
     class Meta:
         verbose_name = _("unpublished changes")

@@ -15,9 +15,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from caching.registry import content_changed
 from site_shell.languages import SITE_LANGUAGES, site_language
 
-from .models import TRANSLATED_CONTENT_FIELDS, NewsStoryTranslation, PreviewLink, PublicationStatus, TranslationDraft
+from .models import (
+    TRANSLATED_CONTENT_FIELDS,
+    NewsStoryTranslation,
+    PreviewLink,
+    PublicationStatus,
+    TranslationDraft,
+    next_scheduled_publication,
+)
 
 
 class NoDraft(ValueError):
@@ -135,33 +143,40 @@ def draft_of(story, language_code):
     )
 
 
-def save_draft(story, language_code, values, *, user):
+def save_draft(story, language_code, values, *, user, publish_at=None):
     """Keeps `values` ({field: value} of the translated fields) as the draft of the story's published translation
-    in `language_code`, saved by `user`: readers keep seeing the published text. Nothing public changes, so the
-    cache generation stays as it is. Returns the draft. A translation that is not published has no draft: its
+    in `language_code`, saved by `user`, to be published at `publish_at` if given: readers keep seeing the published
+    text. Nothing public changes, so the cache generation stays as it is; only a new or changed publication time
+    ends it (the page cache learns when the news next changes by itself when a generation begins). Returns the
+    draft, or None when the values are the published text. A translation that is not published has no draft: its
     changes are saved in it (the admin's form does that), and this raises ValueError."""
     translation = translation_in(story, language_code)
     if translation.status != PublicationStatus.PUBLISHED:
         raise ValueError(f"The {language_code!r} translation of story {story.pk} is not published: it is its draft.")
     content = {name: values.get(name, getattr(translation, name)) for name in TRANSLATED_CONTENT_FIELDS}
+    earlier = TranslationDraft.objects.filter(translation=translation).values_list("publish_at", flat=True).first()
     if all(content[name] == getattr(translation, name) for name in TRANSLATED_CONTENT_FIELDS):
         # Saved back to the published text: nothing is waiting to be published.
         TranslationDraft.objects.filter(translation=translation).delete()
         return None
     draft, _created = TranslationDraft.objects.update_or_create(
-        translation=translation, defaults={"content": content, "saved_by": user, "saved_at": timezone.now()}
+        translation=translation,
+        defaults={"content": content, "saved_by": user, "saved_at": timezone.now(), "publish_at": publish_at},
     )
+    if publish_at is not None and publish_at != earlier:
+        transaction.on_commit(content_changed)
     return draft
 
 
-def publish_draft(story, language_code, *, user, comment=None):
+def publish_draft(story, language_code, *, user, comment=None, due_at=None):
     """Makes the draft of the story's translation in `language_code` its published text, in one revision recorded
     as `user`'s: visitors read it on their next request (the translation's save makes every cached page stale).
-    Raises NoDraft when there is none (another editor published or discarded it meanwhile): nothing is changed."""
+    Raises NoDraft when there is none (another editor published or discarded it meanwhile), or, with `due_at`,
+    none scheduled for then or before: nothing is changed."""
     with transaction.atomic(), reversion.create_revision():
         translation = translation_in(story, language_code, for_update=True)
         draft = TranslationDraft.objects.select_for_update().filter(translation=translation).first()
-        if draft is None:
+        if draft is None or (due_at is not None and (draft.publish_at is None or draft.publish_at > due_at)):
             raise NoDraft(story, language_code)
         reversion.set_user(user)
         reversion.set_comment(
@@ -173,6 +188,36 @@ def publish_draft(story, language_code, *, user, comment=None):
         translation.save()
         story.save()  # the feed and the sitemap read updated_at; the revision records the story
     return translation
+
+
+def publish_due_drafts(now=None):
+    """Publishes the drafts scheduled for `now` or before, each as a revision of the editor who scheduled it.
+    Returns the translations published; a draft published, discarded or moved to a later time meanwhile is left."""
+    now = now or timezone.now()
+    published = []
+    due = TranslationDraft.objects.filter(publish_at__lte=now).select_related("translation__master", "saved_by")
+    for draft in due:
+        code = draft.translation.language_code
+        when = date_format(timezone.localtime(draft.publish_at), "SHORT_DATETIME_FORMAT")
+        comment = gettext("%(language)s: published the changes scheduled for %(time)s") % {
+            "language": label(code),
+            "time": when,
+        }
+        try:
+            published.append(
+                publish_draft(draft.translation.master, code, user=draft.saved_by, comment=comment, due_at=now)
+            )
+        except NoDraft:
+            continue
+    return published
+
+
+def next_change_with_due_drafts_published():
+    """The news' answer to the page cache's "when does content next change by itself?" (news/apps.py), asked when
+    a cache generation begins, which is when a scheduled time has come: the drafts due by now are published first,
+    so that the generation beginning shows them."""
+    publish_due_drafts()
+    return next_scheduled_publication()
 
 
 def discard_draft(story, language_code):

@@ -2,9 +2,12 @@
 Publish makes it live, Discard draft returns to the live text; restoring a revision fills the drafts and
 unpublishes nothing (issue 20)."""
 
+import datetime
+
 import pytest
 import reversion
 from django.test import Client
+from django.utils import timezone
 
 from caching import page_cache
 from news import publishing, revisions
@@ -200,3 +203,35 @@ def test_the_list_filters_stories_with_unpublished_changes(staff_client, live_st
 
 def card_titles_in_admin(page):
     return [cell.text for cell in parse_page(page).find_all("th", class_="field-title_in_any_language")]
+
+
+def test_changes_scheduled_for_later_are_published_then_by_themselves(staff_client, live_story):
+    when = timezone.localtime() + datetime.timedelta(hours=2)
+    schedule = {"publish_changes_at_0": when.strftime("%Y-%m-%d"), "publish_changes_at_1": when.strftime("%H:%M")}
+    staff_client.post(change_url(live_story, "en"), correction(**schedule))
+
+    listed = parse_page(staff_client.get(LIST_URL)).find(class_="field-version_states").text
+    assert "· ◷ to be published" in listed
+    assert visitor_sees("Worker committees, corrected") == [False, False, False, False]
+    assert publishing.publish_due_drafts() == []
+
+    [published] = publishing.publish_due_drafts(now=timezone.now() + datetime.timedelta(hours=3))
+
+    assert published.title == "Worker committees, corrected"
+    assert visitor_sees("Worker committees, corrected") == [True, True, True, True]
+    [latest, *_] = revisions.story_revisions(live_story)
+    assert (
+        latest.revision.user.username == "editor" and "published the changes scheduled for" in latest.revision.comment
+    )
+
+
+def test_a_cache_generation_beginning_after_the_scheduled_time_publishes_the_changes(live_story, editor):
+    publishing.save_draft(
+        live_story, "en", {"title": "Worker committees, corrected"}, user=editor, publish_at=timezone.now()
+    )
+
+    page_cache.start_new_generation()  # as when the generation's next change comes
+    name_content_version()
+
+    assert live_story.translations.get(language_code="en").title == "Worker committees, corrected"
+    assert not TranslationDraft.objects.exists()
