@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -147,6 +148,11 @@ class NewsStoryAdminForm(TranslatableModelForm):
 
     def clean_draft(self):
         opened = self.cleaned_data.get("opened_draft") or ""
+        if transaction.get_connection().in_atomic_block:
+            # The admin saves in one transaction: a second editor publishing the same language at the same moment
+            # waits here for the first, then is told (on databases that lock rows; SQLite runs one write at once).
+            translations = NewsStoryTranslation.objects.select_for_update()
+            list(translations.filter(master=self.instance.pk, language_code=self.language_code).values("pk"))
         draft = TranslationDraft.objects.filter(
             translation__master=self.instance.pk, translation__language_code=self.language_code
         ).first()

@@ -111,6 +111,9 @@ def test_the_list_and_the_tab_say_published_with_unpublished_changes_by_whom(sta
     assert "● Published · unpublished changes (editor," in listed
     assert "● Published · unpublished changes (editor," in tab
     assert "未发布的更改（editor，" in chinese
+    chinese_form = parse_page(staff_client.get(f"/zh{change_url(live_story, 'en')}"))
+    buttons = [button.attrs["value"] for button in chinese_form.find(class_="submit-row").find_all("input")]
+    assert buttons == ["保存草稿", "发布", "舍弃草稿"]
 
 
 def test_publishing_a_draft_another_editor_just_discarded_is_refused_and_nothing_is_written(
