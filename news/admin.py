@@ -129,7 +129,7 @@ class NewsStoryAdminForm(TranslatableModelForm):
     # draft, or a publish of a draft another editor published or discarded meanwhile, is refused once.
     opened_draft = forms.CharField(widget=forms.HiddenInput, required=False)
     publish_changes_at = forms.SplitDateTimeField(
-        label=_("publish these changes at"),
+        label=_("Publish these changes at"),
         required=False,
         widget=AdminSplitDateTime,
         help_text=_(
@@ -254,9 +254,12 @@ class NewsStoryAdmin(TranslatableAdmin):
         )
         preview_fields = ["preview_links"] if obj is not None and tab_state and tab_state.is_written else []
         # A published translation is changed by Save (a draft) and Publish; unpublishing is the list's action.
-        status_fields = (
-            ["publication_state", "publish_changes_at"] if tab_state and tab_state.is_published else ["status"]
-        )
+        status_fields = ["status", "scheduled_for"]
+        if tab_state and tab_state.is_published:
+            # Readers can read it (or will at its time): changes are published, or scheduled, as a whole; a
+            # translation still to come out may be moved.
+            status_fields = ["publication_state", "publish_changes_at"]
+            status_fields += [] if tab_state.is_public else ["scheduled_for"]
         return [
             (
                 _("Publishing"),
@@ -273,7 +276,6 @@ class NewsStoryAdmin(TranslatableAdmin):
                 {
                     "fields": [
                         *status_fields,
-                        "scheduled_for",
                         *translation_review_fields,
                         *preview_fields,
                         "opened_version",
@@ -299,12 +301,6 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations", "translations__draft")
-
-    def get_readonly_fields(self, request, obj=None):
-        # A translation readers can read now keeps its publication time; a scheduled one may be moved.
-        tab_state = self.tab_state(request, obj)
-        public = ["scheduled_for"] if tab_state and tab_state.is_public else []
-        return [*super().get_readonly_fields(request, obj), *public]
 
     def get_object(self, request, object_id, from_field=None):
         """The story, its open tab's translation showing the unpublished changes, if any: the editor carries on
