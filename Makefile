@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEV := DEBUG=1 $(PY) manage.py
 
-.PHONY: run test fast install superuser messages
+.PHONY: run test fast install editor superuser messages
 
 install: $(VENV)/.installed
 
@@ -33,7 +33,11 @@ test: install
 fast: install
 	$(PY) -m pytest -m "not slow and not browser" -n 2 --dist loadfile $(PYTEST_ARGS)
 
-# An editor account for the development site's admin.
+# An editor's account for the development site's admin: staff in the Editors group, not a superuser.
+editor: install
+	$(DEV) create_editor
+
+# An administrator's account (a superuser: user accounts, membership applications, everything).
 superuser: install
 	$(DEV) createsuperuser
 

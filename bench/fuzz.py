@@ -3,14 +3,14 @@
     .venv/bin/python -m bench.fuzz https://127.0.0.1:18692 --host localhost --log /path/gunicorn.log
     .venv/bin/python -m bench.fuzz http://127.0.0.1:8000 --host localhost --as-front --requests 1000
 
-The requests (testkit/hostile_requests.py, which tests/stack/test_fuzz.py sends too) are drawn from a fixed seed
+The requests (testkit/hostile_requests.py, which tests/stack/test_fuzz.py sends too) are generated from a fixed seed
 (--seed, 13), so a run is repeatable and a failure can be sent again.
 It prints the count of each status per kind of request, and every request answered 500
 (method, target, headers, body), then the tracebacks that appeared in the --log files during the run. It exits 1
 when there was a 500 or a traceback. --as-front adds X-Forwarded-Proto: https and X-Forwarded-For, as the front
 server does, for a gunicorn reached directly (a request may still set them itself). --truncated-bodies also sends
 bodies shorter than their Content-Length (a server without a buffering front server holds a worker for each).
---utf8-only draws the same requests but names only `charset=utf-8` (to look past the odd-charset 500s).
+--utf8-only generates the same requests but names only `charset=utf-8` (to look past the odd-charset 500s).
 """
 
 import argparse

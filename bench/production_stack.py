@@ -102,7 +102,7 @@ def spike(stack, *, connections, seconds):
         # What this machine allows at best: nginx serving a file from disk over the same TLS, no gunicorn at all.
         ("reference: nginx, a static file", f"{stack.base_url}/static/css/{stylesheet}", {"Host": native_stack.HOST}),
     ]
-    # The page drawn once first: a page nobody asked for yet makes the first spike wait for its render.
+    # The page rendered once first: a page nobody asked for yet makes the first spike wait for its render.
     stack.request("GET", path)
     print(f"spike: {connections} connections for {seconds} s against {path} (wrk -t2)")
     print("| target | requests | requests/s | p50 | p99 | errors | requests that reached gunicorn |")

@@ -1,4 +1,4 @@
-"""CPU time per request of the site's pages drawn without the page cache, and where it goes (see bench/README.md).
+"""CPU time per request of the site's pages rendered without the page cache, and where it goes (see bench/README.md).
 
     .venv/bin/python -m bench.profile_pages [--requests 100] [--older-stories 10] [--profile DIR]
     .venv/bin/python -m bench.profile_pages --database-url postgres://postgres@127.0.0.1:5432/name --older-stories 10000
@@ -66,7 +66,7 @@ def measure(options):
     from django.core.wsgi import get_wsgi_application
 
     application = get_wsgi_application()
-    print(f"\nCPU time per request, drawn without the page cache ({options.requests} requests of each page)")
+    print(f"\nCPU time per request, rendered without the page cache ({options.requests} requests of each page)")
     print(f"{'page':<32}{'median':>10}{'lowest':>10}{'bytes sent':>12}")
     for path in PAGES:
         status, body = request(application, path)

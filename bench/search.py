@@ -271,7 +271,7 @@ def report(rows, found, plan, alternatives, options, version_count, server_versi
     import django
 
     print(
-        f"\n{options.runs} requests of each page over {options.stories} stories ({version_count} language versions), "
+        f"\n{options.runs} requests of each page over {options.stories} stories ({version_count} translations), "
         f"through Django's test client; Django {django.get_version()}, PostgreSQL "
         f"{server_version // 10000}, Python {sys.version.split()[0]}"
     )

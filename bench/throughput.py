@@ -14,14 +14,14 @@ a directory of the temporary site, or the Redis database --redis-url names (empt
 It serves the site with production settings (DEBUG off, SECRET_KEY set, ALLOWED_HOSTS=127.0.0.1,
 SECURE_SSL_REDIRECT=0, bench.settings: ietp_site.settings plus one address) from two gunicorn servers with the same
 number of sync workers: one with the page cache (PAGE_CACHE=1, "cached"), one without it (PAGE_CACHE=0,
-"uncached": every request draws its page; story cards still come from the shared cache, as on a miss). nginx,
+"uncached": every request renders its page; story cards still come from the shared cache, as on a miss). nginx,
 with as many workers, is the front web server of the static reference. Then, --rounds times, each target in turn
 (the order rotating), wrk sends requests from --connections connections for --seconds seconds, with
 Accept-Encoding: gzip as browsers send it:
 
 - /news/, /zh/news/, a story page and the membership form, cached and uncached;
 - reference: /bench/constant/, a Django view answering the news list's HTML as a constant through the same
-  middleware (so also compressed): what a page costs when it draws nothing;
+  middleware (so also compressed): what a page costs when it renders nothing;
 - reference: the same HTML as a static file from nginx (gzip_static, compressed beforehand).
 
 Requests per second are the target's requests over its seconds; p50 and p99 are the medians of wrk's percentiles
@@ -175,7 +175,7 @@ def build_site(environment, workdir, older_stories, redis_url):
     many_stories(older_stories, newest=start_of_day(datetime.date(2023, 9, 30)))
     illustrated_stories(12)
     analyse_tables()
-    # The constant view's answer and the static file: the news list as the site draws it.
+    # The constant view's answer and the static file: the news list as the site renders it.
     html = Client(HTTP_HOST="127.0.0.1").get("/news/").content
     (workdir / "html").mkdir()
     (workdir / "html" / "news.html").write_bytes(html)

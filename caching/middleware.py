@@ -2,6 +2,7 @@ from django.conf import settings
 from django.utils.cache import get_conditional_response, patch_cache_control
 
 from site_shell import error_pages
+from staff_security.admin_site import is_verified_staff
 
 from . import page_cache, registry
 
@@ -67,7 +68,8 @@ def may_be_staff(request):
     if getattr(request, "user", None) is None:
         return False
     try:
-        return request.user.is_staff
+        # A staff session still waiting for its second factor is shown what visitors see (news.views.reader).
+        return is_verified_staff(request.user)
     except error_pages.DATABASE_UNAVAILABLE:
         return True
 

@@ -1,7 +1,7 @@
 """Django's Redis cache backend, keeping one Redis client per connection pool.
 
 Django's builds a new `redis.Redis` for every command, and each builds its table of about 170 reply handlers:
-twice per page served from the cache (the content version, then the page), about a tenth of a millisecond of CPU
+twice per page served from the cache (the cache generation, then the page), about a tenth of a millisecond of CPU
 each. The client holds no connection of its own (the pool does, and makes new ones after a fork), so one per pool
 serves every request of the process."""
 

@@ -311,12 +311,12 @@ VARIABLES = [
     ),
     Variable(
         "PAGE_BROWSER_MAX_AGE", SECONDS, 0, CACHE,
-        "Seconds a visitor's browser may keep a public page without asking again. By default it revalidates every "
+        "Seconds a visitor's browser may cache a public page without asking again. By default it revalidates every "
         "visit (and gets a 304 from the site's cache), so an editor's change shows at once.",
     ),
     Variable(
         "PAGE_SHARED_MAX_AGE", SECONDS, 60, CACHE,
-        "Seconds a CDN or the front web server may keep a public page (`Cache-Control: s-maxage`).",
+        "Seconds a CDN or the front web server may cache a public page (`Cache-Control: s-maxage`).",
     ),
     Variable(
         "PAGE_STALE_WHILE_REVALIDATE", SECONDS, 300, CACHE,
@@ -431,6 +431,11 @@ VARIABLES = [
         "Superusers must give a code from an authenticator app after their password (they set one up at their "
         "first login); other staff may choose to.",
         development=False,
+    ),
+    Variable(
+        "STAFF_SESSION_IDLE_MINUTES", MINUTES, 600, STAFF,
+        "A staff member's session ends after this long without a request (a working day); it also ends when their "
+        "password changes.",
     ),
     Variable(
         "AXES_FAILURE_LIMIT", WHOLE_NUMBER, 5, STAFF,

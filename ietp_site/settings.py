@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "staff_security.session_activity.StaffSessionActivityMiddleware",
     # Before anything reads the body (CSRF reads the form): too large, unsized or unreadable bodies are refused.
     "site_shell.middleware.RequestBodyLimitsMiddleware",
     # Marks request.user as verified once they have given their second factor (django-otp).
@@ -229,7 +230,7 @@ else:
 # Visitors' pages from the shared cache (caching/page_cache.py); off in development, where templates change under it.
 PAGE_CACHE = env("PAGE_CACHE")
 # Public pages: how long a visitor's browser (by default, not at all: it revalidates, and gets a 304 from the site's
-# cache, which is always exactly fresh), and a CDN or the front web server, may keep one without asking again; and
+# cache, which is always exactly fresh), and a CDN or the front web server, may cache one without asking again; and
 # how long an entry may live in the site's cache at most.
 PAGE_BROWSER_MAX_AGE = env("PAGE_BROWSER_MAX_AGE")
 PAGE_SHARED_MAX_AGE = env("PAGE_SHARED_MAX_AGE")
@@ -258,7 +259,7 @@ if MEDIA_STORAGE == "s3":
             "region_name": env("AWS_S3_REGION_NAME") or None,
             "custom_domain": env("AWS_S3_CUSTOM_DOMAIN") or None,
             "location": env("AWS_LOCATION"),
-            # Published images are public; every upload gets a new name, so browsers may keep them a year.
+            # Published images are public; every upload gets a new name, so browsers may cache them a year.
             "querystring_auth": False,
             "file_overwrite": False,
             "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
@@ -348,6 +349,9 @@ AXES_LOCKOUT_CALLABLE = "staff_security.login_guard.locked_out_page"
 # A superuser can create accounts and read buyers' applications: in production they must give a second factor
 # (set one up at their first login); other staff may choose to.
 ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = env("ADMIN_REQUIRE_2FA_FOR_SUPERUSERS")
+# Only staff have sessions: each ends after a working day without a request (staff_security/session_activity.py
+# moves its expiry on), rather than Django's two weeks. A password change ends the others (Django's session hash).
+SESSION_COOKIE_AGE = env("STAFF_SESSION_IDLE_MINUTES") * 60
 # The name authenticator apps show beside the six-digit code.
 OTP_TOTP_ISSUER = "IETP site"
 

@@ -92,6 +92,7 @@ class ApplicationReviewForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # A reviewer is chosen, not edited: no links to add, change or delete users beside the list.
+        self.fields["assigned_to"].queryset = review.possible_reviewers(current=self.instance.assigned_to)
         reviewer = self.fields["assigned_to"].widget
         for link in ["can_add_related", "can_change_related", "can_delete_related", "can_view_related"]:
             setattr(reviewer, link, False)

@@ -7,10 +7,13 @@ import csv
 import datetime
 import io
 import re
+import zoneinfo
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -22,6 +25,7 @@ EXPORT_FIELDS = [
     "id",
     "submitted_at",
     "status",
+    "assigned_to",
     "decided_at",
     "language",
     "company_name",
@@ -51,6 +55,10 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+# Times are in the site's time zone (SITE_TIME_ZONE) in both files, named in their columns' titles.
+TIME_FIELDS = {"submitted_at", "decided_at"}
+TIME_ZONE_NAMES = {"Asia/Hong_Kong": _("Hong Kong"), "Asia/Shanghai": _("China"), "UTC": "UTC"}
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # "+44 20 7946 0000": a plus, then only digits, spaces and brackets. No operator, name or function call follows,
 # so nothing can run, and the number is shown as typed.
@@ -65,10 +73,32 @@ def spreadsheet_safe(value):
 
 
 def column_title(name):
-    """A column's title: the field's verbose name, capitalised ("Company legal name")."""
+    """A column's title: the field's verbose name, capitalised ("Company legal name"); a time's names its time zone
+    ("Submitted (Hong Kong time)")."""
     if name == "internal_notes":
         return capfirst(ApplicationNote._meta.verbose_name_plural)
+    if name in TIME_FIELDS:
+        return gettext("%(field)s (%(zone)s time)") % {
+            "field": MembershipApplication.field_label(name),
+            "zone": site_time_zone_name(),
+        }
     return MembershipApplication.field_label(name)
+
+
+def site_time_zone_name():
+    """The site's time zone as staff say it: "Hong Kong" for Asia/Hong_Kong, else the zone's city."""
+    zone = settings.TIME_ZONE
+    return TIME_ZONE_NAMES.get(zone) or zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def site_time(moment):
+    """A stored (UTC) time in the site's time zone, whatever time zone is active."""
+    return moment.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+def reviewer_name(application):
+    reviewer = application.assigned_to
+    return (reviewer.get_full_name() or reviewer.get_username()) if reviewer else ""
 
 
 def column_titles():
@@ -80,7 +110,9 @@ def cell_text(application, name):
     match name:
         case "submitted_at" | "decided_at":
             moment = getattr(application, name)
-            return moment.isoformat(timespec="seconds") if moment else ""
+            return f"{site_time(moment):%Y-%m-%d %H:%M}" if moment else ""
+        case "assigned_to":
+            return reviewer_name(application)
         case "status" | "company_type" | "annual_sales" | "heard_from":
             return getattr(application, f"get_{name}_display")()
         case "headquarters_country":
@@ -91,7 +123,7 @@ def cell_text(application, name):
             return ", ".join(country.name for country in application.supplier_countries)
         case "internal_notes":
             return "\n".join(
-                f"{timezone.localtime(note.created_at):%Y-%m-%d %H:%M} "
+                f"{site_time(note.created_at):%Y-%m-%d %H:%M} "
                 f"{note.author.get_username() if note.author else '-'}: {note.text}"
                 for note in application.notes.all()
             )
@@ -101,11 +133,11 @@ def cell_text(application, name):
 def typed_cell(application, name):
     """What an Excel cell holds: numbers as numbers, dates as dates (site time), yes/no in the active language, and
     text as text (a phone number too)."""
-    # The notes are not a field of the application: cell_text gathers them.
-    value = getattr(application, name, None)
+    # The notes are not a field of the application, the reviewer is named: cell_text gathers them.
+    value = None if name == "assigned_to" else getattr(application, name, None)
     if isinstance(value, datetime.datetime):
-        # Excel has no time zones: the time as staff read it elsewhere in the admin.
-        return timezone.localtime(value).replace(tzinfo=None)
+        # Excel has no time zones: the site's time, as the column's title says.
+        return site_time(value).replace(tzinfo=None)
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
     if isinstance(value, int):
@@ -125,7 +157,7 @@ def xlsx_row(application):
 
 def for_export(applications):
     """The applications in the order exported (oldest first), with what the rows read."""
-    return applications.order_by("submitted_at").prefetch_related("notes__author")
+    return applications.order_by("submitted_at").select_related("assigned_to").prefetch_related("notes__author")
 
 
 def filename(extension):

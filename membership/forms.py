@@ -12,6 +12,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.functional import lazy
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -34,7 +35,7 @@ def sign_form_started(at=None):
 def form_started_at(token):
     """When the page holding this token was shown (a float), or BadSignature/TypeError/ValueError."""
     payload = signing.loads(token or "", salt=FORM_STARTED_SALT)
-    # Pages drawn before tokens carried a random part hold the time alone.
+    # Pages rendered before tokens carried a random part hold the time alone.
     return float(payload[0] if isinstance(payload, list) else payload)
 
 
@@ -143,7 +144,81 @@ def speak_in_site_words(field, name_in_sentence):
     field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
 
-class CountryCheckboxes(forms.CheckboxSelectMultiple):
+def attributes(attrs):
+    """Django's forms/widgets/attrs.html in Python: in order, True ones by name alone, False ones left out."""
+    return format_html_join(
+        "",
+        " {}{}",
+        (
+            (name, "" if value is True else format_html('="{}"', value))
+            for name, value in attrs.items()
+            if value is not False
+        ),
+    )
+
+
+class OptionsMadeOnce:
+    """A country list's options, each made once per language, name and attributes in a process (chosen and not), as
+    the blank form is: a form sent back with a mistake picks them by what was chosen. With Django's templates (one
+    included per option, attributes in a loop) the two lists' ~500 options took tens of milliseconds to render."""
+
+    made = {}
+
+    def option_html(self, option):
+        raise NotImplementedError
+
+    def get_context(self, name, value, attrs):
+        context = forms.Widget.get_context(self, name, value, attrs)  # not ChoiceWidget's: no option dictionaries
+        key = (
+            type(self),
+            get_language(),
+            name,
+            tuple(context["widget"]["attrs"].items()),
+            tuple(getattr(self, "common", ())),
+        )
+        if key not in self.made:
+            self.made[key] = [
+                (
+                    str(group) if group else group,
+                    [
+                        (
+                            str(option["value"]),
+                            self.option_html(option),
+                            self.option_html({**option, "attrs": {**option["attrs"], **self.checked_attribute}}),
+                        )
+                        for option in options
+                    ],
+                    index,
+                )
+                for group, options, index in self.optgroups(name, [], attrs)
+            ]
+        chosen = set(context["widget"]["value"])
+        context["widget"]["optgroups"] = [
+            (
+                group,
+                [
+                    {"selected": code in chosen, "html": chosen_html if code in chosen else html}
+                    for code, html, chosen_html in options
+                ],
+                index,
+            )
+            for group, options, index in self.made[key]
+        ]
+        return context
+
+
+class CountrySelect(OptionsMadeOnce, LazySelect):
+    """django-countries' drop-down of the ~250 countries."""
+
+    template_name = "membership/widgets/country_select.html"
+
+    def option_html(self, option):
+        return format_html(
+            '<option value="{}"{}>{}</option>', option["value"], attributes(option["attrs"]), option["label"]
+        )
+
+
+class CountryCheckboxes(OptionsMadeOnce, forms.CheckboxSelectMultiple):
     """The countries most suppliers are in, as checkboxes; every other country in a list that unfolds.
 
     Without JavaScript: the browser's find-in-page opens the folded list at the country searched for.
@@ -175,6 +250,19 @@ class CountryCheckboxes(forms.CheckboxSelectMultiple):
         # A country chosen from the folded list stays in sight when the form comes back.
         context["widget"]["others_chosen"] = any(option["selected"] for option in others)
         return context
+
+    def option_html(self, option):
+        """Django's checkbox_option.html and the three templates it includes, as one string."""
+        label_for = format_html(' for="{}"', option["attrs"]["id"]) if option["attrs"].get("id") else ""
+        return format_html(
+            '<label{}><input type="{}" name="{}" value="{}"{}> {}</label>',
+            label_for,
+            option["type"],
+            option["name"],
+            option["value"],
+            attributes(option["attrs"]),
+            option["label"],
+        )
 
 
 # Where most toys are made, first in the list of supplier countries.
@@ -274,7 +362,7 @@ class MembershipApplicationForm(forms.ModelForm):
         widgets = {
             "company_name": forms.TextInput(attrs={"autocomplete": "organization"}),
             "website": forms.URLInput(attrs={"autocomplete": "url"}),
-            "headquarters_country": LazySelect(attrs={"autocomplete": "country"}),
+            "headquarters_country": CountrySelect(attrs={"autocomplete": "country"}),
             "supplier_factory_count": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "supplier_countries": CountryCheckboxes(common=COMMON_SUPPLIER_COUNTRIES),
             "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
@@ -300,7 +388,7 @@ class MembershipApplicationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Shown empty, as every visitor first sees it (CreateView passes None or {} for what it does not use).
         self.is_blank = not args and all(value is None or value == {} for value in kwargs.values())
-        # A fresh timestamp every time the page is drawn: a visitor correcting mistakes starts again from now.
+        # A fresh timestamp every time the page is rendered: a visitor correcting mistakes starts again from now.
         self.started_token = sign_form_started()
 
     def full_clean(self):
@@ -318,7 +406,7 @@ class MembershipApplicationForm(forms.ModelForm):
 
     def render(self, template_name=None, context=None, renderer=None):
         """The fields, grouped under their headings. A form not sent back looks the same to every visitor in a
-        language (its two country lists alone are 500 options): it is drawn once per language and process."""
+        language (its two country lists alone are 500 options): it is rendered once per language and process."""
         if not self.is_blank or template_name or context or renderer:
             return super().render(template_name, context, renderer)
         return blank_form_html(type(self), get_language())
@@ -409,7 +497,7 @@ prepare_fields(MembershipApplicationForm.base_fields)
 
 @functools.cache
 def blank_form_html(form_class, language):
-    """A blank form's fields in a language, drawn once (see MembershipApplicationForm.render)."""
+    """A blank form's fields in a language, rendered once (see MembershipApplicationForm.render)."""
     return super(MembershipApplicationForm, form_class()).render()
 
 

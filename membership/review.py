@@ -5,7 +5,12 @@ return what they recorded; they know nothing of requests or messages.
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from .emails import record_assignment_email, record_status_email
 from .models import ApplicationEvent, ApplicationNote, MembershipApplication
@@ -22,6 +27,19 @@ class EmptyNote(ValueError):
 def needs_message(status):
     """Whether the email a change to `status` sends is empty without the reviewer's message."""
     return status == MembershipApplication.Status.INFORMATION_NEEDED
+
+
+def possible_reviewers(current=None):
+    """Who may be given an application: active staff allowed to view applications (directly, through a group, or as
+    superusers). Anyone else would get an "Assigned to you" email for a page they may not open. The `current`
+    reviewer stays a choice even after losing the permission, so that the application can still be saved."""
+    may_view = Permission.objects.filter(content_type__app_label="membership", codename="view_membershipapplication")
+    allowed = Q(is_active=True, is_staff=True) & (
+        Q(is_superuser=True) | Q(user_permissions__in=may_view) | Q(groups__permissions__in=may_view)
+    )
+    if current is not None:
+        allowed |= Q(pk=current.pk)
+    return get_user_model().objects.filter(allowed).distinct().order_by("username")
 
 
 def saved_values(application):
@@ -84,3 +102,14 @@ def add_note(application, text, *, author):
     if not text:
         raise EmptyNote("A note needs some text.")
     return ApplicationNote.objects.create(application=application, author=author, text=text)
+
+
+def record_duplicate(application, *, company_name):
+    """The applicant sent the form again within a day: not saved twice, but noted on the application they sent
+    first (by nobody: the site wrote it), in the staff's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = gettext("Sent again from the form on %(time)s, as “%(company)s”; not saved a second time.") % {
+            "time": f"{timezone.localtime():%Y-%m-%d %H:%M}",
+            "company": company_name,
+        }
+    return ApplicationNote.objects.create(application=application, author=None, text=text)

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -7,6 +8,8 @@ app_name = "membership"
 urlpatterns = [
     path("", views.ApplicationCreateView.as_view(), name="apply"),
     path("thank-you/", views.ThanksView.as_view(), name="thanks"),
-    path("already-received/", views.AlreadyReceivedView.as_view(), name="already_received"),
+    # A repeat application gets the same thank-you page as a first one (it tells nobody who applied before); the
+    # page that used to tell it apart leads to the form, for anyone who kept its address.
+    path("already-received/", RedirectView.as_view(pattern_name="membership:apply", permanent=True)),
     path("letter/<str:token>/", views.LetterUploadView.as_view(), name="upload_letter"),
 ]

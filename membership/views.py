@@ -16,6 +16,7 @@ from django.views.generic import CreateView, TemplateView, UpdateView
 from site_shell.client_address import client_address
 from site_shell.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
+from . import review
 from .emails import record_application_emails
 from .forms import LetterUploadForm, MembershipApplicationForm
 from .letters import application_id_from_token
@@ -89,7 +90,7 @@ class ApplicationCreateView(CreateView):
                 form._errors = ErrorDict()
             response = self.render_to_response(self.get_context_data(form=form, not_saved=True), status=503)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            # The visitor's answers: kept by no cache. Drawn without the session or request.user (both in the
+            # The visitor's answers: never cached. Rendered without the session or request.user (both in the
             # database), so that a visitor with a session (staff, or a buyer who applied before) gets it too.
             add_never_cache_headers(response)
             return response
@@ -106,10 +107,13 @@ class ApplicationCreateView(CreateView):
         return self.form_invalid(form)
 
     def form_valid(self, form):
-        if MembershipApplication.objects.recent_from(form.cleaned_data["contact_email"]).exists():
-            return redirect("membership:already_received")
         if over_submission_limit(self.request):
             return too_many_submissions(self.request)
+        recent = MembershipApplication.objects.recent_from(form.cleaned_data["contact_email"]).order_by("-submitted_at")
+        if earlier := recent.first():
+            # Thanked as a first application is, so that the form tells nobody who has applied; staff see a note.
+            review.record_duplicate(earlier, company_name=form.cleaned_data["company_name"])
+            return self.thank(earlier)
         form.instance.language = translation.get_language()
         try:
             with transaction.atomic():
@@ -119,8 +123,8 @@ class ApplicationCreateView(CreateView):
                 record_application_emails(self.object, self.request.build_absolute_uri("/").rstrip("/"))
         except IntegrityError:
             # The same page's application, sent again at the same instant, was saved by the other request.
-            if MembershipApplication.objects.filter(form_token=form.instance.form_token).exists():
-                return redirect("membership:already_received")
+            if earlier := MembershipApplication.objects.filter(form_token=form.instance.form_token).first():
+                return self.thank(earlier)
             raise
         # An event for the operators, without the applicant's name or address.
         logger.info(
@@ -128,10 +132,14 @@ class ApplicationCreateView(CreateView):
             self.object.pk,
             extra={"event": "membership_application_received", "application": self.object.pk},
         )
+        return self.thank(self.object)
+
+    def thank(self, application):
+        """The thank-you page, naming the address the application (new, or the one already here) is from."""
         response = redirect(self.success_url)
         response.set_signed_cookie(
             NEW_APPLICATION,
-            self.object.pk,
+            application.pk,
             salt=NEW_APPLICATION,
             max_age=NEW_APPLICATION_MAX_AGE_SECONDS,
             path=str(self.success_url),
@@ -171,11 +179,7 @@ class ThanksView(TemplateView):
             return None
 
 
-class AlreadyReceivedView(TemplateView):
-    template_name = "membership/already_received.html"
-
-
-@method_decorator(never_cache, name="dispatch")  # personal: never kept by a cache
+@method_decorator(never_cache, name="dispatch")  # personal: never cached
 class LetterUploadView(UpdateView):
     """The page the confirmation email links to: the applicant uploads the signed letter, without an account.
 

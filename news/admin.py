@@ -1,4 +1,5 @@
 import logging
+import re
 
 import reversion
 from django import forms
@@ -33,8 +34,11 @@ from .models import (
     StoryDocument,
     StorySlugRedirect,
     TranslationDraft,
-    public_version_condition,
+    public_translation_condition,
 )
+
+# Letters (any script) or digits: a slug of hyphens and underscores alone makes an address that says nothing.
+WORDS_IN_SLUG = re.compile(r"[^\W_]")
 
 logger = logging.getLogger(__name__)
 
@@ -79,20 +83,22 @@ class PublicationStateFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        public_versions = NewsStoryTranslation.objects.filter(public_version_condition(), master=OuterRef("pk"))
-        hidden_versions = NewsStoryTranslation.objects.filter(master=OuterRef("pk")).exclude(public_version_condition())
+        public_translations = NewsStoryTranslation.objects.filter(public_translation_condition(), master=OuterRef("pk"))
+        hidden_translations = NewsStoryTranslation.objects.filter(master=OuterRef("pk")).exclude(
+            public_translation_condition()
+        )
         if self.value() == "public":
-            return queryset.filter(Exists(public_versions))
+            return queryset.filter(Exists(public_translations))
         if self.value() == "unpublished":
-            return queryset.filter(Exists(hidden_versions))
+            return queryset.filter(Exists(hidden_translations))
         if self.value() == "none":
-            return queryset.exclude(Exists(public_versions))
+            return queryset.exclude(Exists(public_translations))
         if self.value() == "changes":
             return queryset.filter(Exists(TranslationDraft.objects.filter(translation__master=OuterRef("pk"))))
         return queryset
 
 
-def version_state_label(state):
+def translation_state_label(state):
     """A version's state as the list and the tabs show it, e.g. "● Published", "◷ Scheduled for 3 Dec, 09:00"."""
     if not state.is_written:
         return gettext("— not written")
@@ -137,6 +143,14 @@ class NewsStoryAdminForm(TranslatableModelForm):
             "themselves. Until then readers see the published text. Publish publishes them now."
         ),
     )
+    retire_redirect = forms.BooleanField(
+        label=_("Retire the old address and take this slug"),
+        required=False,
+        help_text=_(
+            "Links to the other story's old address will lead to this story instead. Leave unticked and choose "
+            "another slug to keep them working."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -145,6 +159,81 @@ class NewsStoryAdminForm(TranslatableModelForm):
             shown_draft = getattr(self.instance, "shown_draft", None)
             self.fields["opened_draft"].initial = shown_draft.saved_at.isoformat() if shown_draft else ""
             self.fields["publish_changes_at"].initial = shown_draft.publish_at if shown_draft else None
+        self.retired_redirects = []
+        self.count_title_as_typed()
+
+    def count_title_as_typed(self):
+        """The title states its limit and counts as the editor types (static/js/title-counter.js); a longer one is
+        refused with a message, never cut by the browser (so the box has no maxlength)."""
+        title = self.fields["title"]
+        limit = title.max_length
+        title.widget.attrs.pop("maxlength", None)
+        title.help_text = _("Up to %(limit)d characters: the story's heading, and its name in lists and feeds.") % {
+            "limit": limit
+        }
+        title.error_messages["max_length"] = _(
+            "This title has %(show_value)d characters; titles have at most %(limit_value)d. Shorten it."
+        )
+        title.widget.attrs.update(
+            {
+                "data-limit": limit,
+                "data-count-template": gettext("%(count)s of %(limit)s characters"),
+                "data-over-template": gettext("%(count)s of %(limit)s characters: too long, shorten the title"),
+            }
+        )
+
+    def clean_publish_at(self):
+        """A published story keeps its date: cleared, it would be dated again with the moment of saving (its
+        translations are published) and jump to the top of the list as if new."""
+        publish_at = self.cleaned_data.get("publish_at")
+        if publish_at is None and self.instance.pk:
+            stored = NewsStory.objects.filter(pk=self.instance.pk, publish_at__isnull=False)
+            if stored.filter(translations__status=NewsStory.Status.PUBLISHED).exists():
+                raise forms.ValidationError(
+                    _(
+                        "A published story keeps its date, which readers and search engines have seen: change it "
+                        "instead of clearing it."
+                    ),
+                    code="published_story_keeps_its_date",
+                )
+        return publish_at
+
+    def clean_slug(self):
+        """Refuses a slug that would take an address from another story: its slug in the other language (both
+        stories would answer there), or its old address (readers' links would lead here), unless the editor
+        retires that old address knowingly."""
+        slug = self.cleaned_data["slug"]
+        if not WORDS_IN_SLUG.search(slug):
+            raise forms.ValidationError(_("A slug needs at least one letter or number."), code="no_words")
+        other_stories = NewsStory.objects.exclude(pk=self.instance.pk) if self.instance.pk else NewsStory.objects
+        taken = (
+            NewsStoryTranslation.objects.filter(slug=slug, master__in=other_stories.values("pk"))
+            .exclude(language_code=self.language_code)
+            .select_related("master")
+            .first()
+        )
+        if taken is not None:
+            raise forms.ValidationError(
+                _(
+                    "Another story, “%(story)s”, uses this slug in %(language)s: both would answer at its address. "
+                    "Choose another slug."
+                ),
+                code="slug_in_other_language",
+                params={"story": taken.master, "language": site_language(taken.language_code).switch_label},
+            )
+        redirects = list(StorySlugRedirect.objects.filter(old_slug=slug, story__in=other_stories.values("pk")))
+        if redirects and not self.data.get(self.add_prefix("retire_redirect")):
+            redirect = redirects[0]
+            raise forms.ValidationError(
+                _(
+                    "%(address)s is an old address of another story, “%(story)s”, and leads readers there. Choose "
+                    "another slug, or tick “Retire the old address and take this slug”."
+                ),
+                code="slug_is_old_address",
+                params={"address": redirect.old_url, "story": redirect.story},
+            )
+        self.retired_redirects = redirects
+        return slug
 
     def clean_draft(self):
         opened = self.cleaned_data.get("opened_draft") or ""
@@ -244,6 +333,7 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
+        js = ["js/title-counter.js"]
 
     def get_fieldsets(self, request, obj=None):
         # The photo the story has, shown beside the box that replaces it.
@@ -260,6 +350,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             # translation still to come out may be moved.
             status_fields = ["publication_state", "publish_changes_at"]
             status_fields += [] if tab_state.is_public else ["scheduled_for"]
+        retire_fields = ["retire_redirect"] if self.takes_an_old_address(request, obj) else []
         return [
             (
                 _("Publishing"),
@@ -295,7 +386,7 @@ class NewsStoryAdmin(TranslatableAdmin):
                     ),
                 },
             ),
-            (None, {"fields": ["title", "slug", "dateline", "summary", "body"]}),
+            (None, {"fields": ["title", "slug", *retire_fields, "dateline", "summary", "body"]}),
             (_("Featured image"), {"fields": [*image_fields, "image_alt", "image_caption", "image_credit"]}),
         ]
 
@@ -324,8 +415,14 @@ class NewsStoryAdmin(TranslatableAdmin):
         story.shown_draft.apply_to(translation)
         return story
 
+    def takes_an_old_address(self, request, obj):
+        """Whether the slug posted is another story's old address: the form then offers to retire it."""
+        slug = request.POST.get("slug") if request.method == "POST" else None
+        redirects = StorySlugRedirect.objects.filter(old_slug=slug)
+        return bool(slug) and (redirects.exclude(story=obj) if obj is not None else redirects).exists()
+
     def tab_state(self, request, obj):
-        """The VersionState of the language tab open, or None for a new story."""
+        """The TranslationState of the language tab open, or None for a new story."""
         if obj is None:
             return None
         tab = self._language(request, obj)
@@ -337,7 +434,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             states = {state.language.code: state for state in obj.version_states()}
             for index, (url, title, code, status) in enumerate(tabs):
                 if code in states and states[code].is_written:
-                    tabs[index] = (url, f"{title} · {version_state_label(states[code])}", code, status)
+                    tabs[index] = (url, f"{title} · {translation_state_label(states[code])}", code, status)
         return tabs
 
     def _language(self, request, obj=None):
@@ -384,7 +481,8 @@ class NewsStoryAdmin(TranslatableAdmin):
             values = {name: getattr(obj, name) for name in TRANSLATED_CONTENT_FIELDS}
             for name, value in obj.live_values.items():
                 setattr(obj, name, value)
-            form_only = {"opened_version", "opened_draft", "publish_changes_at"}
+            # Retiring an old address happens when the slug is published (the translation's save does it).
+            form_only = {"opened_version", "opened_draft", "publish_changes_at", "retire_redirect"}
             if any(name not in [*TRANSLATED_CONTENT_FIELDS, *form_only] for name in form.changed_data):
                 super().save_model(request, obj, form, change)
             publish_at = None if publish else form.cleaned_data.get("publish_changes_at")
@@ -414,7 +512,8 @@ class NewsStoryAdmin(TranslatableAdmin):
         changed = [
             str(form.fields[name].label).lower()
             for name in form.changed_data
-            if name not in ("opened_version", "mark_up_to_date") and name in form.fields
+            if name not in ("opened_version", "opened_draft", "mark_up_to_date", "retire_redirect")
+            and name in form.fields
         ]
         language = site_language(obj.get_current_language()).switch_label
         if not change:
@@ -423,6 +522,11 @@ class NewsStoryAdmin(TranslatableAdmin):
             comment = gettext("%(language)s: changed %(fields)s") % {"language": language, "fields": ", ".join(changed)}
         else:
             comment = gettext("%(language)s: saved without changes") % {"language": language}
+        for redirect in form.retired_redirects:
+            comment += "; " + gettext("retired the old address %(address)s of “%(story)s”") % {
+                "address": redirect.old_url,
+                "story": redirect.story,
+            }
         reversion.set_comment(comment)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -556,7 +660,7 @@ class NewsStoryAdmin(TranslatableAdmin):
     @admin.display(description=_("status in this language"))
     def publication_state(self, story):
         state = self.tab_state(story.opened_by_request, story)
-        return version_state_label(state) if state else ""
+        return translation_state_label(state) if state else ""
 
     def create_preview_link(self, request, story_id):
         story = self.story_for_change(request, story_id)
@@ -688,7 +792,7 @@ class NewsStoryAdmin(TranslatableAdmin):
                     "public" if state.is_public else "hidden",
                     state.language.html_code,
                     state.language.switch_label,
-                    version_state_label(state),
+                    translation_state_label(state),
                 )
                 for state in story.version_states()
             ),

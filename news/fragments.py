@@ -20,7 +20,7 @@ FRAGMENT_TIMEOUT = 7 * 24 * 60 * 60
 
 def fragment_key(kind, language, story, *more):
     """The key of a fragment of `kind` showing `story` (the translation shown) on a page in `language`."""
-    translation = story.shown_version
+    translation = story.shown_translation
     parts = [kind, release_digest(), language.code, story.pk, story.updated_at.timestamp()]
     parts += [translation.pk, translation.changed_at.timestamp(), *more]
     if drafted_at := getattr(translation, "shown_draft_at", None):

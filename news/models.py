@@ -8,7 +8,7 @@ from django.core import signing
 from django.db import connections, models, transaction
 from django.db.models import Case, Exists, F, Max, Min, OuterRef, Prefetch, Q, When, prefetch_related_objects
 from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLessThan
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,7 +27,8 @@ from .images import FeaturedImageField, Picture, SharePicture
 from .search import search_document
 from .story_body import StoryBodyField, clean_story_body, excerpt, story_body_text
 
-# Newest first; undated stories after every dated one.
+# Newest first; undated stories after every dated one. A story is dated when first published, so an undated
+# published story is one from the old site whose date nobody knows: older than every dated one.
 LIST_ORDER = [F("publish_at").desc(nulls_last=True), "-pk"]
 
 # What a translator writes: a change to any of these makes the other languages' versions possibly out of date.
@@ -54,8 +55,8 @@ class PublicationStatus(models.TextChoices):
     PUBLISHED = "published", _("Published")
 
 
-def public_version_condition(now=None, story="master__"):
-    """The language versions visitors may read at `now`: published, and both the story's time and the
+def public_translation_condition(now=None, story="master__"):
+    """The translations visitors may read at `now`: published, and both the story's time and the
     version's own scheduled time (if any) have come. `story` is the path from the queried model to the story,
     or None where the query checks the story's time itself (story_time_condition)."""
     now = now or timezone.now()
@@ -81,22 +82,22 @@ def next_scheduled_publication(now=None):
     return min((time for time in times.values() if time is not None), default=None)
 
 
-def versions_visible_to(user):
-    """The language versions `user` may read: staff preview every version on the public addresses."""
+def translations_visible_to(user):
+    """The translations `user` may read: staff preview every version on the public addresses."""
     versions = NewsStoryTranslation.objects.all()
-    return versions if user.is_staff else versions.filter(public_version_condition())
+    return versions if user.is_staff else versions.filter(public_translation_condition())
 
 
 class NewsStoryQuerySet(TranslatableQuerySet):
     def published(self):
-        """Stories with at least one language version visitors may read, each carrying only those versions:
+        """Stories with at least one translation visitors may read, each carrying only those versions:
         parler then shows a version that is not public as if it were not written (the other language, labelled)."""
         now = timezone.now()
         # The story's time is checked on the story, so each version is checked for its own time only.
-        public_versions = NewsStoryTranslation.objects.filter(public_version_condition(now, story=None))
+        public_translations = NewsStoryTranslation.objects.filter(public_translation_condition(now, story=None))
         return self.filter(
-            story_time_condition(now), Exists(public_versions.filter(master=OuterRef("pk")))
-        ).prefetch_related(Prefetch("translations", queryset=public_versions))
+            story_time_condition(now), Exists(public_translations.filter(master=OuterRef("pk")))
+        ).prefetch_related(Prefetch("translations", queryset=public_translations))
 
     def visible_to(self, user):
         """Staff preview drafts and scheduled versions on their public URLs."""
@@ -106,7 +107,7 @@ class NewsStoryQuerySet(TranslatableQuerySet):
         """The story with a version `user` may read whose slug is `slug`, the page's language first; else the
         story that had it as an old slug (StorySlugRedirect); else None."""
         live = (
-            versions_visible_to(user)
+            translations_visible_to(user)
             .filter(slug=slug, master__in=self.values("pk"))
             .order_by(Case(When(language_code=language_code, then=0), default=1))
             .values_list("master", flat=True)
@@ -130,13 +131,13 @@ class NewsStoryQuerySet(TranslatableQuerySet):
         """The published stories with a public version holding every term (SearchTerms), best first, then newest
         first. On PostgreSQL a title match ranks above a summary's, above a body's (SearchRank over the indexed
         search_document); on SQLite, a story whose title holds every term comes first."""
-        versions = NewsStoryTranslation.objects.filter(public_version_condition())
+        versions = NewsStoryTranslation.objects.filter(public_translation_condition())
         if connections[self.db].vendor == "postgresql":
             query = terms.tsquery()
             versions = versions.filter(search_document=query)
             rank = Max(SearchRank(F("translations__search_document"), query))
         else:
-            versions = versions.filter(terms.version_condition())
+            versions = versions.filter(terms.translation_condition())
             rank = Max(Case(When(terms.title_condition("translations__"), then=1), default=0))
         # The join to the matching versions is the one the rank is computed over: filter() before annotate().
         return self.published().filter(translations__in=versions).annotate(rank=rank).order_by("-rank", *LIST_ORDER)
@@ -259,7 +260,8 @@ class NewsStory(TranslatableModel):
         blank=True,
         help_text=_(
             "Hong Kong and mainland China time. The story's date, shown with it; stories are listed newest first. "
-            "A future time keeps every language hidden until then. Leave empty for an undated story (listed last)."
+            "A future time keeps every language hidden until then. Left empty, it is filled in with the moment the "
+            "story is first published in any language."
         ),
     )
     event_date = models.DateField(
@@ -311,15 +313,15 @@ class NewsStory(TranslatableModel):
         return Picture.from_rendition_set(self.image.storage, self.image_renditions.get("hero"), fallback_width=1280)
 
     @property
-    def shown_version(self):
-        """The language version shown (see shown_language), from the translations fetched; None if there is none."""
+    def shown_translation(self):
+        """The translation shown (see shown_language), from the translations fetched; None if there is none."""
         shown_code = self.shown_language.code
         return next((version for version in self.translations.all() if version.language_code == shown_code), None)
 
     @property
     def last_changed_at(self):
         """When the version shown last changed (its text or its publication), for search engines."""
-        version = self.shown_version
+        version = self.shown_translation
         return version.changed_at if version is not None else self.updated_at
 
     @property
@@ -381,13 +383,15 @@ class NewsStory(TranslatableModel):
         states = []
         for code in SITE_LANGUAGES:
             version = versions.get(code)
-            states.append(VersionState(site_language(code), version, self.publish_at, versions.values(), now))
+            states.append(TranslationState(site_language(code), version, self.publish_at, versions.values(), now))
         return states
 
     @property
     def is_public_in_shown_language(self):
         """Whether visitors can read the version shown (staff also see drafts and scheduled versions)."""
-        return VersionState(self.shown_language, self.shown_version, self.publish_at, [], timezone.now()).is_public
+        return TranslationState(
+            self.shown_language, self.shown_translation, self.publish_at, [], timezone.now()
+        ).is_public
 
     def search_excerpt(self, terms):
         """Where the story says what was searched for (SearchTerms): an excerpt of a public version's summary or
@@ -396,7 +400,7 @@ class NewsStory(TranslatableModel):
         match). Reads the prefetched versions: no query of its own."""
         shown = self.shown_language.code
         versions = sorted(self.translations.all(), key=lambda version: version.language_code != shown)
-        holding_all = [version for version in versions if terms.all_found_in(version_text(version))]
+        holding_all = [version for version in versions if terms.all_found_in(translation_text(version))]
         for version in [*holding_all, *versions]:
             # The summary or body that holds every term, else the first that holds one.
             for text in sorted([version.summary, version.body_text], key=lambda text: not terms.all_found_in(text)):
@@ -545,36 +549,37 @@ class TranslationDraft(models.Model):
 def show_drafts(story):
     """Staff previewing a story read its unpublished changes in place of the published text (one query; the
     slugs stay the published ones, the addresses the preview is on)."""
-    versions = {version.pk: version for version in story.translations.all()}
-    for draft in TranslationDraft.objects.filter(translation__in=list(versions)):
-        draft.apply_to(versions[draft.translation_id], [name for name in TRANSLATED_CONTENT_FIELDS if name != "slug"])
+    translations = {translation.pk: translation for translation in story.translations.all()}
+    for draft in TranslationDraft.objects.filter(translation__in=list(translations)):
+        shown_fields = [name for name in TRANSLATED_CONTENT_FIELDS if name != "slug"]
+        draft.apply_to(translations[draft.translation_id], shown_fields)
     return story
 
 
-def version_text(version):
-    return " ".join([version.title, version.summary, version.body_text])
+def translation_text(translation):
+    return " ".join([translation.title, translation.summary, translation.body_text])
 
 
-class VersionState:
-    """One language version of a story as the newsroom sees it: not written, draft, scheduled or published,
-    and whether another version changed after it was last edited or marked up to date."""
+class TranslationState:
+    """One translation of a story as the newsroom sees it: not written, draft, scheduled or published,
+    and whether another translation changed after it was last edited or marked up to date."""
 
-    def __init__(self, language, version, story_publish_at, all_versions, now):
+    def __init__(self, language, translation, story_publish_at, all_translations, now):
         self.language = language
-        self.version = version
-        self.is_written = version is not None
-        self.is_published = self.is_written and version.status == PublicationStatus.PUBLISHED
-        times = [time for time in [story_publish_at, version.scheduled_for if version else None] if time]
+        self.translation = translation
+        self.is_written = translation is not None
+        self.is_published = self.is_written and translation.status == PublicationStatus.PUBLISHED
+        times = [time for time in [story_publish_at, translation.scheduled_for if translation else None] if time]
         self.goes_live_at = max(times) if times else None
         self.is_scheduled = self.is_published and self.goes_live_at is not None and self.goes_live_at > now
         self.is_public = self.is_published and not self.is_scheduled
         self.changed_elsewhere_at = None
         if self.is_written:
-            checked_at = max([time for time in [version.edited_at, version.reviewed_at] if time], default=None)
+            checked_at = max([time for time in [translation.edited_at, translation.reviewed_at] if time], default=None)
             later_edits = [
                 other.edited_at
-                for other in all_versions
-                if other.language_code != version.language_code
+                for other in all_translations
+                if other.language_code != translation.language_code
                 and other.edited_at
                 and (checked_at is None or other.edited_at > checked_at)
             ]
@@ -587,7 +592,7 @@ class VersionState:
         if not self.is_published:
             return None
         try:
-            return self.version.draft
+            return self.translation.draft
         except TranslationDraft.DoesNotExist:
             return None
 
@@ -629,7 +634,7 @@ class StorySlugRedirect(models.Model):
 
 @receiver(pre_save, sender=NewsStoryTranslation)
 def note_edits_and_keep_old_slug_working(sender, instance, raw=False, **kwargs):
-    """However a version is saved (admin or code): its text's last change is noted (see VersionState), and a
+    """However a version is saved (admin or code): its text's last change is noted (see TranslationState), and a
     published version's old address stays a redirect.
 
     Drafts leave no redirects: their addresses were never public. A slug in use is never also a redirect, so
@@ -653,12 +658,77 @@ def note_edits_and_keep_old_slug_working(sender, instance, raw=False, **kwargs):
     stored_slug, stored_status = (stored["slug"], stored["status"]) if stored else (None, None)
     if stored_slug == instance.slug:
         return
-    # The slug taken, by this story or another, is live again.
-    StorySlugRedirect.objects.filter(language_code=instance.language_code, old_slug=instance.slug).delete()
+    # The slug taken is live again, in every language (a live slug wins over an old one in any language): the admin
+    # form lets an editor take another story's old slug only knowingly (NewsStoryAdminForm, "retire").
+    StorySlugRedirect.objects.filter(old_slug=instance.slug).delete()
+    RemovedStoryAddress.objects.filter(language_code=instance.language_code, slug=instance.slug).delete()
     if stored_slug and stored_status == PublicationStatus.PUBLISHED:
         StorySlugRedirect.objects.update_or_create(
             language_code=instance.language_code, old_slug=stored_slug, defaults={"story_id": instance.master_id}
         )
+
+
+@receiver(post_save, sender=NewsStoryTranslation)
+def date_the_story_when_first_published(sender, instance, raw=False, **kwargs):
+    """However a translation is published (the admin form's status, publishing.py, code), an undated story gets
+    the moment of its publication as its date: now, or the translation's scheduled time if that is later. Feeds,
+    the story's structured data and the list read that date, never the time of a save."""
+    if raw or instance.status != PublicationStatus.PUBLISHED:
+        return
+    story = instance.master
+    if story.publish_at is not None:
+        return
+    now = timezone.now()
+    published_at = max(now, instance.scheduled_for or now)
+    if NewsStory.objects.filter(pk=story.pk, publish_at__isnull=True).update(publish_at=published_at):
+        story.publish_at = published_at
+        if reversion.is_active():
+            # The story was added to the revision before its translations were saved: record it dated.
+            reversion.add_to_revision(story)
+
+
+class RemovedStoryAddress(models.Model):
+    """The address of a published story or translation that was deleted: it answers 410 Gone, saying the story was
+    removed, rather than 404 (the address existed and was shared). One per language and slug; a story that takes
+    the slug again makes it live."""
+
+    language_code = models.CharField(_("language"), max_length=15, choices=settings.LANGUAGES)
+    slug = models.SlugField(_("slug"), max_length=200, allow_unicode=True)
+    removed_at = models.DateTimeField(_("removed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("removed story address")
+        verbose_name_plural = _("removed story addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["language_code", "slug"], name="news_removed_address_unique_per_language")
+        ]
+
+    def __str__(self):
+        return self.slug
+
+    @classmethod
+    def record(cls, language_code, slug):
+        cls.objects.get_or_create(language_code=language_code, slug=slug)
+
+
+def removes_the_story(origin):
+    """Whether a deletion started from a story (the admin's delete page or its delete action)."""
+    return isinstance(origin, NewsStory) or getattr(origin, "model", None) is NewsStory
+
+
+@receiver(pre_delete, sender=NewsStoryTranslation)
+def published_address_answers_gone(sender, instance, **kwargs):
+    """A published translation deleted, alone or with its story: its address was public and answers 410."""
+    if instance.status == PublicationStatus.PUBLISHED and instance.slug:
+        RemovedStoryAddress.record(instance.language_code, instance.slug)
+
+
+@receiver(pre_delete, sender=StorySlugRedirect)
+def old_address_of_a_removed_story_answers_gone(sender, instance, origin=None, **kwargs):
+    """The old addresses of a story deleted answer 410 too; an old address deleted on its own (the editor lets it
+    go) answers 404."""
+    if removes_the_story(origin):
+        RemovedStoryAddress.record(instance.language_code, instance.old_slug)
 
 
 @receiver(pre_save, sender=NewsStoryTranslation)
@@ -679,7 +749,7 @@ def preview_link_expiry():
 
 
 class PreviewLink(models.Model):
-    """A link to one language version of a story as it is now, draft or not, for readers without an account
+    """A link to one translation of a story as it is now, draft or not, for readers without an account
     (a translator, a member brand). The address carries a signed random key: it cannot be guessed or altered,
     and it stops working when it expires or is revoked."""
 
@@ -732,7 +802,7 @@ class PreviewLink(models.Model):
         )
 
 
-# Every save through the admin keeps a revision: the story with each language version as it was (documents have
+# Every save through the admin keeps a revision: the story with each translation as it was (documents have
 # their own files and are not part of a revision).
 reversion.register(NewsStory, follow=["translations"], exclude=["created_at", "updated_at"])
 reversion.register(

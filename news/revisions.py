@@ -1,7 +1,7 @@
 """A story's history as editors see it: the revisions django-reversion keeps, what changed between two of them in
 words, and an earlier revision restored into the drafts.
 
-A revision holds the story and each language version (parler's translation rows, followed from the story) as
+A revision holds the story and each translation (parler's translation rows, followed from the story) as
 they were after one save. django-reversion was chosen over django-simple-history for that: one revision groups
 every row a save wrote, so the English and Chinese versions of one moment are restored together; simple-history
 keeps a separate history table per model and leaves it to us to know which translation rows belong together.
@@ -39,7 +39,7 @@ def story_revisions(story):
 
 
 class RevisionContent:
-    """The story and its language versions as one revision kept them: {field: value} dictionaries."""
+    """The story and its translations as one revision saved them: {field: value} dictionaries."""
 
     def __init__(self, story_version):
         self.revision = story_version.revision

@@ -1,7 +1,7 @@
 """Finding stories by what they say, in English and in Chinese, and quoting where they say it.
 
 A visitor's query is cut into words (English, or any language written with spaces) and runs of Chinese
-characters, which have no spaces between words. A language version of a story matches when it holds every one
+characters, which have no spaces between words. A translation of a story matches when it holds every one
 of them, in its title, summary or body:
 
 - On PostgreSQL, through one stored tsvector per version (`search_document`, GIN-indexed), built with the
@@ -67,14 +67,14 @@ def searchable_text(text):
 
 
 def search_document(version):
-    """The tsvector of a language version: title (weight A), summary (B) and body (C), from its plain text."""
+    """The tsvector of a translation: title (weight A), summary (B) and body (C), from its plain text."""
     parts = [(version.title, "A"), (version.summary, "B"), (version.body_text, "C")]
     vectors = [SearchVector(Value(searchable_text(text or "")), config="english", weight=w) for text, w in parts]
     return vectors[0] + vectors[1] + vectors[2]
 
 
 def index_versions(versions, batch_size=500):
-    """Fill body_text, and search_document on PostgreSQL, of language versions written without save(): those
+    """Fill body_text, and search_document on PostgreSQL, of translations written without save(): those
     stored before search existed (migration 0012) or bulk-created (bench/search.py). Save does it for the rest."""
     fields = ["body_text", *(["search_document"] if connections[versions.db].vendor == "postgresql" else [])]
     batch = []
@@ -126,8 +126,8 @@ class SearchTerms:
         """What a matching version contains, on SQLite: each word's stem and each Chinese run."""
         return [english_stem(word) for word in self.words] + list(self.cjk_runs)
 
-    def version_condition(self):
-        """On SQLite: a language version holds every term in its title, summary or body."""
+    def translation_condition(self):
+        """On SQLite: a translation holds every term in its title, summary or body."""
         condition = Q()
         for substring in self.substrings:
             condition &= (

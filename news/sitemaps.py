@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from .images import SharePicture
-from .models import NewsStory, NewsStoryTranslation, public_version_condition
+from .models import NewsStory, NewsStoryTranslation, public_translation_condition
 from .pagination import StoryPaginator
 
 # A slug no story has, standing for the slug in a reversed address.
@@ -36,7 +36,7 @@ class StorySitemap(Sitemap):
     def get_urls(self, page=1, site=None, protocol=None):
         origin = f"{self.get_protocol(protocol)}://{self.get_domain(site)}"
         stories = self.paginator.page(page).object_list
-        versions = public_versions(stories)
+        versions = public_translations(stories)
         addresses = story_addresses()
         storage = NewsStory._meta.get_field("image").storage
         urls = []
@@ -57,14 +57,14 @@ class StorySitemap(Sitemap):
         return urls
 
 
-def public_versions(stories):
+def public_translations(stories):
     """{story pk: [(language code, slug, changed_at), ...] in the site's language order} for these stories (a page
     in pk order): one query over their range of ids."""
     versions = defaultdict(list)
     if not stories:
         return versions
     in_range = NewsStoryTranslation.objects.filter(
-        public_version_condition(story=None), master__gte=stories[0][0], master__lte=stories[-1][0]
+        public_translation_condition(story=None), master__gte=stories[0][0], master__lte=stories[-1][0]
     ).values_list("master", "language_code", "slug", "changed_at")
     order = [code for code, _name in settings.LANGUAGES]
     for master, code, slug, changed_at in sorted(in_range, key=lambda version: order.index(version[1])):

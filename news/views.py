@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
@@ -13,16 +14,18 @@ from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
 
 from site_shell.views import qr_code_svg
+from staff_security.admin_site import is_verified_staff
 
-from .models import NewsStory, PreviewLink, StoryDocument, show_drafts, versions_visible_to
+from .models import NewsStory, PreviewLink, RemovedStoryAddress, StoryDocument, show_drafts, translations_visible_to
 from .pagination import StoryPaginator
 from .search import MAX_QUERY_LENGTH, SearchTerms
 
 
 def reader(request):
-    """Who is reading: the user of a request with a session, else an anonymous visitor, found without opening a
-    session that is not there (opening one marks the page `Vary: Cookie`, which splits every shared cache)."""
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+    """Who is reading: staff (who preview drafts) with every factor given, else an anonymous visitor; found without
+    opening a session that is not there (opening one marks the page `Vary: Cookie`, which splits every shared cache).
+    A staff session waiting for its second factor reads as a visitor."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES or not is_verified_staff(request.user):
         return AnonymousUser()
     return request.user
 
@@ -131,7 +134,7 @@ class StoryDetailView(DetailView):
 
     def get_object(self, queryset=None):
         language, slug = translation.get_language(), self.kwargs["slug"]
-        versions_with_slug = versions_visible_to(reader(self.request)).filter(master=OuterRef("pk"), slug=slug)
+        versions_with_slug = translations_visible_to(reader(self.request)).filter(master=OuterRef("pk"), slug=slug)
         # Two stories may share a slug in different languages: the page's language wins.
         stories = sorted(
             self.get_queryset().filter(Exists(versions_with_slug))[:2],
@@ -156,9 +159,12 @@ class StoryDetailView(DetailView):
             # Only an address no story has now is looked up among the old ones: a live slug always wins.
             language = translation.get_language()
             story = NewsStory.objects.visible_to(reader(request)).with_old_slug(self.kwargs["slug"], language)
-            if story is None:
-                raise
-            return HttpResponsePermanentRedirect(story.url_in(language))
+            if story is not None:
+                return HttpResponsePermanentRedirect(story.url_in(language))
+            if RemovedStoryAddress.objects.filter(slug=self.kwargs["slug"]).exists():
+                # In any language: a story's address on the other language's pages was public too.
+                return TemplateResponse(request, "news/story_removed.html", status=410)
+            raise
         if self.object.is_in_page_language and self.object.slug != self.kwargs["slug"]:
             # Reached by the other language's slug: this language's version has its own address.
             return HttpResponsePermanentRedirect(self.object.get_absolute_url())
@@ -185,8 +191,8 @@ class StoryShareQrCodeView(StoryDetailView):
 
 
 class StoryPreviewView(StoryDetailView):
-    """One language version of a story as last saved (unpublished changes included), for whoever holds a preview
-    link: never indexed, cached or passed on in a Referer. A link that is altered, expired or revoked is a 404."""
+    """One translation of a story as last saved (unpublished changes included), for whoever holds a preview link:
+    never indexed, cached or passed on in a Referer. A link that is altered, expired or revoked is a 404."""
 
     def get(self, request, token):
         link = PreviewLink.active_for_token(token)
@@ -219,7 +225,7 @@ def document_download(request, pk, filename):
         document.file.open("rb"), as_attachment=True, filename=document.filename, content_type=document.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
-    if reader(request).is_staff:  # possibly a draft: no shared cache may keep it
+    if reader(request).is_staff:  # possibly a draft: no shared cache may cache it
         response["Cache-Control"] = "private, no-store"
     return response
 

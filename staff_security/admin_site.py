@@ -7,6 +7,7 @@ admin page opens. A superuser without an app yet is taken to set one up. README.
 
 import logging
 from base64 import b32encode
+from functools import update_wrapper
 
 import segno
 from django import forms
@@ -15,7 +16,9 @@ from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -50,9 +53,33 @@ def second_factor_missing(user):
     return user._ietp_second_factor_missing
 
 
+def is_verified_staff(user):
+    """Staff who have given every factor asked of them: only they are treated as staff outside the admin (drafts
+    previewed on public pages, pages kept out of shared caches). A password alone makes a visitor."""
+    return user.is_active and user.is_staff and not second_factor_missing(user)
+
+
 class SiteAdmin(admin.AdminSite):
     def has_permission(self, request):
         return super().has_permission(request) and not second_factor_missing(request.user)
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin view; staff it refuses, or who ask for what is not there, get the admin's own page in
+        their admin language rather than the site's (whose language switch cannot name an admin address)."""
+
+        def view_with_admin_errors(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionDenied:
+                return self.error_page(request, 403, "admin/403.html", gettext("Permission denied"))
+            except Http404:
+                return self.error_page(request, 404, "admin/404.html", gettext("Page not found"))
+
+        return super().admin_view(update_wrapper(view_with_admin_errors, view), cacheable)
+
+    def error_page(self, request, status, template, title):
+        context = {**self.each_context(request), "title": title}
+        return TemplateResponse(request, template, context, status=status)
 
     def login(self, request, extra_context=None):
         # A password already given, the second factor not yet: ask for it, or for an app to be set up.

@@ -1,7 +1,7 @@
 """Hostile requests against a running site: none may be answered 500, none may leave a traceback in its log. Sent by
 tests/stack/test_fuzz.py and by `python -m bench.fuzz` (bench/fuzz.py).
 
-Each request is drawn from a fixed seed, so a run is repeatable and a failure can be sent again:
+Each request is generated from a fixed seed, so a run is repeatable and a failure can be sent again:
 fuzzed paths (Unicode, %00, ../, invalid escapes, very long), query strings, methods (PROPFIND, TRACE, garbage),
 headers (a bad Host, X-Forwarded-Host, huge and malformed cookies, odd Accept-Language and Accept-Encoding,
 Content-Type with odd charsets such as `charset=latin-1` or `charset=bogus`), form bodies up to 10 MB, and
@@ -269,7 +269,7 @@ class Site:
 KINDS = {"path": 25, "query": 14, "method": 10, "headers": 20, "form": 17, "multipart": 12, "big": 2, "truncated": 1}
 
 
-def draw(site, number, seed, kinds, odd_charsets):
+def generate(site, number, seed, kinds, odd_charsets):
     """Request `number` of the run: (kind, method, target, headers, body, body_shortfall)."""
     rng = OddCharsets(seed * 1_000_003 + number) if odd_charsets else UTF8Only(seed * 1_000_003 + number)
     kind = rng.choices(kinds, [KINDS[kind] for kind in kinds])[0]
@@ -312,7 +312,7 @@ class OddCharsets(random.Random):
 
 
 class UTF8Only(random.Random):
-    """Draws the same requests, but every charset named is exactly utf-8."""
+    """Generates the same requests, but every charset named is exactly utf-8."""
 
     def choice(self, sequence):
         chosen = super().choice(sequence)
@@ -522,7 +522,7 @@ def run(base_url, *, host="", requests=10_000, seed=13, concurrency=8, logs=(), 
     lock = threading.Lock()
 
     def one(number):
-        kind, method, target, headers, body, shortfall = draw(site, number, seed, kinds, odd_charsets)
+        kind, method, target, headers, body, shortfall = generate(site, number, seed, kinds, odd_charsets)
         status, _response = site.send(method, target, headers, body, read_limit=4096, body_shortfall=shortfall)
         with lock:
             counts[status] += 1

@@ -15,8 +15,8 @@ from pathlib import Path
 from testkit.applications import application_answers
 from testkit.servers import Gunicorn, PostgresCluster, manage, site_env
 
-# The pages visitors ask for: some cached (the list, warmed first), some drawn each time (search, page numbers
-# beyond the cache's warm set are drawn once then cached: the search page never is).
+# The pages visitors ask for: some cached (the list, warmed first), some rendered each time (search, page numbers
+# beyond the cache's warm set are rendered once then cached: the search page never is).
 LOAD_PATHS = ["/news/", "/zh/news/", "/search/?q=factory", "/zh/search/?q=audit", "/buyer-membership/"]
 DESIGNED_503 = {
     "en": "The site is briefly unavailable",

@@ -209,8 +209,8 @@ def page_resources(page):
     return list(dict.fromkeys(stylesheets)), list(dict.fromkeys(images))
 
 
-def name_content_version():
-    """Names the content version now, as the first page request after a change does with one query: a test that
+def name_cache_generation():
+    """Names the cache generation now, as the first page request after a change does with one query: a test that
     counts a page's own queries calls this first."""
     from caching import page_cache
 

@@ -19,7 +19,9 @@ def make_story(translations=None, *, status="published", publish_date=datetime.d
     """A story saved by code; translations as {language: title} or {language: {field: value}}.
 
     Every version has `status` (published unless a version's values say otherwise); the story is dated at the
-    start of `publish_date` in the site's time zone, unless `publish_at` is given.
+    start of `publish_date` in the site's time zone, unless `publish_at` is given. With publish_date=None the story
+    stays undated even when published (as one from the old site whose date nobody knows), though publishing dates
+    a story.
     """
     from news.models import NewsStory, start_of_day
 
@@ -35,6 +37,9 @@ def make_story(translations=None, *, status="published", publish_date=datetime.d
     # Saved once with its translations, as the admin saves a new story: a saved story would look up each
     # language's translation in the database before the first field is set.
     story.save()
+    if fields["publish_at"] is None and story.publish_at is not None:
+        type(story).objects.filter(pk=story.pk).update(publish_at=None)
+        story.publish_at = None
     story.set_current_language("en")
     return story
 

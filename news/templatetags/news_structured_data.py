@@ -15,19 +15,22 @@ def story_structured_data(context, story, image):
     """A story as schema.org's NewsArticle, with the way back to the news as a BreadcrumbList."""
     request = context["request"]
     page_url = request.build_absolute_uri(story.get_absolute_url())
-    published = story.publish_at or story.created_at
+    published = story.publish_at
     article = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": story.title,
         "description": story.meta_description,
         "image": [image["url"]],
-        "datePublished": timezone.localtime(published).isoformat(),
-        "dateModified": timezone.localtime(max(published, story.last_changed_at)).isoformat(),
+        "dateModified": timezone.localtime(max(filter(None, [published, story.last_changed_at]))).isoformat(),
         "inLanguage": story.shown_language.html_code,
         "publisher": publisher(request, reverse("news:list")),
         "mainEntityOfPage": {"@type": "WebPage", "@id": page_url},
     }
+    if published:
+        # The story's date (set when it was first published), never the time of a save: a draft previewed
+        # before its first publication has none yet.
+        article["datePublished"] = timezone.localtime(published).isoformat()
     crumbs = [(_("News"), reverse("news:list"))]
     if story.shows_category:
         crumbs.append((story.get_category_display(), reverse("news:category", args=[story.category])))

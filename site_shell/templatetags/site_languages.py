@@ -1,6 +1,6 @@
 from django import template
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from parler.models import TranslatableModel
 from parler.templatetags.parler_tags import get_translated_url
@@ -22,7 +22,10 @@ def language_versions(context):
     current = translation.get_language()
     versions = []
     for code, _name in settings.LANGUAGES:
-        url = get_translated_url(context, code)
+        try:
+            url = get_translated_url(context, code)
+        except NoReverseMatch:  # a view that cannot be named (the admin's catch-all, on a 404)
+            url = None
         if not url:  # A page that resolves to no view: offer the home page in that language.
             with translation.override(code):
                 url = reverse("home")

@@ -13,10 +13,8 @@ ENGLISH_ONLY_STORY = "introducing-progress-visits"
 MEMBERSHIP_PAGES = [
     "/buyer-membership/",
     "/buyer-membership/thank-you/",
-    "/buyer-membership/already-received/",
     "/zh/buyer-membership/",
     "/zh/buyer-membership/thank-you/",
-    "/zh/buyer-membership/already-received/",
 ]
 PUBLIC_PAGES = [
     "/news/",

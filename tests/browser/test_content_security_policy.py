@@ -63,7 +63,7 @@ def test_the_story_editor_works_under_the_admin_policy(transactional_db, desktop
     expect(page.get_by_role("heading", name="Stories and membership applications")).to_be_visible()
 
     page.goto(f"/admin/news/newsstory/{story.pk}/change/")
-    # The editor's toolbar is drawn by its module scripts, which the import map names.
+    # The editor's toolbar is rendered by its module scripts, which the import map names.
     expect(page.get_by_role("button", name="bold", exact=True)).to_be_visible()
     editor = page.locator(".field-body [contenteditable=true]")
     editor.click()

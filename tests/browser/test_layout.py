@@ -38,7 +38,6 @@ def public_paths():
             f"{prefix}/news/long-chinese/",
             f"{prefix}/buyer-membership/",
             f"{prefix}/buyer-membership/thank-you/",
-            f"{prefix}/buyer-membership/already-received/",
             f"{prefix}/privacy/",
             f"{prefix}/news/category/news/",
             f"{prefix}/news/2023/",

@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 
 from caching import page_cache
 from caching.templatetags import render_once
-from testkit.pages import card_titles, name_content_version, parse_page
+from testkit.pages import card_titles, name_cache_generation, parse_page
 from testkit.ports import free_port
 from testkit.production import ROOT, fetch_when_up, manage, production_env
 from testkit.servers import redis_cache, redis_is_up
@@ -227,14 +227,14 @@ def test_the_membership_form_with_its_csrf_token_is_never_shared(shared_cache, d
 def test_only_pages_shared_here_are_marked_for_nginx_and_only_until_this_second_ends(
     shared_cache, staff_client, make_story
 ):
-    """nginx in front keeps exactly what carries X-Accel-Expires (deploy/nginx/ietp.conf.template)."""
+    """nginx in front caches exactly what carries X-Accel-Expires (deploy/nginx/ietp.conf.template)."""
     make_story({"en": {"title": "Marked", "slug": "marked"}})
     make_story({"en": {"title": "Staff only", "slug": "staff-only", "status": "draft"}})
     before = int(time.time())
-    drawn, from_cache = visitor().get("/news/marked/"), visitor().get("/news/marked/")
-    for response in (drawn, from_cache):
+    rendered, from_cache = visitor().get("/news/marked/"), visitor().get("/news/marked/")
+    for response in (rendered, from_cache):
         assert response["Cache-Control"].startswith("public, ")
-        # Never kept with the page in the site's cache: a copy from it is marked for the second it is sent.
+        # Never cached with the page in the site's cache: a copy from it is marked for the second it is sent.
         assert before <= int(response["X-Accel-Expires"].removeprefix("@")) <= time.time()
 
     form = visitor().get("/buyer-membership/")
@@ -247,7 +247,7 @@ def test_only_pages_shared_here_are_marked_for_nginx_and_only_until_this_second_
     assert not session.get("/news/marked/").has_header("X-Accel-Expires")
 
 
-# --- Drawn once per process: the header's links, the footer, the blank form ----------------------------------------
+# --- Rendered once per process: the header's links, the footer, the blank form -------------------------------------
 
 
 def current_nav_link(response):
@@ -275,8 +275,8 @@ def test_the_header_rendered_once_marks_the_page_each_reader_is_on_in_their_lang
             assert current_nav_link(visitor().get(path)) == current, path
 
 
-def drawn_parts(response):
-    """What base.html draws once per process: the site's name and links, and the footer."""
+def rendered_parts(response):
+    """What base.html renders once per process: the site's name and links, and the footer."""
     document = parse_page(response)
     parts = [document.find("a", class_="site-name"), document.find("nav", class_="site-nav")]
     return [part.inner_html for part in [*parts, document.find("div", class_="site-footer__inner")]]
@@ -285,13 +285,13 @@ def drawn_parts(response):
 def test_what_is_rendered_once_holds_nothing_of_the_first_reader(staff_client, make_story):
     make_story({"en": {"title": "Shared parts", "slug": "shared-parts"}})
     render_once.rendered.clear()  # as in a worker just started
-    # Drawn first for staff on a story, then for a visitor given the form's CSRF token.
+    # Rendered first for staff on a story, then for a visitor given the form's CSRF token.
     staff_client.get("/news/shared-parts/")
     form = visitor().get("/buyer-membership/")
     token = parse_page(form).find("input", name="csrfmiddlewaretoken").attrs["value"]
 
     for response in [visitor().get("/news/shared-parts/"), visitor().get("/buyer-membership/")]:
-        for part in drawn_parts(response):
+        for part in rendered_parts(response):
             assert token not in part and "editor" not in part and "shared-parts" not in part
 
 
@@ -346,7 +346,7 @@ def test_tracking_parameters_share_the_pages_copy_and_page_numbers_do_not(
 ):
     for day in range(1, 15):
         make_story({"en": f"Day {day}"}, publish_date=None)
-    name_content_version()
+    name_cache_generation()
     visitor().get("/news/")
     page_two = visitor().get("/news/?page=2")
 

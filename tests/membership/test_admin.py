@@ -177,7 +177,8 @@ def test_csv_export_opens_in_excel_with_chinese_intact(staff_client):
     [
         (
             LIST_URL,
-            "ID,Submitted,Status,Decided,Language,Company legal name,Brand names,Website,Headquarters country,"
+            "ID,Submitted (Hong Kong time),Status,Reviewer,Decided (Hong Kong time),Language,Company legal name,"
+            "Brand names,Website,Headquarters country,"
             "Company type,Product categories,Annual sales,Number of supplier factories,Countries of supplier factories,"
             "Contact name,Contact job title,Contact email,Contact phone,Executive name,Executive job title,"
             "Executive email,Toy association member,Association name,Heard of the programme through,Message,"
@@ -185,7 +186,7 @@ def test_csv_export_opens_in_excel_with_chinese_intact(staff_client):
         ),
         (
             f"/zh{LIST_URL}",
-            "ID,提交时间,状态,决定时间,语言,公司法定名称,品牌名称,网站,总部所在国家/地区,公司类型,产品类别,年销售额,"
+            "ID,提交时间（香港时间）,状态,审核人,决定时间（香港时间）,语言,公司法定名称,品牌名称,网站,总部所在国家/地区,公司类型,产品类别,年销售额,"
             "供应商工厂数量,供应商工厂所在国家/地区,联系人姓名,联系人职位,联系人邮箱,联系人电话,高管姓名,高管职位,"
             "高管邮箱,玩具协会会员,协会名称,了解本计划的途径,留言,同意将信息传输至中国大陆境外,内部备注",
         ),
@@ -260,13 +261,13 @@ def test_excel_export_has_typed_cells_chinese_intact_and_a_bold_frozen_header(st
 
     sheet, titles, rows = export_workbook(staff_client, [chinese, english])
 
-    assert titles[:4] == ["ID", "Submitted", "Status", "Decided"]
+    assert titles[:5] == ["ID", "Submitted (Hong Kong time)", "Status", "Reviewer", "Decided (Hong Kong time)"]
     assert all(cell.font.bold for cell in sheet[1]) and sheet.freeze_panes == "A2"
     assert [row["Company legal name"] for row in rows] == ["明亮玩具有限公司", "Bright Toys Ltd"]
     first = rows[0]
     assert first["Contact name"] == "陈美"
     # Hong Kong time, as a date Excel can sort and filter.
-    assert first["Submitted"] == datetime.datetime(2026, 3, 2, 9, 30)
+    assert first["Submitted (Hong Kong time)"] == datetime.datetime(2026, 3, 2, 9, 30)
     assert first["ID"] == chinese.pk and first["Number of supplier factories"] == 12
     assert first["Contact phone"] == "+86 755 1234 5678"
     assert sheet.cell(row=2, column=titles.index("Contact phone") + 1).data_type == "s"

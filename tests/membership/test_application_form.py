@@ -94,7 +94,7 @@ def test_page_and_country_list_are_in_chinese_under_zh(client):
     assert "Company legal name" not in content
 
 
-def test_the_blank_form_drawn_once_per_language_stays_in_its_language_and_holds_no_answers(client):
+def test_the_blank_form_rendered_once_per_language_stays_in_its_language_and_holds_no_answers(client):
     english = page(client.get("/buyer-membership/"))
     chinese = page(client.get("/zh/buyer-membership/"))
     mistaken = apply(client, company_name="", contact_name="Mei Chan")
@@ -950,23 +950,30 @@ def test_an_applicant_outside_mainland_china_may_leave_the_transfer_consent_unti
     assert MembershipApplication.objects.get().consents_to_transfer_abroad is False
 
 
-def test_duplicate_application_within_a_day_is_not_saved_twice(client, django_capture_on_commit_callbacks):
+def test_duplicate_application_within_a_day_is_not_saved_twice_and_staff_see_it(
+    client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        apply(client)
+        first = apply(client)
+        first_page = page(client.get(first["Location"]))
         second = apply(client, company_name="Bright Toys (Again)", contact_email="MEI.CHAN@bright-toys.example.com")
 
-    assert second["Location"] == "/buyer-membership/already-received/"
-    assert "Your application is already with us" in page(client.get(second["Location"]))
+    # Issue 22: the answer tells nobody whether the address applied before.
+    assert second["Location"] == first["Location"] == "/buyer-membership/thank-you/"
+    assert page(client.get(second["Location"])) == first_page
     assert list(MembershipApplication.objects.values_list("company_name", flat=True)) == ["Bright Toys Ltd"]
     assert len(mail.outbox) == 2
+    [note] = MembershipApplication.objects.get().notes.all()
+    assert note.author is None
+    assert note.text.startswith("Sent again from the form") and "Bright Toys (Again)" in note.text
 
 
-def test_duplicate_notice_is_in_chinese_for_a_chinese_applicant(client):
+def test_the_answer_to_a_duplicate_is_the_thank_you_page_in_chinese_for_a_chinese_applicant(client):
     apply(client, url="/zh/buyer-membership/")
     second = apply(client, url="/zh/buyer-membership/")
 
-    assert second["Location"] == "/zh/buyer-membership/already-received/"
-    assert "您的申请已在我们这里" in page(client.get(second["Location"]))
+    assert second["Location"] == "/zh/buyer-membership/thank-you/"
+    assert MembershipApplication.objects.count() == 1
 
 
 def test_same_email_may_apply_again_after_a_day(client):
@@ -1087,8 +1094,8 @@ def test_twenty_identical_applications_sent_at_the_same_instant_save_one(site_in
 
     assert all(result is not None and result[0] == 302 for result in results), results
     locations = [location for _status, location in results]
-    assert locations.count("/buyer-membership/thank-you/") == 1, locations
-    assert set(locations) == {"/buyer-membership/thank-you/", "/buyer-membership/already-received/"}
+    # Each is thanked alike (issue 22: the answer tells nobody the address applied before).
+    assert set(locations) == {"/buyer-membership/thank-you/"}, locations
     assert applications_saved(site_processes) == 1
 
 
@@ -1113,3 +1120,16 @@ def test_four_workers_share_one_limit_even_with_made_up_forwarded_for_headers(si
 
     assert statuses == [302] * 10 + [429] * 4
     assert applications_saved(site_processes) == 10
+
+
+@pytest.mark.parametrize(
+    ("old", "form"),
+    [
+        ("/buyer-membership/already-received/", "/buyer-membership/"),
+        ("/zh/buyer-membership/already-received/", "/zh/buyer-membership/"),
+    ],
+)
+def test_the_former_already_received_address_leads_to_the_form(client, old, form):
+    response = client.get(old)
+
+    assert response.status_code == 301 and response["Location"] == form

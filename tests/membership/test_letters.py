@@ -272,7 +272,7 @@ def test_a_good_letter_on_a_form_with_other_mistakes_must_be_chosen_again_and_th
     assert "Your letter was fine, but it is kept only when the form is sent: please choose it again." in help_text
 
 
-def test_a_form_with_a_mistake_is_drawn_for_its_visitor_and_the_blank_form_stays_blank(client):
+def test_a_form_with_a_mistake_is_rendered_for_its_visitor_and_the_blank_form_stays_blank(client):
     apply(client, letter=upload("letter.pdf", b""), company_name="Only In This Form")
 
     blank = client.get("/buyer-membership/")

@@ -72,6 +72,17 @@ def test_the_download_with_a_letter_is_a_zip_holding_it(editor, private_media_ro
         assert archive.read(letter) == (private_media_root / application.letter.name).read_bytes()
 
 
+def test_the_zip_download_works_for_an_application_with_a_letter_and_a_reviewer(editor, reviewer, private_media_root):
+    # Issue 22: the usual case, an assigned application whose applicant sent their letter, in the zip variant.
+    application = make_application(assigned_to=reviewer, letter=ContentFile(letter_pdf(), name="signed.pdf"))
+
+    download = personal_data.download(application, user=editor)
+
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        data = json.loads(archive.read(f"buyer-membership-application-{application.pk}.json"))
+    assert data["Reviewer"] == {"name": "Li Wei", "email": "li.wei@ethicaltoyprogram.org"}
+
+
 def test_erasure_clears_the_person_notes_messages_emails_and_letter_and_keeps_the_statistics(
     editor, private_media_root
 ):

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core import mail
 from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
@@ -68,9 +68,12 @@ def timeline_lines(response):
 
 @pytest.fixture
 def reviewer(django_user_model):
-    return django_user_model.objects.create_user(
+    # A reviewer may view applications (only such staff are offered).
+    user = django_user_model.objects.create_user(
         "li.wei", "li.wei@ethicaltoyprogram.org", "correct horse", is_staff=True, first_name="Li", last_name="Wei"
     )
+    user.user_permissions.add(Permission.objects.get(codename="view_membershipapplication"))
+    return user
 
 
 # --- Status emails ----------------------------------------------------------------------------------

@@ -270,14 +270,15 @@ def test_two_stories_cannot_share_a_slug_in_one_language(staff_client, make_stor
     assert NewsStory.objects.count() == 1
 
 
-def test_the_same_slug_is_allowed_in_another_language(staff_client, make_story):
-    story = make_story({"en": {"title": "Shared", "slug": "shared"}})
+def test_another_storys_slug_in_the_other_language_is_refused(staff_client, make_story):
+    # Both stories would answer at /zh/news/shared/ (the English story's address on the Chinese pages):
+    # tests/news/test_links.py has the rest.
+    make_story({"en": {"title": "Shared", "slug": "shared"}})
 
     other = staff_client.post(ADD_URL + "?language=zh-hans", draft_form(title="共享", slug="shared"))
 
-    assert other.status_code == 302
-    assert NewsStory.objects.count() == 2
-    assert story.slug == "shared"
+    assert other.status_code == 200
+    assert NewsStory.objects.count() == 1
 
 
 def test_chinese_slug_typed_by_an_editor_is_accepted(staff_client):
@@ -563,3 +564,27 @@ def test_editors_see_search_and_delete_old_addresses(editor_client, make_story):
 def test_old_addresses_are_made_by_saving_stories_never_typed_in(editor_client, staff_client, make_story):
     assert editor_client.get(REDIRECTS_URL + "add/").status_code == 403
     assert staff_client.get(REDIRECTS_URL + "add/").status_code == 403
+
+
+def test_the_title_states_its_limit_and_is_counted_by_a_script_of_the_site(staff_client):
+    page = staff_client.get(ADD_URL + "?language=en")
+    title = parse_page(page).find("input", name="title")
+
+    assert "maxlength" not in title.attrs and title.attrs["data-limit"] == "200"
+    assert title.attrs["data-count-template"] == "%(count)s of %(limit)s characters"
+    assert "Up to 200 characters" in page.content.decode()
+    assert parse_page(page).find("script", src="/static/js/title-counter.js")
+    assert "'unsafe-inline'" not in page.get("Content-Security-Policy", "").split("script-src")[-1].split(";")[0]
+
+
+def test_a_title_over_the_limit_is_refused_with_a_message_not_cut(staff_client):
+    response = staff_client.post(ADD_URL + "?language=en", draft_form(title="t" * 500, slug="long-title"))
+
+    assert response.status_code == 200
+    assert "This title has 500 characters; titles have at most 200. Shorten it." in response.content.decode()
+    assert NewsStory.objects.count() == 0
+
+
+def test_the_title_counter_speaks_chinese_in_the_chinese_admin(staff_client):
+    title = parse_page(staff_client.get("/zh" + ADD_URL + "?language=zh-hans")).find("input", name="title")
+    assert title.attrs["data-count-template"] == "%(count)s / %(limit)s 个字"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from caching import page_cache
 from news import publishing, revisions
 from news.models import NewsStory, TranslationDraft
-from testkit.pages import card_titles, name_content_version, parse_page
+from testkit.pages import card_titles, name_cache_generation, parse_page
 from testkit.stories import story_form
 
 LIST_URL = "/admin/news/newsstory/"
@@ -142,7 +142,7 @@ def test_publishing_a_draft_another_editor_just_discarded_is_refused_and_nothing
 def test_a_save_keeps_the_cache_generation_and_a_publish_starts_a_new_one(
     staff_client, live_story, django_capture_on_commit_callbacks
 ):
-    before = name_content_version()
+    before = name_cache_generation()
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(change_url(live_story, "en"), correction())
     assert page_cache.current_generation() == before
@@ -187,7 +187,7 @@ def test_public_pages_keep_their_query_counts_with_drafts_waiting(
     stories = [make_story({"en": f"Story {number}"}) for number in range(5)]
     for story in stories:
         publishing.save_draft(story, "en", {"summary": "Waiting."}, user=editor)
-    name_content_version()
+    name_cache_generation()
 
     with django_assert_max_num_queries(3):
         assert client.get("/news/").status_code == 200
@@ -234,7 +234,7 @@ def test_a_cache_generation_beginning_after_the_scheduled_time_publishes_the_cha
     )
 
     page_cache.start_new_generation()  # as when the generation's next change comes
-    name_content_version()
+    name_cache_generation()
 
     assert live_story.translations.get(language_code="en").title == "Worker committees, corrected"
     assert not TranslationDraft.objects.exists()

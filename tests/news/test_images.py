@@ -15,7 +15,7 @@ from PIL import Image
 from news.images import FeaturedImageFormField
 from news.models import NewsStory
 from testkit.files import phone_photo, photo_like
-from testkit.pages import name_content_version, parse_page
+from testkit.pages import name_cache_generation, parse_page
 from testkit.stories import illustrated_stories, story_form
 
 pytestmark = pytest.mark.django_db
@@ -358,7 +358,7 @@ def test_story_without_image_has_no_picture(client, make_story):
 def test_illustrated_list_runs_a_fixed_number_of_queries(media_root, client, django_assert_max_num_queries):
     illustrated_stories(13)
 
-    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
+    name_cache_generation()  # once per change, not per page: see tests/caching/test_page_cache.py
     for path, cards in [("/news/", 12), ("/zh/news/", 12), ("/news/?page=2", 1)]:
         with django_assert_max_num_queries(3):
             response = client.get(path)
@@ -399,6 +399,7 @@ def test_s3_media_without_a_bucket_is_a_clear_configuration_error():
     assert status != 0 and "AWS_STORAGE_BUCKET_NAME" in error
 
 
+@pytest.mark.slow  # a fresh process for the settings, then boto3 imported: about a second
 def test_s3_storage_gives_public_urls_without_signatures():
     from storages.backends.s3 import S3Storage
 

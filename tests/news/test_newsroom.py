@@ -20,7 +20,7 @@ from reversion.models import Revision, Version
 
 from news.models import NewsStory, NewsStoryTranslation, PreviewLink, StorySlugRedirect
 from testkit.files import minimal_pdf, photo_like
-from testkit.pages import card_titles, name_content_version, parse_page
+from testkit.pages import card_titles, name_cache_generation, parse_page
 from testkit.stories import many_stories, story_form
 
 pytestmark = pytest.mark.django_db
@@ -443,7 +443,7 @@ def test_a_preview_link_shows_the_draft_without_an_account_never_indexed_or_cach
     assert preview["X-Robots-Tag"] == "noindex, nofollow"
     assert preview["Cache-Control"] == "private, no-store"
     assert preview["Referrer-Policy"] == "no-referrer"
-    assert hreflangs(preview) == {}  # no alternate language versions: a preview is not a page to index
+    assert hreflangs(preview) == {}  # no alternate translations: a preview is not a page to index
 
 
 def test_a_preview_link_opened_on_a_page_in_the_other_language_leads_to_its_own(
@@ -544,7 +544,7 @@ def test_list_story_and_sitemap_pages_keep_their_query_counts_with_ten_thousand_
     upload = SimpleUploadedFile("report.pdf", minimal_pdf(), content_type="application/pdf")
     story.documents.create(language_code="en", title="Audit report", file=upload)
 
-    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
+    name_cache_generation()  # once per change, not per page: see tests/caching/test_page_cache.py
     # The first page reads its twelve stories and their versions, as with a handful: nothing counts the 10,000.
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/news/").status_code == 200

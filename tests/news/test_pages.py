@@ -14,7 +14,7 @@ from pytest_django.asserts import assertContains, assertInHTML
 from news.models import NewsStory, NewsStoryTranslation, StorySlugRedirect
 from news.sitemaps import StorySitemap
 from testkit.files import minimal_pdf
-from testkit.pages import card_titles, name_content_version, parse_page
+from testkit.pages import card_titles, name_cache_generation, parse_page
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +126,7 @@ def test_empty_list_says_so(client, db):
     assert "暂无已发布的新闻。" in client.get("/zh/news/").content.decode()
 
 
-# --- Cards kept in the cache ---------------------------------------------------------------------
+# --- Cached cards ------------------------------------------------------------------------------
 
 
 def test_an_edited_story_shows_its_new_title_on_the_next_list_in_both_languages(client, make_story):
@@ -454,7 +454,7 @@ def test_list_runs_a_fixed_number_of_queries(client, make_story, django_assert_m
             publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number),
         )
 
-    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
+    name_cache_generation()  # once per change, not per page: see tests/caching/test_page_cache.py
     for path in ["/news/", "/zh/news/", "/zh/news/?page=last"]:
         with django_assert_max_num_queries(3):
             assert client.get(path).status_code == 200
@@ -490,7 +490,7 @@ def test_story_page_runs_a_fixed_number_of_queries(
 
     # The story with its documents, its newer and older neighbours and the related stories, each with its
     # translations.
-    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
+    name_cache_generation()  # once per change, not per page: see tests/caching/test_page_cache.py
     with django_assert_max_num_queries(9):
         assert "Checklist" in client.get("/news/story-5/").content.decode()
     with django_assert_max_num_queries(9):
@@ -568,7 +568,7 @@ def test_a_sitemap_page_runs_a_fixed_number_of_queries(client, make_story, djang
     for number in range(story_count):
         make_story({"en": f"Story {number}", "zh-hans": f"新闻 {number}"} if number % 2 else {"en": f"Story {number}"})
 
-    name_content_version()
+    name_cache_generation()
     # The stories of the page, then their public versions.
     with django_assert_max_num_queries(2):
         assert client.get("/sitemap-stories-1.xml").status_code == 200

@@ -6,7 +6,7 @@ import pytest
 from pytest_django.asserts import assertContains, assertInHTML
 
 from news.models import NewsStory
-from testkit.pages import card_titles, name_content_version, parse_page
+from testkit.pages import card_titles, name_cache_generation, parse_page
 
 pytestmark = pytest.mark.django_db
 
@@ -240,7 +240,7 @@ def test_category_and_year_pages_run_a_fixed_number_of_queries(
         )
 
     # Category pages: count, stories, translations.
-    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
+    name_cache_generation()  # once per change, not per page: see tests/caching/test_page_cache.py
     for path in ["/news/category/event/", "/zh/news/category/blog/?page=last"]:
         with django_assert_max_num_queries(3):
             assert client.get(path).status_code == 200

@@ -7,7 +7,7 @@ import pytest
 from pytest_django.asserts import assertHTMLEqual, assertInHTML
 
 from news.models import NewsStory
-from testkit.pages import name_content_version, parse_page
+from testkit.pages import name_cache_generation, parse_page
 from testkit.stories import story_form
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +249,7 @@ def test_list_of_cards_with_body_excerpts_runs_a_fixed_number_of_queries(
     for number in range(12):
         make_story({"en": {"title": f"Story {number}", "body": LONG_ENGLISH_BODY}})
 
-    name_content_version()  # once per change, not per page: see tests/caching/test_page_cache.py
+    name_cache_generation()  # once per change, not per page: see tests/caching/test_page_cache.py
     with django_assert_max_num_queries(3):
         assert len(card_summaries(client.get("/news/").content.decode())) == 12
 

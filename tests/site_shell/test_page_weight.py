@@ -35,7 +35,7 @@ def test_list_of_twelve_illustrated_stories_fits_the_phone_budget(client, media_
     assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
     html = gzip.decompress(response.content).decode()
     stylesheets, images = page_resources(html)
-    # The lead story's wider picture and eleven thumbnails (the logo mark is drawn inline).
+    # The lead story's wider picture and eleven thumbnails (the logo mark is inline SVG).
     assert images[0].endswith("card-960.webp")
     assert len(images) == 12 and all(url.endswith("card-320.webp") for url in images[1:])
 

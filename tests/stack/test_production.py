@@ -359,14 +359,14 @@ def test_a_story_page_asked_for_twice_in_a_second_is_answered_the_second_time_by
 def test_a_copy_from_nginx_carries_the_security_headers(stack):
     at_the_start_of_a_second()
     stack.request("GET", "/zh/news/")
-    kept = stack.request("GET", "/zh/news/")
-    assert kept.getheader("X-Cache-Status") == "HIT"
-    assert kept.getheader("Strict-Transport-Security").startswith("max-age=31536000")
-    assert "default-src" in kept.getheader("Content-Security-Policy")
-    assert kept.getheader("X-Content-Type-Options") == "nosniff"
-    assert kept.getheader("X-Frame-Options") == "DENY"
-    assert kept.getheader("Referrer-Policy")
-    assert kept.getheader("Content-Language") == "zh-Hans"
+    cached = stack.request("GET", "/zh/news/")
+    assert cached.getheader("X-Cache-Status") == "HIT"
+    assert cached.getheader("Strict-Transport-Security").startswith("max-age=31536000")
+    assert "default-src" in cached.getheader("Content-Security-Policy")
+    assert cached.getheader("X-Content-Type-Options") == "nosniff"
+    assert cached.getheader("X-Frame-Options") == "DENY"
+    assert cached.getheader("Referrer-Policy")
+    assert cached.getheader("Content-Language") == "zh-Hans"
 
 
 @pytest.mark.slow
@@ -418,7 +418,7 @@ def test_an_edited_story_shows_through_nginx_within_a_second(stack):
     new_title = f"Retitled {time.time_ns()}"
     edit_latest_story(stack, new_title)
     edited = time.monotonic()
-    # The story and the list it is on, both kept by nginx a moment ago.
+    # The story and the list it is on, both cached by nginx a moment ago.
     for page, shows_title in ((path, page_title), ("/news/", lambda response: response.data.decode())):
         while new_title not in shows_title(response := stack.request("GET", page)):
             assert time.monotonic() - edited < 2, (page, response.getheader("X-Cache-Status"))

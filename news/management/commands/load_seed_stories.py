@@ -38,5 +38,8 @@ class Command(BaseCommand):
             story.summary = seed.summary
             story.dateline = seed.dateline
             story.save()
+            if seed.publish_date is None:
+                # An archive copied, not news published: the old page's undated stories stay undated (listed last).
+                NewsStory.objects.filter(pk=story.pk).update(publish_at=None)
             created += 1
         self.stdout.write(self.style.SUCCESS(f"{created} stories loaded."))

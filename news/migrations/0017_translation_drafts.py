@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('news', '0014_list_order_index'),
+        ('news', '0016_removed_story_addresses'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
