@@ -5,7 +5,9 @@ import reversion
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -14,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from parler.admin import TranslatableAdmin
@@ -24,10 +27,13 @@ from site_shell.languages import SITE_LANGUAGES, site_language
 from . import publishing, revisions
 from .images import SHARP_HERO_WIDTH
 from .models import (
+    TRANSLATED_CONTENT_FIELDS,
     NewsStory,
     NewsStoryTranslation,
+    PublicationStatus,
     StoryDocument,
     StorySlugRedirect,
+    TranslationDraft,
     public_translation_condition,
 )
 
@@ -73,6 +79,7 @@ class PublicationStateFilter(admin.SimpleListFilter):
             ("public", _("Public in at least one language")),
             ("unpublished", _("With a language not public yet")),
             ("none", _("Not public in any language")),
+            ("changes", _("With unpublished changes")),
         ]
 
     def queryset(self, request, queryset):
@@ -86,6 +93,8 @@ class PublicationStateFilter(admin.SimpleListFilter):
             return queryset.filter(Exists(hidden_translations))
         if self.value() == "none":
             return queryset.exclude(Exists(public_translations))
+        if self.value() == "changes":
+            return queryset.filter(Exists(TranslationDraft.objects.filter(translation__master=OuterRef("pk"))))
         return queryset
 
 
@@ -100,6 +109,14 @@ def translation_state_label(state):
         label = gettext("● Published")
     else:
         label = gettext("○ Draft")
+    if state.has_unpublished_changes:
+        label += " · " + gettext("unpublished changes (%(who)s, %(time)s)") % {
+            "who": state.draft.saved_by.get_username() if state.draft.saved_by else gettext("another editor"),
+            "time": date_format(timezone.localtime(state.draft.saved_at), "SHORT_DATETIME_FORMAT"),
+        }
+        if state.draft.publish_at:
+            when = date_format(timezone.localtime(state.draft.publish_at), "SHORT_DATETIME_FORMAT")
+            label += " · " + gettext("◷ to be published %(time)s") % {"time": when}
     if state.may_be_out_of_date:
         label += " · " + gettext("⚠ may be out of date")
     return label
@@ -114,6 +131,18 @@ class NewsStoryAdminForm(TranslatableModelForm):
         help_text=_("Tick after checking it, and the warning goes away. Editing this version does the same."),
     )
 
+    # The unpublished changes the editor opened (their time), or empty: a save over another editor's later
+    # draft, or a publish of a draft another editor published or discarded meanwhile, is refused once.
+    opened_draft = forms.CharField(widget=forms.HiddenInput, required=False)
+    publish_changes_at = forms.SplitDateTimeField(
+        label=_("Publish these changes at"),
+        required=False,
+        widget=AdminSplitDateTime,
+        help_text=_(
+            "Optional, in Hong Kong and mainland China time: Save draft, and the changes are published then by "
+            "themselves. Until then readers see the published text. Publish publishes them now."
+        ),
+    )
     retire_redirect = forms.BooleanField(
         label=_("Retire the old address and take this slug"),
         required=False,
@@ -127,6 +156,9 @@ class NewsStoryAdminForm(TranslatableModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["opened_version"].initial = self.instance.updated_at.isoformat()
+            shown_draft = getattr(self.instance, "shown_draft", None)
+            self.fields["opened_draft"].initial = shown_draft.saved_at.isoformat() if shown_draft else ""
+            self.fields["publish_changes_at"].initial = shown_draft.publish_at if shown_draft else None
         self.retired_redirects = []
         self.count_title_as_typed()
 
@@ -203,8 +235,40 @@ class NewsStoryAdminForm(TranslatableModelForm):
         self.retired_redirects = redirects
         return slug
 
+    def clean_draft(self):
+        opened = self.cleaned_data.get("opened_draft") or ""
+        if transaction.get_connection().in_atomic_block:
+            # The admin saves in one transaction: a second editor publishing the same language at the same moment
+            # waits here for the first, then is told (on databases that lock rows; SQLite runs one write at once).
+            translations = NewsStoryTranslation.objects.select_for_update()
+            list(translations.filter(master=self.instance.pk, language_code=self.language_code).values("pk"))
+        draft = TranslationDraft.objects.filter(
+            translation__master=self.instance.pk, translation__language_code=self.language_code
+        ).first()
+        now = draft.saved_at.isoformat() if draft else ""
+        if opened == now:
+            return
+        if draft is None:
+            message = gettext(
+                "Another editor published or discarded the unpublished changes you opened. Nothing was saved or "
+                "published; your text is still below. To save or publish it anyway, press the button again."
+            )
+        else:
+            message = gettext(
+                "%(who)s saved unpublished changes to this language at %(time)s, after you opened it. Nothing was "
+                "saved; your text is still below. To replace their changes with yours, press the button again."
+            ) % {
+                "who": draft.saved_by.get_username() if draft.saved_by else gettext("another editor"),
+                "time": date_format(timezone.localtime(draft.saved_at), "DATETIME_FORMAT"),
+            }
+        self.add_error(None, message)
+        self.data = self.data.copy()
+        self.data[self.add_prefix("opened_draft")] = now
+
     def clean(self):
         cleaned_data = super().clean()
+        if self.instance.pk:
+            self.clean_draft()
         opened = cleaned_data.get("opened_version")
         if self.instance.pk and opened:
             saved = NewsStory.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True).first()
@@ -263,7 +327,7 @@ class NewsStoryAdmin(TranslatableAdmin):
     list_filter = [PublicationStateFilter, "category", TranslatedIntoFilter]
     search_fields = ["translations__title"]
     date_hierarchy = "publish_at"
-    readonly_fields = ["image_preview", "translation_notice", "preview_links"]
+    readonly_fields = ["image_preview", "translation_notice", "preview_links", "publication_state"]
     object_history_template = "admin/news/newsstory/object_history.html"
     inlines = [StoryDocumentInline]
 
@@ -279,6 +343,13 @@ class NewsStoryAdmin(TranslatableAdmin):
             ["translation_notice", "mark_up_to_date"] if tab_state and tab_state.may_be_out_of_date else []
         )
         preview_fields = ["preview_links"] if obj is not None and tab_state and tab_state.is_written else []
+        # A published translation is changed by Save (a draft) and Publish; unpublishing is the list's action.
+        status_fields = ["status", "scheduled_for"]
+        if tab_state and tab_state.is_published:
+            # Readers can read it (or will at its time): changes are published, or scheduled, as a whole; a
+            # translation still to come out may be moved.
+            status_fields = ["publication_state", "publish_changes_at"]
+            status_fields += [] if tab_state.is_public else ["scheduled_for"]
         retire_fields = ["retire_redirect"] if self.takes_an_old_address(request, obj) else []
         return [
             (
@@ -295,14 +366,23 @@ class NewsStoryAdmin(TranslatableAdmin):
                 _("This language"),
                 {
                     "fields": [
-                        "status",
-                        "scheduled_for",
+                        *status_fields,
                         *translation_review_fields,
                         *preview_fields,
                         "opened_version",
+                        "opened_draft",
                     ],
-                    "description": _(
-                        "Each language is published on its own: publishing this tab does not publish the other."
+                    "description": format_lazy(
+                        "{} {} {}",
+                        _("Each language is published on its own: publishing this tab does not publish the other."),
+                        _(
+                            "Once a language is published, Save keeps your changes as a draft that staff and "
+                            "preview links can see; readers see them after you press Publish."
+                        ),
+                        _(
+                            "The date, category, event date, image and documents are shared by every language: "
+                            "they change on the site when you save."
+                        ),
                     ),
                 },
             ),
@@ -311,7 +391,29 @@ class NewsStoryAdmin(TranslatableAdmin):
         ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("translations")
+        return super().get_queryset(request).prefetch_related("translations", "translations__draft")
+
+    def get_object(self, request, object_id, from_field=None):
+        """The story, its open tab's translation showing the unpublished changes, if any: the editor carries on
+        from them. The published values are kept aside (live_values) so that a save never writes the draft into
+        the published row."""
+        story = super().get_object(request, object_id, from_field)
+        if story is None:
+            return None
+        story.shown_draft = story.live_values = None
+        language = self._language(request, story)
+        if not story.has_translation(language):
+            return story
+        translation = story._get_translated_model(language, auto_create=False)
+        if translation.status != PublicationStatus.PUBLISHED:
+            return story
+        story.live_values = {name: getattr(translation, name) for name in TRANSLATED_CONTENT_FIELDS}
+        try:
+            story.shown_draft = translation.draft
+        except TranslationDraft.DoesNotExist:
+            return story
+        story.shown_draft.apply_to(translation)
+        return story
 
     def takes_an_old_address(self, request, obj):
         """Whether the slug posted is another story's old address: the form then offers to retire it."""
@@ -366,13 +468,52 @@ class NewsStoryAdmin(TranslatableAdmin):
     def save_model(self, request, obj, form, change):
         if form.cleaned_data.get("mark_up_to_date"):
             obj.reviewed_at = timezone.now()
-        super().save_model(request, obj, form, change)
+        language = obj.get_current_language()
+        publish = "_publish" in request.POST
+        if getattr(obj, "live_values", None) is None:
+            # Not published yet: the translation is its own draft, saved as it is, and published by Publish.
+            if publish:
+                obj.status = PublicationStatus.PUBLISHED
+            super().save_model(request, obj, form, change)
+        else:
+            # Published: the text goes to the draft; the story's own fields (shared by every language), the
+            # schedule and "up to date" are saved at once.
+            values = {name: getattr(obj, name) for name in TRANSLATED_CONTENT_FIELDS}
+            for name, value in obj.live_values.items():
+                setattr(obj, name, value)
+            # Retiring an old address happens when the slug is published (the translation's save does it).
+            form_only = {"opened_version", "opened_draft", "publish_changes_at", "retire_redirect"}
+            if any(name not in [*TRANSLATED_CONTENT_FIELDS, *form_only] for name in form.changed_data):
+                super().save_model(request, obj, form, change)
+            publish_at = None if publish else form.cleaned_data.get("publish_changes_at")
+            draft = publishing.save_draft(obj, language, values, user=request.user, publish_at=publish_at)
+            language_label = site_language(language).switch_label
+            if publish and draft is not None:
+                publishing.publish_draft(obj, language, user=request.user)
+                messages.success(
+                    request, gettext("The %(language)s version is published.") % {"language": language_label}
+                )
+            elif publish:
+                messages.info(
+                    request,
+                    gettext("The %(language)s version had no changes to publish.") % {"language": language_label},
+                )
+            elif draft is not None:
+                messages.info(
+                    request,
+                    gettext(
+                        "Your changes to the %(language)s version are saved as a draft: readers see the published "
+                        "text until you press Publish."
+                    )
+                    % {"language": language_label},
+                )
         if "image" in form.changed_data and (warning := image_too_small_warning(obj)):
             messages.warning(request, warning)
         changed = [
             str(form.fields[name].label).lower()
             for name in form.changed_data
-            if name not in ("opened_version", "mark_up_to_date", "retire_redirect") and name in form.fields
+            if name not in ("opened_version", "opened_draft", "mark_up_to_date", "retire_redirect")
+            and name in form.fields
         ]
         language = site_language(obj.get_current_language()).switch_label
         if not change:
@@ -389,6 +530,8 @@ class NewsStoryAdmin(TranslatableAdmin):
         reversion.set_comment(comment)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id and "_discard_draft" in request.POST:
+            return self.discard_draft(request, object_id)
         try:
             # Every save from the form is a revision; a form with errors saves nothing and makes none.
             with reversion.create_revision():
@@ -463,6 +606,7 @@ class NewsStoryAdmin(TranslatableAdmin):
         # Read-only fields get only the story (the form's instance): the tab open is on the request.
         if obj is not None:
             obj.opened_by_request = request
+        context["tab_state"] = self.tab_state(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -500,6 +644,23 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     def change_url(self, story, language):
         return reverse("admin:news_newsstory_change", args=[story.pk]) + f"?language={language}"
+
+    def discard_draft(self, request, story_id):
+        story = self.story_for_change(request, story_id)
+        language = self._language(request, story)
+        if publishing.discard_draft(story, language):
+            message = gettext("The unpublished changes to the %(language)s version are discarded.")
+        else:
+            message = gettext(
+                "The %(language)s version had no unpublished changes: another editor published or discarded them."
+            )
+        self.message_user(request, message % {"language": site_language(language).switch_label}, messages.SUCCESS)
+        return HttpResponseRedirect(self.change_url(story, language))
+
+    @admin.display(description=_("status in this language"))
+    def publication_state(self, story):
+        state = self.tab_state(story.opened_by_request, story)
+        return translation_state_label(state) if state else ""
 
     def create_preview_link(self, request, story_id):
         story = self.story_for_change(request, story_id)
@@ -564,13 +725,35 @@ class NewsStoryAdmin(TranslatableAdmin):
         return TemplateResponse(request, "admin/news/newsstory/compare.html", context)
 
     def restore_revision(self, request, story_id, version_id):
-        story = self.story_for_change(request, story_id)
+        """GET: what restoring the revision will do, and the languages to restore; POST: restore it into the
+        drafts of the languages chosen. Nothing readers see changes until an editor publishes."""
+        story = get_object_or_404(NewsStory, pk=story_id)
+        if request.method not in ("GET", "POST"):
+            raise Http404
+        if not self.has_change_permission(request, story):
+            raise PermissionDenied
         version = get_object_or_404(revisions.story_revisions(story), pk=version_id)
-        notes = revisions.restore_revision(story, version, user=request.user)
         when = date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")
+        languages = revisions.restorable_languages(version)
+        if request.method == "GET":
+            latest = revisions.story_revisions(story).first()
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "story": story,
+                "title": gettext("Restore the revision of %(time)s?") % {"time": when},
+                "languages": languages,
+                "sections": revisions.compare(revisions.RevisionContent(latest), revisions.RevisionContent(version)),
+            }
+            return TemplateResponse(request, "admin/news/newsstory/restore_confirmation.html", context)
+        chosen = request.POST.getlist("language") if "language" in request.POST else None
+        notes = revisions.restore_revision(story, version, user=request.user, language_codes=chosen)
         self.message_user(
             request,
-            gettext("The revision of %(time)s is restored as a draft in every language: check it, then publish.")
+            gettext(
+                "The revision of %(time)s is restored into the draft: check it, then publish. Readers see the "
+                "published text until then."
+            )
             % {"time": when},
             messages.SUCCESS,
         )

@@ -5,8 +5,8 @@ A fragment's key names everything it is rendered from: the release digest (opera
 language, the story and when it last changed, the translation shown and when it last changed, and whatever else the
 fragment shows. An edit or a publication therefore makes new keys and nothing needs invalidating: fragments no
 longer shown simply expire. A translation visitors may not read (a draft a staff member previews) has keys of its
-own. While the cache server is down, fragments are rendered every time, and the cache is left alone for a few
-seconds, as the page cache does (caching/page_cache.py).
+own, and so do a published translation's unpublished changes. While the cache server is down, fragments are
+rendered every time, and the cache is left alone for a few seconds, as the page cache does (caching/page_cache.py).
 """
 
 from django.core.cache import cache
@@ -23,6 +23,9 @@ def fragment_key(kind, language, story, *more):
     translation = story.shown_translation
     parts = [kind, release_digest(), language.code, story.pk, story.updated_at.timestamp()]
     parts += [translation.pk, translation.changed_at.timestamp(), *more]
+    if drafted_at := getattr(translation, "shown_draft_at", None):
+        # Unpublished changes shown to staff or a preview link: never the published text's fragment.
+        parts.append(f"draft{drafted_at.timestamp()}")
     return ":".join(str(part) for part in parts)
 
 

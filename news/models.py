@@ -12,6 +12,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from parler.managers import TranslatableManager, TranslatableQuerySet
@@ -70,12 +71,13 @@ def story_time_condition(now, story=""):
 
 
 def next_scheduled_publication(now=None):
-    """When the next published version becomes public by the clock alone (its story's time or its own), or None.
-    One query."""
+    """When the next published version becomes public, or its scheduled changes are published, by the clock alone
+    (its story's time, its own, or its draft's), or None. One query."""
     now = now or timezone.now()
     times = NewsStoryTranslation.objects.filter(status=PublicationStatus.PUBLISHED).aggregate(
         story=Min("master__publish_at", filter=Q(master__publish_at__gt=now)),
         version=Min("scheduled_for", filter=Q(scheduled_for__gt=now)),
+        draft=Min("draft__publish_at", filter=Q(draft__publish_at__gt=now)),
     )
     return min((time for time in times.values() if time is not None), default=None)
 
@@ -503,6 +505,57 @@ class StoryDocument(models.Model):
 NewsStoryTranslation = NewsStory._parler_meta.root_model
 
 
+class TranslationDraft(models.Model):
+    """Changes an editor saved to a published translation and has not published yet: its translated fields as
+    the editor left them. The translation row keeps the published text, so every public query reads it as
+    before; Publish copies these values into the row and deletes the draft, Discard deletes it. A translation
+    that is not published has no draft: its row is the draft."""
+
+    translation = models.OneToOneField(
+        NewsStoryTranslation, on_delete=models.CASCADE, related_name="draft", verbose_name=_("translation")
+    )
+    # {field: value} for each of TRANSLATED_CONTENT_FIELDS.
+    content = models.JSONField(_("content"), default=dict)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("saved by")
+    )
+    saved_at = models.DateTimeField(_("saved"))
+    publish_at = models.DateTimeField(
+        _("publish these changes at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Optional, in Hong Kong and mainland China time: the changes are published then by themselves. "
+            "Until then readers see the published text."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("unpublished changes")
+        verbose_name_plural = _("unpublished changes")
+
+    def __str__(self):
+        return f"{self.translation_id}: {self.saved_at.isoformat()}"
+
+    def apply_to(self, translation, fields=TRANSLATED_CONTENT_FIELDS):
+        """Sets the draft's values on `translation` (in memory; nothing is saved)."""
+        for name in fields:
+            if name in self.content:
+                setattr(translation, name, self.content[name])
+        translation.body_text = story_body_text(clean_story_body(translation.body))
+        translation.shown_draft_at = self.saved_at  # cached fragments of it are its own (news/fragments.py)
+
+
+def show_drafts(story):
+    """Staff previewing a story read its unpublished changes in place of the published text (one query; the
+    slugs stay the published ones, the addresses the preview is on)."""
+    translations = {translation.pk: translation for translation in story.translations.all()}
+    for draft in TranslationDraft.objects.filter(translation__in=list(translations)):
+        shown_fields = [name for name in TRANSLATED_CONTENT_FIELDS if name != "slug"]
+        draft.apply_to(translations[draft.translation_id], shown_fields)
+    return story
+
+
 def translation_text(translation):
     return " ".join([translation.title, translation.summary, translation.body_text])
 
@@ -531,6 +584,21 @@ class TranslationState:
                 and (checked_at is None or other.edited_at > checked_at)
             ]
             self.changed_elsewhere_at = max(later_edits, default=None)
+
+    @cached_property
+    def draft(self):
+        """The unpublished changes to a published translation, or None. A query unless drafts were prefetched
+        (translations__draft): only the admin asks."""
+        if not self.is_published:
+            return None
+        try:
+            return self.translation.draft
+        except TranslationDraft.DoesNotExist:
+            return None
+
+    @property
+    def has_unpublished_changes(self):
+        return self.draft is not None
 
     @property
     def may_be_out_of_date(self):

@@ -1,5 +1,5 @@
 """A story's history as editors see it: the revisions django-reversion keeps, what changed between two of them in
-words, and an earlier revision restored as a draft.
+words, and an earlier revision restored into the drafts.
 
 A revision holds the story and each translation (parler's translation rows, followed from the story) as
 they were after one save. django-reversion was chosen over django-simple-history for that: one revision groups
@@ -22,6 +22,7 @@ from reversion.models import Version
 
 from site_shell.languages import SITE_LANGUAGES, site_language
 
+from . import publishing
 from .models import TRANSLATED_CONTENT_FIELDS, NewsStory, NewsStoryTranslation, PublicationStatus
 from .story_body import story_body_text
 
@@ -121,14 +122,63 @@ def files_exist(story, name, renditions):
     return all(storage.exists(path) for path in paths)
 
 
-@transaction.atomic
-def restore_as_draft(story, content):
-    """Put an earlier revision's text, dates and image back into the story, every language as a draft.
+def restore_into_drafts(story, content, language_codes, *, user):
+    """Put an earlier revision's text back into the drafts of the story's translations in `language_codes`: a
+    published translation's draft (its published text stays public until Publish), an unpublished translation
+    itself, and a translation written then but deleted since as a new unpublished one. The story's date,
+    category, event date and image are shared by every language and shown by a published one at once: they are
+    restored only while no translation is published.
 
     Returns what an editor should know: notes on what could not be restored (an image since deleted, a slug
-    another story took meanwhile).
+    another story took meanwhile, the story's fields a published page shows).
     """
     notes = []
+    translations = {translation.language_code: translation for translation in story.translations.all()}
+    if any(translation.status == PublicationStatus.PUBLISHED for translation in translations.values()):
+        if story_fields_differ(story, content):
+            notes.append(
+                _(
+                    "The date, category, event date and image are shared by the published page and were left as "
+                    "they are: change them in the form if you need to."
+                )
+            )
+    else:
+        restore_story_fields(story, content, notes)
+    for code in language_codes:
+        values = content.versions.get(code)
+        if values is None:
+            continue
+        restored = {name: values[name] for name in RESTORED_VERSION_FIELDS}
+        slug_taken = (
+            NewsStoryTranslation.objects.filter(language_code=code, slug=values["slug"]).exclude(master=story).exists()
+        )
+        if slug_taken:
+            notes.append(
+                _("Another story now uses the address of that revision (%(slug)s): the current one was kept.")
+                % {"slug": values["slug"]}
+            )
+            del restored["slug"]
+        translation = translations.get(code)
+        if translation is not None and translation.status == PublicationStatus.PUBLISHED:
+            publishing.save_draft(story, code, restored, user=user)
+            continue
+        if translation is None:
+            translation = NewsStoryTranslation(master=story, language_code=code, status=PublicationStatus.DRAFT)
+            restored.setdefault("slug", values["slug"] if not slug_taken else f"{values['slug']}-{story.pk}")
+        for name, value in restored.items():
+            setattr(translation, name, value)
+        translation.save()
+    return notes
+
+
+def story_fields_differ(story, content):
+    old_image = getattr(content.story.get("image"), "name", None) or ""
+    return old_image != story.image.name or any(
+        content.story.get(name) != getattr(story, name) for name in RESTORED_STORY_FIELDS
+    )
+
+
+def restore_story_fields(story, content, notes):
     for name in RESTORED_STORY_FIELDS:
         setattr(story, name, content.story.get(name))
     old_image = getattr(content.story.get("image"), "name", None) or ""
@@ -144,43 +194,33 @@ def restore_as_draft(story, content):
                 _("The image of that revision has since been replaced and deleted: the current image was kept.")
             )
     story.save()
-    for version in story.translations.all():
-        values = content.versions.get(version.language_code)
-        if values is not None:
-            slug_taken = (
-                NewsStoryTranslation.objects.filter(language_code=version.language_code, slug=values["slug"])
-                .exclude(master=story)
-                .exists()
-            )
-            for name in RESTORED_VERSION_FIELDS:
-                if name == "slug" and slug_taken:
-                    notes.append(
-                        _("Another story now uses the address of that revision (%(slug)s): the current one was kept.")
-                        % {"slug": values["slug"]}
-                    )
-                    continue
-                setattr(version, name, values[name])
-        version.status = PublicationStatus.DRAFT
-        version.save()
-    for code, values in content.versions.items():
-        if not story.translations.filter(language_code=code).exists():
-            restored = NewsStoryTranslation(master=story, language_code=code, status=PublicationStatus.DRAFT)
-            for name in RESTORED_VERSION_FIELDS:
-                setattr(restored, name, values[name])
-            restored.save()
-    return notes
 
 
-def restore_revision(story, version, *, user):
-    """Restores `version` (one of story_revisions(story)) as a draft in every translation, itself a revision
-    recorded as `user`'s, so nothing in the history is lost. Returns notes on what could not be restored."""
+def restorable_languages(version):
+    """The SiteLanguages a revision holds a translation in."""
+    codes = RevisionContent(version).versions
+    return [site_language(code) for code in SITE_LANGUAGES if code in codes]
+
+
+def restore_revision(story, version, *, user, language_codes=None):
+    """Restores `version` (one of story_revisions(story)) into the drafts of the translations in `language_codes`
+    (None: every language the revision holds), never unpublishing anything: visitors keep reading the published
+    text until an editor publishes. Itself a revision recorded as `user`'s, so nothing in the history is lost.
+    Returns notes on what could not be restored."""
     if version.object_id != str(story.pk) or version.content_type.model_class() is not NewsStory:
         raise ValueError(f"Version {version.pk} is not a revision of story {story.pk}.")
+    content = RevisionContent(version)
+    codes = [code for code in SITE_LANGUAGES if code in content.versions and code in (language_codes or SITE_LANGUAGES)]
     with transaction.atomic(), reversion.create_revision():
         reversion.set_user(user)
         when = date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")
-        reversion.set_comment(_("Restored the revision of %(time)s as a draft") % {"time": when})
-        return restore_as_draft(story, RevisionContent(version))
+        reversion.set_comment(
+            _("Restored the revision of %(time)s into the draft (%(languages)s)")
+            % {"time": when, "languages": ", ".join(site_language(code).switch_label for code in codes)}
+        )
+        # Recorded even when only drafts changed: the history says who restored what.
+        reversion.add_to_revision(story)
+        return restore_into_drafts(story, content, codes, user=user)
 
 
 def revision_summary(revision):

@@ -17,7 +17,7 @@ from site_shell.site_address import absolute_url
 from site_shell.views import qr_code_svg
 from staff_security.admin_site import is_verified_staff
 
-from .models import NewsStory, PreviewLink, RemovedStoryAddress, StoryDocument, translations_visible_to
+from .models import NewsStory, PreviewLink, RemovedStoryAddress, StoryDocument, show_drafts, translations_visible_to
 from .pagination import StoryPaginator
 from .search import MAX_QUERY_LENGTH, SearchTerms
 
@@ -149,6 +149,8 @@ class StoryDetailView(DetailView):
             raise Http404("No story has this address")
         story = stories[0]
         story.set_current_language(language)
+        if reader(self.request).is_staff:
+            show_drafts(story)  # staff check the unpublished changes where readers will read them
         return story
 
     def get(self, request, *args, **kwargs):
@@ -190,8 +192,8 @@ class StoryShareQrCodeView(StoryDetailView):
 
 
 class StoryPreviewView(StoryDetailView):
-    """One translation of a story as last saved, draft or not, for whoever holds a preview link: never
-    indexed, cached or passed on in a Referer. A link that is altered, expired or revoked is a 404."""
+    """One translation of a story as last saved (unpublished changes included), for whoever holds a preview link:
+    never indexed, cached or passed on in a Referer. A link that is altered, expired or revoked is a 404."""
 
     def get(self, request, token):
         link = PreviewLink.active_for_token(token)
@@ -204,7 +206,7 @@ class StoryPreviewView(StoryDetailView):
         if not story.has_translation(link.language_code):
             raise Http404("This language's version was deleted")
         story.set_current_language(link.language_code)
-        self.object = story
+        self.object = show_drafts(story)
         response = self.render_to_response(self.get_context_data(object=story, preview_link=link))
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Cache-Control"] = "private, no-store"

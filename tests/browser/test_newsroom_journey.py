@@ -100,8 +100,9 @@ def write_english_story_and_publish_it(page, version=ENGLISH):
     expect(page.locator(".parler-language-tabs .current")).to_have_text("English · ● Published")
 
 
-def save_and_continue(page, message):
-    page.get_by_role("button", name="Save and continue editing").click()
+def save_and_continue(page, message, button="Save and continue editing"):
+    """Saves the form with `button`; a published language's form has "Save draft" and "Publish" instead."""
+    page.get_by_role("button", name=button, exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text(message)
 
 
@@ -203,7 +204,9 @@ def test_english_goes_live_first_and_chinese_is_previewed_as_a_draft_then_publis
     assert reviewer.goto(preview_url).status == 404
 
 
-def test_another_editor_compares_revisions_and_restores_the_first_as_a_draft(news_site, open_page, django_user_model):
+def test_another_editor_compares_revisions_and_restores_the_first_into_the_draft_leaving_the_live_page(
+    news_site, open_page, django_user_model
+):
     editor = logged_in_page(open_page, make_editor(django_user_model, "mei"))
     write_english_story_and_publish_it(editor)
     rewritten = Version(
@@ -213,7 +216,7 @@ def test_another_editor_compares_revisions_and_restores_the_first_as_a_draft(new
     )
     editor.get_by_label("Title:").fill(rewritten.title)
     editor.get_by_label("Summary:").fill(rewritten.summary)
-    save_and_continue(editor, "was changed successfully")
+    save_and_continue(editor, "The EN version is published.", button="Publish")
     reader = visitor_page(open_page)
     reader.goto(f"/news/{ENGLISH.slug}/")
     expect_story_page(reader, "en", rewritten.title)
@@ -237,22 +240,31 @@ def test_another_editor_compares_revisions_and_restores_the_first_as_a_draft(new
     expect(title_change.locator("ins")).to_have_text("Forty")
     second_editor.go_back()
 
-    rows.filter(has_text="Created (EN)").get_by_role("button", name="Restore as draft").click()
-    expect(second_editor.locator(".messagelist")).to_contain_text("restored as a draft in every language")
+    rows.filter(has_text="Created (EN)").get_by_role("link", name="Restore into the draft…").click()
+    expect(second_editor.get_by_text("The live page stays as it is until you press Publish")).to_be_visible()
+    second_editor.get_by_role("button", name="Restore into the draft", exact=True).click()
+    expect(second_editor.locator(".messagelist")).to_contain_text("is restored into the draft")
     expect(second_editor.get_by_label("Title:")).to_have_value(ENGLISH.title)
     expect(second_editor.get_by_label("Summary:")).to_have_value(ENGLISH.summary)
-    expect(second_editor.get_by_label("Status in this language:")).to_have_value("draft")
-    expect(second_editor.locator(".parler-language-tabs .current")).to_have_text("English · ○ Draft")
+    expect(second_editor.locator(".parler-language-tabs .current")).to_have_text(
+        re.compile(r"^English · ● Published · unpublished changes \(alex, ")
+    )
     second_editor.get_by_role("link", name="History").click()
     expect(rows).to_have_count(3)
     expect(rows.nth(0)).to_contain_text("alex")
-    expect(rows.nth(0)).to_contain_text("as a draft")
+    expect(rows.nth(0)).to_contain_text("into the draft")
 
-    # A draft in every language: readers no longer find it; an editor sees the earlier text on its address.
-    assert reader.goto(f"/news/{ENGLISH.slug}/").status == 404
+    # The live page stays as it was; the editor sees the restored text on its address, and publishes it.
+    reader.goto(f"/news/{ENGLISH.slug}/")
+    expect_story_page(reader, "en", rewritten.title)
     second_editor.goto(f"/news/{ENGLISH.slug}/")
     expect_story_page(second_editor, "en", ENGLISH.title)
-    expect(second_editor.get_by_text("Not published in this language yet")).to_be_visible()
+    second_editor.goto("/admin/news/newsstory/")
+    second_editor.get_by_role("link", name=rewritten.title, exact=True).click()
+    expect(second_editor.get_by_label("Title:")).to_have_value(ENGLISH.title)  # the draft, to carry on from
+    save_and_continue(second_editor, "The EN version is published.", button="Publish")
+    reader.goto(f"/news/{ENGLISH.slug}/")
+    expect_story_page(reader, "en", ENGLISH.title)
 
 
 def test_a_renamed_story_keeps_its_old_address_and_readers_download_its_pdf(
@@ -268,11 +280,11 @@ def test_a_renamed_story_keeps_its_old_address_and_readers_download_its_pdf(
     document.locator(".field-title").get_by_role("textbox").fill("The audit pledge")
     expect(document.locator(".field-language_code").get_by_role("combobox")).to_have_value("en")
     document.locator(".field-file input[type=file]").set_input_files(pdf_file)
-    save_and_continue(editor, "was changed successfully")
+    save_and_continue(editor, "was changed successfully", button="Save draft")
 
     renamed_slug = "brands-sign-the-audit-pledge"
     editor.get_by_label("Slug:").fill(renamed_slug)
-    save_and_continue(editor, "was changed successfully")
+    save_and_continue(editor, "The EN version is published.", button="Publish")
 
     reader = visitor_page(open_page)
     old_address = f"/news/{ENGLISH.slug}/"

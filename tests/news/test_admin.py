@@ -211,7 +211,7 @@ def test_a_story_without_an_image_has_no_preview(staff_client, make_story):
 
 
 def test_publishing_controls_come_first_on_the_edit_page(staff_client, make_story):
-    story = make_story({"en": "Publish me"})
+    story = make_story({"en": "Publish me"}, status="draft")  # published, its state is shown, not chosen
 
     form = parse_page(staff_client.get(f"{LIST_URL}{story.pk}/change/")).find("form", id="newsstory_form")
 
@@ -461,7 +461,10 @@ REDIRECTS_URL = "/admin/news/storyslugredirect/"
 
 
 def change_slug_in_admin(staff_client, story, language, slug, **fields):
-    form = story_form(title=story.safe_translation_getter("title", language_code=language), slug=slug, **fields)
+    # Published, as an editor makes a changed slug public (a Save of a published translation is a draft).
+    form = story_form(
+        title=story.safe_translation_getter("title", language_code=language), slug=slug, _publish="1", **fields
+    )
     response = staff_client.post(f"{LIST_URL}{story.pk}/change/?language={language}", form)
     assert response.status_code == 302, parse_page(response).find(class_="errornote")
 

@@ -178,7 +178,7 @@ def test_editing_text_keeps_the_image(staff_client, media_root, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(
             f"/admin/news/newsstory/{story.pk}/change/?language=en",
-            illustrated_story_form(title="New title", slug="factory-visit-in-dongguan"),
+            illustrated_story_form(title="New title", slug="factory-visit-in-dongguan") | {"_publish": "1"},
         )
 
     assert files_in(media_root) == files

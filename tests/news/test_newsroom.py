@@ -209,12 +209,13 @@ def test_a_time_that_does_not_exist_in_a_daylight_saving_time_zone_is_refused(st
 # --- Translations that may be out of date ---------------------------------------------------------------
 
 
-def edit(staff_client, story, language, **changes):
-    """Saves one language tab of the story's admin form as an editor would, with `changes` to what it holds."""
+def edit(staff_client, story, language, publish=True, **changes):
+    """Publishes (or only saves) one language tab of the story's admin form as an editor would, with `changes` to
+    what it holds (a Save of a published translation only keeps a draft: tests/news/test_drafts.py)."""
     version = story.translations.get(language_code=language)
     unchanged = {"title": version.title, "slug": version.slug, "summary": version.summary, "status": version.status}
     form = story_form(**(unchanged | {"publish_date": "2023-10-27", "publish_time": "00:00"} | changes))
-    response = staff_client.post(change_url(story, language), form)
+    response = staff_client.post(change_url(story, language), form | ({"_publish": "1"} if publish else {}))
     assert response.status_code == 302, response.content.decode()
     return response
 
@@ -261,7 +262,10 @@ def test_the_second_of_two_editors_saving_the_same_story_is_told_and_loses_nothi
         editor: parse_page(editor.get(change_url(story, "en"))).find("input", name="opened_version").attrs["value"]
         for editor in (first, second)
     }
-    form = story_form(title="Shared story", slug="shared-story", publish_date="2023-10-27", publish_time="00:00")
+    # Both publish: a Save of a published translation is a draft, checked against other drafts (test_drafts.py).
+    form = story_form(
+        title="Shared story", slug="shared-story", publish_date="2023-10-27", publish_time="00:00", _publish="1"
+    )
 
     saved = first.post(change_url(story, "en"), {**form, "summary": "Mei's summary", "opened_version": opened[first]})
     refused = second.post(
@@ -307,20 +311,20 @@ def test_every_save_keeps_a_revision_with_who_and_what(staff_client, make_story)
     ]
     assert {version.revision.user.username for version in revisions_of(story)} == {"editor"}
     history = staff_client.get(f"{LIST_URL}{story.pk}/history/").content.decode()
-    assert "EN: changed summary" in history and history.count("Restore as draft") == 2
+    assert "EN: changed summary" in history and history.count("Restore into the draft…") == 2
 
 
 def test_two_revisions_compared_show_the_words_that_changed(staff_client, make_story):
-    story = make_story({"en": "Compare me"})
-    edit(staff_client, story, "en", summary="Training reached twelve factories")
-    edit(staff_client, story, "en", summary="Training reached fifteen factories", status="draft")
+    story = make_story({"en": "Compare me"}, status="draft")
+    edit(staff_client, story, "en", publish=False, summary="Training reached twelve factories")
+    edit(staff_client, story, "en", summary="Training reached fifteen factories")
     newer, older = revisions_of(story)
 
     page = staff_client.get(f"{LIST_URL}{story.pk}/history/compare/", {"older": older.pk, "newer": newer.pk})
 
     assert page.status_code == 200
     assertInHTML("<td>Training reached <del>twelve</del> <ins>fifteen</ins> factories</td>", page.content.decode())
-    assertInHTML("<td><del>Published</del> <ins>Draft</ins></td>", page.content.decode())
+    assertInHTML("<td><del>Draft</del> <ins>Published</ins></td>", page.content.decode())
 
 
 @pytest.mark.parametrize("query", [{}, {"older": "x", "newer": "1"}, {"older": "99999999999999999999", "newer": "1"}])
@@ -329,29 +333,35 @@ def test_comparing_revisions_that_do_not_exist_is_not_found(staff_client, make_s
     assert staff_client.get(f"{LIST_URL}{story.pk}/history/compare/", query).status_code == 404
 
 
-def test_an_earlier_revision_is_restored_as_a_draft_in_every_language(staff_client, make_story):
+def test_an_earlier_revision_is_restored_into_the_drafts_and_the_live_pages_stay_until_published(
+    staff_client, make_story
+):
     client = Client()
     story = make_story({"en": "Original title", "zh-hans": "原来的标题"})
     edit(staff_client, story, "en", summary="The original summary")
     edit(staff_client, story, "en", title="Vandalised title", slug="vandalised", summary="Wrong")
     first = revisions_of(story)[-1]
+    restore_url = f"{LIST_URL}{story.pk}/history/{first.pk}/restore/"
 
-    response = staff_client.post(f"{LIST_URL}{story.pk}/history/{first.pk}/restore/", follow=True)
+    confirmation = staff_client.get(restore_url).content.decode()
+    assert "The live page stays as it is until you press Publish; nothing is unpublished." in confirmation
+    response = staff_client.post(restore_url, {"language": ["en", "zh-hans"]}, follow=True)
 
-    assert "is restored as a draft in every language" in response.content.decode()
+    assert "is restored into the draft: check it, then publish" in response.content.decode()
     story = NewsStory.objects.get(pk=story.pk)
-    english = story.translations.get(language_code="en")
-    assert (english.title, english.slug, english.summary, english.status) == (
-        "Original title",
-        "original-title",
-        "The original summary",
-        "draft",
-    )
-    assert story.translations.get(language_code="zh-hans").status == "draft"
-    assert client.get("/news/original-title/").status_code == 404  # a draft until an editor publishes it
+    assert set(story.translations.values_list("status", flat=True)) == {"published"}
+    assert "Vandalised title" in client.get("/news/vandalised/").content.decode()  # still live
+    assert client.get("/zh/news/原来的标题/").status_code == 200
+    english_tab = parse_page(staff_client.get(change_url(story, "en")))
+    assert english_tab.find("input", name="title").attrs["value"] == "Original title"
     # The restore is a revision too: nothing in the history is lost.
     assert revisions_of(story)[0].revision.comment.startswith("Restored the revision of")
     assert len(revisions_of(story)) == 3
+
+    staff_client.post(LIST_URL, {"action": "publish_en", "_selected_action": [story.pk]})
+
+    assert client.get("/news/vandalised/").status_code == 301
+    assert "The original summary" in client.get("/news/original-title/").content.decode()
 
 
 @pytest.mark.slow
@@ -370,15 +380,17 @@ def test_restoring_a_revision_whose_image_was_since_replaced_keeps_the_current_i
 
     response = staff_client.post(f"{LIST_URL}{story.pk}/history/{first.pk}/restore/", follow=True)
 
-    assert "has since been replaced and deleted: the current image was kept" in response.content.decode()
+    # A published story shows its image at once: the restore leaves it, and says so.
+    assert "shared by the published page and were left as they are" in response.content.decode()
     story.refresh_from_db()
     assert story.image.name == current_image and story.image.storage.exists(current_image)
-    assert story.translations.get().image_alt == "The first photo"
+    assert story.translations.get().image_alt == "The second photo"
+    assert story.translations.get().draft.content["image_alt"] == "The first photo"
 
 
 def test_restoring_an_address_another_story_took_since_keeps_the_current_one(staff_client, make_story):
     story = make_story({"en": {"title": "Taken", "slug": "taken"}})
-    edit(staff_client, story, "en", title="Taken", slug="taken")
+    edit(staff_client, story, "en", title="Taken", slug="taken", summary="First")
     edit(staff_client, story, "en", title="Taken", slug="moved-on")
     make_story({"en": {"title": "Newcomer", "slug": "taken"}})
     first = revisions_of(story)[-1]
@@ -397,10 +409,11 @@ def test_a_revision_is_restored_only_by_a_post_from_someone_who_may_change_stori
     version = revisions_of(story)[0]
     restore_url = f"{LIST_URL}{story.pk}/history/{version.pk}/restore/"
 
-    assert staff_client.get(restore_url).status_code == 404
+    assert staff_client.get(restore_url).status_code == 200  # the confirmation page
     assert Client().post(restore_url).status_code == 302  # to the login page
     viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
     client.force_login(viewer)
+    assert client.get(restore_url).status_code == 403
     assert client.post(restore_url).status_code == 403
     assert Revision.objects.count() == 1
 

@@ -138,7 +138,9 @@ def saved_as_revision(story, user, **changes):
     return revisions_of(story)[0]
 
 
-def test_restoring_a_revision_brings_its_text_back_as_a_draft_in_every_language_as_a_revision_of_its_own(editor):
+def test_restoring_a_revision_brings_its_text_back_into_the_drafts_as_a_revision_of_its_own_unpublishing_nothing(
+    editor,
+):
     story = make_story({"en": "Original title", "zh-hans": "原来的标题"})
     first = saved_as_revision(story, editor, summary="The original summary")
     saved_as_revision(story, editor, title="Vandalised", slug="vandalised", summary="Wrong")
@@ -148,16 +150,32 @@ def test_restoring_a_revision_brings_its_text_back_as_a_draft_in_every_language_
     assert notes == []
     english = story.translations.get(language_code="en")
     assert (english.title, english.slug, english.summary, english.status) == (
+        "Vandalised",
+        "vandalised",
+        "Wrong",
+        "published",
+    )
+    draft = publishing.draft_of(story, "en")
+    assert (draft.content["title"], draft.content["slug"], draft.content["summary"]) == (
         "Original title",
         "original-title",
         "The original summary",
-        "draft",
     )
-    assert statuses(story) == {"en": "draft", "zh-hans": "draft"}
-    assert public_languages(story) == []
+    assert draft.saved_by == editor
+    assert statuses(story) == {"en": "published", "zh-hans": "published"}
+    assert public_languages(story) == ["en", "zh-hans"]
     [restore, *_earlier] = revisions_of(story)
     assert restore.revision.user == editor and restore.revision.comment.startswith("Restored the revision of")
     assert len(revisions_of(story)) == 3
+
+    publishing.publish_draft(story, "en", user=editor)
+
+    english.refresh_from_db()
+    assert (english.title, english.slug, english.summary) == (
+        "Original title",
+        "original-title",
+        "The original summary",
+    )
 
 
 def test_restoring_a_revision_whose_address_another_story_took_keeps_the_current_one(editor):
@@ -169,7 +187,8 @@ def test_restoring_a_revision_whose_address_another_story_took_keeps_the_current
     notes = revisions.restore_revision(story, first, user=editor)
 
     assert notes == ["Another story now uses the address of that revision (taken): the current one was kept."]
-    assert story.translations.get().slug == "moved-on"
+    # The rest of that revision is the text published now: nothing is left to publish.
+    assert publishing.draft_of(story, "en") is None and story.translations.get().slug == "moved-on"
 
 
 def test_a_revision_of_another_story_is_not_restored(editor):
