@@ -77,12 +77,19 @@ from django.utils import timezone
 from membership.emails import record_application_emails
 from news.models import start_of_day
 from testkit.applications import make_application
+from django.contrib.auth.models import Permission
 from testkit.files import letter_pdf
 from testkit.stories import make_story
 call_command("migrate", verbosity=0)
 call_command("load_seed_stories", verbosity=0)
 User.objects.create_superuser("li.wei", "li.wei@ethicaltoyprogram.org", {STAFF_PASSWORD!r})
-User.objects.create_user("anna.schmidt", "anna.schmidt@ethicaltoyprogram.org", {STAFF_PASSWORD!r}, is_staff=True)
+reviewer = User.objects.create_user(
+    "anna.schmidt", "anna.schmidt@ethicaltoyprogram.org", {STAFF_PASSWORD!r}, is_staff=True
+)
+# A reviewer is staff who may view and change applications (only they are offered in the Reviewer list).
+reviewer.user_permissions.add(*Permission.objects.filter(
+    codename__in=["view_membershipapplication", "change_membershipapplication"]
+))
 today = timezone.localdate()
 make_story(
     {{"en": {{"title": "Worker helplines now answer in five languages", "slug": "worker-helplines-in-five-languages",
@@ -242,6 +249,7 @@ GUIDE_LANGUAGES = {
         "story": "Worker helplines now answer in five languages",
         "summary": "Workers can now call the helplines in Mandarin, Cantonese, Vietnamese, English and Bahasa.",
         "caption": "The helpline's advisers in Shenzhen.",
+        "correction": "Workers can now call the helplines in Mandarin, Cantonese, Vietnamese, English and Indonesian.",
         "application": "Bright Toys Ltd",
         "note": "Called Mei Chan: their letter is on the way; the factory list is attached to the email.",
         "message": "Please send the list of your supplier factories, with their addresses, by replying to this email.",
@@ -253,6 +261,7 @@ GUIDE_LANGUAGES = {
         "story": "工人热线现提供五种语言服务",
         "summary": "工人现在可以使用普通话、粤语、越南语、英语和印尼语拨打项目热线。",
         "caption": "深圳的热线顾问。",
+        "correction": "工人现在可以使用普通话、粤语、越南语、英语和印度尼西亚语拨打项目热线。",
         "application": "深圳市乐童玩具有限公司",
         "note": "已与王芳电话沟通：供应工厂名单将随邮件发送。",
         "message": "请直接回复本邮件，发送贵公司供应工厂的名单及地址。",
@@ -288,10 +297,17 @@ def shoot_the_guides(browser, base):
         page.goto(admin + "news/newsstory/")
         made.append(crop(page, folder / "story-list.png", "#content", max_height=560))
         page.get_by_role("link", name=language["story"], exact=True).click()
+        # Published twice (two revisions to compare), then a correction kept as a draft (the tab says so).
         page.fill("#id_summary", language["summary"])
-        page.click("input[name=_continue]")
+        story_form = page.url
+        page.click("input[name=_publish]")
         page.wait_for_selector(".messagelist")
+        page.goto(story_form)
         page.fill("#id_image_caption", language["caption"])
+        page.click("input[name=_publish]")
+        page.wait_for_selector(".messagelist")
+        page.goto(story_form)
+        page.fill("#id_summary", language["correction"])
         page.click("input[name=_continue]")
         page.wait_for_selector(".messagelist")
         page.locator(".field-preview_links button").last.click()
@@ -299,7 +315,10 @@ def shoot_the_guides(browser, base):
         made.append(crop(page, folder / "story-editor.png", "#content", ".field-summary", max_height=1100))
         made.append(
             crop(
-                page, folder / "publish-controls.png", "fieldset:has(.field-publish_at)", "fieldset:has(.field-status)"
+                page,
+                folder / "publish-controls.png",
+                "fieldset:has(.field-publish_at)",
+                "fieldset:has(.field-preview_links)",
             )
         )
         made.append(crop(page, folder / "preview-link.png", ".field-preview_links"))
