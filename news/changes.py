@@ -79,10 +79,11 @@ def describe(revision):
         return revision.comment
     if not isinstance(change, dict) or "action" not in change:
         return revision.comment
-    return describe_change(change)
+    return sentence(change)
 
 
-def describe_change(change):
+def sentence(change):
+    """A recorded change (the decoded JSON document) as a line in the active language."""
     action = change["action"]
     language = language_name(change.get("language") or "")
     languages = listed(language_name(code) for code in change.get("languages", []))
