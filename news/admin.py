@@ -24,7 +24,7 @@ from parler.forms import TranslatableModelForm
 
 from site_shell.languages import SITE_LANGUAGES, site_language
 
-from . import publishing, revisions
+from . import changes, publishing, revisions
 from .images import SHARP_HERO_WIDTH
 from .models import (
     TRANSLATED_CONTENT_FIELDS,
@@ -470,10 +470,12 @@ class NewsStoryAdmin(TranslatableAdmin):
             obj.reviewed_at = timezone.now()
         language = obj.get_current_language()
         publish = "_publish" in request.POST
+        published = False
         if getattr(obj, "live_values", None) is None:
             # Not published yet: the translation is its own draft, saved as it is, and published by Publish.
             if publish:
                 obj.status = PublicationStatus.PUBLISHED
+                published = True
             super().save_model(request, obj, form, change)
         else:
             # Published: the text goes to the draft; the story's own fields (shared by every language), the
@@ -490,6 +492,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             language_label = site_language(language).switch_label
             if publish and draft is not None:
                 publishing.publish_draft(obj, language, user=request.user)
+                published = True
                 messages.success(
                     request, gettext("The %(language)s version is published.") % {"language": language_label}
                 )
@@ -509,25 +512,20 @@ class NewsStoryAdmin(TranslatableAdmin):
                 )
         if "image" in form.changed_data and (warning := image_too_small_warning(obj)):
             messages.warning(request, warning)
-        changed = [
-            str(form.fields[name].label).lower()
-            for name in form.changed_data
-            if name not in ("opened_version", "opened_draft", "mark_up_to_date", "retire_redirect")
-            and name in form.fields
-        ]
-        language = site_language(obj.get_current_language()).switch_label
-        if not change:
-            comment = gettext("Created (%(language)s)") % {"language": language}
-        elif changed:
-            comment = gettext("%(language)s: changed %(fields)s") % {"language": language, "fields": ", ".join(changed)}
-        else:
-            comment = gettext("%(language)s: saved without changes") % {"language": language}
-        for redirect in form.retired_redirects:
-            comment += "; " + gettext("retired the old address %(address)s of “%(story)s”") % {
-                "address": redirect.old_url,
-                "story": redirect.story,
-            }
-        reversion.set_comment(comment)
+        revisions.record_save(
+            obj,
+            language,
+            created=not change,
+            changed_fields=[
+                name
+                for name in form.changed_data
+                if name not in ("opened_version", "opened_draft", "mark_up_to_date", "retire_redirect")
+                and name in form.fields
+            ],
+            marked_up_to_date=bool(form.cleaned_data.get("mark_up_to_date")),
+            published=published,
+            retired_redirects=form.retired_redirects,
+        )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and object_id and "_discard_draft" in request.POST:
@@ -686,6 +684,8 @@ class NewsStoryAdmin(TranslatableAdmin):
     def history_view(self, request, object_id, extra_context=None):
         story = self.get_object(request, object_id)
         story_revisions = list(revisions.story_revisions(story)) if story else []
+        for version in story_revisions:
+            version.description = changes.describe(version.revision)
         return super().history_view(
             request,
             object_id,
@@ -820,7 +820,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             changed = sum(
                 1
                 for story in queryset.prefetch_related("translations")
-                if change(story, user=request.user, language_code=language_code, comment=description)
+                if change(story, user=request.user, language_code=language_code)
             )
             message = (
                 ngettext("%(count)d story published.", "%(count)d stories published.", changed)

@@ -12,12 +12,12 @@ Restoring a revision into the draft is a workflow of the story's history: it is 
 import reversion
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from caching.registry import content_changed
 from site_shell.languages import SITE_LANGUAGES, site_language
 
+from . import changes
 from .models import (
     TRANSLATED_CONTENT_FIELDS,
     NewsStoryTranslation,
@@ -46,7 +46,7 @@ class NotWritten(ValueError):
 
 def describe_change(language_code, publish):
     """What publishing (or unpublishing) a translation, or with `language_code` None every translation, is called:
-    the admin action's name and the revision's comment."""
+    the admin action's name."""
     if language_code is None:
         return (
             gettext("Publish the selected stories in every language")
@@ -61,9 +61,9 @@ def describe_change(language_code, publish):
     return template % {"language": site_language(language_code).switch_label}
 
 
-def set_status(story, status, *, user, language_code=None, comment=None):
+def set_status(story, status, *, user, language_code=None):
     """Gives the story's translation in `language_code` (None: every translation) the publication `status`, in one
-    revision recorded as `user`'s with `comment`. Publishing a translation publishes its unpublished changes too;
+    revision recorded as `user`'s. Publishing a translation publishes its unpublished changes too;
     unpublishing one makes them its text. Returns the language codes changed; none when each already had it (and
     then no revision is made)."""
     chosen = [
@@ -75,11 +75,12 @@ def set_status(story, status, *, user, language_code=None, comment=None):
     changed = [translation for translation in chosen if translation.status != status or translation.pk in drafts]
     if not changed:
         return []
-    if comment is None:
-        comment = describe_change(language_code, status == PublicationStatus.PUBLISHED)
     with transaction.atomic(), reversion.create_revision():
         reversion.set_user(user)
-        reversion.set_comment(str(comment))
+        changes.record(
+            "published" if status == PublicationStatus.PUBLISHED else "unpublished",
+            languages=[translation.language_code for translation in changed],
+        )
         for translation in changed:
             translation.status = status
             if translation.pk in drafts:
@@ -91,16 +92,16 @@ def set_status(story, status, *, user, language_code=None, comment=None):
     return [translation.language_code for translation in changed]
 
 
-def publish(story, *, user, language_code=None, comment=None):
+def publish(story, *, user, language_code=None):
     """Publishes the story's translation in `language_code`, or every translation. A translation scheduled for later
     stays scheduled: it is public from its scheduled time. Returns the language codes published."""
-    return set_status(story, PublicationStatus.PUBLISHED, user=user, language_code=language_code, comment=comment)
+    return set_status(story, PublicationStatus.PUBLISHED, user=user, language_code=language_code)
 
 
-def unpublish(story, *, user, language_code=None, comment=None):
+def unpublish(story, *, user, language_code=None):
     """Takes the story's translation in `language_code`, or every translation, back to draft. Returns the language
     codes unpublished."""
-    return set_status(story, PublicationStatus.DRAFT, user=user, language_code=language_code, comment=comment)
+    return set_status(story, PublicationStatus.DRAFT, user=user, language_code=language_code)
 
 
 def schedule(story, language_code, when, *, user):
@@ -111,12 +112,9 @@ def schedule(story, language_code, when, *, user):
     translation = story.translations.filter(language_code=language_code).first()
     if translation is None:
         raise NotWritten(story, language_code)
-    label = gettext("◷ Scheduled for %(time)s") % {
-        "time": date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT")
-    }
     with transaction.atomic(), reversion.create_revision():
         reversion.set_user(user)
-        reversion.set_comment(f"{site_language(language_code).switch_label}: {label}")
+        changes.record("scheduled", language=language_code, time=changes.moment(when))
         translation.status = PublicationStatus.PUBLISHED
         translation.scheduled_for = when
         translation.save()
@@ -168,7 +166,7 @@ def save_draft(story, language_code, values, *, user, publish_at=None):
     return draft
 
 
-def publish_draft(story, language_code, *, user, comment=None, due_at=None):
+def publish_draft(story, language_code, *, user, due_at=None):
     """Makes the draft of the story's translation in `language_code` its published text, in one revision recorded
     as `user`'s: visitors read it on their next request (the translation's save makes every cached page stale).
     Raises NoDraft when there is none (another editor published or discarded it meanwhile), or, with `due_at`,
@@ -179,9 +177,8 @@ def publish_draft(story, language_code, *, user, comment=None, due_at=None):
         if draft is None or (due_at is not None and (draft.publish_at is None or draft.publish_at > due_at)):
             raise NoDraft(story, language_code)
         reversion.set_user(user)
-        reversion.set_comment(
-            str(comment or gettext("%(language)s: published the changes") % {"language": label(language_code)})
-        )
+        scheduled_for = changes.moment(draft.publish_at) if due_at is not None else None
+        changes.record("published_changes", language=language_code, scheduled_for=scheduled_for)
         draft.apply_to(translation)
         draft.delete()
         translation.status = PublicationStatus.PUBLISHED
@@ -198,15 +195,8 @@ def publish_due_drafts(now=None):
     due = TranslationDraft.objects.filter(publish_at__lte=now).select_related("translation__master", "saved_by")
     for draft in due:
         code = draft.translation.language_code
-        when = date_format(timezone.localtime(draft.publish_at), "SHORT_DATETIME_FORMAT")
-        comment = gettext("%(language)s: published the changes scheduled for %(time)s") % {
-            "language": label(code),
-            "time": when,
-        }
         try:
-            published.append(
-                publish_draft(draft.translation.master, code, user=draft.saved_by, comment=comment, due_at=now)
-            )
+            published.append(publish_draft(draft.translation.master, code, user=draft.saved_by, due_at=now))
         except NoDraft:
             continue
     return published
@@ -227,10 +217,6 @@ def discard_draft(story, language_code):
         translation__master=story, translation__language_code=language_code
     ).delete()
     return bool(deleted)
-
-
-def label(language_code):
-    return site_language(language_code).switch_label
 
 
 def active_preview_links(story, language_code):

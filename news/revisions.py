@@ -22,7 +22,7 @@ from reversion.models import Version
 
 from site_shell.languages import SITE_LANGUAGES, site_language
 
-from . import publishing
+from . import changes, publishing
 from .models import TRANSLATED_CONTENT_FIELDS, NewsStory, NewsStoryTranslation, PublicationStatus
 from .story_body import story_body_text
 
@@ -213,21 +213,37 @@ def restore_revision(story, version, *, user, language_codes=None):
     codes = [code for code in SITE_LANGUAGES if code in content.versions and code in (language_codes or SITE_LANGUAGES)]
     with transaction.atomic(), reversion.create_revision():
         reversion.set_user(user)
-        when = date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")
-        reversion.set_comment(
-            _("Restored the revision of %(time)s into the draft (%(languages)s)")
-            % {"time": when, "languages": ", ".join(site_language(code).switch_label for code in codes)}
+        changes.record(
+            "restored",
+            **{"from": {"revision": version.revision_id, "date": changes.moment(version.revision.date_created)}},
+            languages=codes,
         )
         # Recorded even when only drafts changed: the history says who restored what.
         reversion.add_to_revision(story)
         return restore_into_drafts(story, content, codes, user=user)
 
 
-def revision_summary(revision):
-    """One line for the history list: when, who, what."""
-    when = date_format(timezone.localtime(revision.date_created), "DATETIME_FORMAT")
-    who = revision.user.get_username() if revision.user else _("(unknown)")
-    return format_html("{} · {} · {}", when, who, revision.comment or "")
+def record_save(story, language_code, *, created, changed_fields, marked_up_to_date, published, retired_redirects):
+    """Records what an editor's save of the story's translation in `language_code` did, as the comment of the
+    revision being made: created, the fields changed (model or form field names), "up to date" ticked, published
+    with the save, old addresses retired."""
+    details = {"language": language_code}
+    if created:
+        action = "created"
+    elif changed_fields:
+        action = "changed"
+        details["fields"] = list(changed_fields)
+        if marked_up_to_date:
+            details["marked_up_to_date"] = True
+    else:
+        action = "marked_up_to_date" if marked_up_to_date else "saved"
+    if published:
+        details["published"] = True
+    if retired_redirects:
+        details["retired"] = [
+            {"address": redirect.old_url, "story": str(redirect.story)} for redirect in retired_redirects
+        ]
+    changes.record(action, **details)
 
 
 def language_list(codes):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from caching import page_cache
 from news import publishing, revisions
+from news.changes import describe
 from news.models import NewsStory, TranslationDraft
 from testkit.pages import card_titles, name_cache_generation, parse_page
 from testkit.stories import story_form
@@ -223,8 +224,8 @@ def test_changes_scheduled_for_later_are_published_then_by_themselves(staff_clie
     assert published.title == "Worker committees, corrected"
     assert visitor_sees("Worker committees, corrected") == [True, True, True, True]
     [latest, *_] = revisions.story_revisions(live_story)
-    assert (
-        latest.revision.user.username == "editor" and "published the changes scheduled for" in latest.revision.comment
+    assert latest.revision.user.username == "editor" and "published the changes scheduled for" in describe(
+        latest.revision
     )
 
 

@@ -7,6 +7,7 @@ from django.test import Client
 from pytest_django.asserts import assertContains, assertNotContains
 from reversion.models import Version
 
+from news.changes import describe
 from news.models import NewsStory, StorySlugRedirect
 from testkit.pages import parse_page
 from testkit.stories import story_form
@@ -84,7 +85,7 @@ def test_an_editor_retires_the_old_address_knowingly_and_the_history_says_so(sta
     assert page.status_code == 200
     assertContains(page, "<h1>New audit</h1>", html=True)
     new_story = NewsStory.objects.get(translations__slug="audit-deadlines")
-    comment = Version.objects.get_for_object(new_story).first().revision.comment
+    comment = describe(Version.objects.get_for_object(new_story).first().revision)
     assert "retired the old address /news/audit-deadlines/ of “Audit deadlines”" in comment
 
 

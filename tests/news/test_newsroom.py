@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from pytest_django.asserts import assertContains, assertInHTML
 from reversion.models import Revision, Version
 
+from news.changes import describe
 from news.models import NewsStory, NewsStoryTranslation, PreviewLink, StorySlugRedirect
 from testkit.files import minimal_pdf, photo_like
 from testkit.pages import card_titles, name_cache_generation, parse_page
@@ -303,11 +304,11 @@ def test_every_save_keeps_a_revision_with_who_and_what(staff_client, make_story)
     edit(staff_client, story, "zh-hans", summary="第一个摘要")
     staff_client.post(LIST_URL, {"action": "unpublish_zh", "_selected_action": [story.pk]})
 
-    comments = [version.revision.comment for version in revisions_of(story)]
+    comments = [describe(version.revision) for version in revisions_of(story)]
     assert comments == [
-        "Unpublish the 中文 version of the selected stories (back to draft)",
-        "中文: changed summary",
-        "EN: changed summary",
+        "Unpublished, back to draft (中文)",
+        "中文: changed summary; published",
+        "EN: changed summary; published",
     ]
     assert {version.revision.user.username for version in revisions_of(story)} == {"editor"}
     history = staff_client.get(f"{LIST_URL}{story.pk}/history/").content.decode()
@@ -355,7 +356,7 @@ def test_an_earlier_revision_is_restored_into_the_drafts_and_the_live_pages_stay
     english_tab = parse_page(staff_client.get(change_url(story, "en")))
     assert english_tab.find("input", name="title").attrs["value"] == "Original title"
     # The restore is a revision too: nothing in the history is lost.
-    assert revisions_of(story)[0].revision.comment.startswith("Restored the revision of")
+    assert describe(revisions_of(story)[0].revision).startswith("Restored the revision of")
     assert len(revisions_of(story)) == 3
 
     staff_client.post(LIST_URL, {"action": "publish_en", "_selected_action": [story.pk]})

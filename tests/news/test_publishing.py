@@ -9,6 +9,7 @@ from django.utils import timezone
 from reversion.models import Version
 
 from news import publishing, revisions
+from news.changes import describe
 from news.models import NewsStory, PreviewLink, next_scheduled_publication
 from testkit.stories import make_story
 
@@ -45,7 +46,7 @@ def test_publishing_one_translation_leaves_the_other_as_it_was_and_is_a_revision
     assert [story.pk for story in NewsStory.objects.published()] == [story.pk]
     [revision] = revisions_of(story)
     assert revision.revision.user == editor
-    assert revision.revision.comment == "Publish the 中文 version of the selected stories"
+    assert describe(revision.revision) == "Published (中文)"
 
 
 def test_publishing_what_is_already_public_changes_nothing_and_makes_no_revision(editor):
@@ -67,7 +68,7 @@ def test_unpublishing_every_translation_takes_the_story_off_the_site(editor):
     assert statuses(story) == {"en": "draft", "zh-hans": "draft"}
     assert not NewsStory.objects.published().exists()
     [revision] = revisions_of(story)
-    assert revision.revision.comment == "Unpublish the selected stories in every language (back to draft)"
+    assert describe(revision.revision) == "Unpublished, back to draft (EN, 中文)"
 
 
 def test_a_scheduled_translation_is_public_from_its_time_on(editor):
@@ -83,7 +84,7 @@ def test_a_scheduled_translation_is_public_from_its_time_on(editor):
     later = NewsStory.objects.get(pk=story.pk).version_states(now=when + datetime.timedelta(minutes=1))
     assert [state.language.code for state in later if state.is_public] == ["en"]
     assert statuses(story)["zh-hans"] == "draft"
-    assert revisions_of(story)[0].revision.comment.startswith("EN: ◷ Scheduled for")
+    assert describe(revisions_of(story)[0].revision).startswith("EN: ◷ Scheduled for")
 
 
 def test_scheduling_refuses_a_time_gone_by_and_a_language_not_written(editor):
@@ -165,7 +166,7 @@ def test_restoring_a_revision_brings_its_text_back_into_the_drafts_as_a_revision
     assert statuses(story) == {"en": "published", "zh-hans": "published"}
     assert public_languages(story) == ["en", "zh-hans"]
     [restore, *_earlier] = revisions_of(story)
-    assert restore.revision.user == editor and restore.revision.comment.startswith("Restored the revision of")
+    assert restore.revision.user == editor and describe(restore.revision).startswith("Restored the revision of")
     assert len(revisions_of(story)) == 3
 
     publishing.publish_draft(story, "en", user=editor)
