@@ -237,7 +237,7 @@ def test_sizes_read_in_the_page_language(make_story, media_root):
 # --- Downloading ----------------------------------------------------------------------------------
 
 
-def test_a_document_downloads_as_an_attachment_that_browsers_do_not_sniff(make_story, media_root, client):
+def test_a_pdf_opens_in_the_browser_which_does_not_sniff_it(make_story, media_root, client):
     document = make_document(make_story(), name="审计截止日期.pdf")
     with override("en"):
         url = document.get_absolute_url()
@@ -248,10 +248,40 @@ def test_a_document_downloads_as_an_attachment_that_browsers_do_not_sniff(make_s
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Length"] == str(len(minimal_pdf()))
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Content-Disposition"].lower().startswith("attachment; filename*=utf-8''")
+    assert response["Content-Disposition"].lower().startswith("inline; filename*=utf-8''")
     assert "%E5%AE%A1%E8%AE%A1" in response["Content-Disposition"]
     assert b"".join(response.streaming_content) == minimal_pdf()
     assert client.get(f"/zh{url}").status_code == 200
+
+
+OFFICE_DOWNLOADS = {
+    "word": (office_file(), "Code of conduct.docx", 'attachment; filename="code-of-conduct.docx"'),
+    "excel": (office_file("xl/workbook.xml"), "Wages.xlsx", 'attachment; filename="wages.xlsx"'),
+}
+
+
+@pytest.mark.parametrize("content, name, disposition", OFFICE_DOWNLOADS.values(), ids=OFFICE_DOWNLOADS.keys())
+def test_word_and_excel_files_are_served_only_as_attachments(
+    make_story, media_root, client, content, name, disposition
+):
+    document = make_document(make_story(), content, name=name)
+
+    response = client.get(document.get_absolute_url())
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == disposition
+    assert response["Content-Type"] == document.content_type
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_story_page_links_a_pdf_to_open_and_an_office_file_to_download(make_story, media_root, client):
+    story = make_story()
+    make_document(story, title="Report", position=1)
+    make_document(story, office_file(), title="Form", name="form.docx", position=2)
+
+    links = parse_page(client.get(story.get_absolute_url())).find("section", class_="story__documents").find_all("a")
+
+    assert [(link.text, "download" in link.attrs) for link in links] == [("Report", False), ("Form", True)]
 
 
 def test_an_old_file_name_redirects_to_the_current_file(make_story, media_root, client):
