@@ -28,6 +28,15 @@ PDF_TAIL_BYTES = 1024
 HTML_MARKERS = (b"<!doctype html", b"<html", b"<script", b"<body", b"<iframe")
 # [Content_Types].xml is a few kilobytes; more means something is wrong (or a zip bomb).
 MAX_CONTENT_TYPES_BYTES = 1024 * 1024
+# An Office file is a ZIP, which a reader's Word or Excel unpacks whole: a zip bomb (400 MB of zeros in 400 KB) is
+# refused from what the archive's directory declares, never by unpacking it. A long report with pictures has a few
+# hundred parts and unpacks to tens of megabytes at most (the upload itself is at most 25 MB).
+MAX_OFFICE_PARTS = 2000
+MAX_OFFICE_UNPACKED_BYTES = 100 * 1024 * 1024
+# Document XML packs about 10 to 1; Apache POI (the Java library for Office files) refuses parts that pack over 100
+# to 1. Small parts may pack as tightly as they like: only a large one can make a bomb.
+MAX_OFFICE_PACKING_RATIO = 100
+PACKING_RATIO_FROM_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,7 @@ def office_kind(upload):
     upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as archive:
+            check_unpacked_size(archive.infolist())
             names = set(archive.namelist())
             content_types = archive.getinfo("[Content_Types].xml")
             if content_types.file_size > MAX_CONTENT_TYPES_BYTES:
@@ -121,6 +131,31 @@ def office_kind(upload):
     if len(kinds) != 1:
         raise ValidationError(not_a_document_message(), code="not_a_document")
     return kinds[0]
+
+
+def check_unpacked_size(parts):
+    """Refuses an archive that would unpack to far more than a document holds, from its directory alone."""
+    if (
+        len(parts) > MAX_OFFICE_PARTS
+        or sum(part.file_size for part in parts) > MAX_OFFICE_UNPACKED_BYTES
+        or any(
+            part.file_size > PACKING_RATIO_FROM_BYTES
+            and part.file_size > MAX_OFFICE_PACKING_RATIO * max(part.compress_size, 1)
+            for part in parts
+        )
+    ):
+        raise ValidationError(
+            _(
+                "This file would unpack to far more than a document holds (over %(size)s, or more than %(parts)s "
+                "parts), which can overload the computers that open it. Please save it again as .docx, .xlsx or "
+                "PDF and upload the new file."
+            ),
+            code="zip_bomb",
+            params={
+                "size": filesizeformat(MAX_OFFICE_UNPACKED_BYTES),
+                "parts": number_format(MAX_OFFICE_PARTS, force_grouping=True),
+            },
+        )
 
 
 def readable_size(size):

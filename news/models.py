@@ -22,7 +22,7 @@ from parler.utils.context import switch_language
 from caching.registry import content_changed
 from site_shell.languages import SITE_LANGUAGES, site_language
 
-from .documents import DOCUMENT_KINDS, DocumentFileField, readable_size
+from .documents import DOCUMENT_KINDS, PDF, DocumentFileField, readable_size
 from .images import FeaturedImageField, Picture, SharePicture
 from .search import search_document
 from .story_body import StoryBodyField, clean_story_body, excerpt, story_body_text
@@ -492,6 +492,12 @@ class StoryDocument(models.Model):
     @property
     def kind(self):
         return DOCUMENT_KINDS[self.content_type]
+
+    @property
+    def opens_in_browser(self):
+        """A PDF opens in the browser's viewer; a Word or Excel file (a ZIP that only Office should unpack) is
+        only ever downloaded."""
+        return self.content_type == PDF.content_type
 
     @property
     def readable_size(self):

@@ -215,7 +215,8 @@ class StoryPreviewView(StoryDetailView):
 
 
 def document_download(request, pk, filename):
-    """A story's document as an attachment, for whoever may see the story; the file streams from storage."""
+    """A story's document, for whoever may see the story; the file streams from storage. A PDF opens in the
+    browser's viewer; a Word or Excel file is only ever downloaded, never shown as the site's own page."""
     document = get_object_or_404(
         StoryDocument.objects.select_related("story").filter(story__in=NewsStory.objects.visible_to(reader(request))),
         pk=pk,
@@ -223,7 +224,10 @@ def document_download(request, pk, filename):
     if filename != document.filename:  # the file was replaced since the link was made
         return redirect(document)
     response = FileResponse(
-        document.file.open("rb"), as_attachment=True, filename=document.filename, content_type=document.content_type
+        document.file.open("rb"),
+        as_attachment=not document.opens_in_browser,
+        filename=document.filename,
+        content_type=document.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     if reader(request).is_staff:  # possibly a draft: no shared cache may cache it

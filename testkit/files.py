@@ -69,8 +69,9 @@ def minimal_pdf(text="Audit deadlines 2024"):
     return bytes(pdf)
 
 
-def office_file(main_part="word/document.xml", macros=False):
-    """The bytes of a skeletal Word (or, with main_part="xl/workbook.xml", Excel) file, with macros if asked."""
+def office_file(main_part="word/document.xml", macros=False, parts=()):
+    """The bytes of a skeletal Word (or, with main_part="xl/workbook.xml", Excel) file, with macros if asked and
+    the other parts given as (name, bytes) pairs."""
     import zipfile
 
     macro_type = '<Override PartName="/word/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/>'
@@ -84,7 +85,36 @@ def office_file(main_part="word/document.xml", macros=False):
         archive.writestr(main_part, "<document/>")
         if macros:
             archive.writestr("word/vbaProject.bin", b"\x00" * 64)
+        for name, content in parts:
+            archive.writestr(name, content, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
+
+
+@functools.cache
+def office_zip_bomb(unpacked_mb=400):
+    """A Word file of about 400 KB that unpacks to `unpacked_mb` MB of zeros (the tester's .docx), written in
+    pieces so the bomb is never whole in memory."""
+    import zipfile
+
+    buffer = io.BytesIO(office_file())
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("word/media/image1.bmp", "w", force_zip64=True) as part:
+            for _ in range(unpacked_mb):
+                part.write(bytes(1024 * 1024))
+    return buffer.getvalue()
+
+
+def with_claimed_sizes(office, name, unpacked, packed):
+    """The office file with the central directory's sizes for the part `name` changed: what an archive says of
+    itself is all a check that never unpacks it can read."""
+    import struct
+
+    office = bytearray(office)
+    record = office.index(b"PK\x01\x02")
+    while office[record + 46 : record + 46 + struct.unpack_from("<H", office, record + 28)[0]] != name.encode():
+        record = office.index(b"PK\x01\x02", record + 4)
+    struct.pack_into("<II", office, record + 20, packed, unpacked)
+    return bytes(office)
 
 
 def letter_pdf(

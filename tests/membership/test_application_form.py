@@ -310,7 +310,7 @@ def test_applicant_gets_an_english_confirmation_and_staff_a_link_to_the_admin(
     confirmation, notification = mail.outbox
     assert confirmation.to == ["mei.chan@bright-toys.example.com"]
     assert confirmation.subject == "We have received your IETP buyer membership application"
-    assert "Dear Mei Chan," in confirmation.body and "Bright Toys Ltd" in confirmation.body
+    assert "Dear Mei Chan," in confirmation.body and "Bright Toys Ltd" not in confirmation.body
     assert "Product categories: Toys, Seasonal items" in confirmation.body
     assert notification.to == MEMBERSHIP_STAFF
     assert notification.reply_to == ["mei.chan@bright-toys.example.com"]
@@ -335,10 +335,38 @@ def test_chinese_applicant_gets_a_chinese_confirmation_and_a_chinese_thank_you(
     assert MembershipApplication.objects.get().language == "zh-hans"
     confirmation, notification = mail.outbox
     assert confirmation.subject == "我们已收到您的 IETP 买家会员申请"
-    assert "陈美" in confirmation.body and "明亮玩具有限公司" in confirmation.body
+    assert "陈美" in confirmation.body and "明亮玩具有限公司" not in confirmation.body
     assert "产品类别: 玩具, 节庆季节性商品" in confirmation.body
     assert "香港" in confirmation.body and "Hong Kong" not in confirmation.body  # The country in Chinese too.
     assert "applied in Simplified Chinese" in notification.body  # Staff read English.
+
+
+HOSTILE_ANSWERS = {
+    "company_name": '<a href="http://evil.example">Click</a>',
+    "brand_names": "Claim your prize at http://evil.example/brand",
+    "contact_job_title": "Call +1 900 555 0100 now",
+    "executive_name": "Visit evil.example/executive",
+    "executive_title": "Your account is suspended",
+    "toy_association_name": "Pay at evil.example/association",
+    "message": "Your parcel is waiting: http://evil.example/parcel " + "please confirm your card details " * 100,
+}
+
+
+@pytest.mark.parametrize("url", ["/buyer-membership/", "/zh/buyer-membership/"])
+def test_the_confirmation_repeats_nothing_the_applicant_typed_but_their_own_name(
+    client, django_capture_on_commit_callbacks, url
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = apply(client, url=url, letter=None, **HOSTILE_ANSWERS)
+
+    assert response.status_code == 302, page(response)
+    confirmation = mail.outbox[0]
+    assert confirmation.to == ["mei.chan@bright-toys.example.com"]
+    assert "Mei Chan" in confirmation.body
+    assert "/buyer-membership/letter/" in confirmation.body  # the signed letter's upload link stays
+    for answer in ["evil.example", "Call +1 900", "suspended", "Click", "Sourcing Director", "Alan Wong"]:
+        assert answer not in confirmation.subject + confirmation.body
+    assert MembershipApplication.objects.get().emails.get(kind="confirmation").sent_at is not None
 
 
 def test_emails_are_recorded_with_the_application_and_sent_only_after_it_is_committed(

@@ -1,5 +1,7 @@
 """Story documents: what an editor may attach in the admin, how the story page lists them, how readers get them."""
 
+import random
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,7 +11,7 @@ from django.utils.translation import override
 
 from news.documents import MAX_UPLOAD_BYTES, DocumentFormField
 from news.models import NewsStory, StoryDocument
-from testkit.files import minimal_pdf, office_file
+from testkit.files import minimal_pdf, office_file, office_zip_bomb, with_claimed_sizes
 from testkit.pages import parse_page
 from testkit.stories import story_form
 
@@ -111,6 +113,53 @@ def test_a_file_that_is_not_a_document_is_refused_and_nothing_is_stored(staff_cl
     assert files_in(media_root) == []
 
 
+MB = 1024 * 1024
+# Office files are ZIPs: read from the archive's own directory, never unpacked.
+OFFICE_BOMBS = {
+    "more than 2,000 parts": office_file(parts=[(f"word/media/part{number}.xml", b"<p/>") for number in range(2001)]),
+    "parts unpacking to over 100 MB together": with_claimed_sizes(
+        with_claimed_sizes(
+            office_file(parts=[("word/media/a.bin", b"a"), ("word/media/b.bin", b"b")]), "word/media/a.bin", 60 * MB, MB
+        ),
+        "word/media/b.bin",
+        60 * MB,
+        MB,
+    ),
+    "a part packed over 100 to 1": office_file(parts=[("word/media/image1.bmp", bytes(2 * MB))]),
+}
+
+
+@pytest.mark.parametrize("content", OFFICE_BOMBS.values(), ids=OFFICE_BOMBS.keys())
+def test_an_office_file_that_would_unpack_to_far_more_than_a_document_is_refused(staff_client, media_root, content):
+    response = add_story_with(staff_client, {"file": upload(content, "report.docx", WORD_TYPE)})
+
+    assert response.status_code == 200
+    assert "would unpack to far more than a document holds" in response.content.decode()
+    assert not StoryDocument.objects.exists() and files_in(media_root) == []
+
+
+def test_the_testers_zip_bomb_docx_is_refused_in_both_languages_and_nothing_is_stored(staff_client, media_root):
+    bomb = office_zip_bomb()  # 400 MB of zeros in about 400 KB
+    assert len(bomb) < 500 * 1024
+
+    english = add_story_with(staff_client, {"file": upload(bomb, "report.docx", WORD_TYPE)})
+    chinese = staff_client.post(
+        "/zh/admin/news/newsstory/add/?language=zh-hans",
+        with_documents({"file": upload(bomb, "report.docx", WORD_TYPE), "language_code": "zh-hans"}),
+    )
+
+    assert "would unpack to far more than a document holds" in english.content.decode()
+    assert "此文件解压后远超" in chinese.content.decode()
+    assert not NewsStory.objects.exists() and not StoryDocument.objects.exists()
+    assert files_in(media_root) == []
+
+
+def test_an_office_file_with_large_parts_that_pack_as_documents_do_is_accepted(make_story, media_root):
+    text = random.Random(13).randbytes(6 * MB).hex().encode()  # 12 MB that packs about 2 to 1
+    document = make_document(make_story(), office_file(parts=[("word/media/image1.bin", text)]), name="big.docx")
+    assert document.content_type == WORD_TYPE
+
+
 def test_refusals_are_explained_in_chinese_on_the_chinese_admin(staff_client, media_root):
     response = staff_client.post(
         "/zh/admin/news/newsstory/add/?language=zh-hans", with_documents({"file": upload(b"MZ" + b"\x00" * 100)})
@@ -188,7 +237,7 @@ def test_sizes_read_in_the_page_language(make_story, media_root):
 # --- Downloading ----------------------------------------------------------------------------------
 
 
-def test_a_document_downloads_as_an_attachment_that_browsers_do_not_sniff(make_story, media_root, client):
+def test_a_pdf_opens_in_the_browser_which_does_not_sniff_it(make_story, media_root, client):
     document = make_document(make_story(), name="审计截止日期.pdf")
     with override("en"):
         url = document.get_absolute_url()
@@ -199,10 +248,40 @@ def test_a_document_downloads_as_an_attachment_that_browsers_do_not_sniff(make_s
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Length"] == str(len(minimal_pdf()))
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Content-Disposition"].lower().startswith("attachment; filename*=utf-8''")
+    assert response["Content-Disposition"].lower().startswith("inline; filename*=utf-8''")
     assert "%E5%AE%A1%E8%AE%A1" in response["Content-Disposition"]
     assert b"".join(response.streaming_content) == minimal_pdf()
     assert client.get(f"/zh{url}").status_code == 200
+
+
+OFFICE_DOWNLOADS = {
+    "word": (office_file(), "Code of conduct.docx", 'attachment; filename="code-of-conduct.docx"'),
+    "excel": (office_file("xl/workbook.xml"), "Wages.xlsx", 'attachment; filename="wages.xlsx"'),
+}
+
+
+@pytest.mark.parametrize("content, name, disposition", OFFICE_DOWNLOADS.values(), ids=OFFICE_DOWNLOADS.keys())
+def test_word_and_excel_files_are_served_only_as_attachments(
+    make_story, media_root, client, content, name, disposition
+):
+    document = make_document(make_story(), content, name=name)
+
+    response = client.get(document.get_absolute_url())
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == disposition
+    assert response["Content-Type"] == document.content_type
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_story_page_links_a_pdf_to_open_and_an_office_file_to_download(make_story, media_root, client):
+    story = make_story()
+    make_document(story, title="Report", position=1)
+    make_document(story, office_file(), title="Form", name="form.docx", position=2)
+
+    links = parse_page(client.get(story.get_absolute_url())).find("section", class_="story__documents").find_all("a")
+
+    assert [(link.text, "download" in link.attrs) for link in links] == [("Report", False), ("Form", True)]
 
 
 def test_an_old_file_name_redirects_to_the_current_file(make_story, media_root, client):

@@ -225,6 +225,20 @@ def test_the_private_letters_are_never_served(stack, path):
 
 
 @pytest.mark.slow
+def test_story_documents_are_served_by_the_site_never_straight_from_media(stack):
+    """The site's view decides who may have a document and how (a Word file only as an attachment); the file's
+    own place under /media/ would skip both."""
+    document = stack.media_root / "news/documents/0123456789abcdef/report.docx"
+    document.parent.mkdir(parents=True, exist_ok=True)
+    document.write_bytes(b"PK\x03\x04 a draft story's report")
+
+    response = stack.request("GET", "/media/news/documents/0123456789abcdef/report.docx")
+
+    assert response.status == 404
+    assert b"a draft story's report" not in response.data
+
+
+@pytest.mark.slow
 def test_a_body_over_the_limit_is_refused_by_the_front_server_before_gunicorn(stack):
     too_big = b"a" * (13 * 1024 * 1024)
     response = stack.request(
