@@ -480,7 +480,7 @@ PERMISSIONS_POLICY = (
     "microphone=(), midi=(), payment=(), usb=()"
 )
 
-# Only behind a proxy that sets X-Forwarded-For itself may it be read (site_shell/client_address.py): the visitor is the
-# right-most hop that none of the TRUSTED_PROXY_COUNT proxies in front of the site wrote.
+# Only behind a proxy that sets X-Forwarded-For itself may it be read (site_shell/client_address.py), and only from a
+# peer inside TRUSTED_PROXY_NETWORKS: the visitor is the right-most hop outside those networks.
 TRUST_X_FORWARDED_FOR = env("TRUST_X_FORWARDED_FOR")
-TRUSTED_PROXY_COUNT = max(1, env("TRUSTED_PROXY_COUNT"))
+TRUSTED_PROXY_NETWORKS = env("TRUSTED_PROXY_NETWORKS")
