@@ -286,6 +286,10 @@ VARIABLES = [
     ),
     # News
     Variable("PREVIEW_LINK_DAYS", DAYS, 7, NEWS, "How long a story's preview link works, unless revoked sooner."),
+    Variable(
+        "SEARCHES_PER_MINUTE", WHOLE_NUMBER, 30, NEWS,
+        "Searches a client network (IPv4 /24, IPv6 /48) may make in a minute; the next is answered 429.",
+    ),
     # Database
     Variable(
         "DATABASE_URL", DATABASE_URL, f"sqlite:///{PROJECT_DIR / 'db.sqlite3'}", DATABASE,

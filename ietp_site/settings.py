@@ -176,6 +176,8 @@ PSB_FILING_NUMBER = env("PSB_FILING_NUMBER")
 
 # How long a story's preview link works, unless revoked sooner.
 PREVIEW_LINK_DAYS = env("PREVIEW_LINK_DAYS")
+# Searches per client network a minute (news/search.py); each page of results is cached too.
+SEARCHES_PER_MINUTE = env("SEARCHES_PER_MINUTE")
 
 
 # --- Database ---------------------------------------------------------------------------------------------------
