@@ -11,6 +11,7 @@ Neither needs Django set up, a database or a settings module.
 """
 
 import argparse
+import ipaddress
 import logging
 import os
 import re
@@ -71,6 +72,16 @@ def _bool(raw):
 
 def _list(raw):
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _networks(raw):
+    items = _list(raw)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise Unfit from None
+    return items
 
 
 def _email_addresses(raw):
@@ -139,6 +150,7 @@ DAYS = Kind("a whole number of days", _whole_number)
 BYTES = Kind("a whole number of bytes", _whole_number)
 SWITCH = Kind("1 or 0 (or true/false, yes/no, on/off)", _bool)
 LIST = Kind("a comma-separated list", _list)
+NETWORKS = Kind("comma-separated networks in CIDR notation, such as 172.29.22.0/24,::1/128", _networks)
 EMAIL_ADDRESSES = Kind(
     "comma-separated email addresses, each name@example.org or Name <name@example.org>", _email_addresses
 )
@@ -274,6 +286,10 @@ VARIABLES = [
     ),
     # News
     Variable("PREVIEW_LINK_DAYS", DAYS, 7, NEWS, "How long a story's preview link works, unless revoked sooner."),
+    Variable(
+        "SEARCHES_PER_MINUTE", WHOLE_NUMBER, 30, NEWS,
+        "Searches a client network (IPv4 /24, IPv6 /48) may make in a minute; the next is answered 429.",
+    ),
     # Database
     Variable(
         "DATABASE_URL", DATABASE_URL, f"sqlite:///{PROJECT_DIR / 'db.sqlite3'}", DATABASE,
@@ -544,13 +560,17 @@ VARIABLES = [
     ),
     Variable(
         "TRUST_X_FORWARDED_FOR", SWITCH, False, HTTPS,
-        "Take the visitor's address from `X-Forwarded-For` (only behind a proxy that sets it): the right-most hop "
-        "none of the TRUSTED_PROXY_COUNT proxies wrote.",
+        "Take the visitor's address from `X-Forwarded-For` when the peer is a proxy of ours (in "
+        "TRUSTED_PROXY_NETWORKS): the right-most hop outside those networks. From any other peer the header is "
+        "ignored.",
         example="", commented="compose.yaml: 1, nginx sets the header",
     ),
     Variable(
-        "TRUSTED_PROXY_COUNT", WHOLE_NUMBER, 1, HTTPS,
-        "Proxies in front of the site that append to `X-Forwarded-For`: 1 (nginx); 2 with a CDN in front of it.",
+        "TRUSTED_PROXY_NETWORKS", NETWORKS, ["127.0.0.1/32", "::1/128"], HTTPS,
+        "The networks of the proxies in front of the site (nginx; a CDN's published ranges too, if there is one): "
+        "only a peer inside them may tell the visitor's address, and hops inside them are skipped. Keep them "
+        "narrow: anyone inside can name any address.",
+        example="", commented="compose.yaml: 172.29.22.0/24, the compose network front reaches web on",
     ),
     # gunicorn
     Variable(

@@ -176,6 +176,8 @@ PSB_FILING_NUMBER = env("PSB_FILING_NUMBER")
 
 # How long a story's preview link works, unless revoked sooner.
 PREVIEW_LINK_DAYS = env("PREVIEW_LINK_DAYS")
+# Searches per client network a minute (news/search.py); each page of results is cached too.
+SEARCHES_PER_MINUTE = env("SEARCHES_PER_MINUTE")
 
 
 # --- Database ---------------------------------------------------------------------------------------------------
@@ -480,7 +482,7 @@ PERMISSIONS_POLICY = (
     "microphone=(), midi=(), payment=(), usb=()"
 )
 
-# Only behind a proxy that sets X-Forwarded-For itself may it be read (site_shell/client_address.py): the visitor is the
-# right-most hop that none of the TRUSTED_PROXY_COUNT proxies in front of the site wrote.
+# Only behind a proxy that sets X-Forwarded-For itself may it be read (site_shell/client_address.py), and only from a
+# peer inside TRUSTED_PROXY_NETWORKS: the visitor is the right-most hop outside those networks.
 TRUST_X_FORWARDED_FOR = env("TRUST_X_FORWARDED_FOR")
-TRUSTED_PROXY_COUNT = max(1, env("TRUSTED_PROXY_COUNT"))
+TRUSTED_PROXY_NETWORKS = env("TRUSTED_PROXY_NETWORKS")

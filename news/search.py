@@ -14,21 +14,42 @@ of them, in its title, summary or body:
 
 The excerpt shown with a result is cut and marked here, in Python, from the stored plain text: the same on both
 databases, and escaped before any mark is added.
+
+A page of results is rendered once per language, cleaned query and page number, and cached in the shared cache under
+the page cache's generation and the release digest: an edit, a scheduled publication or a release makes it fresh.
+Each client network may search settings.SEARCHES_PER_MINUTE times a minute, cached or not.
 """
 
+import hashlib
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db import connections
+from django.core.cache import cache
+from django.db import connections, transaction
 from django.db.models import Q, Value
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from caching.page_cache import current_generation
+from caching.registry import content_changed
+from operations.release import release_digest
+from site_shell.client_address import anonymised_network, client_address
+
 from .story_body import story_body_text
 
+logger = logging.getLogger(__name__)
+
 MAX_QUERY_LENGTH = 200
+# Of what a visitor sent, only this much is read at all: normalising can lengthen a character (NFKC), never by this.
+MAX_QUERY_READ = MAX_QUERY_LENGTH * 20
+# settings.SEARCHES_PER_MINUTE per client network (IPv4 /24, IPv6 /48) in this window: a reader never needs more.
+SEARCH_LIMIT_WINDOW_SECONDS = 60
+# A page of results lives at most this long in the cache; a new generation makes it stale sooner.
+RESULTS_CACHED_SECONDS = 600
 # Characters of English around the first match in a result's excerpt; Chinese, denser, gets half.
 EXCERPT_LENGTH = 240
 
@@ -87,12 +108,15 @@ def index_versions(versions, batch_size=500):
             versions.bulk_update(batch, fields)
             batch = []
     versions.bulk_update(batch, fields)
+    # bulk_update sends no signal: what search finds has changed, so cached results are stale (now, and once committed).
+    content_changed()
+    transaction.on_commit(content_changed)
 
 
 def clean_query(value):
     """The query as searched, and whether it was shortened: NFKC (full-width letters from a Chinese keyboard
     become plain ones), without control characters, spaces collapsed, at most MAX_QUERY_LENGTH characters."""
-    value = unicodedata.normalize("NFKC", value or "")
+    value = unicodedata.normalize("NFKC", (value or "")[:MAX_QUERY_READ])
     value = "".join(" " if character.isspace() else character for character in value)
     value = "".join(character for character in value if unicodedata.category(character) not in UNSEEN_CATEGORIES)
     value = " ".join(value.split())
@@ -202,3 +226,48 @@ class SearchTerms:
 def is_mostly_chinese(text):
     letters = text.replace(" ", "")
     return bool(letters) and sum(map(len, CJK_RUN.findall(letters))) * 3 >= len(letters)
+
+
+def results_key(language, query, page):
+    """The cache key of a page of results, or None when the cache cannot be used now: the generation and the release
+    digest in it, the query hashed (it may hold anything a visitor typed)."""
+    generation = current_generation()
+    if generation is None:
+        return None
+    searched = hashlib.sha256(f"{language}:{query}:{page[:8]}".encode()).hexdigest()[:32]
+    return f"search:{release_digest()}:{generation['began']}:{searched}"
+
+
+def cached_results(key):
+    if key is None:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - the cache server is down: search the database
+        logger.warning("Cache unavailable: search results not read from it", exc_info=True)
+        return None
+
+
+def cache_results(key, results):
+    if key is None:
+        return
+    try:
+        cache.set(key, results, timeout=RESULTS_CACHED_SECONDS)
+    except Exception:  # noqa: BLE001 - the cache server is down: the visitor still gets the results
+        logger.warning("Cache unavailable: search results not cached", exc_info=True)
+
+
+def over_search_limit(request):
+    """Counts one more search for the visitor's network in the shared cache; True once the minute's limit is passed."""
+    key = f"search:limit:{anonymised_network(client_address(request))}"
+    try:
+        cache.add(key, 0, timeout=SEARCH_LIMIT_WINDOW_SECONDS)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(key, 1, timeout=SEARCH_LIMIT_WINDOW_SECONDS)
+            count = 1
+    except Exception:  # noqa: BLE001 - the cache server is down: readers still search
+        logger.warning("Cache unavailable: searches are not counted", exc_info=True)
+        return False
+    return count > settings.SEARCHES_PER_MINUTE

@@ -4,22 +4,33 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
 
+from site_shell.error_pages import plain_page
 from site_shell.site_address import absolute_url
 from site_shell.views import qr_code_svg
 from staff_security.admin_site import is_verified_staff
 
 from .models import NewsStory, PreviewLink, RemovedStoryAddress, StoryDocument, show_drafts, translations_visible_to
 from .pagination import StoryPaginator
-from .search import MAX_QUERY_LENGTH, SearchTerms
+from .search import (
+    MAX_QUERY_LENGTH,
+    SEARCH_LIMIT_WINDOW_SECONDS,
+    SearchTerms,
+    cache_results,
+    cached_results,
+    over_search_limit,
+    results_key,
+)
 
 
 def reader(request):
@@ -97,9 +108,32 @@ class StorySearchView(PublishedStoriesMixin, ListView):
 
     def get(self, request, *args, **kwargs):
         self.terms = SearchTerms.from_query(request.GET.get("q", ""))
-        response = super().get(request, *args, **kwargs)
+        context = {"view": self, "terms": self.terms, "max_query_length": MAX_QUERY_LENGTH}
+        if self.terms.query:
+            if over_search_limit(request):
+                return too_many_searches(request)
+            context.update(self.page_of_results())
+        response = self.render_to_response(context)
         response["X-Robots-Tag"] = "noindex"
         return response
+
+    def page_of_results(self):
+        """The page asked for, rendered, from the cache when this search was made before in this cache generation."""
+        key = results_key(translation.get_language(), self.terms.query, self.request.GET.get("page", ""))
+        results = cached_results(key)
+        if results is None:
+            self.object_list = self.get_queryset()
+            context = self.get_context_data()
+            results = {
+                "page_number": context["page_obj"].number,
+                "results": render_to_string("news/includes/search_results.html", context, self.request),
+            }
+            cache_results(key, results)
+        return {"page_number": results["page_number"], "results": mark_safe(results["results"])}
+
+    def get_template_names(self):
+        # A page from the cache has no object_list for ListView to name a template after.
+        return [self.template_name]
 
     def get_queryset(self):
         return NewsStory.objects.search(self.terms) if self.terms else NewsStory.objects.none()
@@ -111,9 +145,19 @@ class StorySearchView(PublishedStoriesMixin, ListView):
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(terms=self.terms, max_query_length=MAX_QUERY_LENGTH, **kwargs)
+        context = super().get_context_data(terms=self.terms, **kwargs)
         context["results"] = [(story, *story.search_excerpt(self.terms)) for story in context["stories"]]
         return context
+
+
+def too_many_searches(request):
+    return plain_page(
+        request,
+        429,
+        _("Too many searches"),
+        _("You have searched very often in the last minute. Please wait a minute, then search again."),
+        **{"Retry-After": str(SEARCH_LIMIT_WINDOW_SECONDS)},
+    )
 
 
 class StoryDetailView(DetailView):

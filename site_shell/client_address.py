@@ -1,9 +1,10 @@
 """The visitor's address, as the site's own proxies saw it.
 
-Each proxy appends the address it received the request from to X-Forwarded-For, so only the right-most
-TRUSTED_PROXY_COUNT entries were written by proxies the site trusts; anything to their left was written by the
-client and may be made up. With one trusted proxy (the front web server), the visitor is the last entry; with a CDN
-in front of it as well, the second last.
+Each proxy appends the address it received the request from to X-Forwarded-For. Only a peer inside
+TRUSTED_PROXY_NETWORKS is a proxy of ours; from any other peer the header is the client's own invention and the peer
+is the visitor. Behind our proxy, the entries are read right to left: each one inside the networks is another proxy
+of ours (a CDN in front of nginx, when its networks are listed), and the first one outside them is the visitor.
+Anything further left was written by the client and may be made up.
 """
 
 import functools
@@ -12,20 +13,31 @@ import ipaddress
 from django.conf import settings
 
 
+@functools.lru_cache(maxsize=16)
+def proxy_networks(networks):
+    return tuple(ipaddress.ip_network(network, strict=False) for network in networks)
+
+
+def _is_proxy(address):
+    return any(address in network for network in proxy_networks(tuple(settings.TRUSTED_PROXY_NETWORKS)))
+
+
 def client_address(request):
-    """The visitor's IP address: REMOTE_ADDR, or with TRUST_X_FORWARDED_FOR, the right-most untrusted hop."""
+    """The visitor's IP address: REMOTE_ADDR, or when that peer is a trusted proxy, the right-most hop outside them."""
     remote = request.META.get("REMOTE_ADDR", "")[:64]
     if not settings.TRUST_X_FORWARDED_FOR:
         return remote
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-    if not hops:
-        return remote
-    # Fewer hops than proxies: the request skipped one; the left-most hop is still one a proxy wrote.
-    candidate = hops[-min(settings.TRUSTED_PROXY_COUNT, len(hops))]
     try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:  # not an address: a proxy misconfigured, never a visitor's choice to trust
+        visitor = ipaddress.ip_address(remote)
+    except ValueError:
         return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    while _is_proxy(visitor) and hops:
+        try:
+            visitor = ipaddress.ip_address(hops.pop())
+        except ValueError:  # not an address: a proxy misconfigured, never a visitor's choice to trust
+            break
+    return str(visitor)
 
 
 @functools.lru_cache(maxsize=4096)

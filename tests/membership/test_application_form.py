@@ -895,6 +895,7 @@ def test_forwarded_for_header_is_ignored_unless_the_proxy_is_trusted(client, set
 
     # Behind the trusted front server, the visitor is the hop it appended: the right-most one.
     settings.TRUST_X_FORWARDED_FOR = True
+    settings.TRUSTED_PROXY_NETWORKS = ["10.0.0.0/8"]
     cache.clear()
     client.post("/buyer-membership/", data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
     second_visitor = client.post(
@@ -910,6 +911,7 @@ def test_forwarded_for_header_is_ignored_unless_the_proxy_is_trusted(client, set
 
 def test_made_up_forwarded_for_entries_do_not_give_a_visitor_more_attempts(client, settings):
     settings.TRUST_X_FORWARDED_FOR = True
+    settings.TRUSTED_PROXY_NETWORKS = ["10.0.0.0/8"]
     settings.MEMBERSHIP_POSTS_PER_IP = 5
     data = application_form(company_name="")
 

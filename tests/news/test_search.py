@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 from pytest_django.asserts import assertContains
 
+from caching.page_cache import current_generation
 from news.models import NewsStory, NewsStoryTranslation
 from news.search import index_versions
 from testkit.pages import card_titles, parse_page
@@ -412,6 +413,8 @@ def test_search_runs_a_fixed_number_of_queries(client, make_story, django_assert
             publish_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=number),
         )
 
+    # The cache generation is found once after a change (when the next scheduled publication falls), not per search.
+    current_generation()
     # How many stories match, one page of them, and their public versions.
     for path in ["/search/?q=audit", "/zh/search/?q=审核", "/zh/search/?q=audit&page=2", "/search/?q=nothing"]:
         with django_assert_max_num_queries(3):
@@ -419,3 +422,57 @@ def test_search_runs_a_fixed_number_of_queries(client, make_story, django_assert
     with django_assert_max_num_queries(0):
         client.get("/search/")
     assert NewsStory.objects.count() == story_count
+
+
+# --- Cached and limited (issue 22, finding 9) ---------------------------------------------------
+
+
+def test_the_same_search_again_is_answered_from_the_cache(client, make_story, django_assert_max_num_queries):
+    make_story({"en": {"title": "Audit deadlines"}, "zh-hans": {"title": "审核截止日期"}})
+    assert found(client, "audit") == ["Audit deadlines"]
+    assert found(client, "审核", "zh-hans") == ["审核截止日期"]
+
+    with django_assert_max_num_queries(0):
+        # The same query as typed differently (spaces, case kept) is the same search.
+        assert found(client, "  audit ") == ["Audit deadlines"]
+        assert found(client, "审核", "zh-hans") == ["审核截止日期"]
+
+
+def test_an_edit_to_a_story_shows_in_the_next_search(client, make_story):
+    story = make_story({"en": {"title": "Audit deadlines"}})
+    assert found(client, "audit") == ["Audit deadlines"]
+
+    story.title = "Audit dates moved"
+    story.save()
+
+    assert found(client, "audit") == ["Audit dates moved"]
+
+
+def test_the_31st_search_in_a_minute_from_one_network_is_refused_in_the_visitors_language(client, make_story):
+    make_story({"en": {"title": "Audit deadlines"}})
+    # Addresses of one /24 count together: a visitor cannot escape by changing the last number.
+    for number in range(30):
+        assert client.get("/search/", {"q": f"audit {number}"}, REMOTE_ADDR=f"203.0.113.{number}").status_code == 200
+
+    refused = client.get("/zh/search/", {"q": "审核"}, REMOTE_ADDR="203.0.113.200")
+
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert refused["Content-Language"] == "zh-Hans"
+    assert "搜索太频繁" in refused.content.decode()
+    # Another network searches on.
+    assert client.get("/search/", {"q": "audit"}, REMOTE_ADDR="198.51.100.1").status_code == 200
+
+
+def test_an_over_long_query_is_searched_shortened_and_cached_as_the_shortened_one(
+    client, make_story, django_assert_max_num_queries
+):
+    make_story({"en": {"title": "Audit deadlines"}})
+
+    first = search(client, "audit " + "a" * 100_000)
+    assert "only its first 200 characters were searched" in first.content.decode()
+
+    # What lies past the first 200 characters changes nothing: the same search, from the cache.
+    with django_assert_max_num_queries(0):
+        second = search(client, "audit " + "a" * 194 + "b" * 5000)
+    assert "only its first 200 characters were searched" in second.content.decode()

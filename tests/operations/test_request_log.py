@@ -129,21 +129,24 @@ def test_forwarded_for_is_read_only_behind_a_trusted_proxy(settings):
 
 
 @pytest.mark.parametrize(
-    ("proxies", "forwarded_for", "expected"),
+    ("networks", "forwarded_for", "expected"),
     [
-        (1, "198.51.100.7", "198.51.100.7"),
+        (["10.0.0.0/8"], "198.51.100.7", "198.51.100.7"),
         # The client wrote the left-most hop itself: only what the trusted front server appended counts.
-        (1, "203.0.113.66, 198.51.100.7", "198.51.100.7"),
+        (["10.0.0.0/8"], "203.0.113.66, 198.51.100.7", "198.51.100.7"),
         # A CDN in front of the front server: the CDN appended the visitor, the front server the CDN.
-        (2, "203.0.113.66, 198.51.100.7, 192.0.2.10", "198.51.100.7"),
-        (2, "198.51.100.7", "198.51.100.7"),
-        (1, "2001:db8::1", "2001:db8::1"),
-        (1, "", "10.0.0.2"),
-        (1, "not-an-address", "10.0.0.2"),
+        (["10.0.0.0/8", "192.0.2.0/24"], "203.0.113.66, 198.51.100.7, 192.0.2.10", "198.51.100.7"),
+        (["10.0.0.0/8", "192.0.2.0/24"], "198.51.100.7", "198.51.100.7"),
+        (["10.0.0.0/8"], "2001:db8::1", "2001:db8::1"),
+        (["10.0.0.0/8"], "", "10.0.0.2"),
+        (["10.0.0.0/8"], "not-an-address", "10.0.0.2"),
+        # A peer that is not one of our proxies wrote the header itself: the peer is the visitor.
+        (["192.0.2.0/24"], "198.51.100.7", "10.0.0.2"),
+        ([], "198.51.100.7", "10.0.0.2"),
     ],
 )
-def test_the_visitor_is_the_right_most_hop_no_trusted_proxy_wrote(settings, proxies, forwarded_for, expected):
+def test_the_visitor_is_the_right_most_hop_outside_the_proxy_networks(settings, networks, forwarded_for, expected):
     settings.TRUST_X_FORWARDED_FOR = True
-    settings.TRUSTED_PROXY_COUNT = proxies
+    settings.TRUSTED_PROXY_NETWORKS = networks
 
     assert visitor(HTTP_X_FORWARDED_FOR=forwarded_for) == expected

@@ -1,7 +1,9 @@
 """The production stack (compose.yaml): its file checked for what `docker compose up -d` relies on, and the same
 processes brought up natively (testkit/native_stack.py) and visited through the front server over TLS."""
 
+import base64
 import gzip
+import hashlib
 import os
 import re
 import subprocess
@@ -105,6 +107,67 @@ def test_the_front_server_config_compose_mounts_is_the_one_the_tests_render():
     assert used == set(SERVICES["front"]["environment"])
 
 
+def front_block(opening):
+    """The text of the template's block that starts with `opening` (a location or a server), up to its brace."""
+    template = native_stack.FRONT_TEMPLATE.read_text()
+    start = template.index(opening)
+    return template[start : template.index("\n}" if opening.startswith("server") else "\n    }", start)]
+
+
+def security_headers_nginx_sends():
+    """Header -> value nginx adds itself, read from the template's maps ($security_... variables)."""
+    template = native_stack.FRONT_TEMPLATE.read_text()
+    values = dict(re.findall(r'map "" \$(security_\w+) \{\s*default "([^"]*)";', template))
+    headers = re.findall(r"add_header ([\w-]+) \$(security_\w+) always;", front_block("location ^~ /static/"))
+    return {header: values[variable] for header, variable in headers}
+
+
+def expected_security_headers():
+    """What the site itself sends (production defaults), and the one inline <style> of nginx's own error pages."""
+    from django.conf import settings
+
+    from ietp_site.environment import BY_NAME
+
+    error_pages = sorted((ROOT / "static" / "errors").glob("*.html"))
+    styles = {match for page in error_pages for match in re.findall(r"<style>(.*?)</style>", page.read_text(), re.S)}
+    assert len(styles) == 1, "nginx's error pages share one inline style, allowed by its hash"
+    style_hash = base64.b64encode(hashlib.sha256(styles.pop().encode()).digest()).decode()
+    directives = {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]}
+    directives["style-src"] = [*directives["style-src"], f"'sha256-{style_hash}'"]
+    hsts = f"max-age={BY_NAME['SECURE_HSTS_SECONDS'].default}"
+    hsts += "; includeSubDomains" if BY_NAME["SECURE_HSTS_INCLUDE_SUBDOMAINS"].default else ""
+    hsts += "; preload" if BY_NAME["SECURE_HSTS_PRELOAD"].default else ""
+    return {
+        "Strict-Transport-Security": hsts,
+        "Content-Security-Policy": "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items()),
+        "X-Frame-Options": settings.X_FRAME_OPTIONS,
+        "Referrer-Policy": settings.SECURE_REFERRER_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Cross-Origin-Opener-Policy": settings.SECURE_CROSS_ORIGIN_OPENER_POLICY,
+        "Permissions-Policy": settings.PERMISSIONS_POLICY,
+    }
+
+
+def assert_the_sites_security_headers(response):
+    for header, value in expected_security_headers().items():
+        assert response.getheader(header) == value, header
+
+
+def test_what_nginx_answers_itself_carries_the_sites_security_headers():
+    expected = expected_security_headers()
+    assert security_headers_nginx_sends() == expected
+    # Every response nginx makes itself, error statuses too (always): static and media files, the 413 and 503 pages
+    # (served from /static/errors/), and the 421 to an unknown host.
+    for opening in [
+        "location ^~ /static/",
+        "location ^~ /media/",
+        "server {\n    listen ${NGINX_HTTPS_PORT} ssl default",
+    ]:
+        block = front_block(opening)
+        for header in expected:
+            assert re.search(rf"add_header {header} \$security_\w+ always;", block), (opening, header)
+
+
 def test_compose_holds_no_secret_and_every_variable_it_uses_is_in_the_env_example():
     example = environment_example()
     for text in compose_strings():
@@ -193,6 +256,7 @@ def test_hashed_static_files_come_from_the_front_server_with_a_year_long_immutab
     assert response.status == 200
     assert response.getheader("Cache-Control") == "public, max-age=31536000, immutable"
     assert response.getheader("Content-Encoding") == "gzip"  # compressed once, by collectstatic
+    assert_the_sites_security_headers(response)
     assert not stack.gunicorn_requests_for(stylesheet), "served from disk, not by gunicorn"
 
 
@@ -203,6 +267,7 @@ def test_public_media_are_served_with_a_long_cache_and_nosniff(stack):
     assert response.data == (stack.media_root / PUBLIC_IMAGE_PATH).read_bytes()
     assert response.getheader("Cache-Control") == "public, max-age=31536000, immutable"
     assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert_the_sites_security_headers(response)
     assert "max-age" not in (stack.request("GET", "/media/news/no-such-picture.jpg").getheader("Cache-Control") or "")
 
 
@@ -246,6 +311,7 @@ def test_a_body_over_the_limit_is_refused_by_the_front_server_before_gunicorn(st
     )
     assert response.status == 413
     assert "a letter for the buyer membership form may be at most 10 MB" in response.data.decode()
+    assert_the_sites_security_headers(response)
     assert not [line for line in stack.gunicorn_requests_for("POST /buyer-membership/")]
     chinese = stack.request("POST", "/zh/buyer-membership/", body=too_big)
     assert chinese.status == 413 and "文件太大" in chinese.data.decode()
@@ -259,7 +325,9 @@ def test_a_body_over_the_limit_is_refused_by_the_front_server_before_gunicorn(st
 
 @pytest.mark.slow
 def test_an_unknown_host_is_refused_by_the_front_server(stack):
-    assert stack.request("GET", "/news/", headers={"Host": "attacker.example"}).status == 421
+    refused = stack.request("GET", "/news/", headers={"Host": "attacker.example"})
+    assert refused.status == 421
+    assert_the_sites_security_headers(refused)
     assert not stack.gunicorn_requests_for("attacker.example")
 
 
@@ -311,6 +379,7 @@ def test_while_no_gunicorn_answers_visitors_get_a_try_again_page_in_their_langua
     assert english.status == chinese.status == 503
     assert "Please try again in a minute" in english.data.decode()
     assert "请稍后再试" in chinese.data.decode()
+    assert_the_sites_security_headers(english)
     assert stack.request("GET", "/news/").status == 200
 
 

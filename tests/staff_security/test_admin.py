@@ -93,11 +93,22 @@ def test_a_locked_out_account_still_logs_in_from_another_address(client, editor)
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_one_locked_out(client, editor, settings):
     settings.TRUST_X_FORWARDED_FOR = True
+    settings.TRUSTED_PROXY_NETWORKS = ["127.0.0.1/32"]  # the test client's peer address: the front server
     # The front server appends the address it saw (right-most); what the guesser wrote before it changes nothing.
     for attempt in range(5):
         log_in(client, "li.wei", WRONG, HTTP_X_FORWARDED_FOR=f"10.9.9.{attempt}, 203.0.113.9")
     assert log_in(client, "li.wei", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 429
     assert log_in(client, "li.wei", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 302
+
+
+def test_a_made_up_forwarded_for_from_outside_the_proxy_networks_does_not_escape_the_lock_out(editor, settings):
+    settings.TRUST_X_FORWARDED_FOR = True
+    settings.TRUSTED_PROXY_NETWORKS = ["10.0.0.0/8"]
+    # Straight to gunicorn, not through the front server: the peer itself is the visitor, whatever it writes.
+    guesser = Client(REMOTE_ADDR="203.0.113.9")
+    for attempt in range(5):
+        log_in(guesser, "li.wei", WRONG, HTTP_X_FORWARDED_FOR=f"198.51.100.{attempt}")
+    assert log_in(guesser, "li.wei", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.77").status_code == 429
 
 
 def test_the_failure_limit_and_cool_off_come_from_settings(client, editor, settings):
