@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "site_shell.context_processors.page_language",
                 "site_shell.context_processors.organisation",
+                "staff_security.context_processors.admin_site_for_parler_pages",
             ],
         },
     },
