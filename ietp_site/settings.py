@@ -67,9 +67,9 @@ INSTALLED_APPS = [
     "news",
     "membership",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "axes",
+    "staff_security.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp, named for staff
+    "staff_security.apps.BackupCodesConfig",  # django_otp.plugins.otp_static
+    "staff_security.apps.LoginAttemptsConfig",  # axes
 ]
 
 MIDDLEWARE = [

@@ -62,6 +62,13 @@ def test_the_login_records_of_django_axes_are_in_chinese(staff_client):
     assert "IP Address" not in page and "User Agent" not in page
 
 
+def test_the_sidebar_names_the_login_and_two_factor_apps_in_chinese(staff_client):
+    page = staff_client.get("/zh/admin/").content.decode()
+
+    assert "登录尝试" in page and "验证器应用" in page and "备用验证码" in page
+    assert "Otp_Totp" not in page and "Otp_Static" not in page and ">Axes<" not in page
+
+
 def test_the_lock_out_page_is_in_chinese(client, settings):
     User.objects.create_user("li.wei", "li.wei@example.org", PASSWORD, is_staff=True)
     for _attempt in range(settings.AXES_FAILURE_LIMIT):
@@ -69,7 +76,7 @@ def test_the_lock_out_page_is_in_chinese(client, settings):
 
     page = locked.content.decode()
     assert locked.status_code == 429
-    assert "连续输错" in page or "请在" in page
+    assert "次密码错误后，登录已被暂停。" in page and "在此之前每再尝试一次，等待时间都会重新计算。" in page
     assert "Login is blocked" not in page and "Each further attempt" not in page
 
 
@@ -79,8 +86,10 @@ def test_the_two_factor_pages_are_in_chinese(client, settings):
     client.post("/zh/admin/login/?next=/zh/admin/", {"username": "chief", "password": PASSWORD})
 
     set_up = client.get("/zh/admin/", follow=True).content.decode()
-    assert "Open an authenticator app" not in set_up and "Confirm" not in set_up
+    assert "扫描此二维码添加账户" in set_up and 'value="确认"' in set_up
+    assert "Open an authenticator app" not in set_up and 'value="Confirm"' not in set_up
     TOTPDevice.objects.filter(user=chief).update(confirmed=True)
 
     verify = client.get("/zh/admin/", follow=True).content.decode()
+    assert "请输入身份验证器应用为本网站显示的六位验证码" in verify and 'value="验证"' in verify
     assert "Type the six-digit code" not in verify and 'value="Verify"' not in verify
