@@ -67,9 +67,9 @@ INSTALLED_APPS = [
     "news",
     "membership",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "axes",
+    "staff_security.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp, named for staff
+    "staff_security.apps.BackupCodesConfig",  # django_otp.plugins.otp_static
+    "staff_security.apps.LoginAttemptsConfig",  # axes
 ]
 
 MIDDLEWARE = [
@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "site_shell.context_processors.page_language",
                 "site_shell.context_processors.organisation",
+                "staff_security.context_processors.admin_site_for_parler_pages",
             ],
         },
     },

@@ -693,6 +693,8 @@ class NewsStoryAdmin(TranslatableAdmin):
                 **(extra_context or {}),
                 "story_revisions": story_revisions,
                 "can_restore": story is not None and self.has_change_permission(request, story),
+                # The admin's stylesheet (Media): the revisions table fits a phone.
+                "media": self.media,
             },
         )
 

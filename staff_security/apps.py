@@ -1,5 +1,9 @@
+from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static import apps as otp_static_apps
+from django_otp.plugins.otp_totp import apps as otp_totp_apps
 
 
 class StaffSecurityConfig(AppConfig):
@@ -28,3 +32,23 @@ class SiteAdminConfig(admin_apps.AdminConfig):
         super().ready()
         # Staff logins, failed logins and lock-outs go to the "ietp.security" log.
         from staff_security import login_guard  # noqa: F401
+
+
+# django-axes and django-otp give their apps no translatable name ("Axes", "Otp_Totp", "Otp_Static" in the admin's
+# sidebar, in both languages): named in INSTALLED_APPS in their place, these name them for staff. (The libraries'
+# modules are imported, not their classes, so that StaffSecurityConfig stays this module's only default.)
+
+
+class LoginAttemptsConfig(axes_apps.AppConfig):
+    default = False
+    verbose_name = _("Login attempts")
+
+
+class AuthenticatorAppsConfig(otp_totp_apps.DefaultConfig):
+    default = False
+    verbose_name = _("Authenticator apps")
+
+
+class BackupCodesConfig(otp_static_apps.DefaultConfig):
+    default = False
+    verbose_name = _("Backup codes")
