@@ -722,6 +722,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             "title": gettext("Changes to “%(story)s”") % {"story": story},
             "older": older,
             "newer": newer,
+            "media": self.media,  # admin.css marks inserted and removed text
             "sections": revisions.compare(revisions.RevisionContent(older), revisions.RevisionContent(newer)),
         }
         return TemplateResponse(request, "admin/news/newsstory/compare.html", context)
@@ -745,6 +746,7 @@ class NewsStoryAdmin(TranslatableAdmin):
                 "story": story,
                 "title": gettext("Restore the revision of %(time)s?") % {"time": when},
                 "languages": languages,
+                "media": self.media,  # admin.css marks inserted and removed text
                 "sections": revisions.compare(revisions.RevisionContent(latest), revisions.RevisionContent(version)),
             }
             return TemplateResponse(request, "admin/news/newsstory/restore_confirmation.html", context)

@@ -326,6 +326,8 @@ def test_two_revisions_compared_show_the_words_that_changed(staff_client, make_s
     assert page.status_code == 200
     assertInHTML("<td>Training reached <del>twelve</del> <ins>fifteen</ins> factories</td>", page.content.decode())
     assertInHTML("<td><del>Draft</del> <ins>Published</ins></td>", page.content.decode())
+    # The marks are coloured by the admin's stylesheet, which the page loads.
+    assert 'href="/static/css/admin.css"' in page.content.decode()
 
 
 @pytest.mark.parametrize("query", [{}, {"older": "x", "newer": "1"}, {"older": "99999999999999999999", "newer": "1"}])
