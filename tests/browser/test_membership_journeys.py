@@ -123,6 +123,7 @@ def test_buyer_corrects_mistakes_the_form_points_out_and_applies_on_a_phone(memb
     confirmation, staff_notification = emails_when_sent(application, outbox, 2)
     assert confirmation.to == [CONTACT_EMAIL]
     assert confirmation.subject == words.confirmation_subject
-    assert ANSWERS["company_name"] in confirmation.body
+    # Sent before the address is confirmed: it names the applicant but repeats nothing else they typed.
+    assert ANSWERS["contact_name"] in confirmation.body and ANSWERS["company_name"] not in confirmation.body
     assert staff_notification.to == MEMBERSHIP_STAFF
     assert staff_notification.reply_to == [CONTACT_EMAIL]
