@@ -569,17 +569,17 @@ class NewsStoryAdmin(TranslatableAdmin):
         request = story.opened_by_request
         language = self._language(request, story)
         links = publishing.active_preview_links(story, language)
-        # Each link in full (a box as wide as the link) with a Copy button (static/js/copy-link.js).
+        # Each link in full (wrapped in a read-only box, however narrow the screen) with a Copy button
+        # (static/js/copy-link.js).
         rows = format_html_join(
             "",
-            '<li><input type="text" readonly value="{}" size="{}" aria-label="{}" class="vTextField preview-link">'
-            ' <button type="button" class="button copy-link" data-copied-label="{}" hidden>{}</button> {} '
+            '<li><textarea readonly rows="2" aria-label="{}" class="preview-link">{}</textarea>'
+            '<button type="button" class="button copy-link" data-copied-label="{}" hidden>{}</button> {} '
             '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate>{}</button></li>',
             (
                 (
-                    url,
-                    len(url),
                     gettext("Preview link"),
+                    url,
                     gettext("Copied"),
                     gettext("Copy"),
                     gettext("works until %(time)s")
