@@ -592,7 +592,11 @@ class NewsStoryAdmin(TranslatableAdmin):
             ),
         )
         # The button submits the form itself: what is on the screen is saved first (see response_change).
+        # Enter in a box submits the form with its first button, which would be Revoke or this one: an unseen
+        # "save and continue editing" comes first, so Enter saves as it does on other admin pages.
         return format_html(
+            '<button type="submit" name="_continue" value="1" class="implicit-submit" tabindex="-1" aria-hidden="true">'
+            "</button>"
             '<ul class="preview-links">{}</ul><button type="submit" class="button" name="_preview_link" value="1">'
             '{}</button><div class="help">{}</div>',
             rows,

@@ -4,6 +4,7 @@ button puts it in the clipboard; leaving the form with unsaved changes asks firs
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
+from news.models import PreviewLink
 from testkit.stories import make_story
 
 PASSWORD = "correct horse battery staple"
@@ -44,3 +45,22 @@ def test_the_preview_link_is_made_from_the_screen_and_copied_by_its_button(open_
     assert page.evaluate("navigator.clipboard.readText()") == url
     # The link is shown in full: wrapped in its box, nothing scrolled out of sight.
     assert link.evaluate("box => box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight")
+
+
+def test_enter_in_a_box_saves_the_form_and_makes_no_preview_link(open_page, news_site):
+    story = make_story({"en": {"title": "Worker committees", "slug": "worker-committees", "summary": "In thirty."}})
+    User.objects.create_superuser("chief", "chief@example.org", PASSWORD)
+    page = open_page({"width": 1280, "height": 900})
+    page.goto("/admin/login/?next=/admin/")
+    page.locator("#id_username").fill("chief")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_url("**/admin/")
+    page.goto(f"/admin/news/newsstory/{story.pk}/change/?language=en")
+
+    page.locator("#id_title").fill("Worker committees, corrected")
+    page.locator("#id_title").press("Enter")
+
+    expect(page.locator(".messagelist")).to_contain_text("saved as a draft")
+    expect(page.locator("#id_title")).to_have_value("Worker committees, corrected")
+    assert not PreviewLink.objects.exists()
