@@ -333,7 +333,7 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
-        js = ["js/title-counter.js"]
+        js = ["js/title-counter.js", "js/copy-link.js", "js/unsaved-changes.js"]
 
     def get_fieldsets(self, request, obj=None):
         # The photo the story has, shown beside the box that replaces it.
@@ -569,36 +569,65 @@ class NewsStoryAdmin(TranslatableAdmin):
         request = story.opened_by_request
         language = self._language(request, story)
         links = publishing.active_preview_links(story, language)
-        create_url = reverse("admin:news_newsstory_preview_link_create", args=[story.pk])
+        # Each link in full (wrapped in a read-only box, however narrow the screen) with a Copy button
+        # (static/js/copy-link.js).
         rows = format_html_join(
             "",
-            '<li><input type="text" readonly value="{}" aria-label="{}" class="vTextField preview-link"> {} '
+            '<li><textarea readonly rows="2" aria-label="{}" class="preview-link">{}</textarea>'
+            '<button type="button" class="button copy-link" data-copied-label="{}" hidden>{}</button> {} '
             '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate>{}</button></li>',
             (
                 (
-                    request.build_absolute_uri(link.get_absolute_url()),
                     gettext("Preview link"),
+                    url,
+                    gettext("Copied"),
+                    gettext("Copy"),
                     gettext("works until %(time)s")
                     % {"time": date_format(timezone.localtime(link.expires_at), "SHORT_DATETIME_FORMAT")},
                     reverse("admin:news_newsstory_preview_link_revoke", args=[story.pk, link.pk]),
                     gettext("Revoke"),
                 )
                 for link in links
+                for url in [request.build_absolute_uri(link.get_absolute_url())]
             ),
         )
+        # The button submits the form itself: what is on the screen is saved first (see response_change).
+        # Enter in a box submits the form with its first button, which would be Revoke or this one: an unseen
+        # "save and continue editing" comes first, so Enter saves as it does on other admin pages.
         return format_html(
-            '<ul class="preview-links">{}</ul><button type="submit" class="button" formaction="{}?language={}" '
-            'formmethod="post" formnovalidate>{}</button><div class="help">{}</div>',
+            '<button type="submit" name="_continue" value="1" class="implicit-submit" tabindex="-1" aria-hidden="true">'
+            "</button>"
+            '<ul class="preview-links">{}</ul><button type="submit" class="button" name="_preview_link" value="1">'
+            '{}</button><div class="help">{}</div>',
             rows,
-            create_url,
-            language,
             gettext("Create a preview link for this language"),
             gettext(
-                "Anyone with the link can read this language's version as last saved, without an account, for "
-                "%(days)d days or until you revoke it. Save your changes first."
+                "Your changes are saved first (as a draft if this language is published). Anyone with the link can "
+                "read this language's version as last saved, without an account, for %(days)d days or until you "
+                "revoke it."
             )
             % {"days": settings.PREVIEW_LINK_DAYS},
         )
+
+    def response_change(self, request, obj):
+        """After the form is saved (a published translation's changes as its draft), "Create a preview link" makes
+        the link to what was just saved and comes back to the form, which shows it."""
+        if "_preview_link" not in request.POST:
+            return super().response_change(request, obj)
+        language = obj.get_current_language()
+        try:
+            link = publishing.create_preview_link(obj, language, user=request.user)
+        except publishing.NotWritten:
+            raise Http404 from None
+        self.message_user(
+            request,
+            gettext(
+                "Your changes are saved and a preview link is created; copy it from the “Preview links” box: %(url)s"
+            )
+            % {"url": request.build_absolute_uri(link.get_absolute_url())},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self.change_url(obj, language))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # Read-only fields get only the story (the form's instance): the tab open is on the request.

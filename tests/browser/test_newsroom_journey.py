@@ -158,7 +158,7 @@ def test_english_goes_live_first_and_chinese_is_previewed_as_a_draft_then_publis
     editor.locator(".parler-language-tabs").get_by_role("link", name="Simplified Chinese").click()
     this_language = editor.get_by_role("group", name="This language")
     this_language.get_by_role("button", name="Create a preview link for this language").click()
-    expect(editor.locator(".messagelist")).to_contain_text("Preview link created")
+    expect(editor.locator(".messagelist")).to_contain_text("a preview link is created")
     preview_link = editor.get_by_role("group", name="This language").get_by_role("textbox", name="Preview link")
     expect(preview_link).to_have_value(re.compile(rf"^{re.escape(news_site.url)}/zh/news/preview/[^/]+/$"))
     preview_url = preview_link.input_value()

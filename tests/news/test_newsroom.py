@@ -427,7 +427,7 @@ def test_a_revision_is_restored_only_by_a_post_from_someone_who_may_change_stori
 def create_preview_link(staff_client, story, language):
     response = staff_client.post(f"{LIST_URL}{story.pk}/preview-links/new/?language={language}", follow=True)
     assert response.status_code == 200
-    return parse_page(response).find("input", class_="preview-link").attrs["value"]
+    return parse_page(response).find("textarea", class_="preview-link").text
 
 
 def test_a_preview_link_shows_the_draft_without_an_account_never_indexed_or_cached(
