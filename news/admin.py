@@ -614,20 +614,21 @@ class NewsStoryAdmin(TranslatableAdmin):
         the link to what was just saved and comes back to the form, which shows it."""
         if "_preview_link" not in request.POST:
             return super().response_change(request, obj)
-        language = obj.get_current_language()
+        message = gettext(
+            "Your changes are saved and a preview link is created; copy it from the “Preview links” box: %(url)s"
+        )
+        return self.preview_link_made(request, obj, obj.get_current_language(), message)
+
+    def preview_link_made(self, request, story, language, message):
+        """Makes a preview link to the story's translation in `language` and goes back to its form, which shows it;
+        `message` names the link's address as %(url)s."""
         try:
-            link = publishing.create_preview_link(obj, language, user=request.user)
+            link = publishing.create_preview_link(story, language, user=request.user)
         except publishing.NotWritten:
             raise Http404 from None
-        self.message_user(
-            request,
-            gettext(
-                "Your changes are saved and a preview link is created; copy it from the “Preview links” box: %(url)s"
-            )
-            % {"url": request.build_absolute_uri(link.get_absolute_url())},
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(self.change_url(obj, language))
+        url = request.build_absolute_uri(link.get_absolute_url())
+        self.message_user(request, message % {"url": url}, messages.SUCCESS)
+        return HttpResponseRedirect(self.change_url(story, language))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # Read-only fields get only the story (the form's instance): the tab open is on the request.
@@ -691,18 +692,8 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     def create_preview_link(self, request, story_id):
         story = self.story_for_change(request, story_id)
-        language = request.GET.get("language")
-        try:
-            link = publishing.create_preview_link(story, language, user=request.user)
-        except publishing.NotWritten:
-            raise Http404 from None
-        self.message_user(
-            request,
-            gettext("Preview link created; copy it from the “Preview links” box: %(url)s")
-            % {"url": request.build_absolute_uri(link.get_absolute_url())},
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(self.change_url(story, language))
+        message = gettext("Preview link created; copy it from the “Preview links” box: %(url)s")
+        return self.preview_link_made(request, story, request.GET.get("language"), message)
 
     def revoke_preview_link(self, request, story_id, link_id):
         story = self.story_for_change(request, story_id)

@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from reversion.models import Version
@@ -244,7 +244,3 @@ def record_save(story, language_code, *, created, changed_fields, marked_up_to_d
             {"address": redirect.old_url, "story": str(redirect.story)} for redirect in retired_redirects
         ]
     changes.record(action, **details)
-
-
-def language_list(codes):
-    return format_html_join(", ", "{}", ((site_language(code).switch_label,) for code in codes))
