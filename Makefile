@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEV := DEBUG=1 $(PY) manage.py
 
-.PHONY: run test fast install editor superuser messages
+.PHONY: run test fast containers install editor superuser messages
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,11 @@ test: install
 # (their servers and module fixtures stay together). Under 30 s; PYTEST_ARGS="--lf" reruns what failed last.
 fast: install
 	$(PY) -m pytest -m "not slow and not browser" -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The image and compose.yaml's stack under a real container engine (tests/containers/; a few minutes): start one
+# first with ../shared/containers/start-engine (.ci/run does, and stops it after). Not part of `make test`.
+containers: install
+	$(PY) -m pytest -m containers tests/containers $(PYTEST_ARGS)
 
 # An editor's account for the development site's admin: staff in the Editors group, not a superuser.
 editor: install

@@ -599,8 +599,9 @@ VARIABLES = [
         commented="", read_by="gunicorn",
     ),
     Variable(
-        "GUNICORN_MAX_REQUESTS", WHOLE_NUMBER, 2000, GUNICORN,
-        "Requests after which a worker is replaced by a fresh one, so that a slow leak never grows.",
+        "GUNICORN_MAX_REQUESTS", WHOLE_NUMBER, 0, GUNICORN,
+        "Requests after which a worker is replaced by a fresh one; 0, never. Each replacement costs a worker's start "
+        "(bench/README.md measured no leak to stop): set it only if workers' memory grows.",
         commented="", read_by="gunicorn",
     ),
     # PostgreSQL

@@ -8,6 +8,7 @@ import datetime
 import json
 import logging
 import re
+import time
 
 EMAIL_ADDRESS = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 REDACTED_EMAIL = "[email]"
@@ -21,6 +22,14 @@ def without_email_addresses(text):
 
 
 class TextFormatter(logging.Formatter):
+    """Times in UTC, saying so (2026-11-27T07:15:42.695Z), as the JSON lines: Django sets the process's TZ to the
+    site's time zone when its settings load, so local times would change zone between gunicorn's master, which never
+    loads them, and its workers."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
+
     def __init__(self):
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 

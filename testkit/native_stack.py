@@ -46,6 +46,25 @@ def render_front_config(variables):
     )
 
 
+# nginx's `http2 on;` (the template's form) replaced `listen ... ssl http2` in 1.25.1. Debian 12's nginx (1.22) and
+# the container stand-in built from it know only the old form: they are given the template with it.
+HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
+
+
+def nginx_version(nginx):
+    """(1, 22, 1) from `nginx -v` (any command that prints nginx's version banner)."""
+    command = [nginx, "-v"] if isinstance(nginx, str) else nginx
+    banner = subprocess.run(command, capture_output=True, text=True, check=True).stderr
+    return tuple(int(part) for part in re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", banner).groups())
+
+
+def with_http2_on_listen(config):
+    """The template (rendered or not) in the form nginx before 1.25.1 reads: http2 on its TLS listen line."""
+    assert "http2 on;" in config, "the template no longer says `http2 on;`"
+    config = re.sub(r"^(\s*listen [^;\n]*\bssl);(?=\n(?:\s*#[^\n]*\n)*\s*http2 on;)", r"\1 http2;", config, flags=re.M)
+    return re.sub(r"^\s*http2 on;\n", "", config, flags=re.M)
+
+
 def nginx_binary(install=True):
     """Debian's nginx: found, or installed with apt-get when running as root (as tests/browser/install-browser
     installs Chromium); None when neither."""
@@ -210,7 +229,12 @@ class NativeStack:
         log = open(self.gunicorn_log, "ab")  # noqa: SIM115 (kept open by the process)
         self.processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--config", str(GUNICORN_CONFIG)],
+                # gunicorn's access log, which production leaves off, so that the tests see which requests
+                # reached gunicorn rather than nginx's micro-cache or its files (gunicorn_requests_for).
+                [
+                    *(sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--config", str(GUNICORN_CONFIG)),
+                    *("--access-logfile", "-"),
+                ],
                 cwd=ROOT,
                 env=self.environment,
                 stdout=log,
@@ -243,13 +267,17 @@ class NativeStack:
             "NGINX_ACME_ROOT": str(self.workdir / "acme"),
             "ADMIN_URL": "admin/",
             "NGINX_CACHE_DIR": str(self.workdir / "nginx-cache"),
+            "NGINX_ACCESS_LOG": str(self.front_access_log),
         }
 
     def start_front(self, nginx):
         make_certificate(self.workdir / "certs")
         temp = self.workdir / "nginx-temp"
         temp.mkdir(exist_ok=True)
-        (self.workdir / "ietp.conf").write_text(render_front_config(self.front_variables()))
+        config = render_front_config(self.front_variables())
+        if nginx_version(nginx) < HTTP2_DIRECTIVE_SINCE:
+            config = with_http2_on_listen(config)
+        (self.workdir / "ietp.conf").write_text(config)
         # The http {} the official nginx image wraps around its conf.d/ (so a directive repeated in the template
         # would fail here as it would there), with this stack's own log, pid and temporary files.
         (self.workdir / "nginx.conf").write_text(

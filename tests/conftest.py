@@ -166,3 +166,11 @@ def own_redis(tmp_path):
     yield server, url
     server.kill()
     server.wait(timeout=10)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """tests/containers/ needs a container engine and minutes: collected only when asked for (`make containers`,
+    `-m containers`), never by `make test` or `make fast`."""
+    if collection_path.name == "containers" and collection_path.parent.name == "tests":
+        return "containers" not in (config.getoption("markexpr") or "")
+    return None
