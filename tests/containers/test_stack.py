@@ -5,6 +5,7 @@ import gzip
 import json
 import re
 import secrets
+import subprocess
 import time
 import urllib.parse
 
@@ -212,7 +213,11 @@ def test_web_logs_one_json_line_per_request_without_query_string_email_or_probes
     lines = stack.logs("web").splitlines()
     entries = [json.loads(line) for line in lines if line.strip()]  # every line is JSON
     for marker in markers:
-        assert len([line for line in lines if marker in line]) == 1
+        # One request line (Django's own "Not Found" warning is an event of its own, without the query string).
+        assert (
+            len([entry for entry in entries if marker in entry["message"] and entry["logger"] == "ietp.requests"]) == 1
+        )
+        assert not [entry for entry in entries if marker in entry["message"] and entry["logger"].startswith("gunicorn")]
     assert not [line for line in lines if "someone@" in line or "q=private" in line or "?email" in line]
     requests = [entry for entry in entries if entry["logger"] == "ietp.requests"]
     assert requests and not [entry for entry in requests if entry["path"] in ("/healthz", "/readyz")]
@@ -254,8 +259,15 @@ def test_a_backup_restored_on_empty_volumes_brings_back_every_row_and_file(stack
     assert json.loads(last_line(stack.shell(COUNT_ROWS)))["news.NewsStory"] == 0
 
     started = time.monotonic()
-    web = stack.web_containers()[0]
-    stack.run(["docker", "cp", str(stack.workdir / "backup.tar"), f"{web}:/srv/backups/restored.tar"])
+    # Back into the backups volume as the site's user (docker cp would leave it root's, unreadable to the site).
+    with open(stack.workdir / "backup.tar", "rb") as archive_file:
+        subprocess.run(
+            ["docker", "compose", "exec", "-T", "web", "sh", "-c", "cat > /srv/backups/restored.tar"],
+            stdin=archive_file,
+            cwd=stack.workdir,
+            env=stack.environment,
+            check=True,
+        )
     stack.compose("stop", "web")
     stack.compose("run", "--rm", "-T", "web", "python", "manage.py", "restore", "/srv/backups/restored.tar")
     stack.up()
