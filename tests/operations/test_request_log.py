@@ -150,3 +150,21 @@ def test_the_visitor_is_the_right_most_hop_outside_the_proxy_networks(settings, 
     settings.TRUSTED_PROXY_NETWORKS = networks
 
     assert visitor(HTTP_X_FORWARDED_FOR=forwarded_for) == expected
+
+
+def test_text_lines_say_their_time_in_utc_whatever_the_process_time_zone(monkeypatch):
+    """Issue 21, defect 2: gunicorn's master (container's UTC) and workers (Django's TZ) wrote local times."""
+    import logging
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Hong_Kong")
+    time.tzset()
+    try:
+        record = logging.LogRecord("ietp.requests", logging.INFO, __file__, 1, "GET /news/", (), None)
+        record.created = 0.0
+        record.msecs = 0.0
+        line = TextFormatter().format(record)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert line.startswith("1970-01-01T00:00:00.000Z INFO ietp.requests GET /news/")

@@ -4,6 +4,7 @@ processes brought up natively (testkit/native_stack.py) and visited through the 
 import base64
 import gzip
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -507,3 +508,48 @@ def test_an_edited_story_shows_through_nginx_within_a_second(stack):
             assert time.monotonic() - edited < 2, (page, response.getheader("X-Cache-Status"))
             time.sleep(0.05)
     assert time.monotonic() - edited < 2
+
+
+def test_the_front_server_says_http2_on_rather_than_the_deprecated_listen_parameter():
+    """Issue 21, defect 3: `listen ... ssl http2` warns at every start of nginx 1.25.1 and newer."""
+    template = native_stack.FRONT_TEMPLATE.read_text()
+    assert not re.search(r"^\s*listen [^;]*\bhttp2\b", template, flags=re.MULTILINE)
+    assert re.search(r"^\s*http2 on;", template, flags=re.MULTILINE)
+
+
+def test_the_front_servers_access_log_names_paths_without_query_strings():
+    """Issue 21, defect 2: nginx logged $request, query string and all (a search, an email address)."""
+    template = native_stack.FRONT_TEMPLATE.read_text()
+    formats = re.findall(r"log_format (\S+) (.*?);", template, flags=re.DOTALL)
+    assert [name for name, _ in formats] == ["ietp_without_query"]
+    assert "$uri" in formats[0][1]
+    assert not re.search(r"\$(request|request_uri|args|query_string|http_referer)\b", formats[0][1])
+    servers = template.count("\nserver {")
+    assert template.count("access_log ${NGINX_ACCESS_LOG} ietp_without_query;") == servers
+
+
+def test_gunicorn_writes_no_access_log_and_its_own_lines_in_the_sites_format_in_utc(monkeypatch):
+    """Issue 21, defect 2: gunicorn's access log doubled every request (query string, email and probes included),
+    and its master logged in UTC while its workers, under Django's TZ, logged in the site's time zone."""
+    import logging
+    import time as time_module
+
+    from gunicorn.config import Config
+
+    config = {"__builtins__": __builtins__}
+    exec((ROOT / "deploy" / "gunicorn.conf.py").read_text(), config)
+    assert config["accesslog"] is None
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    monkeypatch.setenv("TZ", "Asia/Hong_Kong")
+    time_module.tzset()
+    try:
+        gunicorn_config = Config()
+        gunicorn_config.set("errorlog", "-")
+        logger = config["logger_class"](gunicorn_config)
+        record = logger.error_log.makeRecord("gunicorn.error", logging.INFO, __file__, 1, "Booting worker", (), None)
+        line = logger.error_log.handlers[0].format(record)
+    finally:
+        monkeypatch.delenv("TZ")
+        time_module.tzset()
+    assert json.loads(line)["time"].endswith("+00:00")
+    assert json.loads(line)["message"] == "Booting worker"
