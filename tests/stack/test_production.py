@@ -51,7 +51,8 @@ def compose_strings(node=COMPOSE):
 
 
 def test_compose_runs_the_site_its_database_cache_and_front_server():
-    assert set(SERVICES) == {"front", "web", "migrate", "db", "redis"}
+    assert set(SERVICES) == {"front", "web", "migrate", "worker", "db", "redis"}
+    assert SERVICES["worker"]["image"] == SERVICES["web"]["image"]
     assert SERVICES["db"]["image"].startswith("postgres:15")
     assert SERVICES["redis"]["image"].startswith("redis:")
     assert SERVICES["front"]["image"].startswith("nginx:")
