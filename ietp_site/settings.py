@@ -58,12 +58,16 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "django_countries",
     "csp",
+    # The background queue (background/queue.py): django-tasks with its database backend.
+    "django_tasks",
+    "django_tasks_db",
     # The site-wide rooms, below the feature apps: none of them imports news or membership.
     "site_shell",
     "staff_security",
     "caching",
     "operations",
     "uploads",
+    "background",
     "news",
     "membership",
     "django_otp",
@@ -203,6 +207,21 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env("CONN_MAX_AGE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The site and its background worker (make run) write to one SQLite file: readers never wait for a writer
+    # (write-ahead log), and a writer waits for another instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+
+
+# --- Background work --------------------------------------------------------------------------------------------
+
+# Jobs are rows in the site's database (background/queue.py); `manage.py run_worker` runs them.
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "images", "letters", "emails"]}
+}
 
 
 # --- Cache ------------------------------------------------------------------------------------------------------
