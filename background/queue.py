@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 from django_tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.compat import normalize_json
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 # Longer than any job's own time budget: a job still "running" after this lost its worker.
 STALLED_AFTER = datetime.timedelta(minutes=15)
@@ -69,3 +70,24 @@ def requeue_stalled(now=None):
         .filter(started_at__lt=now - STALLED_AFTER)
         .update(status=TaskResultStatus.READY, started_at=None)
     )
+
+
+def enqueue_in_bulk(task, arguments, run_afters=None):
+    """Queues one job of `task` for each tuple of positional `arguments` in a few INSERTs, inside the current
+    transaction: the jobs are rows of the site's own database, so they exist exactly when the rows they are about
+    do (no on_commit needed, and none lost if the process dies after the commit). `run_afters`, one aware
+    datetime (or None) per job, spreads them out. Returns how many were queued."""
+    run_afters = run_afters or [None] * len(arguments)
+    jobs = [
+        DBTaskResult(
+            args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=run_after or get_date_max(),
+            backend_name=task.backend,
+        )
+        for args, run_after in zip(arguments, run_afters, strict=True)
+    ]
+    DBTaskResult.objects.bulk_create(jobs, batch_size=500)
+    return len(jobs)

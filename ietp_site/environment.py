@@ -182,6 +182,7 @@ MEDIA = Section("Static files, media and uploads")
 EMAIL = Section("Email (SMTP)", "With DEBUG=1 emails are printed to the console instead.")
 STAFF = Section("Staff security (the admin)")
 MEMBERSHIP = Section("Membership applications and the privacy notice")
+SUBSCRIPTIONS = Section("Email subscriptions", "Readers who follow the news by email (subscriptions/).")
 OPERATIONS = Section("Operations and logging")
 HTTPS = Section("HTTPS and proxies")
 GUNICORN = Section("gunicorn", "Read by deploy/gunicorn.conf.py (and gunicorn itself), not by the settings.")
@@ -522,6 +523,21 @@ VARIABLES = [
         "PRIVACY_STORAGE_LOCATION", TEXT, "", MEMBERSHIP,
         "Where the data is stored, as the privacy notice says it (\"Hong Kong\"; \"Frankfurt, Germany\").",
         default_text='none ("on servers the programme runs itself")',
+    ),
+    # Email subscriptions
+    Variable(
+        "SUBSCRIPTION_EMAILS_PER_MINUTE", WHOLE_NUMBER, 300, SUBSCRIPTIONS,
+        "Story emails the worker sends a minute, at most: a send to many subscribers is spread out so that the "
+        "mail server (and its reputation with the receiving servers) is not flooded.",
+    ),
+    Variable(
+        "SUBSCRIPTION_REQUESTS_PER_HOUR", WHOLE_NUMBER, 20, SUBSCRIPTIONS,
+        "Subscription requests a client network (IPv4 /24, IPv6 /48) may make in an hour; the next is answered 429.",
+    ),
+    Variable(
+        "SUBSCRIPTION_UNSUBSCRIBE_MAILTO", TEXT, "", SUBSCRIPTIONS,
+        "Optional: an address whose mailbox staff read, offered in List-Unsubscribe beside the one-click link "
+        "(mail to it is handled by hand: mark the address as left in the admin).",
     ),
     # Operations and logging
     Variable("LOG_LEVEL", LOG_LEVEL, "INFO", OPERATIONS, "The lowest level of the events logged."),

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "background",
     "news",
     "membership",
+    "subscriptions",
     "django_otp",
     "staff_security.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp, named for staff
     "staff_security.apps.BackupCodesConfig",  # django_otp.plugins.otp_static
@@ -402,6 +403,15 @@ PRIVACY_CONTROLLER_NAME = env("PRIVACY_CONTROLLER_NAME")
 PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL")
 PRIVACY_CONTACT_ADDRESS = env("PRIVACY_CONTACT_ADDRESS")
 PRIVACY_STORAGE_LOCATION = env("PRIVACY_STORAGE_LOCATION")
+
+
+# --- Email subscriptions (subscriptions/) -------------------------------------------------------------------------
+
+# Story emails sent a minute at most (a send is spread out by the jobs' start times), and subscription requests
+# accepted per client network an hour.
+SUBSCRIPTION_EMAILS_PER_MINUTE = env("SUBSCRIPTION_EMAILS_PER_MINUTE")
+SUBSCRIPTION_REQUESTS_PER_HOUR = env("SUBSCRIPTION_REQUESTS_PER_HOUR")
+SUBSCRIPTION_UNSUBSCRIBE_MAILTO = env("SUBSCRIPTION_UNSUBSCRIBE_MAILTO")
 
 
 # --- Operations and logging -------------------------------------------------------------------------------------

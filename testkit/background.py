@@ -4,13 +4,15 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
+from django.utils import timezone
+
 from background.queue import queue_state
 
 
-def run_queued_tasks(limit=100):
+def run_queued_tasks(limit=100, *, stop_after=None):
     """Runs every job that is due, as the worker does (the same claim and the same run), until none is left; returns
     how many ran. No sleeping and no reconnecting between jobs, unlike the worker's loop: the test's transaction
-    stays open."""
+    stays open. With `stop_after`, returns once that many have run (a worker stopped midway)."""
     worker = Worker(
         queue_names=["*"],
         interval=0,
@@ -22,6 +24,8 @@ def run_queued_tasks(limit=100):
         excluded_queue_names=[],
     )
     for ran in range(limit):
+        if ran == stop_after:
+            return ran
         with exclusive_transaction(DBTaskResult.objects.db):
             job = DBTaskResult.objects.ready().get_locked()
             if job is None:
@@ -33,3 +37,8 @@ def run_queued_tasks(limit=100):
 
 def waiting_jobs():
     return queue_state()["waiting"]
+
+
+def make_waiting_jobs_due():
+    """Jobs queued to run later (a retry's pause, a digest's hour) become due now, as if that time had passed."""
+    return DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
