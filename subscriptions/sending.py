@@ -115,7 +115,7 @@ def announce_story(story_id, language_code):
         return 0
     if public_at > timezone.now():
         # Its time was moved later: announced then.
-        enqueue_after_commit(announce_story, story_id, language_code, run_after=public_at)
+        enqueue_in_bulk(announce_story, [(story_id, language_code)], [public_at])
         return 0
     return queue_deliveries(story_id, language_code)
 
@@ -228,9 +228,11 @@ def record_outcome(deliveries, error, retry):
         Delivery.objects.filter(pk__in=ids).update(status=Delivery.Status.FAILED, last_error=str(error)[:1000])
         logger.error("Deliveries %s failed %d times, left for staff: %s", ids, attempts, error)
         return
-    Delivery.objects.filter(pk__in=ids).update(status=Delivery.Status.PENDING, last_error=str(error)[:1000])
+    # The job is a row of the same database: it is queued in the transaction that puts the deliveries back.
+    with transaction.atomic():
+        Delivery.objects.filter(pk__in=ids).update(status=Delivery.Status.PENDING, last_error=str(error)[:1000])
+        retry(now + pause_after(attempts))
     logger.warning("Deliveries %s not sent (try %d), again in %s: %s", ids, attempts, pause_after(attempts), error)
-    retry(now + pause_after(attempts))
 
 
 @labelled(_("Email a story to a subscriber"))
@@ -247,7 +249,7 @@ def send_story_email(delivery_id):
         send(story_email(delivery))
     except (smtplib.SMTPException, OSError) as failure:
         error = failure
-    record_outcome([delivery], error, lambda when: enqueue_after_commit(send_story_email, delivery_id, run_after=when))
+    record_outcome([delivery], error, lambda when: enqueue_in_bulk(send_story_email, [(delivery_id,)], [when]))
     return error is None
 
 
@@ -270,5 +272,5 @@ def send_digest(subscriber_id):
         send(digest_email(subscriber, deliveries))
     except (smtplib.SMTPException, OSError) as failure:
         error = failure
-    record_outcome(deliveries, error, lambda when: enqueue_after_commit(send_digest, subscriber_id, run_after=when))
+    record_outcome(deliveries, error, lambda when: enqueue_in_bulk(send_digest, [(subscriber_id,)], [when]))
     return len(deliveries) if error is None else 0

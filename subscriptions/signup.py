@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from background.queue import enqueue_after_commit, labelled
+from background.queue import enqueue_after_commit, enqueue_in_bulk, labelled
 from site_shell.client_address import anonymised_network, client_address
 
 from .emails import confirmation_email
@@ -91,7 +91,7 @@ def send_confirmation(subscriber_id, attempt=1):
         if attempt < CONFIRMATION_ATTEMPTS:
             logger.warning("Confirmation to subscriber %s not sent (try %d): %s", subscriber_id, attempt, error)
             when = timezone.now() + pause_after(attempt)
-            enqueue_after_commit(send_confirmation, subscriber_id, attempt + 1, run_after=when)
+            enqueue_in_bulk(send_confirmation, [(subscriber_id, attempt + 1)], [when])
         else:
             logger.error("Confirmation to subscriber %s not sent, given up: %s", subscriber_id, error)
         return False

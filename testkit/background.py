@@ -1,10 +1,9 @@
 """Running the background queue for real, in the test's own process and database transaction."""
 
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
-
-from django.utils import timezone
 
 from background.queue import queue_state
 

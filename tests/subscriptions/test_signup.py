@@ -148,7 +148,7 @@ def longest_address(length):
         labels.append(get_random_string(size, "abcdefghij"))
         remaining -= size + 1
     domain = ".".join(labels) + ".org"
-    return f"{local}@{domain}"[: length] if len(f"{local}@{domain}") > length else f"{local}@{domain}"
+    return f"{local}@{domain}"[:length] if len(f"{local}@{domain}") > length else f"{local}@{domain}"
 
 
 def test_an_address_of_254_characters_is_accepted_and_a_longer_one_is_refused_with_its_length(client):
