@@ -112,3 +112,20 @@ def stop_sending(subscribers, status):
             status=Delivery.Status.CANCELLED
         )
     return changed
+
+
+# How long an address is kept after its owner left (to show they asked us to stop), and an unconfirmed one.
+KEEP_LEFT = datetime.timedelta(days=365)
+KEEP_UNCONFIRMED = datetime.timedelta(days=30)
+
+
+def erase_expired(now=None):
+    """Erases the addresses kept past their time (the privacy notice's promise), with what was sent to them:
+    unsubscribed a year ago, or never confirmed within 30 days. Returns how many were erased."""
+    now = now or timezone.now()
+    expired = Subscriber.objects.filter(status=Subscriber.Status.LEFT, left_at__lt=now - KEEP_LEFT) | (
+        Subscriber.objects.filter(status=Subscriber.Status.PENDING, created_at__lt=now - KEEP_UNCONFIRMED)
+    )
+    count = expired.count()
+    expired.delete()
+    return count
