@@ -43,6 +43,10 @@ def normalised_address(address):
 class ChoicesForm(forms.ModelForm):
     """What a subscriber chooses: languages, categories, how often."""
 
+    # Radio buttons without the model field's empty choice ("---------").
+    languages = forms.ChoiceField(label=_("Stories in"), choices=Subscriber.Languages.choices, widget=forms.RadioSelect)
+    frequency = forms.ChoiceField(label=_("How often"), choices=Subscriber.Frequency.choices, widget=forms.RadioSelect)
+
     categories = forms.MultipleChoiceField(
         label=_("Topics"),
         choices=NewsStory.Category.choices,
@@ -54,8 +58,6 @@ class ChoicesForm(forms.ModelForm):
     class Meta:
         model = Subscriber
         fields = ["languages", "categories", "frequency"]
-        widgets = {"languages": forms.RadioSelect, "frequency": forms.RadioSelect}
-        labels = {"languages": _("Stories in"), "frequency": _("How often")}
 
 
 class SubscribeForm(ChoicesForm):
