@@ -11,9 +11,9 @@ Only the first `--send-seconds` of the send are watched by default (20,000 subsc
 
 1. queue: a bilingual story is published (publishing.publish, both languages in one save) and the announcement
    jobs are run in this process: the time from Publish to every delivery and job being in the database;
-2. send: `manage.py run_worker` is started as the site starts it (polling every second), in its own process, and the SMTP server counts
-   what arrives until every delivery is sent: emails per second (with `--rate`, SUBSCRIPTION_EMAILS_PER_MINUTE
-   spreads them out; 0 here means unthrottled, to measure the machine);
+2. send: `manage.py run_worker` is started as the site starts it (polling every second), in its own process, and
+   the SMTP server counts what arrives: emails per second (with `--rate`, SUBSCRIPTION_EMAILS_PER_MINUTE spreads
+   them out; 0 means unthrottled, to measure the machine);
 3. latency: the news list, rendered each time (the page cache emptied before each request), and /bench/constant/
    (Django's request handling with nothing to render), in turn, `samples` times each before the send and again
    during it, from the first email on; medians and 90th percentiles.

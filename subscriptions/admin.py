@@ -121,6 +121,10 @@ class StoryAnnouncementAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A story's announcements go with it: whoever may delete stories may delete them.
+        return request.user.has_perm("news.delete_newsstory")
+
     def counts(self, announcement):
         if not hasattr(announcement, "_counts"):
             announcement._counts = Delivery.objects.filter(
