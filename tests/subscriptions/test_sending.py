@@ -241,3 +241,39 @@ def test_digest_subscribers_get_one_email_at_their_hour_with_every_story(
     text, html = text_and_html(digest)
     assert "Morning story" in html and "下午的新闻" in html and "Morning story" in text
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_a_story_email_shows_the_stories_picture_from_the_sites_address(
+    mail_server, media_root, settings, django_capture_on_commit_callbacks
+):
+    from testkit.files import photo_like
+    from testkit.stories import illustrated_story
+
+    settings.SUBSCRIPTION_UNSUBSCRIBE_MAILTO = "unsubscribe@example.org"
+    make_subscriber("reader@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        illustrated_story(3, photo_like(1000, 750))
+    run_queued_tasks()  # the picture's renditions first, then the email
+    [message] = mail_server.messages
+    _text, html = text_and_html(message)
+    picture = re.search(
+        r'<img src="(http://testserver/media/[^"]+\.jpg)" alt="Workers and managers at committee meeting 3"', html
+    )
+    assert picture, html
+    # In production the front server serves /media/; here, the file is where that address points.
+    assert (media_root / urlsplit(picture.group(1)).path.removeprefix("/media/")).is_file()
+    assert message["List-Unsubscribe"].strip().endswith(", <mailto:unsubscribe@example.org?subject=unsubscribe>")
+
+
+def test_digests_are_due_at_eight_in_the_morning_site_time_weekly_ones_on_monday():
+    import datetime
+
+    from django.utils import timezone
+
+    from subscriptions.sending import next_digest_time
+
+    wednesday_noon = timezone.make_aware(datetime.datetime(2026, 12, 9, 12, 0))
+    assert timezone.localtime(next_digest_time("daily", wednesday_noon)).isoformat() == "2026-12-10T08:00:00+08:00"
+    assert timezone.localtime(next_digest_time("weekly", wednesday_noon)).isoformat() == "2026-12-14T08:00:00+08:00"
+    early_monday = timezone.make_aware(datetime.datetime(2026, 12, 14, 7, 0))
+    assert timezone.localtime(next_digest_time("weekly", early_monday)).isoformat() == "2026-12-14T08:00:00+08:00"
