@@ -6,7 +6,6 @@ import time
 
 import pytest
 from django.core import signing
-from django.utils.crypto import get_random_string
 
 from subscriptions.models import CONFIRM_SALT, Subscriber
 from testkit.background import run_queued_tasks
@@ -138,17 +137,6 @@ def test_an_expired_confirmation_link_confirms_nothing_and_says_how_to_get_a_new
 def test_an_address_with_an_international_domain_is_stored_as_mail_servers_exchange_it(client, typed, stored):
     assert subscribe(client, typed).status_code == 302
     assert Subscriber.objects.get().email == stored
-
-
-def longest_address(length):
-    local = "l" * 64
-    labels, remaining = [], length - len(local) - 1 - len(".org")
-    while remaining > 0:
-        size = min(63, remaining if remaining <= 63 else 62)
-        labels.append(get_random_string(size, "abcdefghij"))
-        remaining -= size + 1
-    domain = ".".join(labels) + ".org"
-    return f"{local}@{domain}"[:length] if len(f"{local}@{domain}") > length else f"{local}@{domain}"
 
 
 def test_an_address_of_254_characters_is_accepted_and_a_longer_one_is_refused_with_its_length(client):
