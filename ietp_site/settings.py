@@ -306,6 +306,9 @@ STORAGES = {
 # Membership applicants' signed letters, in PRIVATE_MEDIA_ROOT: no URL; staff download them through the admin
 # (README.md, "Letters of support"). With S3 this would be a second, private bucket.
 STORAGES["private_letters"] = {"BACKEND": "membership.letters.PrivateFileSystemStorage"}
+# Uploads as received, waiting for the background job that cleans them (news' featured images), in
+# PRIVATE_MEDIA_ROOT too: what an editor uploaded may carry location data and is never served.
+STORAGES["private_uploads"] = {"BACKEND": "uploads.stored_files.PrivateFileSystemStorage"}
 
 # Request bodies, refused before they are read (site_shell/middleware.py): most forms are small; staff may upload images
 # and documents in the admin; the membership form may carry a letter (MEMBERSHIP_REQUEST_MAX_BYTES, under

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
@@ -25,7 +26,7 @@ from parler.forms import TranslatableModelForm
 from site_shell.languages import SITE_LANGUAGES, site_language
 
 from . import changes, publishing, revisions
-from .images import SHARP_HERO_WIDTH
+from .images import SHARP_HERO_WIDTH, ImageState, PendingImage, hero_width_of, keep_chosen_image, kept_image
 from .models import (
     TRANSLATED_CONTENT_FIELDS,
     NewsStory,
@@ -46,7 +47,17 @@ logger = logging.getLogger(__name__)
 def image_too_small_warning(story):
     """What to tell an editor whose photo the story page will enlarge, or None."""
     hero_width = story.image_renditions.get("hero", {}).get("width", 0)
-    if not story.image or not hero_width or hero_width >= SHARP_HERO_WIDTH:
+    return too_small_warning(hero_width) if story.image else None
+
+
+def upload_too_small_warning(upload):
+    """The same, for an image just chosen (its size read from its header), or None."""
+    size = getattr(upload, "upright_size", None)
+    return too_small_warning(hero_width_of(*size)) if size else None
+
+
+def too_small_warning(hero_width):
+    if not hero_width or hero_width >= SHARP_HERO_WIDTH:
         return None
     return _(
         "This image is only %(width)d pixels wide: at the top of the story page it is enlarged and looks "
@@ -143,6 +154,9 @@ class NewsStoryAdminForm(TranslatableModelForm):
             "themselves. Until then readers see the published text. Publish publishes them now."
         ),
     )
+    # An image chosen on a form that came back with another error, kept privately (news/images.py): signed, so
+    # that it names only a file the site kept for this purpose.
+    kept_image = forms.CharField(widget=forms.HiddenInput, required=False)
     retire_redirect = forms.BooleanField(
         label=_("Retire the old address and take this slug"),
         required=False,
@@ -180,6 +194,29 @@ class NewsStoryAdminForm(TranslatableModelForm):
                 "data-count-template": gettext("%(count)s of %(limit)s characters"),
                 "data-over-template": gettext("%(count)s of %(limit)s characters: too long, shorten the title"),
             }
+        )
+
+    def clean_image(self):
+        """The image chosen before the form last came back with errors, unless another is chosen or Clear ticked."""
+        image = self.cleaned_data.get("image")
+        if image is False or isinstance(image, UploadedFile):
+            return image
+        # kept_image is cleaned after image (declared fields come after the model's): read as posted.
+        return kept_image(self.data.get(self.add_prefix("kept_image"))) or image
+
+    def keep_chosen_image(self):
+        """The form is shown again with errors: a new image it passed is kept, and the form says so, so that the editor
+        need not choose it again."""
+        image = getattr(self, "cleaned_data", {}).get("image")
+        if not isinstance(image, (UploadedFile, PendingImage)):
+            return
+        self.data = self.data.copy()
+        self.data[self.add_prefix("kept_image")] = keep_chosen_image(image)
+        field = self.fields["image"]
+        field.help_text = format_html(
+            '<strong class="kept-image">{}</strong><br>{}',
+            gettext("%(name)s is kept: it will be saved with the story.") % {"name": image.name.rsplit("/", 1)[-1]},
+            field.help_text,
         )
 
     def clean_publish_at(self):
@@ -336,8 +373,9 @@ class NewsStoryAdmin(TranslatableAdmin):
         js = ["js/title-counter.js", "js/copy-link.js", "js/unsaved-changes.js"]
 
     def get_fieldsets(self, request, obj=None):
-        # The photo the story has, shown beside the box that replaces it.
-        image_fields = ["image", "image_preview"] if obj is not None and obj.image else ["image"]
+        # The photo the story has, or the state of the one being processed, shown beside the box that replaces it.
+        shows_image = obj is not None and (obj.image or obj.image_state != ImageState.NONE)
+        image_fields = ["image", "image_preview", "kept_image"] if shows_image else ["image", "kept_image"]
         tab_state = self.tab_state(request, obj)
         translation_review_fields = (
             ["translation_notice", "mark_up_to_date"] if tab_state and tab_state.may_be_out_of_date else []
@@ -510,7 +548,7 @@ class NewsStoryAdmin(TranslatableAdmin):
                     )
                     % {"language": language_label},
                 )
-        if "image" in form.changed_data and (warning := image_too_small_warning(obj)):
+        if warning := upload_too_small_warning(form.cleaned_data.get("image")):
             messages.warning(request, warning)
         revisions.record_save(
             obj,
@@ -519,9 +557,10 @@ class NewsStoryAdmin(TranslatableAdmin):
             changed_fields=[
                 name
                 for name in form.changed_data
-                if name not in ("opened_version", "opened_draft", "mark_up_to_date", "retire_redirect")
+                if name not in ("opened_version", "opened_draft", "mark_up_to_date", "retire_redirect", "kept_image")
                 and name in form.fields
-            ],
+            ]
+            + (["image"] if "kept_image" in form.changed_data and "image" not in form.changed_data else []),
             marked_up_to_date=bool(form.cleaned_data.get("mark_up_to_date")),
             published=published,
             retired_redirects=form.retired_redirects,
@@ -635,6 +674,10 @@ class NewsStoryAdmin(TranslatableAdmin):
         if obj is not None:
             obj.opened_by_request = request
         context["tab_state"] = self.tab_state(request, obj)
+        form = context["adminform"].form
+        if form.is_bound and not getattr(request, "media_storage_failed", False):
+            # Shown again with errors (the form's or a document's): the image chosen is kept for the next save.
+            form.keep_chosen_image()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -787,24 +830,53 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     @admin.display(description=_("preview"))
     def image_preview(self, story):
+        """The image readers see, and the state of a newer upload: being processed, or failed and why."""
         picture = story.hero_picture
-        if picture is None:
-            return ""
-        thumbnail = format_html(
-            '<img class="image-preview" src="{}" srcset="{}" sizes="20rem" width="{}" height="{}" alt="{}">',
-            picture.fallback_url,
-            picture.jpeg_srcset,
-            picture.width,
-            picture.height,
-            story.image_alt,
+        thumbnail = (
+            format_html(
+                '<img class="image-preview" src="{}" srcset="{}" sizes="20rem" width="{}" height="{}" alt="{}">',
+                picture.fallback_url,
+                picture.jpeg_srcset,
+                picture.width,
+                picture.height,
+                story.image_alt,
+            )
+            if picture is not None
+            else ""
         )
+        if story.image_state == ImageState.PROCESSING:
+            shown = gettext("Until it is ready, readers see the image below.") if picture else ""
+            return format_html(
+                '<p class="image-state image-state--processing" role="status">{} {}</p>{}',
+                gettext("Processing… (reload to see it)"),
+                shown,
+                thumbnail,
+            )
+        if story.image_state == ImageState.FAILED:
+            shown = gettext("Readers see the image below.") if picture else gettext("Readers see no image.")
+            return format_html(
+                '<ul class="messagelist"><li class="error image-state image-state--failed">{} {} {}</li></ul>{}',
+                gettext("Failed: %(reason)s") % {"reason": story.get_image_failure_display()},
+                shown,
+                gettext("Choose another file above to replace it."),
+                thumbnail,
+            )
         if warning := image_too_small_warning(story):
             return format_html('{}<ul class="messagelist"><li class="warning">{}</li></ul>', thumbnail, warning)
         return thumbnail
 
     @admin.display(description=_("title"))
     def title_in_any_language(self, story):
-        return str(story)
+        """The title, marked while its new image is processed or when it failed."""
+        marks = {
+            ImageState.PROCESSING: gettext("⧗ image processing"),
+            ImageState.FAILED: gettext("⚠ image failed"),
+        }
+        if story.image_state not in marks:
+            return str(story)
+        return format_html(
+            '{} <span class="image-state image-state--{}">{}</span>', story, story.image_state, marks[story.image_state]
+        )
 
     @admin.display(description=_("languages"))
     def version_states(self, story):

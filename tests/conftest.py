@@ -69,9 +69,17 @@ def staff_client(client, django_user_model):
 
 @pytest.fixture
 def media_root(settings, tmp_path):
-    """Uploads go to a temporary directory, so tests leave no files behind."""
+    """Uploads go to a temporary directory, so tests leave no files behind; so do uploads waiting, privately, for the
+    background job that cleans them (pending_images_root)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def pending_images_root(media_root, settings):
+    """Where uploaded images wait, as received, for the background job (private storage, never served)."""
+    return settings.PRIVATE_MEDIA_ROOT / "pending-images"
 
 
 @pytest.fixture

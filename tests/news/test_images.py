@@ -9,11 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.utils.translation import override
 from PIL import Image
 
 from news.images import FeaturedImageFormField
 from news.models import NewsStory
+from testkit.background import run_queued_tasks
 from testkit.files import phone_photo, photo_like
 from testkit.pages import name_cache_generation, parse_page
 from testkit.stories import illustrated_stories, story_form
@@ -37,7 +39,15 @@ def illustrated_story_form(**fields):
 
 
 def add_story(staff_client, language="en", **fields):
-    return staff_client.post(f"/admin/news/newsstory/add/?language={language}", illustrated_story_form(**fields))
+    """Posts the admin's add form; what it queues is queued once its transaction commits, as in production (the
+    test's own transaction never commits). The image is made by run_queued_tasks()."""
+    with after_commit():
+        return staff_client.post(f"/admin/news/newsstory/add/?language={language}", illustrated_story_form(**fields))
+
+
+def after_commit():
+    """Runs what the code under test asks to run once its transaction commits (on_commit), at the end of the block."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
 
 
 def files_in(directory):
@@ -62,6 +72,7 @@ def open_stored(path):
 @pytest.mark.slow
 def test_phone_photo_is_published_upright_with_no_location_or_other_metadata(staff_client, media_root):
     response = add_story(staff_client, image=upload(phone_photo(), "IMG_0042.JPG"))
+    run_queued_tasks()
 
     assert response.status_code == 302
     story = NewsStory.objects.get()
@@ -92,6 +103,8 @@ def test_image_stored_by_code_is_cleaned_like_an_upload_and_its_raw_bytes_remove
     with django_capture_on_commit_callbacks(execute=True):
         story.image.save("IMG_0042.JPG", ContentFile(phone_photo()), save=False)
         story.save()
+    run_queued_tasks()
+    story.refresh_from_db()
 
     assert story.card_picture is not None
     # The raw bytes are gone: every file left in storage is one of the clean ones.
@@ -105,6 +118,7 @@ def test_image_stored_by_code_is_cleaned_like_an_upload_and_its_raw_bytes_remove
 @pytest.mark.slow
 def test_renditions_are_made_at_each_srcset_width_in_webp_and_jpeg(staff_client, media_root):
     add_story(staff_client, image=upload(photo_like(2400, 1600)))
+    run_queued_tasks()
 
     renditions = NewsStory.objects.get().image_renditions
     for name, widths, ratio in [("card", [320, 480, 640, 960], 1.5), ("hero", [640, 960, 1280, 1920], 1.5)]:
@@ -119,6 +133,7 @@ def test_renditions_are_made_at_each_srcset_width_in_webp_and_jpeg(staff_client,
 @pytest.mark.slow
 def test_small_image_is_never_upscaled(staff_client, media_root):
     add_story(staff_client, image=upload(photo_like(800, 600, "PNG"), "chart.png", "image/png"))
+    run_queued_tasks()
 
     renditions = NewsStory.objects.get().image_renditions
     assert [width for width, _path in renditions["card"]["webp"]] == [320, 480, 640, 800]
@@ -129,8 +144,10 @@ def test_small_image_is_never_upscaled(staff_client, media_root):
 @pytest.mark.parametrize("payload", [b"PK\x03\x04zip-archive" + b"\0" * 64, b"<html><script>alert(1)</script></html>"])
 def test_polyglot_payload_after_the_image_is_never_served(staff_client, media_root, payload):
     response = add_story(staff_client, image=upload(photo_like(1000, 750) + payload, "trick.jpg"))
+    run_queued_tasks()
 
     assert response.status_code == 302
+    assert NewsStory.objects.get().image_state == "ready"
     for path in every_stored_image(NewsStory.objects.get()):
         content = default_storage.open(path).read()
         assert b"PK\x03\x04" not in content and b"<script>" not in content
@@ -139,6 +156,7 @@ def test_polyglot_payload_after_the_image_is_never_served(staff_client, media_ro
 @pytest.mark.slow
 def test_replacing_the_image_removes_the_old_files(staff_client, media_root, django_capture_on_commit_callbacks):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
+    run_queued_tasks()
     story = NewsStory.objects.get()
     old_files = every_stored_image(story)
 
@@ -147,6 +165,8 @@ def test_replacing_the_image_removes_the_old_files(staff_client, media_root, dja
             f"/admin/news/newsstory/{story.pk}/change/?language=en",
             illustrated_story_form(image=upload(photo_like(1200, 900), "second.jpg")),
         )
+    with django_capture_on_commit_callbacks(execute=True):  # the old image's files go once the new one is on
+        run_queued_tasks()
 
     assert response.status_code == 302
     story.refresh_from_db()
@@ -158,6 +178,7 @@ def test_replacing_the_image_removes_the_old_files(staff_client, media_root, dja
 
 def test_clearing_the_image_removes_its_files(staff_client, media_root, django_capture_on_commit_callbacks):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
+    run_queued_tasks()
     story = NewsStory.objects.get()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -172,6 +193,7 @@ def test_clearing_the_image_removes_its_files(staff_client, media_root, django_c
 
 def test_editing_text_keeps_the_image(staff_client, media_root, django_capture_on_commit_callbacks):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
+    run_queued_tasks()
     story = NewsStory.objects.get()
     files = files_in(media_root)
 
@@ -188,6 +210,7 @@ def test_editing_text_keeps_the_image(staff_client, media_root, django_capture_o
 
 def test_deleting_the_story_removes_its_image_files(staff_client, media_root, django_capture_on_commit_callbacks):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
+    run_queued_tasks()
     story = NewsStory.objects.get()
     assert files_in(media_root)
 
@@ -207,6 +230,8 @@ def test_a_rolled_back_replacement_keeps_the_image(make_story, media_root, djang
     with django_capture_on_commit_callbacks(execute=True):
         story.image = upload(photo_like(1000, 750))
         story.save()
+    run_queued_tasks()
+    story = NewsStory.objects.get(pk=story.pk)
     kept = every_stored_image(story)
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
@@ -260,12 +285,13 @@ REFUSED_UPLOADS = {
     "over 15 MB": (lambda: photo_like(400, 300) + b"\0" * (15 * 1024 * 1024), "huge.jpg", "an image may be at most 15"),
     "48 megapixels": (lambda: png_header_only(8000, 6000), "big.png", "8000 × 6000 pixels, more than 40 megapixels"),
     "beyond pillow's own limit": (lambda: png_header_only(30000, 30000), "bomb.png", "far too many pixels"),
-    "truncated": (lambda: photo_like(1000, 750)[:6000], "cut.jpg", "damaged or incomplete"),
 }
 
 
 @pytest.mark.parametrize("kind", REFUSED_UPLOADS)
-def test_bad_uploads_are_refused_with_a_clear_error_and_leave_no_files(staff_client, media_root, kind):
+def test_bad_uploads_are_refused_with_a_clear_error_and_leave_no_files(
+    staff_client, media_root, pending_images_root, kind
+):
     make_content, name, message = REFUSED_UPLOADS[kind]
 
     response = add_story(staff_client, image=upload(make_content(), name))
@@ -277,6 +303,7 @@ def test_bad_uploads_are_refused_with_a_clear_error_and_leave_no_files(staff_cli
     assert page.find("input", name="title").attrs["value"] == "Factory visit in Dongguan"
     assert not NewsStory.objects.exists()
     assert files_in(media_root) == []
+    assert files_in(pending_images_root) == []
 
 
 def test_refusals_are_worded_in_chinese_for_a_chinese_editor():
@@ -328,6 +355,7 @@ def test_cards_show_responsive_pictures_lazy_below_the_first_row(media_root, cli
 @pytest.mark.slow
 def test_story_page_shows_an_eager_hero_with_caption_and_credit_in_each_language(staff_client, media_root, client):
     add_story(staff_client, image=upload(photo_like(2400, 1600)))
+    run_queued_tasks()
     story = NewsStory.objects.get()
     story.set_current_language("zh-hans")
     story.title, story.slug = "参观东莞工厂", "参观东莞工厂"
