@@ -212,11 +212,11 @@ class NewsStoryAdminForm(TranslatableModelForm):
             return
         self.data = self.data.copy()
         self.data[self.add_prefix("kept_image")] = keep_chosen_image(image)
-        field = self.fields["image"]
-        field.help_text = format_html(
+        # On the bound field too: it copied the help text when the form was cleaned.
+        self["image"].help_text = self.fields["image"].help_text = format_html(
             '<strong class="kept-image">{}</strong><br>{}',
             gettext("%(name)s is kept: it will be saved with the story.") % {"name": image.name.rsplit("/", 1)[-1]},
-            field.help_text,
+            self.fields["image"].help_text,
         )
 
     def clean_publish_at(self):

@@ -81,7 +81,7 @@ def check_image_header(upload, accepted_formats, not_an_image):
             raise ValidationError(too_many_pixels_message(width, height), code="too_many_pixels")
         try:
             frames = getattr(image, "n_frames", 1)
-            turned = image.getexif().get(ORIENTATION) in QUARTER_TURNS
+            turned = header_orientation(image) in QUARTER_TURNS
         except Exception:
             raise ValidationError(not_an_image(), code="not_an_image") from None
         if image.format != "MPO" and frames > 1:
@@ -90,6 +90,17 @@ def check_image_header(upload, accepted_formats, not_an_image):
             )
     upload.seek(0)
     return (height, width) if turned else (width, height)
+
+
+def header_orientation(image):
+    """The EXIF orientation, as far as the header tells: Pillow's getexif() would decode a whole PNG to look for an
+    eXIf chunk after the pixels, so a PNG's counts only when it comes before them."""
+    if image.format == "PNG":
+        exif = Image.Exif()
+        if "exif" in image.info:
+            exif.load(image.info["exif"])
+        return exif.get(ORIENTATION)
+    return image.getexif().get(ORIENTATION)
 
 
 def too_many_pixels_message(width=None, height=None):
