@@ -20,6 +20,7 @@ from reversion.models import Revision, Version
 
 from news.changes import describe
 from news.models import NewsStory, NewsStoryTranslation, PreviewLink, StorySlugRedirect
+from testkit.background import run_queued_tasks
 from testkit.files import minimal_pdf, photo_like
 from testkit.pages import card_titles, name_cache_generation, parse_page
 from testkit.stories import many_stories, story_form
@@ -373,10 +374,14 @@ def test_restoring_a_revision_whose_image_was_since_replaced_keeps_the_current_i
 ):
     story = make_story({"en": "Photo story"})
     first_photo = SimpleUploadedFile("first.jpg", photo_like(800, 600), content_type="image/jpeg")
-    edit(staff_client, story, "en", image=first_photo, image_alt="The first photo")
+    with django_capture_on_commit_callbacks(execute=True):  # the image is queued once the save commits
+        edit(staff_client, story, "en", image=first_photo, image_alt="The first photo")
+    run_queued_tasks()
     second_photo = SimpleUploadedFile("second.jpg", photo_like(900, 600), content_type="image/jpeg")
-    with django_capture_on_commit_callbacks(execute=True):  # the first photo's files are deleted
+    with django_capture_on_commit_callbacks(execute=True):
         edit(staff_client, story, "en", image=second_photo, image_alt="The second photo")
+    with django_capture_on_commit_callbacks(execute=True):  # the first photo's files are deleted
+        run_queued_tasks()
     story.refresh_from_db()
     current_image = story.image.name
     first = revisions_of(story)[-1]
@@ -389,6 +394,52 @@ def test_restoring_a_revision_whose_image_was_since_replaced_keeps_the_current_i
     assert story.image.name == current_image and story.image.storage.exists(current_image)
     assert story.translations.get().image_alt == "The second photo"
     assert story.translations.get().draft.content["image_alt"] == "The first photo"
+
+
+@pytest.mark.parametrize(
+    "admin, note",
+    [
+        ("/admin/", "The image of that revision has since been replaced and deleted: the current image was kept."),
+        ("/zh/admin/", None),
+    ],
+    ids=["english", "chinese"],
+)
+def test_restoring_a_draft_s_revision_whose_image_files_are_gone_keeps_the_current_image_and_says_so(
+    staff_client, make_story, media_root, django_capture_on_commit_callbacks, admin, note
+):
+    story = make_story({"en": "Photo draft"}, status="draft")
+    first_photo = SimpleUploadedFile("first.jpg", photo_like(800, 600), content_type="image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(staff_client, story, "en", publish=False, image=first_photo, image_alt="The photo", status="draft")
+    run_queued_tasks()
+    edit(
+        staff_client, story, "en", publish=False, summary="With the first photo", image_alt="The photo", status="draft"
+    )
+    with_first_photo = revisions_of(story)[0]
+    second_photo = SimpleUploadedFile("second.jpg", photo_like(900, 600), content_type="image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(staff_client, story, "en", publish=False, image=second_photo, image_alt="The photo", status="draft")
+    with django_capture_on_commit_callbacks(execute=True):  # the first photo's files are deleted
+        run_queued_tasks()
+    story.refresh_from_db()
+    current_image = story.image.name
+
+    response = staff_client.post(
+        f"{admin}news/newsstory/{story.pk}/history/{with_first_photo.pk}/restore/", follow=True
+    )
+
+    assert response.status_code == 200
+    warnings = parse_page(response).find(class_="messagelist").find_all("li", class_="warning")
+    expected = note
+    if note is None:
+        with translation.override("zh-hans"):
+            expected = translation.gettext(
+                "The image of that revision has since been replaced and deleted: the current image was kept."
+            )
+    assert expected in [warning.text for warning in warnings]
+    story.refresh_from_db()
+    assert story.image.name == current_image and story.card_picture is not None
+    assert story.translations.get().summary == "With the first photo"
 
 
 def test_restoring_an_address_another_story_took_since_keeps_the_current_one(staff_client, make_story):
