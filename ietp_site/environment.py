@@ -364,8 +364,8 @@ VARIABLES = [
     ),
     Variable(
         "PRIVATE_MEDIA_ROOT", DIRECTORY, "private-media", MEDIA,
-        "Where membership applicants' signed letters are kept: private, never served at a URL; staff download them "
-        "through the admin.",
+        "Where membership applicants' signed letters are kept, and uploaded images wait to be processed: private, "
+        "never served at a URL; staff download letters through the admin.",
         example="", commented="compose.yaml: the private-media volume, /srv/private-media",
     ),
     Variable(

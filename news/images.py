@@ -127,7 +127,12 @@ def store_pending_image(content, filename):
     extension = posixpath.splitext(filename)[1].lower()
     name = f"{PENDING_DIRECTORY}/{uuid.uuid4().hex}/{file_stem(filename)}{extension}"
     content.seek(0)
-    return private_uploads_storage().save(name, content)
+    storage = private_uploads_storage()
+    try:
+        return storage.save(name, content)
+    except OSError:
+        delete_directory(storage, posixpath.dirname(name))  # what a full disk let through
+        raise
 
 
 class PendingImage(File):
