@@ -9,10 +9,11 @@ revision) and one bilingual story with a body of a few thousand characters, and 
 Django's test client. Then, alternately on the English and the Chinese tab, it opens the story's change form,
 reads the hidden `opened_version` and `opened_draft` from it, and posts the form back with one figure in the body
 changed: each save keeps a draft (the story is published). Before each save it also requests the admin's index page,
-as a reference for how busy the machine is. Then `photo-saves` saves each carry a new photo of about 5 MB (a 12-megapixel JPEG and a PNG, in
-turn): the save only checks the header and keeps the upload privately; the background job that makes the clean copy
-and renditions is timed apart, run as the worker runs it (testkit/background.py). Exits with status 1 if the median
-save takes longer than 150 ms, or the slowest save with a photo longer than 1.5 s.
+as a reference for how busy the machine is. Then `photo-saves` saves each carry a new photo of about 5 MB (a
+12-megapixel JPEG and a PNG, in turn): the save only checks the header and keeps the upload privately; the
+background job that makes the clean copy and renditions is timed apart, run as the worker runs it
+(testkit/background.py). Exits with status 1 if the median save takes longer than 150 ms, or the slowest save with a
+photo longer than 1.5 s.
 """
 
 import argparse
