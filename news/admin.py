@@ -575,7 +575,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             "",
             '<li><textarea readonly rows="2" aria-label="{}" class="preview-link">{}</textarea>'
             '<button type="button" class="button copy-link" data-copied-label="{}" hidden>{}</button> {} '
-            '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate>{}</button></li>',
+            '<button type="submit" class="button" name="_revoke_preview_link" value="{}">{}</button></li>',
             (
                 (
                     gettext("Preview link"),
@@ -584,14 +584,15 @@ class NewsStoryAdmin(TranslatableAdmin):
                     gettext("Copy"),
                     gettext("works until %(time)s")
                     % {"time": date_format(timezone.localtime(link.expires_at), "SHORT_DATETIME_FORMAT")},
-                    reverse("admin:news_newsstory_preview_link_revoke", args=[story.pk, link.pk]),
+                    link.pk,
                     gettext("Revoke"),
                 )
                 for link in links
                 for url in [request.build_absolute_uri(link.get_absolute_url())]
             ),
         )
-        # The button submits the form itself: what is on the screen is saved first (see response_change).
+        # The buttons (Create, Revoke) submit the form itself: what is on the screen is saved first (see
+        # response_change), never lost to a reload.
         # Enter in a box submits the form with its first button, which would be Revoke or this one: an unseen
         # "save and continue editing" comes first, so Enter saves as it does on other admin pages.
         return format_html(
@@ -611,7 +612,9 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     def response_change(self, request, obj):
         """After the form is saved (a published translation's changes as its draft), "Create a preview link" makes
-        the link to what was just saved and comes back to the form, which shows it."""
+        the link to what was just saved and "Revoke" stops a link; both come back to the form."""
+        if "_revoke_preview_link" in request.POST:
+            return self.preview_link_revoked(request, obj, request.POST["_revoke_preview_link"])
         if "_preview_link" not in request.POST:
             return super().response_change(request, obj)
         message = gettext(
@@ -630,6 +633,18 @@ class NewsStoryAdmin(TranslatableAdmin):
         self.message_user(request, message % {"url": url}, messages.SUCCESS)
         return HttpResponseRedirect(self.change_url(story, language))
 
+    def preview_link_revoked(self, request, story, link_id):
+        link = story.preview_links.filter(pk=link_id).first() if str(link_id).isdigit() else None
+        if link is None:
+            raise Http404
+        publishing.revoke_preview_link(link)
+        self.message_user(
+            request,
+            gettext("Your changes are saved and the preview link is revoked: it no longer opens the story."),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self.change_url(story, link.language_code))
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # Read-only fields get only the story (the form's instance): the tab open is on the request.
         if obj is not None:
@@ -643,11 +658,6 @@ class NewsStoryAdmin(TranslatableAdmin):
                 "<int:story_id>/preview-links/new/",
                 self.admin_site.admin_view(self.create_preview_link),
                 name="news_newsstory_preview_link_create",
-            ),
-            path(
-                "<int:story_id>/preview-links/<int:link_id>/revoke/",
-                self.admin_site.admin_view(self.revoke_preview_link),
-                name="news_newsstory_preview_link_revoke",
             ),
             path(
                 "<int:story_id>/history/compare/",
@@ -694,12 +704,6 @@ class NewsStoryAdmin(TranslatableAdmin):
         story = self.story_for_change(request, story_id)
         message = gettext("Preview link created; copy it from the “Preview links” box: %(url)s")
         return self.preview_link_made(request, story, request.GET.get("language"), message)
-
-    def revoke_preview_link(self, request, story_id, link_id):
-        story = self.story_for_change(request, story_id)
-        link = publishing.revoke_preview_link(get_object_or_404(story.preview_links, pk=link_id))
-        self.message_user(request, gettext("Preview link revoked: it no longer opens the story."), messages.SUCCESS)
-        return HttpResponseRedirect(self.change_url(story, link.language_code))
 
     def history_view(self, request, object_id, extra_context=None):
         story = self.get_object(request, object_id)

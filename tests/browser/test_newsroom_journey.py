@@ -198,7 +198,7 @@ def test_english_goes_live_first_and_chinese_is_previewed_as_a_draft_then_publis
     open_story_in_admin(editor, ENGLISH.title)
     editor.locator(".parler-language-tabs").get_by_role("link", name="Simplified Chinese").click()
     editor.get_by_role("group", name="This language").get_by_role("button", name="Revoke").click()
-    expect(editor.locator(".messagelist")).to_contain_text("Preview link revoked")
+    expect(editor.locator(".messagelist")).to_contain_text("the preview link is revoked")
     expect(editor.get_by_role("textbox", name="Preview link")).to_have_count(0)
     assert reviewer.goto(preview_url).status == 404
 

@@ -474,8 +474,12 @@ def test_a_spoiled_preview_link_is_not_found_in_the_visitors_language(
     elif spoil == "expire":
         PreviewLink.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     elif spoil == "revoke":
-        revoked = staff_client.post(f"{LIST_URL}{preview.story_id}/preview-links/{preview.pk}/revoke/", follow=True)
-        assert "Preview link revoked" in revoked.content.decode()
+        story = english_published_chinese_draft
+        form = story_form(title="2024年审核截止日期", status="draft", _save=None)
+        revoked = staff_client.post(
+            f"{LIST_URL}{story.pk}/change/?language=zh-hans", form | {"_revoke_preview_link": preview.pk}, follow=True
+        )
+        assert "the preview link is revoked" in revoked.content.decode()
     elif spoil == "garbage":
         link = link.replace(token, "%00" + "x" * 500)
     else:  # signed correctly, but for a key no link has
