@@ -161,8 +161,9 @@ def body_diff(old, new):
     for operation, old_start, old_end, new_start, _new_end in opcodes:
         if operation == "equal":
             for offset in range(old_end - old_start):
-                pairs = zip(old_words[old_start + offset].elements, new_words[new_start + offset].elements)
-                same_element.update((old[0], new[0]) for old, new in pairs)
+                # Equal keys: the same formatting, element by element.
+                pairs = zip(old_words[old_start + offset].elements, new_words[new_start + offset].elements, strict=True)
+                same_element.update((was[0], now[0]) for was, now in pairs)
     for operation, old_start, old_end, new_start, new_end in opcodes:
         if operation == "replace":
             pair_replaced_elements(old_words[old_start:old_end], new_words[new_start:new_end], same_element)
