@@ -5,6 +5,7 @@ import reversion
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -343,7 +344,7 @@ class NewsStoryAdmin(TranslatableAdmin):
             ["translation_notice", "mark_up_to_date"] if tab_state and tab_state.may_be_out_of_date else []
         )
         preview_fields = ["preview_links"] if obj is not None and tab_state and tab_state.is_written else []
-        # A published translation is changed by Save (a draft) and Publish; unpublishing is the list's action.
+        # A published translation is changed by Save (a draft) and Publish; Unpublish… is a page of its own.
         status_fields = ["status", "scheduled_for"]
         if tab_state and tab_state.is_published:
             # Readers can read it (or will at its time): changes are published, or scheduled, as a whole; a
@@ -351,14 +352,29 @@ class NewsStoryAdmin(TranslatableAdmin):
             status_fields = ["publication_state", "publish_changes_at"]
             status_fields += [] if tab_state.is_public else ["scheduled_for"]
         retire_fields = ["retire_redirect"] if self.takes_an_old_address(request, obj) else []
+        # The story's own fields have no draft (a draft is per language): on a story readers can read, saving
+        # changes them on the site at once, and the editor is told so beside them.
+        is_live = obj is not None and any(state.is_public for state in obj.version_states())
         return [
             (
                 _("Publishing"),
                 {
                     "fields": ["publish_at", "category", "event_date", "event_place"],
-                    "description": _(
-                        "The date and time, category and event date are the same in every language; "
-                        "the event place is written in each."
+                    "description": format_lazy(
+                        "{}{}",
+                        _(
+                            "The date and time, category and event date are the same in every language; "
+                            "the event place is written in each."
+                        ),
+                        self.goes_live_when_saved(
+                            _(
+                                "This story is published: changes to its date and time, category or event date "
+                                "(and to its image and documents) go live when you save, in every language. They "
+                                "have no draft."
+                            )
+                        )
+                        if is_live
+                        else "",
                     ),
                 },
             ),
@@ -380,15 +396,33 @@ class NewsStoryAdmin(TranslatableAdmin):
                             "preview links can see; readers see them after you press Publish."
                         ),
                         _(
-                            "The date, category, event date, image and documents are shared by every language: "
-                            "they change on the site when you save."
+                            "The date, category, event date, image and documents are shared by every language and "
+                            "have no draft: they change on the site when you save."
                         ),
                     ),
                 },
             ),
             (None, {"fields": ["title", "slug", *retire_fields, "dateline", "summary", "body"]}),
-            (_("Featured image"), {"fields": [*image_fields, "image_alt", "image_caption", "image_credit"]}),
+            (
+                _("Featured image"),
+                {
+                    "fields": [*image_fields, "image_alt", "image_caption", "image_credit"],
+                    "description": self.goes_live_when_saved(
+                        _(
+                            "This story is published: a new or removed image goes live when you save, in every "
+                            "language. Its description, caption and credit are this language's text, kept in the "
+                            "draft until you publish."
+                        )
+                    )
+                    if is_live
+                    else "",
+                },
+            ),
         ]
+
+    @staticmethod
+    def goes_live_when_saved(note):
+        return format_html('<ul class="messagelist shared-fields-note"><li class="warning">{}</li></ul>', note)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations", "translations__draft")
@@ -660,6 +694,11 @@ class NewsStoryAdmin(TranslatableAdmin):
                 name="news_newsstory_preview_link_create",
             ),
             path(
+                "<int:story_id>/unpublish/",
+                self.admin_site.admin_view(self.unpublish_language),
+                name="news_newsstory_unpublish",
+            ),
+            path(
                 "<int:story_id>/history/compare/",
                 self.admin_site.admin_view(self.compare_revisions),
                 name="news_newsstory_compare",
@@ -694,6 +733,63 @@ class NewsStoryAdmin(TranslatableAdmin):
             )
         self.message_user(request, message % {"language": site_language(language).switch_label}, messages.SUCCESS)
         return HttpResponseRedirect(self.change_url(story, language))
+
+    def unpublish_language(self, request, story_id):
+        """GET: the public addresses readers lose if the open tab's language is unpublished; POST: unpublish it."""
+        story = get_object_or_404(NewsStory.objects.prefetch_related("translations"), pk=story_id)
+        if request.method not in ("GET", "POST"):
+            raise Http404
+        if not self.has_change_permission(request, story):
+            raise PermissionDenied
+        language = request.GET.get("language")
+        if language not in SITE_LANGUAGES or not story.has_translation(language):
+            raise Http404
+        if request.method == "GET":
+            return self.unpublish_confirmation(request, [story], language)
+        unpublished = publishing.unpublish(story, user=request.user, language_code=language)
+        message = (
+            gettext("The %(language)s version is unpublished: it is a draft again, and its address answers “gone”.")
+            if unpublished
+            else gettext("The %(language)s version was not published.")
+        )
+        self.message_user(request, message % {"language": site_language(language).switch_label}, messages.SUCCESS)
+        return HttpResponseRedirect(self.change_url(story, language))
+
+    def unpublish_confirmation(self, request, stories, language_code, action_name=None):
+        """The page that asks before unpublishing: each story with the public addresses readers will lose. From the
+        list (`action_name`) it posts the action again, confirmed; from a story's form, to unpublish_language."""
+        rows = [
+            {
+                "story": story,
+                "addresses": [
+                    (language, request.build_absolute_uri(address))
+                    for language, address, _slug in publishing.public_addresses(story, language_code)
+                ],
+            }
+            for story in stories
+        ]
+        if language_code is None:
+            title = gettext("Unpublish in every language?")
+        else:
+            title = gettext("Unpublish the %(language)s version?") % {
+                "language": site_language(language_code).switch_label
+            }
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "rows": rows,
+            "losing_addresses": any(row["addresses"] for row in rows),
+            "action_name": action_name,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "back_url": (
+                reverse("admin:news_newsstory_changelist")
+                if action_name
+                else self.change_url(stories[0], language_code)
+            ),
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/news/newsstory/unpublish_confirmation.html", context)
 
     @admin.display(description=_("status in this language"))
     def publication_state(self, story):
@@ -845,6 +941,10 @@ class NewsStoryAdmin(TranslatableAdmin):
         change = publishing.publish if publish else publishing.unpublish
 
         def action(modeladmin, request, queryset):
+            if not publish and "confirmed" not in request.POST:
+                # Readers lose addresses: the editor sees which, and confirms.
+                stories = list(queryset.prefetch_related("translations"))
+                return modeladmin.unpublish_confirmation(request, stories, language_code, action_name=name)
             changed = sum(
                 1
                 for story in queryset.prefetch_related("translations")

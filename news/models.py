@@ -662,6 +662,9 @@ def note_edits_and_keep_old_slug_working(sender, instance, raw=False, **kwargs):
         else:
             instance.edited_at = timezone.now()
     stored_slug, stored_status = (stored["slug"], stored["status"]) if stored else (None, None)
+    if instance.status == PublicationStatus.PUBLISHED and stored_status != PublicationStatus.PUBLISHED:
+        # Published again: an address that answered 410 since it was unpublished is live again.
+        RemovedStoryAddress.objects.filter(language_code=instance.language_code, slug=instance.slug).delete()
     if stored_slug == instance.slug:
         return
     # The slug taken is live again, in every language (a live slug wins over an old one in any language): the admin

@@ -104,11 +104,12 @@ def test_publishing_the_chinese_version_alone_gives_chinese_readers_their_own(
 def test_unpublishing_english_alone_leaves_english_readers_the_chinese_version(staff_client, make_story):
     story, client = make_story({"en": "Helpline in five languages", "zh-hans": "热线五种语言"}), Client()
 
-    staff_client.post(LIST_URL, {"action": "unpublish_en", "_selected_action": [story.pk]})
+    staff_client.post(LIST_URL, {"action": "unpublish_en", "_selected_action": [story.pk], "confirmed": "1"})
 
     assert card_titles(client.get("/news/")) == ["热线五种语言"]
     assert "In Chinese only" in client.get("/news/").content.decode()
-    assert client.get("/news/helpline-in-five-languages/").status_code == 404
+    # The English address was public: it answers "gone", not "no such page".
+    assert client.get("/news/helpline-in-five-languages/").status_code == 410
 
 
 def test_the_list_shows_each_languages_state_and_the_tab_names_it(staff_client, english_published_chinese_draft):
@@ -302,7 +303,7 @@ def test_every_save_keeps_a_revision_with_who_and_what(staff_client, make_story)
 
     edit(staff_client, story, "en", summary="First summary")
     edit(staff_client, story, "zh-hans", summary="第一个摘要")
-    staff_client.post(LIST_URL, {"action": "unpublish_zh", "_selected_action": [story.pk]})
+    staff_client.post(LIST_URL, {"action": "unpublish_zh", "_selected_action": [story.pk], "confirmed": "1"})
 
     comments = [describe(version.revision) for version in revisions_of(story)]
     assert comments == [
