@@ -422,7 +422,7 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     @staticmethod
     def goes_live_when_saved(note):
-        return format_html('<ul class="messagelist shared-fields-note"><li class="warning">{}</li></ul>', note)
+        return format_html('<p class="shared-fields-note">{}</p>', note)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations", "translations__draft")
@@ -450,8 +450,10 @@ class NewsStoryAdmin(TranslatableAdmin):
         return story
 
     def takes_an_old_address(self, request, obj):
-        """Whether the slug posted is another story's old address: the form then offers to retire it."""
-        slug = request.POST.get("slug") if request.method == "POST" else None
+        """Whether the slug posted, or the one in the draft shown, is another story's old address: the form then
+        offers to retire it (so a draft saved with it can be published in one go, the box ticked again knowingly)."""
+        shown_slug = obj.safe_translation_getter("slug") if obj is not None else None
+        slug = request.POST.get("slug") if request.method == "POST" else shown_slug
         redirects = StorySlugRedirect.objects.filter(old_slug=slug)
         return bool(slug) and (redirects.exclude(story=obj) if obj is not None else redirects).exists()
 
