@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from news.models import NewsStory, StorySlugRedirect
 from testkit.stories import make_story
 from tests.browser.conftest import DESKTOP
-from tests.browser.test_newsroom_journey import PASSWORD, make_editor
+from tests.browser.editors import PASSWORD, make_editor
 
 ADMINS = ["/admin/", "/zh/admin/"]
 STORY = {

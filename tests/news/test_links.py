@@ -253,7 +253,7 @@ def test_unpublishing_one_language_from_its_form_asks_then_its_address_answers_g
 
     asked = editor_client.get(f"/zh{unpublish_url}")
 
-    assertContains(asked, "取消发布中文版本？")
+    assertContains(asked, "撤回中文版本的发布？")
     assert named_addresses(asked) == ["http://testserver/zh/news/%E5%8F%8C%E8%AF%AD/"]
 
     done = editor_client.post(unpublish_url, follow=True)
