@@ -8,7 +8,7 @@ from django.utils import translation
 
 from .images import SharePicture
 from .models import NewsStory, NewsStoryTranslation, public_translation_condition
-from .pagination import StoryPaginator
+from .pagination import StoryPaginator, WrittenOrder
 
 # A slug no story has, standing for the slug in a reversed address.
 SLUG_PLACEHOLDER = "slug-placeholder"
@@ -31,7 +31,7 @@ class StorySitemap(Sitemap):
     @property
     def paginator(self):
         # A page does not count the stories; the index does, to list the pages.
-        return StoryPaginator(self.items(), self.limit)
+        return StoryPaginator(self.items(), self.limit, order=WrittenOrder, positions_name="sitemap")
 
     def get_urls(self, page=1, site=None, protocol=None):
         origin = f"{self.get_protocol(protocol)}://{self.get_domain(site)}"
