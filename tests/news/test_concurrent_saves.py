@@ -272,3 +272,65 @@ def test_two_editors_publishing_the_same_draft_at_once_one_wins_and_the_other_is
     assert english(live_story).summary == "Forty brands."
     assert not TranslationDraft.objects.exists()
     assert Version.objects.get_for_object(live_story).count() == revisions_before + 1
+
+
+def test_two_editors_publishing_a_new_translation_at_once_publish_both_their_changes_and_the_second_is_told(
+    mei, tom, draft_story
+):
+    mei_form, tom_form = opened_form(mei, draft_story, "en"), opened_form(tom, draft_story, "en")
+
+    mei.post(change_url(draft_story, "en"), {**mei_form, "title": "Audit pledge signed", "_publish": "1"})
+    second = tom.post(
+        change_url(draft_story, "en"), {**tom_form, "summary": "Forty brands.", "_publish": "1"}, follow=True
+    )
+
+    text = english(draft_story)
+    assert (text.status, text.title, text.summary) == ("published", "Audit pledge signed", "Forty brands.")
+    assert not TranslationDraft.objects.exists()
+    told = parse_page(second).find(class_="messagelist").text
+    assert "Mei saved this story at" in told and "The EN version is published." in told
+
+
+# --- What counts as a change ------------------------------------------------------------------------------------
+
+
+def test_a_browsers_own_line_endings_are_not_a_change_that_overwrites_the_other_editors(mei, tom, make_story):
+    story = make_story({"en": {"title": "Audit pledge", "summary": "Line one.\nLine two.", "status": "draft"}})
+    mei_form, tom_form = opened_form(mei, story, "en"), opened_form(tom, story, "en")
+    mei.post(change_url(story, "en"), {**mei_form, "summary": "Mei's summary.", "_continue": "1"})
+
+    # Browsers post a box's line breaks as CR LF.
+    tom.post(
+        change_url(story, "en"),
+        {**tom_form, "summary": "Line one.\r\nLine two.", "title": "Audit pledge signed", "_continue": "1"},
+    )
+
+    assert (english(story).title, english(story).summary) == ("Audit pledge signed", "Mei's summary.")
+
+
+def test_a_tampered_snapshot_is_not_trusted_and_the_form_saves_as_posted(mei, tom, draft_story):
+    tom_form = opened_form(tom, draft_story, "en")
+    mei.post(
+        change_url(draft_story, "en"), {**opened_form(mei, draft_story, "en"), "summary": "Mei's.", "_continue": "1"}
+    )
+
+    tom.post(
+        change_url(draft_story, "en"),
+        {**tom_form, "opened_version": tom_form["opened_version"][:-2] + "xx", "title": "Tom's", "_continue": "1"},
+    )
+
+    # Without a snapshot it can trust, the save cannot know what Tom changed: his form is saved as posted.
+    assert (english(draft_story).title, english(draft_story).summary) == ("Tom's", "Twelve brands.")
+
+
+def test_an_unchanged_body_reformatted_by_the_editor_is_not_a_change(mei, tom, live_story):
+    mei_form, tom_form = opened_form(mei, live_story, "en"), opened_form(tom, live_story, "en")
+    mei.post(change_url(live_story, "en"), {**mei_form, "body": "<p>Mei's body.</p>", "_continue": "1"})
+
+    tom.post(
+        change_url(live_story, "en"),
+        {**tom_form, "body": "<p>The brands will share their audits.</p><p></p>", "title": "Tom's", "_continue": "1"},
+    )
+
+    draft = publishing.draft_of(live_story, "en").content
+    assert (draft["title"], draft["body"]) == ("Tom's", "<p>Mei's body.</p>")
