@@ -267,7 +267,7 @@ class NewsStoryAdminForm(TranslatableModelForm):
         if self.instance.pk:
             self.clean_draft()
         if self.merge.conflicts:
-            self.add_error("opened_version", merging.conflict_message(self.instance, self.language_code))
+            self.add_error("opened_version", merging.conflict_message(self.merge))
         # A new upload, or the stored image when the editor kept it; False when "Clear" is ticked.
         if cleaned_data.get("image") and not cleaned_data.get("image_alt", "").strip():
             self.add_error("image_alt", _("Describe the image in this language for readers who cannot see it."))
@@ -495,7 +495,7 @@ class NewsStoryAdmin(TranslatableAdmin):
                     % {"language": language_label},
                 )
         if form.merge.taken_from_them:
-            messages.info(request, merging.taken_message(obj, language, form.merge.taken_from_them))
+            messages.info(request, merging.taken_message(form.merge))
         if "image" in form.changed_data and (warning := image_too_small_warning(obj)):
             messages.warning(request, warning)
         revisions.record_save(

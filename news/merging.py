@@ -172,6 +172,8 @@ class Merge:
 
     taken_from_them: list
     conflicts: list
+    # Who saved last and when, as read before this editor's save: (name, time as the editor reads it).
+    last_save: tuple = ("", "")
 
 
 NO_MERGE = Merge([], [])
@@ -215,6 +217,8 @@ def merge_concurrent_changes(form):
             # Asked afresh: an earlier answer was about another version of theirs.
             form.data.pop(form.add_prefix(CHOICE_PREFIX + name), None)
             merge.conflicts.append(Conflict(name, field, now[name], yours, add_choice(form, name)))
+    if merge.taken_from_them or merge.conflicts:
+        merge.last_save = last_save(form.instance, form.language_code)
     if merge.taken_from_them or merge.conflicts or opened.get("conflicts"):
         # Saved again, the form is compared with the story as it is now; the conflicts still need an answer.
         form.data[form.add_prefix(SNAPSHOT_FIELD)] = snapshot(form, now, [c.name for c in merge.conflicts])
@@ -262,20 +266,24 @@ def last_save(story, language_code):
     return name, date_format(timezone.localtime(when), "DATETIME_FORMAT")
 
 
-def conflict_message(story, language_code):
-    who, when = last_save(story, language_code)
+def conflict_message(merge):
+    who, when = merge.last_save
     return gettext(
-        "%(who)s saved this story at %(time)s, after you opened it, and changed some of the fields you changed. "
+        "After you opened this story, %(who)s saved it at %(time)s and changed some of the fields you changed. "
         "Nothing is saved yet: their changes to other fields are now in the form with yours. For each field "
         "below, keep their version or yours, then save again."
     ) % {"who": who, "time": when}
 
 
-def taken_message(story, language_code, names):
-    who, when = last_save(story, language_code)
+def taken_message(merge):
+    who, when = merge.last_save
     return gettext(
-        "%(who)s saved this story at %(time)s, after you opened it: their changes to %(fields)s are kept with yours."
-    ) % {"who": who, "time": when, "fields": changes.listed(changes.field_name(name) for name in names)}
+        "After you opened this story, %(who)s saved it at %(time)s: their changes to %(fields)s are kept with yours."
+    ) % {
+        "who": who,
+        "time": when,
+        "fields": changes.listed(changes.field_name(name) for name in merge.taken_from_them),
+    }
 
 
 def lock_story(story_id):

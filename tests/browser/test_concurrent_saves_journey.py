@@ -64,7 +64,7 @@ def save_draft(page):
 
 
 def type_at_end_of_body(page, text):
-    body = page.locator(".ProseMirror")
+    body = page.locator(".field-body [contenteditable=true]")
     body.click()
     page.keyboard.press("Control+End")
     page.keyboard.type(text)
@@ -85,7 +85,7 @@ def test_two_editors_keep_both_their_changes_and_choose_where_they_changed_the_s
     save_draft(mei)
     tom.locator("#id_title").fill("Forty brands sign the audit pledge")
     save_draft(tom)
-    expect(tom.locator(".messagelist")).to_contain_text("mei")
+    expect(tom.locator(".messagelist")).to_contain_text("mei")  # who saved before them
     expect(tom.locator("#id_title")).to_have_value("Forty brands sign the audit pledge")
     expect(tom.locator("#id_summary")).to_have_value("Forty brands will share audit results with workers.")
     draft = publishing.draft_of(live_story, "en").content

@@ -110,7 +110,7 @@ def test_two_editors_changing_different_fields_of_a_draft_translation_both_keep_
     text = english(draft_story)
     assert (text.title, text.summary) == ("Audit pledge signed", "Forty brands.")
     told = parse_page(merged).find(class_="messagelist").text
-    assert "Mei saved this story at" in told  # the admin capitalises messages
+    assert "After you opened this story, mei saved it at" in told
     assert "their changes to summary are kept with yours" in told
 
 
@@ -132,13 +132,14 @@ def test_two_editors_changing_different_fields_of_a_live_translations_draft_both
     mei_form, tom_form = opened_form(mei, live_story, "en"), opened_form(tom, live_story, "en")
 
     mei.post(change_url(live_story, "en"), {**mei_form, "summary": "Forty brands.", "_continue": "1"})
-    tom.post(
+    merged = tom.post(
         change_url(live_story, "en"),
         {
             **tom_form,
             "body": "<p>The brands will share their audits <strong>with workers</strong>.</p>",
             "_continue": "1",
         },
+        follow=True,
     )
 
     draft = publishing.draft_of(live_story, "en")
@@ -146,6 +147,8 @@ def test_two_editors_changing_different_fields_of_a_live_translations_draft_both
     assert draft.content["body"] == "<p>The brands will share their audits <strong>with workers</strong>.</p>"
     assert draft.saved_by.username == "tom"
     assert english(live_story).summary == "Twelve brands."  # readers still read the published text
+    # Named as whoever saved before Tom, not Tom, whose save is the newest once made.
+    assert "After you opened this story, mei saved it at" in parse_page(merged).find(class_="messagelist").text
 
 
 # --- The same field: side by side, then chosen ----------------------------------------------------------------
@@ -181,7 +184,7 @@ def test_both_changing_the_same_field_saves_nothing_and_shows_both_versions_side
     assert refused.status_code == 200
     page = refused.content.decode()
     assert "Please correct the error" not in page
-    assert "mei saved this story at" in page
+    assert "After you opened this story, mei saved it at" in page
     boxes = conflict_boxes(refused)
     assert list(boxes) == ["Summary", "Body"]
     assert boxes["Summary"] == [["Keep", "theirs", "Forty", "brands."], ["Keep", "mine", "Thirty", "brands."]]
@@ -288,7 +291,7 @@ def test_two_editors_publishing_a_new_translation_at_once_publish_both_their_cha
     assert (text.status, text.title, text.summary) == ("published", "Audit pledge signed", "Forty brands.")
     assert not TranslationDraft.objects.exists()
     told = parse_page(second).find(class_="messagelist").text
-    assert "Mei saved this story at" in told and "The EN version is published." in told
+    assert "After you opened this story, mei saved it at" in told and "The EN version is published." in told
 
 
 # --- What counts as a change ------------------------------------------------------------------------------------
