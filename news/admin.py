@@ -559,11 +559,12 @@ class NewsStoryAdmin(TranslatableAdmin):
         # (static/js/copy-link.js).
         rows = format_html_join(
             "",
-            '<li><textarea readonly rows="2" aria-label="{}" class="preview-link">{}</textarea>'
+            '<li><textarea readonly rows="{}" aria-label="{}" class="preview-link">{}</textarea>'
             '<button type="button" class="button copy-link" data-copied-label="{}" hidden>{}</button> {} '
             '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate>{}</button></li>',
             (
                 (
+                    preview_link_rows(url),
                     gettext("Preview link"),
                     url,
                     gettext("Copied"),
@@ -870,3 +871,9 @@ class StorySlugRedirectAdmin(admin.ModelAdmin):
     @admin.display(description=_("old address"), ordering="old_slug")
     def old_address(self, redirect):
         return redirect.old_url
+
+
+def preview_link_rows(url):
+    """Lines enough for the link wrapped in its box on a phone (about 34 characters a line), so that it is seen in
+    full without scrolling; CSS's field-sizing would fit the box to it, but is not standard CSS yet."""
+    return max(2, -(-len(url) // 34))

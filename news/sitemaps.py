@@ -43,8 +43,9 @@ class StorySitemap(Sitemap):
         for pk, renditions in stories:
             locations = {code: origin + addresses[code](slug) for code, slug, _changed_at in versions[pk]}
             alternates = [{"lang_code": code, "location": location} for code, location in locations.items()]
-            if settings.LANGUAGE_CODE in locations:
-                alternates.append({"lang_code": "x-default", "location": locations[settings.LANGUAGE_CODE]})
+            # Readers of any other language: the default language's version, else the story's first.
+            x_default = locations.get(settings.LANGUAGE_CODE) or next(iter(locations.values()))
+            alternates.append({"lang_code": "x-default", "location": x_default})
             picture = SharePicture.from_renditions(storage, renditions)
             # Media may be on another host (S3): its address is then absolute already.
             images = [picture.url if "://" in picture.url else origin + picture.url] if picture else []

@@ -234,10 +234,13 @@ class StoryDetailView(DetailView):
 
 
 class StoryShareQrCodeView(StoryDetailView):
-    """The QR code of a story's address on a page in this language, for readers to share it in WeChat."""
+    """The QR code of a story's address on a page in this language, for readers to share it in WeChat.
+
+    Cached for a year: the code at this address always leads to the story, as the address it holds keeps working
+    (a slug changed later redirects, and so does an address whose language version was written later)."""
 
     @method_decorator(require_safe)
-    @method_decorator(cache_control(public=True, max_age=24 * 60 * 60))
+    @method_decorator(cache_control(public=True, max_age=365 * 24 * 60 * 60, immutable=True))
     def get(self, request, *args, **kwargs):
         story = self.get_object()
         svg = qr_code_svg(absolute_url(request, story.get_absolute_url()))

@@ -67,8 +67,8 @@ def test_phone_photo_is_published_upright_with_no_location_or_other_metadata(sta
     story = NewsStory.objects.get()
     stored = every_stored_image(story)
     # The clean copy; card at 4 widths; the upright 1200 px hero at 640, 960 and its own 1200; WebP and JPEG;
-    # and the link-card JPEG.
-    assert len(stored) == 1 + 2 * (4 + 3) + 1
+    # the link-card JPEG, and the 16:9, 4:3 and 1:1 JPEGs of its structured data.
+    assert len(stored) == 1 + 2 * (4 + 3) + 1 + 3
     assert story.image_renditions["hero"]["width"] == 1200 and story.image_renditions["hero"]["height"] == 1500
     for path in stored:
         image = open_stored(path)
