@@ -185,14 +185,15 @@ def s3_server():
 
 
 @pytest.fixture
-def s3_buckets(s3_server, settings, monkeypatch):
+def s3_buckets(s3_server, settings, monkeypatch, tmp_path):
     """This test's site keeps media and letters in a fresh pair of buckets on the S3 server, configured as
-    MEDIA_STORAGE=s3 configures them, with no local folder for either."""
+    MEDIA_STORAGE=s3 configures them. MEDIA_ROOT and PRIVATE_MEDIA_ROOT point at folders that must stay absent."""
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     buckets = Buckets.create(s3_server)
     settings.MEDIA_STORAGE = "s3"
-    settings.MEDIA_ROOT = settings.PRIVATE_MEDIA_ROOT = "/nonexistent/no-local-files"
+    settings.MEDIA_ROOT = tmp_path / "unused-media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "unused-private-media"
     file_storages = buckets.storages()
     settings.STORAGES = {**settings.STORAGES, **file_storages, "private_letters": file_storages["private"]}
     yield buckets
