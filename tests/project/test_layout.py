@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-ROOMS = ["site_shell", "staff_security", "caching", "operations", "uploads"]
+ROOMS = ["site_shell", "staff_security", "caching", "operations", "uploads", "background"]
 FEATURE_APPS = ["news", "membership"]
 PACKAGES = [*ROOMS, *FEATURE_APPS, "ietp_site"]
 
