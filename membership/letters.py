@@ -12,8 +12,8 @@ A letter is a PDF, JPEG or PNG, recognised by its content. It is checked in two 
   automatic actions or attached files, after its compressed streams were checked for bombs. The letter becomes
   "clean", or "refused" with the reason, and the file as received is deleted.
 
-Letters are private: they live in the "private_letters" storage (settings.STORAGES), which has no URL, and staff
-download clean letters through the admin (MembershipApplicationAdmin).
+Letters are private: they live in the "private" storage (settings.STORAGES: a directory, or a private bucket), which
+has no URL, and staff download clean letters through the admin (MembershipApplicationAdmin).
 """
 
 import datetime
@@ -23,11 +23,9 @@ import unicodedata
 import uuid
 
 from django import forms
-from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, storages
 from django.db import models
 from django.db.models.signals import post_save
 from django.template.defaultfilters import filesizeformat
@@ -47,6 +45,7 @@ from uploads.images import (
     encode,
     too_many_pixels_message,
 )
+from uploads.private_storage import private_storage
 from uploads.stored_files import DeletesUnusedFilesAfterCommit
 
 MAX_LETTER_BYTES = 10 * 1024 * 1024
@@ -92,28 +91,9 @@ UPLOAD_LINK_MAX_AGE_DAYS = 30
 # --- Where letters are kept -------------------------------------------------------------------
 
 
-class PrivateFileSystemStorage(FileSystemStorage):
-    """Files in settings.PRIVATE_MEDIA_ROOT, outside MEDIA_ROOT, with no URL: nothing serves them but the admin."""
-
-    def __init__(self, location=None, **kwargs):
-        super().__init__(location=location, base_url=None, **kwargs)
-
-    @property
-    def base_location(self):
-        return self._value_or_setting(self._location, settings.PRIVATE_MEDIA_ROOT)
-
-    def _clear_cached_properties(self, setting, **kwargs):
-        super()._clear_cached_properties(setting, **kwargs)
-        if setting == "PRIVATE_MEDIA_ROOT":
-            self.__dict__.pop("base_location", None)
-            self.__dict__.pop("location", None)
-
-    def url(self, name):
-        raise ValueError("Letters have no public address: staff download them through the admin.")
-
-
 def private_letters_storage():
-    return storages["private_letters"]
+    """The private storage (uploads/private_storage.py): a directory, or a private bucket of its own."""
+    return private_storage
 
 
 def letter_path(application, filename):

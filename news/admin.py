@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -24,7 +23,7 @@ from parler.forms import TranslatableModelForm
 
 from site_shell.languages import SITE_LANGUAGES, site_language
 
-from . import changes, publishing, revisions
+from . import changes, merging, publishing, revisions
 from .images import SHARP_HERO_WIDTH
 from .models import (
     TRANSLATED_CONTENT_FIELDS,
@@ -123,7 +122,8 @@ def translation_state_label(state):
 
 
 class NewsStoryAdminForm(TranslatableModelForm):
-    # The story as the editor opened it: a save over someone else's later save is refused, not silently lost.
+    # The story as the editor opened it (a signed snapshot, news/merging.py): a save over another editor's later
+    # save keeps their changes to the fields this editor did not change, and asks about the fields both changed.
     opened_version = forms.CharField(widget=forms.HiddenInput, required=False)
     mark_up_to_date = forms.BooleanField(
         label=_("This version matches the other language"),
@@ -131,8 +131,8 @@ class NewsStoryAdminForm(TranslatableModelForm):
         help_text=_("Tick after checking it, and the warning goes away. Editing this version does the same."),
     )
 
-    # The unpublished changes the editor opened (their time), or empty: a save over another editor's later
-    # draft, or a publish of a draft another editor published or discarded meanwhile, is refused once.
+    # The unpublished changes the editor opened (their time), or empty: a save or publish of a draft another
+    # editor published or discarded meanwhile is refused once.
     opened_draft = forms.CharField(widget=forms.HiddenInput, required=False)
     publish_changes_at = forms.SplitDateTimeField(
         label=_("Publish these changes at"),
@@ -161,6 +161,16 @@ class NewsStoryAdminForm(TranslatableModelForm):
             self.fields["publish_changes_at"].initial = shown_draft.publish_at if shown_draft else None
         self.retired_redirects = []
         self.count_title_as_typed()
+        self.merge = merging.NO_MERGE
+        if self.instance.pk and self.is_bound:
+            self.merge = merging.merge_concurrent_changes(self)
+        elif self.instance.pk:
+            self.fields["opened_version"].initial = merging.snapshot(self, merging.stored_values(self))
+
+    @property
+    def changed_data(self):
+        # The keep-theirs / keep-mine choices are answers, not changes to the story.
+        return [name for name in super().changed_data if not name.startswith(merging.CHOICE_PREFIX)]
 
     def count_title_as_typed(self):
         """The title states its limit and counts as the editor types (static/js/title-counter.js); a longer one is
@@ -236,60 +246,32 @@ class NewsStoryAdminForm(TranslatableModelForm):
         return slug
 
     def clean_draft(self):
+        """Refuses once a save of unpublished changes that another editor published or discarded meanwhile: what
+        is on the screen is not what this editor thinks it is."""
         opened = self.cleaned_data.get("opened_draft") or ""
-        if transaction.get_connection().in_atomic_block:
-            # The admin saves in one transaction: a second editor publishing the same language at the same moment
-            # waits here for the first, then is told (on databases that lock rows; SQLite runs one write at once).
-            translations = NewsStoryTranslation.objects.select_for_update()
-            list(translations.filter(master=self.instance.pk, language_code=self.language_code).values("pk"))
-        draft = TranslationDraft.objects.filter(
-            translation__master=self.instance.pk, translation__language_code=self.language_code
-        ).first()
-        now = draft.saved_at.isoformat() if draft else ""
-        if opened == now:
+        if not opened or publishing.draft_of(self.instance, self.language_code) is not None:
             return
-        if draft is None:
-            message = gettext(
+        self.add_error(
+            "opened_version",
+            gettext(
                 "Another editor published or discarded the unpublished changes you opened. Nothing was saved or "
-                "published; your text is still below. To save or publish it anyway, press the button again."
-            )
-        else:
-            message = gettext(
-                "%(who)s saved unpublished changes to this language at %(time)s, after you opened it. Nothing was "
-                "saved; your text is still below. To replace their changes with yours, press the button again."
-            ) % {
-                "who": draft.saved_by.get_username() if draft.saved_by else gettext("another editor"),
-                "time": date_format(timezone.localtime(draft.saved_at), "DATETIME_FORMAT"),
-            }
-        self.add_error(None, message)
+                "published: the form now shows this language as it is, with your own changes kept. To save or "
+                "publish it, press the button again."
+            ),
+        )
         self.data = self.data.copy()
-        self.data[self.add_prefix("opened_draft")] = now
+        self.data[self.add_prefix("opened_draft")] = ""
 
     def clean(self):
         cleaned_data = super().clean()
         if self.instance.pk:
             self.clean_draft()
-        opened = cleaned_data.get("opened_version")
-        if self.instance.pk and opened:
-            saved = NewsStory.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True).first()
-            if saved is not None and saved.isoformat() != opened:
-                self.add_error(None, self.changed_since_opened_message(saved))
-                # Told once: saving this form again replaces their changes with the editor's, knowingly.
-                self.data = self.data.copy()
-                self.data[self.add_prefix("opened_version")] = saved.isoformat()
+        if self.merge.conflicts:
+            self.add_error("opened_version", merging.conflict_message(self.merge))
         # A new upload, or the stored image when the editor kept it; False when "Clear" is ticked.
         if cleaned_data.get("image") and not cleaned_data.get("image_alt", "").strip():
             self.add_error("image_alt", _("Describe the image in this language for readers who cannot see it."))
         return cleaned_data
-
-    def changed_since_opened_message(self, saved_at):
-        last = revisions.story_revisions(self.instance).first()
-        who = last.revision.user.get_username() if last and last.revision.user else gettext("another editor")
-        return gettext(
-            "%(who)s saved this story at %(time)s, after you opened it. Your changes are not saved yet and are "
-            "still below. To keep both, open the story in a new tab, copy your changes into it and save there; "
-            "to replace their changes with yours, save this form again."
-        ) % {"who": who, "time": date_format(timezone.localtime(saved_at), "DATETIME_FORMAT")}
 
 
 class RefusedForMediaStorage:
@@ -397,6 +379,8 @@ class NewsStoryAdmin(TranslatableAdmin):
         """The story, its open tab's translation showing the unpublished changes, if any: the editor carries on
         from them. The published values are kept aside (live_values) so that a save never writes the draft into
         the published row."""
+        if request.method == "POST" and object_id and str(object_id).isdigit():
+            merging.lock_story(object_id)  # a second editor's save waits, then merges with the first's
         story = super().get_object(request, object_id, from_field)
         if story is None:
             return None
@@ -510,6 +494,8 @@ class NewsStoryAdmin(TranslatableAdmin):
                     )
                     % {"language": language_label},
                 )
+        if form.merge.taken_from_them:
+            messages.info(request, merging.taken_message(form.merge))
         if "image" in form.changed_data and (warning := image_too_small_warning(obj)):
             messages.warning(request, warning)
         revisions.record_save(
@@ -573,11 +559,12 @@ class NewsStoryAdmin(TranslatableAdmin):
         # (static/js/copy-link.js).
         rows = format_html_join(
             "",
-            '<li><textarea readonly rows="2" aria-label="{}" class="preview-link">{}</textarea>'
+            '<li><textarea readonly rows="{}" aria-label="{}" class="preview-link">{}</textarea>'
             '<button type="button" class="button copy-link" data-copied-label="{}" hidden>{}</button> {} '
             '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate>{}</button></li>',
             (
                 (
+                    preview_link_rows(url),
                     gettext("Preview link"),
                     url,
                     gettext("Copied"),
@@ -635,6 +622,9 @@ class NewsStoryAdmin(TranslatableAdmin):
         if obj is not None:
             obj.opened_by_request = request
         context["tab_state"] = self.tab_state(request, obj)
+        # Another editor's save is told above the form (change_form.html), not as an error to correct.
+        if "errors" in context and "opened_version" in context["adminform"].form.errors:
+            context["errors"] = merging.errors_besides_the_merge(context["adminform"].form, context["errors"])
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -881,3 +871,9 @@ class StorySlugRedirectAdmin(admin.ModelAdmin):
     @admin.display(description=_("old address"), ordering="old_slug")
     def old_address(self, redirect):
         return redirect.old_url
+
+
+def preview_link_rows(url):
+    """Lines enough for the link wrapped in its box on a phone (about 34 characters a line), so that it is seen in
+    full without scrolling; CSS's field-sizing would fit the box to it, but is not standard CSS yet."""
+    return max(2, -(-len(url) // 34))

@@ -99,6 +99,11 @@ class NewsStoryQuerySet(TranslatableQuerySet):
             story_time_condition(now), Exists(public_translations.filter(master=OuterRef("pk")))
         ).prefetch_related(Prefetch("translations", queryset=public_translations))
 
+    def published_in(self, language_code):
+        """published() stories that visitors may read in this language (not only in another)."""
+        versions = NewsStoryTranslation.objects.filter(public_translation_condition(story=None))
+        return self.published().filter(Exists(versions.filter(master=OuterRef("pk"), language_code=language_code)))
+
     def visible_to(self, user):
         """Staff preview drafts and scheduled versions on their public URLs."""
         return self.prefetch_related("translations") if user.is_staff else self.published()
