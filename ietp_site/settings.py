@@ -437,6 +437,10 @@ MEMBERSHIP_REQUEST_MAX_BYTES = env("MEMBERSHIP_REQUEST_MAX_BYTES")
 # How long applicants' personal data is kept after the decision (`manage.py purge_membership_data` erases it then).
 MEMBERSHIP_RETAIN_APPROVED_DAYS = env("MEMBERSHIP_RETAIN_APPROVED_DAYS")
 MEMBERSHIP_RETAIN_DECLINED_DAYS = env("MEMBERSHIP_RETAIN_DECLINED_DAYS")
+# A received letter is cleaned by the background worker in a child process with this much address space, killed
+# after this many seconds (membership/letter_cleaning.py): a 40-megapixel photo needs under 300 MB and a few seconds.
+LETTER_CLEANING_MEMORY_BYTES = 1024 * 1024 * 1024
+LETTER_CLEANING_SECONDS = 60
 
 # The privacy notice (/privacy/): who holds applicants' data, how to reach them (by default, the footer's
 # ORGANISATION_EMAIL and ORGANISATION_ADDRESS), and where the data is stored.
