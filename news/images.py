@@ -54,6 +54,9 @@ SHARP_HERO_WIDTH = 1000
 
 # Link cards (WeChat, LinkedIn, X, Facebook) show a 1.91:1 picture; 1200 px wide is what they all ask for.
 SHARE_WIDTH, SHARE_ASPECT = 1200, 1.91
+# Search engines' article results (Google's NewsArticle) ask for the picture at 16:9, 4:3 and 1:1, each at least
+# 1200 px wide where the photo allows; named in the renditions record as "share-16x9" and so on.
+ARTICLE_ASPECTS = {"share-16x9": (16, 9), "share-4x3": (4, 3), "share-1x1": (1, 1)}
 
 # No rendition is wider than the largest hero, and a hero is at most twice as wide as it is tall: an image is
 # decoded no larger than that (a 40-megapixel JPEG at a quarter of its size, by the decoder; a PNG cannot be, and is
@@ -262,15 +265,18 @@ def make_rendition_set(storage, directory, name, image, wanted_widths):
     return rendition_set
 
 
-def make_share_rendition(storage, directory, image):
-    """The link-card picture: one JPEG (what every service reads), 1.91:1, 1200 px wide unless the photo is
-    narrower, with its size in bytes (an RSS enclosure gives it)."""
-    cropped = ImageOps.fit(image, (image.width, round(image.width / SHARE_ASPECT))) if image.width else image
+def make_share_rendition(storage, directory, image, aspect=SHARE_ASPECT, name="share"):
+    """A picture for link cards or search results: one JPEG (what every service reads), cropped about the photo's
+    centre to `aspect` (width / height), 1200 px wide unless the crop is narrower, with its size in bytes (an RSS
+    enclosure gives it)."""
+    crop_width = min(image.width, round(image.height * aspect))
+    crop_size = (crop_width, round(crop_width / aspect))
+    cropped = ImageOps.fit(image, crop_size) if image.width else image
     width = min(SHARE_WIDTH, cropped.width)
     height = round(cropped.height * width / cropped.width)
     resized = cropped.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
     data = encode(resized, "JPEG", JPEG_QUALITY)
-    path = storage.save(f"{directory}/share-{width}.jpg", ContentFile(data))
+    path = storage.save(f"{directory}/{name}-{width}.jpg", ContentFile(data))
     return {"width": width, "height": height, "webp": [], "jpeg": [[width, path]], "bytes": len(data)}
 
 
@@ -289,6 +295,25 @@ def decode_clean(original_file):
     return image, image_format
 
 
+def make_article_renditions(storage, directory, image):
+    """The pictures of a story's structured data, one per aspect search engines ask for (ARTICLE_ASPECTS)."""
+    return {
+        name: make_share_rendition(storage, directory, image, aspect=width / height, name=name)
+        for name, (width, height) in ARTICLE_ASPECTS.items()
+    }
+
+
+def add_missing_article_renditions(field_file, renditions):
+    """For an image stored before article renditions existed: its renditions record with them added, made from
+    the clean copy (manage.py make_article_renditions)."""
+    field_file.open("rb")
+    field_file.seek(0)
+    with Image.open(field_file) as stored:
+        image = clean_pixels(decoded_small(stored, DECODED_MIN_SIZE))
+    storage, directory = field_file.storage, posixpath.dirname(field_file.name)
+    return {**renditions, **make_article_renditions(storage, directory, image)}
+
+
 def store_clean_image(image, image_format, storage, directory, stem):
     """Stores the clean copy and renditions in `directory`; returns the clean copy's name and the renditions."""
     name = storage.save(
@@ -300,6 +325,7 @@ def store_clean_image(image, image_format, storage, directory, stem):
         "card": make_rendition_set(storage, directory, "card", card, CARD_WIDTHS),
         "hero": make_rendition_set(storage, directory, "hero", hero, HERO_WIDTHS),
         "share": make_share_rendition(storage, directory, image),
+        **make_article_renditions(storage, directory, image),
     }
 
 
@@ -599,3 +625,17 @@ class SharePicture:
             return None
         width, path = next(((width, path) for width, path in hero["jpeg"] if width >= SHARE_WIDTH), hero["jpeg"][-1])
         return cls.from_path(storage, path, width, round(hero["height"] * width / hero["width"]))
+
+    @classmethod
+    def for_articles(cls, storage, renditions):
+        """The pictures for search engines' article results: one per aspect (ARTICLE_ASPECTS), or for an image
+        stored before these existed, the link-card picture alone; [] without an image."""
+        pictures = [
+            cls.from_path(storage, rendition["jpeg"][0][1], rendition["width"], rendition["height"])
+            for rendition in (renditions.get(name) for name in ARTICLE_ASPECTS)
+            if rendition and rendition.get("jpeg")
+        ]
+        if pictures:
+            return pictures
+        share = cls.from_renditions(storage, renditions)
+        return [share] if share else []

@@ -99,6 +99,11 @@ class NewsStoryQuerySet(TranslatableQuerySet):
             story_time_condition(now), Exists(public_translations.filter(master=OuterRef("pk")))
         ).prefetch_related(Prefetch("translations", queryset=public_translations))
 
+    def published_in(self, language_code):
+        """published() stories that visitors may read in this language (not only in another)."""
+        versions = NewsStoryTranslation.objects.filter(public_translation_condition(story=None))
+        return self.published().filter(Exists(versions.filter(master=OuterRef("pk"), language_code=language_code)))
+
     def visible_to(self, user):
         """Staff preview drafts and scheduled versions on their public URLs."""
         return self.prefetch_related("translations") if user.is_staff else self.published()
@@ -681,6 +686,9 @@ def note_edits_and_keep_old_slug_working(sender, instance, raw=False, **kwargs):
         else:
             instance.edited_at = timezone.now()
     stored_slug, stored_status = (stored["slug"], stored["status"]) if stored else (None, None)
+    if instance.status == PublicationStatus.PUBLISHED and stored_status != PublicationStatus.PUBLISHED:
+        # Published again: an address that answered 410 since it was unpublished is live again.
+        RemovedStoryAddress.objects.filter(language_code=instance.language_code, slug=instance.slug).delete()
     if stored_slug == instance.slug:
         return
     # The slug taken is live again, in every language (a live slug wins over an old one in any language): the admin

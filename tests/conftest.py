@@ -16,6 +16,7 @@ from django.utils import translation
 from caching import page_cache
 from testkit import stories
 from testkit.applications import MEMBERSHIP_STAFF
+from testkit.object_storage import s3_buckets, s3_server  # noqa: F401 - fixtures for every test module
 from testkit.ports import free_port
 from testkit.servers import IN_CI, redis_is_up
 

@@ -5,9 +5,9 @@ import contextlib
 import os
 import posixpath
 
-from django.conf import settings
-from django.core.files.storage import FileSystemStorage, storages
 from django.db import models, transaction
+
+from .private_storage import private_storage
 
 
 class DeletesUnusedFilesAfterCommit:
@@ -94,27 +94,7 @@ class DeletesUnusedFilesAfterCommit:
             transaction.on_commit(lambda: [storage.delete(path) for path in sorted(paths)])
 
 
-class PrivateFileSystemStorage(FileSystemStorage):
-    """Files in settings.PRIVATE_MEDIA_ROOT, outside MEDIA_ROOT, with no URL: uploads waiting to be checked and
-    cleaned by a background job (news' featured images as received), which nothing may serve."""
-
-    def __init__(self, location=None, **kwargs):
-        super().__init__(location=location, base_url=None, **kwargs)
-
-    @property
-    def base_location(self):
-        return self._value_or_setting(self._location, settings.PRIVATE_MEDIA_ROOT)
-
-    def _clear_cached_properties(self, setting, **kwargs):
-        super()._clear_cached_properties(setting, **kwargs)
-        if setting == "PRIVATE_MEDIA_ROOT":
-            self.__dict__.pop("base_location", None)
-            self.__dict__.pop("location", None)
-
-    def url(self, name):
-        raise ValueError("Private uploads have no public address.")
-
-
 def private_uploads_storage():
-    """Uploads kept out of the public's reach until they are cleaned (settings.STORAGES["private_uploads"])."""
-    return storages["private_uploads"]
+    """Uploads kept out of the public's reach until they are cleaned: the private storage (uploads/private_storage.py),
+    a directory or a private bucket."""
+    return private_storage

@@ -79,8 +79,8 @@ def test_phone_photo_is_published_upright_with_no_location_or_other_metadata(sta
     story = NewsStory.objects.get()
     stored = every_stored_image(story)
     # The clean copy; card at 4 widths; the upright 1200 px hero at 640, 960 and its own 1200; WebP and JPEG;
-    # and the link-card JPEG.
-    assert len(stored) == 1 + 2 * (4 + 3) + 1
+    # the link-card JPEG, and the 16:9, 4:3 and 1:1 JPEGs of its structured data.
+    assert len(stored) == 1 + 2 * (4 + 3) + 1 + 3
     assert story.image_renditions["hero"]["width"] == 1200 and story.image_renditions["hero"]["height"] == 1500
     for path in stored:
         image = open_stored(path)
@@ -742,10 +742,11 @@ def settings_in_a_fresh_process(**environment):
     return result.returncode, json.loads(result.stdout) if result.returncode == 0 else result.stderr
 
 
+S3_BUCKETS = {"MEDIA_STORAGE": "s3", "AWS_STORAGE_BUCKET_NAME": "ietp-media", "AWS_PRIVATE_BUCKET_NAME": "ietp-letters"}
+
+
 def test_media_can_be_kept_in_an_s3_compatible_bucket_configured_from_the_environment():
-    status, storage = settings_in_a_fresh_process(
-        MEDIA_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="ietp-media", AWS_S3_ENDPOINT_URL="https://oss.example.cn"
-    )
+    status, storage = settings_in_a_fresh_process(**S3_BUCKETS, AWS_S3_ENDPOINT_URL="https://oss.example.cn")
 
     assert status == 0
     assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
@@ -754,16 +755,24 @@ def test_media_can_be_kept_in_an_s3_compatible_bucket_configured_from_the_enviro
     assert storage["OPTIONS"]["querystring_auth"] is False
 
 
-def test_s3_media_without_a_bucket_is_a_clear_configuration_error():
-    status, error = settings_in_a_fresh_process(MEDIA_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="")
-    assert status != 0 and "AWS_STORAGE_BUCKET_NAME" in error
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ({"AWS_STORAGE_BUCKET_NAME": ""}, "AWS_STORAGE_BUCKET_NAME"),
+        ({"AWS_PRIVATE_BUCKET_NAME": ""}, "AWS_PRIVATE_BUCKET_NAME"),
+        ({"AWS_PRIVATE_BUCKET_NAME": "ietp-media"}, "AWS_PRIVATE_BUCKET_NAME must name a bucket of its own"),
+    ],
+)
+def test_s3_media_without_its_two_buckets_is_a_clear_configuration_error(missing, message):
+    status, error = settings_in_a_fresh_process(**(S3_BUCKETS | missing))
+    assert status != 0 and message in error
 
 
 @pytest.mark.slow  # a fresh process for the settings, then boto3 imported: about a second
 def test_s3_storage_gives_public_urls_without_signatures():
     from storages.backends.s3 import S3Storage
 
-    _status, storage = settings_in_a_fresh_process(MEDIA_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="ietp-media")
+    _status, storage = settings_in_a_fresh_process(**S3_BUCKETS)
     bucket = S3Storage(**storage["OPTIONS"])
     assert bucket.url("news/images/a/card-320.webp") == (
         "https://ietp-media.s3.amazonaws.com/media/news/images/a/card-320.webp"
