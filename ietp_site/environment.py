@@ -365,17 +365,32 @@ VARIABLES = [
     ),
     Variable(
         "PRIVATE_MEDIA_ROOT", DIRECTORY, "private-media", MEDIA,
-        "Where membership applicants' signed letters are kept: private, never served at a URL; staff download them "
-        "through the admin.",
+        "Where membership applicants' signed letters are kept, and uploaded images wait to be processed, unless "
+        "MEDIA_STORAGE is `s3`: private, never served at a URL; staff download letters through the admin.",
         example="", commented="compose.yaml: the private-media volume, /srv/private-media",
     ),
     Variable(
         "MEDIA_STORAGE", choice("filesystem", "s3"), "filesystem", MEDIA,
-        "Where uploaded media live: `filesystem` (MEDIA_ROOT) or `s3`, an S3-compatible bucket (the AWS_* "
-        "variables).",
+        "Where uploaded files live: `filesystem` (MEDIA_ROOT and PRIVATE_MEDIA_ROOT, on this machine) or `s3`, two "
+        "buckets of an S3-compatible service (the AWS_* variables), which lets the site run on more than one "
+        "machine.",
     ),
     Variable(
-        "AWS_STORAGE_BUCKET_NAME", TEXT, "", MEDIA, "With MEDIA_STORAGE=s3: the bucket (required then).",
+        "AWS_STORAGE_BUCKET_NAME", TEXT, "", MEDIA,
+        "With MEDIA_STORAGE=s3: the media bucket (required then); its policy lets anyone read AWS_LOCATION's files.",
+        commented="",
+    ),
+    Variable(
+        "AWS_PRIVATE_BUCKET_NAME", TEXT, "", MEDIA,
+        "With MEDIA_STORAGE=s3: the private bucket for membership letters (required then), another bucket than the "
+        "media's, readable by the site's key only; staff download letters through the admin, never from the bucket.",
+        commented="",
+    ),
+    Variable(
+        "AWS_PRIVATE_OBJECT_ACL", SWITCH, False, MEDIA,
+        "With MEDIA_STORAGE=s3: also mark each private object `private` by its ACL. Only where the bucket uses "
+        "ACLs: AWS buckets made since April 2023 refuse them (AccessControlListNotSupported); the bucket is private "
+        "either way.",
         commented="",
     ),
     Variable(
