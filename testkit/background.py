@@ -34,8 +34,11 @@ def run_queued_tasks(limit=100, *, stop_after=None):
     raise AssertionError(f"more than {limit} jobs: is a job queueing itself again?")
 
 
-def waiting_jobs():
-    return queue_state()["waiting"]
+def waiting_jobs(queue_name=None):
+    """How many jobs are due now, in one queue ("images", "letters", "emails"...) or in all."""
+    if queue_name is None:
+        return queue_state()["waiting"]
+    return DBTaskResult.objects.ready().filter(queue_name=queue_name).count()
 
 
 def make_waiting_jobs_due():
