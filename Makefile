@@ -16,16 +16,19 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
-# Development server on SQLite with the sample stories.
+# Development server on SQLite with the sample stories, and the background worker beside it (images, letters,
+# emails); Ctrl+C stops both.
 run: install
 	$(DEV) migrate --no-input
 	$(DEV) load_seed_stories --if-empty
-	$(DEV) runserver 127.0.0.1:8000
+	$(DEV) run_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(DEV) runserver 127.0.0.1:8000
 
 # The whole suite; DATABASE_URL=postgres://... runs it on PostgreSQL. The browser tests need Debian's
-# Chromium and a Chinese font: installed here when missing (as root), or named for you to install.
+# Chromium and a Chinese font, the validator tests Java and the npm packages vnu-jar and Lighthouse: installed here
+# when missing (as root), or named for you to install.
 test: install
 	tests/browser/install-browser
+	tests/validators/install-validators
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The fast loop: the suite without the slow and the browser tests, on two processes, each test file on one of them

@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.throughput import build_site, drop_database, make_database, site_environment
+from bench.throughput import build_site, site_environment
+from testkit.native_stack import database_beside, drop_database
 
 PAGES = [
     "/robots.txt",
@@ -45,11 +46,12 @@ def main():
     parser.add_argument("--database-url", help="a PostgreSQL server: the database is made beside the one named")
     parser.add_argument("--redis-url", help="the shared cache in this Redis database (emptied) instead of files")
     parser.add_argument("--profile", type=Path, help="write a profile of each page into this directory")
+    parser.add_argument("--pages", nargs="+", default=PAGES, help="the addresses to measure (default: the usual nine)")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ietp-bench-") as directory:
         workdir = Path(directory)
-        database_url = make_database(options.database_url) if options.database_url else None
+        database_url = database_beside(options.database_url, "bench_profile") if options.database_url else None
         try:
             environment = site_environment(workdir, database_url, options.redis_url)
             build_site(environment, workdir, options.older_stories, options.redis_url)
@@ -67,19 +69,48 @@ def measure(options):
 
     application = get_wsgi_application()
     print(f"\nCPU time per request, rendered without the page cache ({options.requests} requests of each page)")
-    print(f"{'page':<32}{'median':>10}{'lowest':>10}{'bytes sent':>12}")
-    for path in PAGES:
+    print(f"{'page':<32}{'median':>10}{'lowest':>10}{'SQL (wall)':>12}{'queries':>9}{'bytes sent':>12}")
+    for path in options.pages:
         status, body = request(application, path)
         for _warm_up in range(4):
             request(application, path)
-        times = []
+        times, sql_times = [], []
         for _request in range(options.requests):
-            started = time.process_time()
-            request(application, path)
-            times.append(time.process_time() - started)
-        print(f"{path:<32}{ms(statistics.median(times)):>10}{ms(min(times)):>10}{len(body):>12}  {status}")
+            with SqlTimer() as sql:
+                started = time.process_time()
+                request(application, path)
+                times.append(time.process_time() - started)
+            sql_times.append(sql.seconds)
+        print(
+            f"{path:<32}{ms(statistics.median(times)):>10}{ms(min(times)):>10}{ms(statistics.median(sql_times)):>12}"
+            f"{sql.queries:>9}{len(body):>12}  {status}"
+        )
         if options.profile:
             profile(application, path, options.profile)
+
+
+class SqlTimer:
+    """The wall time the database took for one request's queries (the server's work and the round trips, which the
+    process's CPU time leaves out), and how many there were."""
+
+    def __enter__(self):
+        from django.db import connection
+
+        self.seconds, self.queries = 0.0, 0
+        self.wrapper = connection.execute_wrapper(self)
+        self.wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.wrapper.__exit__(*exc_info)
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.queries += 1
 
 
 def request(application, path):

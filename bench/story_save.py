@@ -1,14 +1,19 @@
-"""Saving a story through the admin, with revisions, on SQLite: is the median save under 150 ms? (see bench/README.md)
+"""Saving a story through the admin, with revisions, on SQLite: is the median save under 150 ms, and a save with a new
+5 MB photo under 1.5 s? (see bench/README.md)
 
-    .venv/bin/python -m bench.story_save [--saves 50] [--stories 200]
+    .venv/bin/python -m bench.story_save [--saves 50] [--stories 200] [--photo-saves 6]
 
 Run from the project's root: the stories and the admin's form posts are built with testkit/stories.py. Builds a
 throwaway SQLite database file and media folder with the test settings, `stories` other stories (each with one
 revision) and one bilingual story with a body of a few thousand characters, and logs in as a superuser with
 Django's test client. Then, alternately on the English and the Chinese tab, it opens the story's change form,
-reads the hidden `opened_version` from it, and posts the form back with one figure in the body changed: each
-save writes a revision. Before each save it also requests the admin's index page, as a reference for how busy
-the machine is. Exits with status 1 if the median save takes longer than 150 ms.
+reads the hidden `opened_version` and `opened_draft` from it, and posts the form back with one figure in the body
+changed: each save keeps a draft (the story is published). Before each save it also requests the admin's index page,
+as a reference for how busy the machine is. Then `photo-saves` saves each carry a new photo of about 5 MB (a
+12-megapixel JPEG and a PNG, in turn): the save only checks the header and keeps the upload privately; the
+background job that makes the clean copy and renditions is timed apart, run as the worker runs it
+(testkit/background.py). Exits with status 1 if the median save takes longer than 150 ms, or the slowest save with a
+photo longer than 1.5 s.
 """
 
 import argparse
@@ -25,6 +30,7 @@ from testkit.pages import parse_page
 from testkit.stories import make_story, story_form
 
 BUDGET_MS = 150
+PHOTO_BUDGET_MS = 1500
 CHANGE_URL = "/admin/news/newsstory/{pk}/change/?language={language}"
 REFERENCE_URL = "/admin/"
 PASSWORD = "benchmark only"
@@ -77,6 +83,7 @@ def configure_django(workdir):
             "DEBUG": "0",
             "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
             "MEDIA_ROOT": str(workdir / "media"),
+            "PRIVATE_MEDIA_ROOT": str(workdir / "private-media"),
             "MEDIA_STORAGE": "filesystem",
             "LOG_LEVEL": "WARNING",
         }
@@ -138,6 +145,13 @@ def timed(client, method, url, data=None):
     return response, {"wall": wall, "cpu": cpu, "queries": len(queries)}
 
 
+def opened_values(page):
+    """The hidden story and draft versions the form was opened at, as a browser sends them back: the form refuses a
+    save over a newer story or draft than the editor opened."""
+    form = parse_page(page)
+    return {name: form.find("input", name=name).attrs.get("value", "") for name in ("opened_version", "opened_draft")}
+
+
 def save_story(client, story, number):
     """Open the change form on one tab, then post it back with the body changed: the save is what is timed."""
     language = ["en", "zh-hans"][number % 2]
@@ -145,13 +159,9 @@ def save_story(client, story, number):
     page, opening = timed(client, "get", url)
     assert page.status_code == 200, page.status_code
     # The form refuses a save over a newer one than the editor opened: send what the page says, as a browser would.
-    opened_version = parse_page(page).find("input", name="opened_version").attrs["value"]
+    opened = opened_values(page)
     form = story_form(
-        **STORY[language],
-        body=body(language, number + 1),
-        publish_date="2026-11-20",
-        publish_time="09:30",
-        opened_version=opened_version,
+        **STORY[language], body=body(language, number + 1), publish_date="2026-11-20", publish_time="09:30", **opened
     )
     response, saving = timed(client, "post", url, form)
     if response.status_code != 302:
@@ -160,10 +170,48 @@ def save_story(client, story, number):
     return opening, saving
 
 
+def photos():
+    """About 5 MB each: a 12-megapixel JPEG from a camera's best setting, and a PNG (a screenshot or an export)."""
+    from testkit.files import photo_like
+
+    return [("camera.jpg", photo_like(4000, 3000, "JPEG", quality=97)), ("export.png", photo_like(2200, 1600, "PNG"))]
+
+
+def save_story_with_photo(client, story, number, name, content):
+    """As save_story, the form posted with a new photo; then the job that makes it, timed apart. Returns the save's
+    and the job's timings."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from news.models import NewsStory
+    from testkit.background import run_queued_tasks
+
+    language = ["en", "zh-hans"][number % 2]
+    url = CHANGE_URL.format(pk=story.pk, language=language)
+    page, _opening = timed(client, "get", url)
+    form = story_form(
+        **STORY[language],
+        body=body(language, number + 1),
+        publish_date="2026-11-20",
+        publish_time="09:30",
+        **opened_values(page),
+        image=SimpleUploadedFile(name, content),
+        image_alt="Worker committee members at a meeting",
+    )
+    response, saving = timed(client, "post", url, form)
+    assert response.status_code == 302, parse_page(response).find_all(class_="errorlist")
+    assert NewsStory.objects.get(pk=story.pk).image_state == "processing", "the save made the image itself"
+    wall, cpu = time.perf_counter(), time.process_time()
+    assert run_queued_tasks() == 1
+    job = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "queries": 0}
+    assert NewsStory.objects.get(pk=story.pk).image_state == "ready"
+    return saving, job
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--saves", type=int, default=50, help="timed saves, alternately English and Chinese")
     parser.add_argument("--stories", type=int, default=200, help="other stories in the database")
+    parser.add_argument("--photo-saves", type=int, default=6, help="timed saves with a new 5 MB photo")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ietp-bench-") as directory:
@@ -188,6 +236,11 @@ def main():
             rows["open"].append(opening)
             rows["save"].append(saving)
         revisions_written = Revision.objects.count() - revisions_before
+        rows.update({"photo save": [], "photo job": []})
+        for number, (name, content) in zip(range(options.photo_saves), photos() * options.photo_saves, strict=False):
+            saving, job = save_story_with_photo(client, story, number, name, content)
+            rows["photo save"].append(saving)
+            rows["photo job"].append(job)
         connections.close_all()
 
     return report(rows, revisions_written, options)
@@ -207,8 +260,12 @@ def report(rows, revisions_written, options):
         "save": "save: POST the change form (302)",
         "open": "open: GET the change form",
         "reference": f"reference: GET {REFERENCE_URL} (admin index)",
+        "photo save": "save with a new 5 MB photo (302)",
+        "photo job": "its background job (not a request)",
     }
     for key, label in labels.items():
+        if not rows.get(key):
+            continue
         walls = [row["wall"] for row in rows[key]]
         queries = sorted({row["queries"] for row in rows[key]})
         print(
@@ -219,14 +276,21 @@ def report(rows, revisions_written, options):
     save = statistics.median(row["wall"] for row in rows["save"])
     reference = statistics.median(row["wall"] for row in rows["reference"])
     print(f"A save takes {save / reference:.1f} times as long as the reference request (medians).")
-    print(f"Revisions written: {revisions_written} for {options.saves} saves.")
-    if revisions_written != options.saves:
-        print("FAIL: every save should write one revision.")
-        return 1
+    # The story is published in both languages: a Save keeps the changes as a draft (not a revision) since drafts
+    # came (news/publishing.py), so the count is reported, not checked.
+    print(
+        f"Revisions written: {revisions_written} for {options.saves} saves (a Save of a published story keeps a draft)."
+    )
     if save * 1000 > BUDGET_MS:
         print(f"FAIL: the median save takes {ms(save)}, over the {BUDGET_MS} ms budget.")
         return 1
     print(f"OK: the median save is under the {BUDGET_MS} ms budget.")
+    if rows["photo save"]:
+        slowest = max(row["wall"] for row in rows["photo save"])
+        if slowest * 1000 > PHOTO_BUDGET_MS:
+            print(f"FAIL: a save with a new photo took {ms(slowest)}, over the {PHOTO_BUDGET_MS} ms budget.")
+            return 1
+        print(f"OK: every save with a new photo is under the {PHOTO_BUDGET_MS} ms budget (slowest {ms(slowest)}).")
     return 0
 
 

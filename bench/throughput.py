@@ -73,6 +73,8 @@ PAGES = [
     ("/buyer-membership/", "membership form"),
 ]
 CONSTANT = ("/bench/constant/", "reference: constant view")
+REVALIDATED = ("/news/factory-visit-12/", "story page, revalidated")
+GZIP = {"Accept-Encoding": "gzip"}
 STATIC = ("/news.html", "reference: static file (nginx)")
 NGINX_CONF = """
 worker_processes {workers};
@@ -310,16 +312,21 @@ def measure(environment, workdir, options, older_stories):
         targets = [(CONSTANT, uncached, "reference"), (STATIC, front, "reference")]
         for page in PAGES:
             targets += [(page, cached, "cached"), (page, uncached, "uncached")]
+        targets.append((REVALIDATED, cached, "304"))
         for (path, _label), server, _kind in targets:
             for _warm_up in range(4 * options.workers):  # templates compiled, pages and cards cached
                 urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}", timeout=30).read()
+        # A browser's revalidation of the story page it already has (If-None-Match with the page's ETag).
+        story = urllib.request.Request(f"http://127.0.0.1:{cached.port}{REVALIDATED[0]}", headers=GZIP)
+        options.revalidation_headers = {"If-None-Match": urllib.request.urlopen(story, timeout=30).headers["ETag"]}
         runs = {index: [] for index in range(len(targets))}
         for round_number in range(options.rounds):
             order = list(range(len(targets)))
             order = order[round_number % len(order) :] + order[: round_number % len(order)]
             for index in order:
-                (path, _label), server, _kind = targets[index]
-                runs[index].append(run_wrk(server, path, options))
+                (path, _label), server, kind = targets[index]
+                headers = options.revalidation_headers if kind == "304" else {}
+                runs[index].append(run_wrk(server, path, options, headers=headers))
             print(f"  round {round_number + 1} of {options.rounds} done", flush=True)
         rows = [summarise(target, runs[index]) for index, target in enumerate(targets)]
         report(rows)
@@ -331,12 +338,12 @@ def measure(environment, workdir, options, older_stories):
     return {"rows": rows, "sitemaps": sitemaps, "spike": spike}
 
 
-def run_wrk(server, path, options, connections=None, seconds=None, retried=False):
+def run_wrk(server, path, options, connections=None, seconds=None, retried=False, headers=None):
     url = f"http://127.0.0.1:{server.port}{path}"
     connections, seconds = connections or options.connections, seconds or options.seconds
     threads = 2 if connections >= 2 * os.cpu_count() else 1
     command = [*("wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency")]
-    command += ["-H", "Accept-Encoding: gzip", url]
+    command += ["-H", "Accept-Encoding: gzip", *(f"-H{name}: {value}" for name, value in (headers or {}).items()), url]
     cpu_before = server.cpu_seconds()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     cpu = server.cpu_seconds() - cpu_before
@@ -352,7 +359,7 @@ def run_wrk(server, path, options, connections=None, seconds=None, retried=False
         if retried:
             raise RuntimeError(f"wrk's answer for {url} has no 50% and 99% latency:\n{output}")
         print(f"wrk's answer for {url} has no 50% and 99% latency, trying again:\n{output}", file=sys.stderr)
-        return run_wrk(server, path, options, connections, seconds, retried=True)
+        return run_wrk(server, path, options, connections, seconds, retried=True, headers=headers)
     return {
         "requests": requests,
         "seconds": duration,

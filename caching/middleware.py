@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.utils.cache import get_conditional_response, patch_cache_control
 
 from site_shell import error_pages
@@ -10,13 +11,21 @@ from . import page_cache, registry
 class SharedPageCacheMiddleware:
     """Serves visitors without a session the public pages from the shared cache (caching/page_cache.py), with
     validators for 304s and headers a CDN may follow; staff get `private, no-store`. Placed before GZipMiddleware,
-    so pages are cached compressed (one copy per encoding)."""
+    so pages are cached compressed (one copy per encoding).
+
+    A visitor without a session is answered from the cache before any middleware below runs (session, language,
+    CSRF, authentication: nothing there changes a shared page), and a revalidation before the page is even fetched:
+    only pages the cacheable views rendered are ever stored, so a page found under the request's key is one."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.page_cache = None
+        request.page_cache_lookup = None
+        early = self.answer_from_cache(request)
+        if early is not None:
+            return early
         response = self.get_response(request)
         # No URL here depends on Accept-Language: the path names the language (English has no prefix).
         remove_from_vary(response, "Accept-Language")
@@ -31,10 +40,39 @@ class SharedPageCacheMiddleware:
         if not hit:
             if not page_cache.is_shareable(request, response):
                 return response
-            page_cache.add_validators(response, generation)
+            page_cache.add_validators(response, key, generation)
             page_cache.public_cache_control(response)
             page_cache.store(key, response, generation)
+        return self.served(request, response, generation)
+
+    def answer_from_cache(self, request):
+        """The 304 or the cached page for a visitor without a session, or None (then the page is rendered, and
+        process_view knows the cache was already asked)."""
+        if not settings.PAGE_CACHE or not page_cache.is_anonymous_read(request):
+            return None
+        try:
+            key = page_cache.page_key(request)
+        except DisallowedHost:
+            return None  # CommonMiddleware answers it
+        generation = page_cache.revalidated(request, key)
+        if generation is not None:
+            request.page_cache = (key, generation, True)
+            return page_cache.not_modified(key, generation)
+        generation, cached = page_cache.generation_and_page(key)
+        if generation is None:
+            return None
+        if cached is None:
+            request.page_cache_lookup = (key, generation)
+            return None
+        request.page_cache = (key, generation, True)
+        remove_from_vary(cached, "Cookie")
+        return self.served(request, cached, generation)
+
+    @staticmethod
+    def served(request, response, generation):
         page_cache.let_front_server_cache(response)
+        if not response.has_header("ETag"):
+            return response
         conditional = get_conditional_response(
             request, etag=response["ETag"], last_modified=int(generation["began"]), response=response
         )
@@ -43,16 +81,11 @@ class SharedPageCacheMiddleware:
         return conditional
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not settings.PAGE_CACHE or request.resolver_match.view_name not in registry.CACHEABLE_VIEWS:
+        if request.page_cache_lookup is None or request.resolver_match.view_name not in registry.CACHEABLE_VIEWS:
             return None
-        if not page_cache.is_anonymous_read(request):
-            return None
-        key = page_cache.page_key(request)
-        generation, cached = page_cache.generation_and_page(key)
-        if generation is None:
-            return None
-        request.page_cache = (key, generation, cached is not None)
-        return cached
+        key, generation = request.page_cache_lookup
+        request.page_cache = (key, generation, False)
+        return None
 
 
 def is_never_cached(response):

@@ -23,7 +23,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date
 
 from operations.release import release_digest
@@ -169,11 +169,47 @@ def response_from(entry):
     return response
 
 
-def add_validators(response, generation):
-    """ETag and Last-Modified, so that a browser or CDN can revalidate with a 304 instead of a download."""
-    if not response.has_header("ETag"):
-        response["ETag"] = f'"{hashlib.md5(response.content, usedforsecurity=False).hexdigest()}"'
+def page_etag(key, generation):
+    """The ETag of the page cached under `key` in `generation`: made from the version alone (the release, in the key,
+    and the generation), so that a revalidation is answered without fetching or rendering the page
+    (revalidated())."""
+    return f'"{int(generation["began"] * 1000)}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"'
+
+
+def add_validators(response, key, generation):
+    """ETag and Last-Modified on a page every visitor shares, so that a browser or CDN can revalidate with a 304
+    instead of a download. Only a 200 has them: a redirect or a missing page is not revalidated."""
+    if response.status_code == 200:
+        response["ETag"] = page_etag(key, generation)
+        response["Last-Modified"] = http_date(generation["began"])
+
+
+def revalidated(request, key):
+    """The generation now, when the visitor's copy of the page under `key` (its If-None-Match) is still the current
+    one; else None. One small read of the cache: the page itself is neither fetched nor rendered."""
+    if_none_match = request.headers.get("If-None-Match")
+    if not if_none_match or not CacheHealth.available():
+        return None
+    try:
+        generation = cache.get(GENERATION_KEY)
+    except Exception as error:  # noqa: BLE001
+        CacheHealth.failed(error)
+        return None
+    if generation is None or (generation["next_change"] is not None and time.time() >= generation["next_change"]):
+        return None
+    etag = page_etag(key, generation)
+    offered = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return generation if etag in offered else None
+
+
+def not_modified(key, generation):
+    """The 304 for a page revalidated(): its validators and how long it may be kept, as the 200 had them."""
+    response = HttpResponseNotModified()
+    response["ETag"] = page_etag(key, generation)
     response["Last-Modified"] = http_date(generation["began"])
+    response["Vary"] = "Accept-Encoding"
+    public_cache_control(response)
+    return response
 
 
 def public_cache_control(response):

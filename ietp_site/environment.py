@@ -182,6 +182,7 @@ MEDIA = Section("Static files, media and uploads")
 EMAIL = Section("Email (SMTP)", "With DEBUG=1 emails are printed to the console instead.")
 STAFF = Section("Staff security (the admin)")
 MEMBERSHIP = Section("Membership applications and the privacy notice")
+SUBSCRIPTIONS = Section("Email subscriptions", "Readers who follow the news by email (subscriptions/).")
 OPERATIONS = Section("Operations and logging")
 HTTPS = Section("HTTPS and proxies")
 GUNICORN = Section("gunicorn", "Read by deploy/gunicorn.conf.py (and gunicorn itself), not by the settings.")
@@ -364,17 +365,32 @@ VARIABLES = [
     ),
     Variable(
         "PRIVATE_MEDIA_ROOT", DIRECTORY, "private-media", MEDIA,
-        "Where membership applicants' signed letters are kept: private, never served at a URL; staff download them "
-        "through the admin.",
+        "Where membership applicants' signed letters are kept, and uploaded images wait to be processed, unless "
+        "MEDIA_STORAGE is `s3`: private, never served at a URL; staff download letters through the admin.",
         example="", commented="compose.yaml: the private-media volume, /srv/private-media",
     ),
     Variable(
         "MEDIA_STORAGE", choice("filesystem", "s3"), "filesystem", MEDIA,
-        "Where uploaded media live: `filesystem` (MEDIA_ROOT) or `s3`, an S3-compatible bucket (the AWS_* "
-        "variables).",
+        "Where uploaded files live: `filesystem` (MEDIA_ROOT and PRIVATE_MEDIA_ROOT, on this machine) or `s3`, two "
+        "buckets of an S3-compatible service (the AWS_* variables), which lets the site run on more than one "
+        "machine.",
     ),
     Variable(
-        "AWS_STORAGE_BUCKET_NAME", TEXT, "", MEDIA, "With MEDIA_STORAGE=s3: the bucket (required then).",
+        "AWS_STORAGE_BUCKET_NAME", TEXT, "", MEDIA,
+        "With MEDIA_STORAGE=s3: the media bucket (required then); its policy lets anyone read AWS_LOCATION's files.",
+        commented="",
+    ),
+    Variable(
+        "AWS_PRIVATE_BUCKET_NAME", TEXT, "", MEDIA,
+        "With MEDIA_STORAGE=s3: the private bucket for membership letters (required then), another bucket than the "
+        "media's, readable by the site's key only; staff download letters through the admin, never from the bucket.",
+        commented="",
+    ),
+    Variable(
+        "AWS_PRIVATE_OBJECT_ACL", SWITCH, False, MEDIA,
+        "With MEDIA_STORAGE=s3: also mark each private object `private` by its ACL. Only where the bucket uses "
+        "ACLs: AWS buckets made since April 2023 refuse them (AccessControlListNotSupported); the bucket is private "
+        "either way.",
         commented="",
     ),
     Variable(
@@ -522,6 +538,21 @@ VARIABLES = [
         "PRIVACY_STORAGE_LOCATION", TEXT, "", MEMBERSHIP,
         "Where the data is stored, as the privacy notice says it (\"Hong Kong\"; \"Frankfurt, Germany\").",
         default_text='none ("on servers the programme runs itself")',
+    ),
+    # Email subscriptions
+    Variable(
+        "SUBSCRIPTION_EMAILS_PER_MINUTE", WHOLE_NUMBER, 300, SUBSCRIPTIONS,
+        "Story emails the worker sends a minute, at most: a send to many subscribers is spread out so that the "
+        "mail server (and its reputation with the receiving servers) is not flooded.",
+    ),
+    Variable(
+        "SUBSCRIPTION_REQUESTS_PER_HOUR", WHOLE_NUMBER, 20, SUBSCRIPTIONS,
+        "Subscription requests a client network (IPv4 /24, IPv6 /48) may make in an hour; the next is answered 429.",
+    ),
+    Variable(
+        "SUBSCRIPTION_UNSUBSCRIBE_MAILTO", TEXT, "", SUBSCRIPTIONS,
+        "Optional: an address whose mailbox staff read, offered in List-Unsubscribe beside the one-click link "
+        "(mail to it is handled by hand: mark the address as left in the admin).",
     ),
     # Operations and logging
     Variable("LOG_LEVEL", LOG_LEVEL, "INFO", OPERATIONS, "The lowest level of the events logged."),

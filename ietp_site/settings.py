@@ -58,14 +58,19 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "django_countries",
     "csp",
+    # The background queue (background/queue.py): django-tasks with its database backend.
+    "django_tasks",
+    "django_tasks_db",
     # The site-wide rooms, below the feature apps: none of them imports news or membership.
     "site_shell",
     "staff_security",
     "caching",
     "operations",
     "uploads",
+    "background",
     "news",
     "membership",
+    "subscriptions",
     "django_otp",
     "staff_security.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp, named for staff
     "staff_security.apps.BackupCodesConfig",  # django_otp.plugins.otp_static
@@ -204,6 +209,21 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The site and its background worker (make run) write to one SQLite file: readers never wait for a writer
+    # (write-ahead log), and a writer waits for another instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+
+
+# --- Background work --------------------------------------------------------------------------------------------
+
+# Jobs are rows in the site's database (background/queue.py); `manage.py run_worker` runs them.
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "images", "letters", "emails"]}
+}
+
 
 # --- Cache ------------------------------------------------------------------------------------------------------
 
@@ -250,32 +270,77 @@ STATIC_ROOT = env("STATIC_ROOT")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT")
-# Uploaded media: a directory (a mounted volume in production) or, with MEDIA_STORAGE=s3, an
-# S3-compatible bucket (see README.md, "Media storage"). Code reaches media only through the storage API.
-MEDIA_STORAGE = env("MEDIA_STORAGE")
-if MEDIA_STORAGE == "s3":
-    MEDIA_BACKEND = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
-            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": env("AWS_S3_REGION_NAME") or None,
-            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN") or None,
-            "location": env("AWS_LOCATION"),
-            # Published images are public; every upload gets a new name, so browsers may cache them a year.
-            "querystring_auth": False,
-            "file_overwrite": False,
-            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+
+
+def s3_storages(*, media_bucket, private_bucket, endpoint_url, region_name, custom_domain, location, private_acl):
+    """Media and private files in two buckets of an S3-compatible service (django-storages' S3Storage); the
+    credentials boto3 reads from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or the machine's role.
+    The tests configure their S3 server through this function too (testkit/object_storage.py)."""
+    service = {"endpoint_url": endpoint_url or None, "region_name": region_name or None}
+    return {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **service,
+                "bucket_name": media_bucket,
+                "custom_domain": custom_domain or None,
+                "location": location,
+                # Published images are public, by the bucket's policy (docs/operations.md); every upload gets a new
+                # name, so browsers may cache them a year.
+                "querystring_auth": False,
+                "file_overwrite": False,
+                "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+            },
+        },
+        "private": {
+            "BACKEND": "uploads.private_storage.PrivateS3Storage",
+            "OPTIONS": {
+                **service,
+                "bucket_name": private_bucket,
+                # Never a CDN's domain, never an unsigned address: the storage gives no address at all.
+                "custom_domain": None,
+                "querystring_auth": True,
+                "file_overwrite": False,
+                # AWS buckets made since April 2023 refuse any ACL but the owner's (ACLs off); the bucket itself
+                # is private either way. AWS_PRIVATE_OBJECT_ACL=1 marks each object private as well, where ACLs apply.
+                "default_acl": "private" if private_acl else None,
+                "object_parameters": {"CacheControl": "private, no-store"},
+            },
         },
     }
-    if not MEDIA_BACKEND["OPTIONS"]["bucket_name"]:
-        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME (and AWS_* credentials).")
-else:
-    MEDIA_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-# Private files (membership letters): never under MEDIA_URL, served only to staff through a view.
+
+
+# Uploaded media: a directory (a mounted volume in production) or, with MEDIA_STORAGE=s3, an S3-compatible bucket,
+# and private files (membership letters) in a second, private bucket (docs/operations.md, "More than one machine").
+# Code reaches files only through the storage API: storages["default"] and storages["private"].
+MEDIA_STORAGE = env("MEDIA_STORAGE")
+# Private files on one machine: never under MEDIA_URL, served only to staff through a view.
 PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT")
+if MEDIA_STORAGE == "s3":
+    FILE_STORAGES = s3_storages(
+        media_bucket=env("AWS_STORAGE_BUCKET_NAME"),
+        private_bucket=env("AWS_PRIVATE_BUCKET_NAME"),
+        endpoint_url=env("AWS_S3_ENDPOINT_URL"),
+        region_name=env("AWS_S3_REGION_NAME"),
+        custom_domain=env("AWS_S3_CUSTOM_DOMAIN"),
+        location=env("AWS_LOCATION"),
+        private_acl=env("AWS_PRIVATE_OBJECT_ACL"),
+    )
+    if not (env("AWS_STORAGE_BUCKET_NAME") and env("AWS_PRIVATE_BUCKET_NAME")):
+        raise ImproperlyConfigured(
+            "MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME and AWS_PRIVATE_BUCKET_NAME (and AWS_* credentials)."
+        )
+    if env("AWS_STORAGE_BUCKET_NAME") == env("AWS_PRIVATE_BUCKET_NAME"):
+        raise ImproperlyConfigured("AWS_PRIVATE_BUCKET_NAME must name a bucket of its own, not the media bucket.")
+else:
+    FILE_STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "private": {"BACKEND": "uploads.private_storage.PrivateFileSystemStorage"},
+    }
 STORAGES = {
-    "default": MEDIA_BACKEND,
+    **FILE_STORAGES,
+    # The private storage's name before it held more than letters, for code written against it.
+    "private_letters": FILE_STORAGES["private"],
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -284,9 +349,6 @@ STORAGES = {
         )
     },
 }
-# Membership applicants' signed letters, in PRIVATE_MEDIA_ROOT: no URL; staff download them through the admin
-# (README.md, "Letters of support"). With S3 this would be a second, private bucket.
-STORAGES["private_letters"] = {"BACKEND": "membership.letters.PrivateFileSystemStorage"}
 
 # Request bodies, refused before they are read (site_shell/middleware.py): most forms are small; staff may upload images
 # and documents in the admin; the membership form may carry a letter (MEMBERSHIP_REQUEST_MAX_BYTES, under
@@ -376,6 +438,10 @@ MEMBERSHIP_REQUEST_MAX_BYTES = env("MEMBERSHIP_REQUEST_MAX_BYTES")
 # How long applicants' personal data is kept after the decision (`manage.py purge_membership_data` erases it then).
 MEMBERSHIP_RETAIN_APPROVED_DAYS = env("MEMBERSHIP_RETAIN_APPROVED_DAYS")
 MEMBERSHIP_RETAIN_DECLINED_DAYS = env("MEMBERSHIP_RETAIN_DECLINED_DAYS")
+# A received letter is cleaned by the background worker in a child process with this much address space, killed
+# after this many seconds (membership/letter_cleaning.py): a 40-megapixel photo needs under 300 MB and a few seconds.
+LETTER_CLEANING_MEMORY_BYTES = 1024 * 1024 * 1024
+LETTER_CLEANING_SECONDS = 60
 
 # The privacy notice (/privacy/): who holds applicants' data, how to reach them (by default, the footer's
 # ORGANISATION_EMAIL and ORGANISATION_ADDRESS), and where the data is stored.
@@ -383,6 +449,15 @@ PRIVACY_CONTROLLER_NAME = env("PRIVACY_CONTROLLER_NAME")
 PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL")
 PRIVACY_CONTACT_ADDRESS = env("PRIVACY_CONTACT_ADDRESS")
 PRIVACY_STORAGE_LOCATION = env("PRIVACY_STORAGE_LOCATION")
+
+
+# --- Email subscriptions (subscriptions/) -------------------------------------------------------------------------
+
+# Story emails sent a minute at most (a send is spread out by the jobs' start times), and subscription requests
+# accepted per client network an hour.
+SUBSCRIPTION_EMAILS_PER_MINUTE = env("SUBSCRIPTION_EMAILS_PER_MINUTE")
+SUBSCRIPTION_REQUESTS_PER_HOUR = env("SUBSCRIPTION_REQUESTS_PER_HOUR")
+SUBSCRIPTION_UNSUBSCRIBE_MAILTO = env("SUBSCRIPTION_UNSUBSCRIBE_MAILTO")
 
 
 # --- Operations and logging -------------------------------------------------------------------------------------

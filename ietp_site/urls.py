@@ -66,6 +66,7 @@ urlpatterns += i18n_patterns(
     path("news/", include("news.urls")),
     path("search/", StorySearchView.as_view(), name="search"),
     path("buyer-membership/", include("membership.urls")),
+    path("subscribe/", include("subscriptions.urls")),
     path("", include("site_shell.urls")),
     *legacy_news_urlpatterns,
     # /admin/ in English, /zh/admin/ in Chinese, for editors who prefer it (or another path: ADMIN_URL).

@@ -23,6 +23,7 @@ from site_shell.languages import site_language
 from site_shell.site_address import site_origin
 
 from . import emails, exports, personal_data, review
+from .letters import LetterState
 from .models import ApplicationEmail, MembershipApplication
 
 # Whether the staff member whose change page is being rendered may change it (and so send an email again): the
@@ -48,11 +49,20 @@ class LetterFilter(admin.SimpleListFilter):
     parameter_name = "letter"
 
     def lookups(self, request, model_admin):
-        return [("received", _("Received")), ("awaited", _("Not received yet"))]
+        return [
+            ("received", _("Received")),
+            ("checking", _("Being checked")),
+            ("refused", _("Refused: a new one is needed")),
+            ("awaited", _("Not received yet")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "received":
             return queryset.exclude(letter="")
+        if self.value() == "checking":
+            return queryset.filter(letter_state=LetterState.CHECKING)
+        if self.value() == "refused":
+            return queryset.filter(letter_state=LetterState.REFUSED, letter="")
         if self.value() == "awaited":
             return queryset.filter(letter="")
         return queryset
@@ -220,7 +230,8 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         application = self.get_object(request, object_id)
         if not self.has_view_permission(request, application):
             raise PermissionDenied
-        if application is None or not application.letter:
+        # Only the clean copy: a letter still being checked is the file as a stranger sent it.
+        if application is None or not application.letter or application.letter_state != LetterState.CLEAN:
             raise Http404
         response = FileResponse(
             application.letter.open("rb"),
@@ -234,8 +245,27 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("letter"))
     def letter_download(self, application):
+        if application.letter_state == LetterState.REFUSED and not application.letter:
+            return format_html(
+                '<strong class="letter-refused">{}</strong> {}',
+                _("Refused: %(reason)s (%(name)s).")
+                % {"reason": application.get_letter_refusal_display(), "name": application.letter_original_name},
+                _(
+                    "The file was not kept. To ask for a new letter, set the status to Information needed with a "
+                    "message: the email carries the applicant's upload link."
+                ),
+            )
         if not application.letter:
             return _("Not received yet: the confirmation email gave the applicant a link to upload it.")
+        if application.letter_state == LetterState.CHECKING:
+            return format_html(
+                "{}",
+                _(
+                    "Received (%(name)s), being checked: it can be downloaded once it has been cleaned, in a minute "
+                    "or two. Reload the page to see."
+                )
+                % {"name": application.letter_original_name},
+            )
         url = reverse("admin:membership_membershipapplication_letter", args=[application.pk])
         return format_html(
             '<a href="{}" download>{}</a> ({})', url, _("Download letter"), application.letter_download_name()

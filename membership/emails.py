@@ -315,6 +315,9 @@ def email_context(email, site_url):
             field.name: MembershipApplication.field_label(field.name) for field in MembershipApplication._meta.fields
         }
         context["letter_upload_url"] = None if application.letter else letter_upload_url(application, site_url)
+    if email.kind == ApplicationEmail.Kind.INFORMATION_NEEDED and not application.letter:
+        # Staff ask for a letter (none came, or the one sent was refused) this way: the link takes it.
+        context["letter_upload_url"] = letter_upload_url(application, site_url)
     if email.kind in {ApplicationEmail.Kind.STAFF_NOTIFICATION, ApplicationEmail.Kind.ASSIGNMENT}:
         # Staff read English, the admin link included; the applicant's own words are quoted as they wrote them.
         with translation.override(settings.LANGUAGE_CODE):

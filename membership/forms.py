@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.widgets import LazySelect
 
+from .letters import check_letter_on_form
 from .models import MAX_SUPPLIER_FACTORIES, MembershipApplication
 
 FORM_STARTED_SALT = "membership.application.started"
@@ -393,11 +394,12 @@ class MembershipApplicationForm(forms.ModelForm):
 
     def full_clean(self):
         super().full_clean()
-        # A browser never sends a file back: a good letter on a form with other mistakes must be chosen again.
+        # A browser never sends a file back: a letter on a form with other mistakes must be chosen again.
         if self.errors and self.files.get("letter") and "letter" not in self.errors:
             # The bound field keeps its own copy of the help text, made while cleaning.
             self["letter"].help_text = _(
-                "Your letter was fine, but it is kept only when the form is sent: please choose it again."
+                "The letter is looked at only once every other answer is right, and it is not kept until then: "
+                "please choose it again."
             )
 
     @property
@@ -458,6 +460,8 @@ class MembershipApplicationForm(forms.ModelForm):
                     code="required",
                 ),
             )
+        # Last, and only if every other answer is right: a form sent back with mistakes never looks at the file.
+        check_letter_on_form(self)
         return cleaned_data
 
     def error_summary(self):
@@ -513,3 +517,8 @@ class LetterUploadForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["letter"].required = True
         self.fields["letter"].error_messages["required"] = _("Choose the signed letter to upload.")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        check_letter_on_form(self)
+        return cleaned_data

@@ -9,7 +9,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from .letters import CONTENT_TYPES, LetterField
+from .letters import CONTENT_TYPES, LetterField, LetterRefusal, LetterState
 
 # How long a second application from the same email is taken as a repeat of the first.
 DUPLICATE_WINDOW = datetime.timedelta(hours=24)
@@ -146,10 +146,14 @@ class MembershipApplication(models.Model):
         blank=True,
         original_name_field="letter_original_name",
         received_field="letter_received_at",
+        state_field="letter_state",
         help_text=_("A PDF, or a photo or scan in JPEG or PNG, of at most 10 MB."),
     )
     letter_original_name = models.CharField(_("letter's file name as sent"), max_length=200, blank=True)
     letter_received_at = models.DateTimeField(_("letter received"), null=True, blank=True)
+    # Set by the letter field when a letter arrives ("checking"), then by the background job that cleans it.
+    letter_state = models.CharField(_("letter's check"), max_length=20, choices=LetterState, blank=True)
+    letter_refusal = models.CharField(_("why the letter was refused"), max_length=40, choices=LetterRefusal, blank=True)
     # The signed token of the page the application was sent from: unique, so one page load saves one application
     # however many times (or however fast) it is sent.
     form_token = models.CharField(max_length=200, unique=True, null=True, blank=True, editable=False)

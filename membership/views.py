@@ -223,6 +223,8 @@ class LetterUploadView(UpdateView):
                 return self.link_problem("already_received", status=200)
             # Only the letter's fields: staff may be changing the rest of the application at this moment.
             locked.letter = form.cleaned_data["letter"]
-            locked.save(update_fields=["letter", "letter_original_name", "letter_received_at"])
+            locked.save(
+                update_fields=["letter", "letter_original_name", "letter_received_at", "letter_state", "letter_refusal"]
+            )
         logger.info("Membership application %s: letter received through the upload link", self.object.pk)
         return render(self.request, "membership/letter_received.html", {"application": self.object})

@@ -5,9 +5,10 @@ import reversion
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -24,8 +25,8 @@ from parler.forms import TranslatableModelForm
 
 from site_shell.languages import SITE_LANGUAGES, site_language
 
-from . import changes, publishing, revisions
-from .images import SHARP_HERO_WIDTH
+from . import changes, merging, publishing, revisions
+from .images import SHARP_HERO_WIDTH, ImageState, PendingImage, hero_width_of, keep_chosen_image, kept_image
 from .models import (
     TRANSLATED_CONTENT_FIELDS,
     NewsStory,
@@ -46,7 +47,17 @@ logger = logging.getLogger(__name__)
 def image_too_small_warning(story):
     """What to tell an editor whose photo the story page will enlarge, or None."""
     hero_width = story.image_renditions.get("hero", {}).get("width", 0)
-    if not story.image or not hero_width or hero_width >= SHARP_HERO_WIDTH:
+    return too_small_warning(hero_width) if story.image else None
+
+
+def upload_too_small_warning(upload):
+    """The same, for an image just chosen (its size read from its header), or None."""
+    size = getattr(upload, "upright_size", None)
+    return too_small_warning(hero_width_of(*size)) if size else None
+
+
+def too_small_warning(hero_width):
+    if not hero_width or hero_width >= SHARP_HERO_WIDTH:
         return None
     return _(
         "This image is only %(width)d pixels wide: at the top of the story page it is enlarged and looks "
@@ -123,7 +134,8 @@ def translation_state_label(state):
 
 
 class NewsStoryAdminForm(TranslatableModelForm):
-    # The story as the editor opened it: a save over someone else's later save is refused, not silently lost.
+    # The story as the editor opened it (a signed snapshot, news/merging.py): a save over another editor's later
+    # save keeps their changes to the fields this editor did not change, and asks about the fields both changed.
     opened_version = forms.CharField(widget=forms.HiddenInput, required=False)
     mark_up_to_date = forms.BooleanField(
         label=_("This version matches the other language"),
@@ -131,8 +143,8 @@ class NewsStoryAdminForm(TranslatableModelForm):
         help_text=_("Tick after checking it, and the warning goes away. Editing this version does the same."),
     )
 
-    # The unpublished changes the editor opened (their time), or empty: a save over another editor's later
-    # draft, or a publish of a draft another editor published or discarded meanwhile, is refused once.
+    # The unpublished changes the editor opened (their time), or empty: a save or publish of a draft another
+    # editor published or discarded meanwhile is refused once.
     opened_draft = forms.CharField(widget=forms.HiddenInput, required=False)
     publish_changes_at = forms.SplitDateTimeField(
         label=_("Publish these changes at"),
@@ -143,6 +155,9 @@ class NewsStoryAdminForm(TranslatableModelForm):
             "themselves. Until then readers see the published text. Publish publishes them now."
         ),
     )
+    # An image chosen on a form that came back with another error, kept privately (news/images.py): signed, so
+    # that it names only a file the site kept for this purpose.
+    kept_image = forms.CharField(widget=forms.HiddenInput, required=False)
     retire_redirect = forms.BooleanField(
         label=_("Retire the old address and take this slug"),
         required=False,
@@ -161,6 +176,16 @@ class NewsStoryAdminForm(TranslatableModelForm):
             self.fields["publish_changes_at"].initial = shown_draft.publish_at if shown_draft else None
         self.retired_redirects = []
         self.count_title_as_typed()
+        self.merge = merging.NO_MERGE
+        if self.instance.pk and self.is_bound:
+            self.merge = merging.merge_concurrent_changes(self)
+        elif self.instance.pk:
+            self.fields["opened_version"].initial = merging.snapshot(self, merging.stored_values(self))
+
+    @property
+    def changed_data(self):
+        # The keep-theirs / keep-mine choices are answers, not changes to the story.
+        return [name for name in super().changed_data if not name.startswith(merging.CHOICE_PREFIX)]
 
     def count_title_as_typed(self):
         """The title states its limit and counts as the editor types (static/js/title-counter.js); a longer one is
@@ -180,6 +205,29 @@ class NewsStoryAdminForm(TranslatableModelForm):
                 "data-count-template": gettext("%(count)s of %(limit)s characters"),
                 "data-over-template": gettext("%(count)s of %(limit)s characters: too long, shorten the title"),
             }
+        )
+
+    def clean_image(self):
+        """The image chosen before the form last came back with errors, unless another is chosen or Clear ticked."""
+        image = self.cleaned_data.get("image")
+        if image is False or isinstance(image, UploadedFile):
+            return image
+        # kept_image is cleaned after image (declared fields come after the model's): read as posted.
+        return kept_image(self.data.get(self.add_prefix("kept_image"))) or image
+
+    def keep_chosen_image(self):
+        """The form is shown again with errors: a new image it passed is kept, and the form says so, so that the editor
+        need not choose it again."""
+        image = getattr(self, "cleaned_data", {}).get("image")
+        if not isinstance(image, (UploadedFile, PendingImage)):
+            return
+        self.data = self.data.copy()
+        self.data[self.add_prefix("kept_image")] = keep_chosen_image(image)
+        # On the bound field too: it copied the help text when the form was cleaned.
+        self["image"].help_text = self.fields["image"].help_text = format_html(
+            '<strong class="kept-image">{}</strong><br>{}',
+            gettext("%(name)s is kept: it will be saved with the story.") % {"name": image.name.rsplit("/", 1)[-1]},
+            self.fields["image"].help_text,
         )
 
     def clean_publish_at(self):
@@ -236,60 +284,32 @@ class NewsStoryAdminForm(TranslatableModelForm):
         return slug
 
     def clean_draft(self):
+        """Refuses once a save of unpublished changes that another editor published or discarded meanwhile: what
+        is on the screen is not what this editor thinks it is."""
         opened = self.cleaned_data.get("opened_draft") or ""
-        if transaction.get_connection().in_atomic_block:
-            # The admin saves in one transaction: a second editor publishing the same language at the same moment
-            # waits here for the first, then is told (on databases that lock rows; SQLite runs one write at once).
-            translations = NewsStoryTranslation.objects.select_for_update()
-            list(translations.filter(master=self.instance.pk, language_code=self.language_code).values("pk"))
-        draft = TranslationDraft.objects.filter(
-            translation__master=self.instance.pk, translation__language_code=self.language_code
-        ).first()
-        now = draft.saved_at.isoformat() if draft else ""
-        if opened == now:
+        if not opened or publishing.draft_of(self.instance, self.language_code) is not None:
             return
-        if draft is None:
-            message = gettext(
+        self.add_error(
+            "opened_version",
+            gettext(
                 "Another editor published or discarded the unpublished changes you opened. Nothing was saved or "
-                "published; your text is still below. To save or publish it anyway, press the button again."
-            )
-        else:
-            message = gettext(
-                "%(who)s saved unpublished changes to this language at %(time)s, after you opened it. Nothing was "
-                "saved; your text is still below. To replace their changes with yours, press the button again."
-            ) % {
-                "who": draft.saved_by.get_username() if draft.saved_by else gettext("another editor"),
-                "time": date_format(timezone.localtime(draft.saved_at), "DATETIME_FORMAT"),
-            }
-        self.add_error(None, message)
+                "published: the form now shows this language as it is, with your own changes kept. To save or "
+                "publish it, press the button again."
+            ),
+        )
         self.data = self.data.copy()
-        self.data[self.add_prefix("opened_draft")] = now
+        self.data[self.add_prefix("opened_draft")] = ""
 
     def clean(self):
         cleaned_data = super().clean()
         if self.instance.pk:
             self.clean_draft()
-        opened = cleaned_data.get("opened_version")
-        if self.instance.pk and opened:
-            saved = NewsStory.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True).first()
-            if saved is not None and saved.isoformat() != opened:
-                self.add_error(None, self.changed_since_opened_message(saved))
-                # Told once: saving this form again replaces their changes with the editor's, knowingly.
-                self.data = self.data.copy()
-                self.data[self.add_prefix("opened_version")] = saved.isoformat()
+        if self.merge.conflicts:
+            self.add_error("opened_version", merging.conflict_message(self.merge))
         # A new upload, or the stored image when the editor kept it; False when "Clear" is ticked.
         if cleaned_data.get("image") and not cleaned_data.get("image_alt", "").strip():
             self.add_error("image_alt", _("Describe the image in this language for readers who cannot see it."))
         return cleaned_data
-
-    def changed_since_opened_message(self, saved_at):
-        last = revisions.story_revisions(self.instance).first()
-        who = last.revision.user.get_username() if last and last.revision.user else gettext("another editor")
-        return gettext(
-            "%(who)s saved this story at %(time)s, after you opened it. Your changes are not saved yet and are "
-            "still below. To keep both, open the story in a new tab, copy your changes into it and save there; "
-            "to replace their changes with yours, save this form again."
-        ) % {"who": who, "time": date_format(timezone.localtime(saved_at), "DATETIME_FORMAT")}
 
 
 class RefusedForMediaStorage:
@@ -336,14 +356,15 @@ class NewsStoryAdmin(TranslatableAdmin):
         js = ["js/title-counter.js", "js/copy-link.js", "js/unsaved-changes.js"]
 
     def get_fieldsets(self, request, obj=None):
-        # The photo the story has, shown beside the box that replaces it.
-        image_fields = ["image", "image_preview"] if obj is not None and obj.image else ["image"]
+        # The photo the story has, or the state of the one being processed, shown beside the box that replaces it.
+        shows_image = obj is not None and (obj.image or obj.image_state != ImageState.NONE)
+        image_fields = ["image", "image_preview", "kept_image"] if shows_image else ["image", "kept_image"]
         tab_state = self.tab_state(request, obj)
         translation_review_fields = (
             ["translation_notice", "mark_up_to_date"] if tab_state and tab_state.may_be_out_of_date else []
         )
         preview_fields = ["preview_links"] if obj is not None and tab_state and tab_state.is_written else []
-        # A published translation is changed by Save (a draft) and Publish; unpublishing is the list's action.
+        # A published translation is changed by Save (a draft) and Publish; Unpublish… is a page of its own.
         status_fields = ["status", "scheduled_for"]
         if tab_state and tab_state.is_published:
             # Readers can read it (or will at its time): changes are published, or scheduled, as a whole; a
@@ -351,14 +372,29 @@ class NewsStoryAdmin(TranslatableAdmin):
             status_fields = ["publication_state", "publish_changes_at"]
             status_fields += [] if tab_state.is_public else ["scheduled_for"]
         retire_fields = ["retire_redirect"] if self.takes_an_old_address(request, obj) else []
+        # The story's own fields have no draft (a draft is per language): on a story readers can read, saving
+        # changes them on the site at once, and the editor is told so beside them.
+        is_live = obj is not None and any(state.is_public for state in obj.version_states())
         return [
             (
                 _("Publishing"),
                 {
                     "fields": ["publish_at", "category", "event_date", "event_place"],
-                    "description": _(
-                        "The date and time, category and event date are the same in every language; "
-                        "the event place is written in each."
+                    "description": format_lazy(
+                        "{}{}",
+                        _(
+                            "The date and time, category and event date are the same in every language; "
+                            "the event place is written in each."
+                        ),
+                        self.goes_live_when_saved(
+                            _(
+                                "This story is published: changes to its date and time, category or event date "
+                                "(and to its image and documents) go live when you save, in every language. They "
+                                "have no draft."
+                            )
+                        )
+                        if is_live
+                        else "",
                     ),
                 },
             ),
@@ -380,15 +416,33 @@ class NewsStoryAdmin(TranslatableAdmin):
                             "preview links can see; readers see them after you press Publish."
                         ),
                         _(
-                            "The date, category, event date, image and documents are shared by every language: "
-                            "they change on the site when you save."
+                            "The date, category, event date, image and documents are shared by every language and "
+                            "have no draft: they change on the site when you save."
                         ),
                     ),
                 },
             ),
             (None, {"fields": ["title", "slug", *retire_fields, "dateline", "summary", "body"]}),
-            (_("Featured image"), {"fields": [*image_fields, "image_alt", "image_caption", "image_credit"]}),
+            (
+                _("Featured image"),
+                {
+                    "fields": [*image_fields, "image_alt", "image_caption", "image_credit"],
+                    "description": self.goes_live_when_saved(
+                        _(
+                            "This story is published: a new or removed image goes live when you save, in every "
+                            "language. Its description, caption and credit are this language's text, kept in the "
+                            "draft until you publish."
+                        )
+                    )
+                    if is_live
+                    else "",
+                },
+            ),
         ]
+
+    @staticmethod
+    def goes_live_when_saved(note):
+        return format_html('<p class="shared-fields-note">{}</p>', note)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("translations", "translations__draft")
@@ -397,6 +451,8 @@ class NewsStoryAdmin(TranslatableAdmin):
         """The story, its open tab's translation showing the unpublished changes, if any: the editor carries on
         from them. The published values are kept aside (live_values) so that a save never writes the draft into
         the published row."""
+        if request.method == "POST" and object_id and str(object_id).isdigit():
+            merging.lock_story(object_id)  # a second editor's save waits, then merges with the first's
         story = super().get_object(request, object_id, from_field)
         if story is None:
             return None
@@ -416,8 +472,10 @@ class NewsStoryAdmin(TranslatableAdmin):
         return story
 
     def takes_an_old_address(self, request, obj):
-        """Whether the slug posted is another story's old address: the form then offers to retire it."""
-        slug = request.POST.get("slug") if request.method == "POST" else None
+        """Whether the slug posted, or the one in the draft shown, is another story's old address: the form then
+        offers to retire it (so a draft saved with it can be published in one go, the box ticked again knowingly)."""
+        shown_slug = obj.safe_translation_getter("slug") if obj is not None else None
+        slug = request.POST.get("slug") if request.method == "POST" else shown_slug
         redirects = StorySlugRedirect.objects.filter(old_slug=slug)
         return bool(slug) and (redirects.exclude(story=obj) if obj is not None else redirects).exists()
 
@@ -510,7 +568,9 @@ class NewsStoryAdmin(TranslatableAdmin):
                     )
                     % {"language": language_label},
                 )
-        if "image" in form.changed_data and (warning := image_too_small_warning(obj)):
+        if form.merge.taken_from_them:
+            messages.info(request, merging.taken_message(form.merge))
+        if warning := upload_too_small_warning(form.cleaned_data.get("image")):
             messages.warning(request, warning)
         revisions.record_save(
             obj,
@@ -519,9 +579,10 @@ class NewsStoryAdmin(TranslatableAdmin):
             changed_fields=[
                 name
                 for name in form.changed_data
-                if name not in ("opened_version", "opened_draft", "mark_up_to_date", "retire_redirect")
+                if name not in ("opened_version", "opened_draft", "mark_up_to_date", "retire_redirect", "kept_image")
                 and name in form.fields
-            ],
+            ]
+            + (["image"] if "kept_image" in form.changed_data and "image" not in form.changed_data else []),
             marked_up_to_date=bool(form.cleaned_data.get("mark_up_to_date")),
             published=published,
             retired_redirects=form.retired_redirects,
@@ -573,25 +634,27 @@ class NewsStoryAdmin(TranslatableAdmin):
         # (static/js/copy-link.js).
         rows = format_html_join(
             "",
-            '<li><textarea readonly rows="2" aria-label="{}" class="preview-link">{}</textarea>'
+            '<li><textarea readonly rows="{}" aria-label="{}" class="preview-link">{}</textarea>'
             '<button type="button" class="button copy-link" data-copied-label="{}" hidden>{}</button> {} '
-            '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate>{}</button></li>',
+            '<button type="submit" class="button" name="_revoke_preview_link" value="{}">{}</button></li>',
             (
                 (
+                    preview_link_rows(url),
                     gettext("Preview link"),
                     url,
                     gettext("Copied"),
                     gettext("Copy"),
                     gettext("works until %(time)s")
                     % {"time": date_format(timezone.localtime(link.expires_at), "SHORT_DATETIME_FORMAT")},
-                    reverse("admin:news_newsstory_preview_link_revoke", args=[story.pk, link.pk]),
+                    link.pk,
                     gettext("Revoke"),
                 )
                 for link in links
                 for url in [request.build_absolute_uri(link.get_absolute_url())]
             ),
         )
-        # The button submits the form itself: what is on the screen is saved first (see response_change).
+        # The buttons (Create, Revoke) submit the form itself: what is on the screen is saved first (see
+        # response_change), never lost to a reload.
         # Enter in a box submits the form with its first button, which would be Revoke or this one: an unseen
         # "save and continue editing" comes first, so Enter saves as it does on other admin pages.
         return format_html(
@@ -611,7 +674,9 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     def response_change(self, request, obj):
         """After the form is saved (a published translation's changes as its draft), "Create a preview link" makes
-        the link to what was just saved and comes back to the form, which shows it."""
+        the link to what was just saved and "Revoke" stops a link; both come back to the form."""
+        if "_revoke_preview_link" in request.POST:
+            return self.preview_link_revoked(request, obj, request.POST["_revoke_preview_link"])
         if "_preview_link" not in request.POST:
             return super().response_change(request, obj)
         message = gettext(
@@ -630,11 +695,30 @@ class NewsStoryAdmin(TranslatableAdmin):
         self.message_user(request, message % {"url": url}, messages.SUCCESS)
         return HttpResponseRedirect(self.change_url(story, language))
 
+    def preview_link_revoked(self, request, story, link_id):
+        link = story.preview_links.filter(pk=link_id).first() if str(link_id).isdigit() else None
+        if link is None:
+            raise Http404
+        publishing.revoke_preview_link(link)
+        self.message_user(
+            request,
+            gettext("Your changes are saved and the preview link is revoked: it no longer opens the story."),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self.change_url(story, link.language_code))
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # Read-only fields get only the story (the form's instance): the tab open is on the request.
         if obj is not None:
             obj.opened_by_request = request
         context["tab_state"] = self.tab_state(request, obj)
+        form = context["adminform"].form
+        if form.is_bound and not getattr(request, "media_storage_failed", False):
+            # Shown again with errors (the form's or a document's): the image chosen is kept for the next save.
+            form.keep_chosen_image()
+        # Another editor's save is told above the form (change_form.html), not as an error to correct.
+        if "errors" in context and "opened_version" in context["adminform"].form.errors:
+            context["errors"] = merging.errors_besides_the_merge(context["adminform"].form, context["errors"])
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -645,9 +729,9 @@ class NewsStoryAdmin(TranslatableAdmin):
                 name="news_newsstory_preview_link_create",
             ),
             path(
-                "<int:story_id>/preview-links/<int:link_id>/revoke/",
-                self.admin_site.admin_view(self.revoke_preview_link),
-                name="news_newsstory_preview_link_revoke",
+                "<int:story_id>/unpublish/",
+                self.admin_site.admin_view(self.unpublish_language),
+                name="news_newsstory_unpublish",
             ),
             path(
                 "<int:story_id>/history/compare/",
@@ -685,6 +769,63 @@ class NewsStoryAdmin(TranslatableAdmin):
         self.message_user(request, message % {"language": site_language(language).switch_label}, messages.SUCCESS)
         return HttpResponseRedirect(self.change_url(story, language))
 
+    def unpublish_language(self, request, story_id):
+        """GET: the public addresses readers lose if the open tab's language is unpublished; POST: unpublish it."""
+        story = get_object_or_404(NewsStory.objects.prefetch_related("translations"), pk=story_id)
+        if request.method not in ("GET", "POST"):
+            raise Http404
+        if not self.has_change_permission(request, story):
+            raise PermissionDenied
+        language = request.GET.get("language")
+        if language not in SITE_LANGUAGES or not story.has_translation(language):
+            raise Http404
+        if request.method == "GET":
+            return self.unpublish_confirmation(request, [story], language)
+        unpublished = publishing.unpublish(story, user=request.user, language_code=language)
+        message = (
+            gettext("The %(language)s version is unpublished: it is a draft again, and its address answers “gone”.")
+            if unpublished
+            else gettext("The %(language)s version was not published.")
+        )
+        self.message_user(request, message % {"language": site_language(language).switch_label}, messages.SUCCESS)
+        return HttpResponseRedirect(self.change_url(story, language))
+
+    def unpublish_confirmation(self, request, stories, language_code, action_name=None):
+        """The page that asks before unpublishing: each story with the public addresses readers will lose. From the
+        list (`action_name`) it posts the action again, confirmed; from a story's form, to unpublish_language."""
+        rows = [
+            {
+                "story": story,
+                "addresses": [
+                    (language, request.build_absolute_uri(address))
+                    for language, address, _slug in publishing.public_addresses(story, language_code)
+                ],
+            }
+            for story in stories
+        ]
+        if language_code is None:
+            title = gettext("Unpublish in every language?")
+        else:
+            title = gettext("Unpublish the %(language)s version?") % {
+                "language": site_language(language_code).switch_label
+            }
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "rows": rows,
+            "losing_addresses": any(row["addresses"] for row in rows),
+            "action_name": action_name,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "back_url": (
+                reverse("admin:news_newsstory_changelist")
+                if action_name
+                else self.change_url(stories[0], language_code)
+            ),
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/news/newsstory/unpublish_confirmation.html", context)
+
     @admin.display(description=_("status in this language"))
     def publication_state(self, story):
         state = self.tab_state(story.opened_by_request, story)
@@ -694,12 +835,6 @@ class NewsStoryAdmin(TranslatableAdmin):
         story = self.story_for_change(request, story_id)
         message = gettext("Preview link created; copy it from the “Preview links” box: %(url)s")
         return self.preview_link_made(request, story, request.GET.get("language"), message)
-
-    def revoke_preview_link(self, request, story_id, link_id):
-        story = self.story_for_change(request, story_id)
-        link = publishing.revoke_preview_link(get_object_or_404(story.preview_links, pk=link_id))
-        self.message_user(request, gettext("Preview link revoked: it no longer opens the story."), messages.SUCCESS)
-        return HttpResponseRedirect(self.change_url(story, link.language_code))
 
     def history_view(self, request, object_id, extra_context=None):
         story = self.get_object(request, object_id)
@@ -787,24 +922,53 @@ class NewsStoryAdmin(TranslatableAdmin):
 
     @admin.display(description=_("preview"))
     def image_preview(self, story):
+        """The image readers see, and the state of a newer upload: being processed, or failed and why."""
         picture = story.hero_picture
-        if picture is None:
-            return ""
-        thumbnail = format_html(
-            '<img class="image-preview" src="{}" srcset="{}" sizes="20rem" width="{}" height="{}" alt="{}">',
-            picture.fallback_url,
-            picture.jpeg_srcset,
-            picture.width,
-            picture.height,
-            story.image_alt,
+        thumbnail = (
+            format_html(
+                '<img class="image-preview" src="{}" srcset="{}" sizes="20rem" width="{}" height="{}" alt="{}">',
+                picture.fallback_url,
+                picture.jpeg_srcset,
+                picture.width,
+                picture.height,
+                story.image_alt,
+            )
+            if picture is not None
+            else ""
         )
+        if story.image_state == ImageState.PROCESSING:
+            shown = gettext("Until it is ready, readers see the image below.") if picture else ""
+            return format_html(
+                '<p class="image-state image-state--processing" role="status">{} {}</p>{}',
+                gettext("Processing… (reload to see it)"),
+                shown,
+                thumbnail,
+            )
+        if story.image_state == ImageState.FAILED:
+            shown = gettext("Readers see the image below.") if picture else gettext("Readers see no image.")
+            return format_html(
+                '<ul class="messagelist"><li class="error image-state image-state--failed">{} {} {}</li></ul>{}',
+                gettext("Failed: %(reason)s") % {"reason": story.get_image_failure_display()},
+                shown,
+                gettext("Choose another file above to replace it."),
+                thumbnail,
+            )
         if warning := image_too_small_warning(story):
             return format_html('{}<ul class="messagelist"><li class="warning">{}</li></ul>', thumbnail, warning)
         return thumbnail
 
     @admin.display(description=_("title"))
     def title_in_any_language(self, story):
-        return str(story)
+        """The title, marked while its new image is processed or when it failed."""
+        marks = {
+            ImageState.PROCESSING: gettext("⧗ image processing"),
+            ImageState.FAILED: gettext("⚠ image failed"),
+        }
+        if story.image_state not in marks:
+            return str(story)
+        return format_html(
+            '{} <span class="image-state image-state--{}">{}</span>', story, story.image_state, marks[story.image_state]
+        )
 
     @admin.display(description=_("languages"))
     def version_states(self, story):
@@ -841,6 +1005,10 @@ class NewsStoryAdmin(TranslatableAdmin):
         change = publishing.publish if publish else publishing.unpublish
 
         def action(modeladmin, request, queryset):
+            if not publish and "confirmed" not in request.POST:
+                # Readers lose addresses: the editor sees which, and confirms.
+                stories = list(queryset.prefetch_related("translations"))
+                return modeladmin.unpublish_confirmation(request, stories, language_code, action_name=name)
             changed = sum(
                 1
                 for story in queryset.prefetch_related("translations")
@@ -881,3 +1049,9 @@ class StorySlugRedirectAdmin(admin.ModelAdmin):
     @admin.display(description=_("old address"), ordering="old_slug")
     def old_address(self, redirect):
         return redirect.old_url
+
+
+def preview_link_rows(url):
+    """Lines enough for the link wrapped in its box on a phone (about 34 characters a line), so that it is seen in
+    full without scrolling; CSS's field-sizing would fit the box to it, but is not standard CSS yet."""
+    return max(2, -(-len(url) // 34))

@@ -1,5 +1,6 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
+from django.utils import translation
 from django.utils.feedgenerator import Enclosure
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +28,11 @@ class LatestStoriesFeed(Feed):
         return absolute_url(self.request, story.get_absolute_url())
 
     def items(self):
-        return NewsStory.objects.published().for_list()[:20]
+        # Only the stories written in the feed's language. RSS has one language per channel (<language>), and
+        # readers show, sort and translate items by it; a fallback item would also link to a page that is not
+        # indexed (its canonical is the other language's page). The lists still show such stories, labelled;
+        # a reader of both languages subscribes to both feeds.
+        return NewsStory.objects.published_in(translation.get_language()).for_list()[:20]
 
     def item_title(self, story):
         return story.title
@@ -37,7 +42,9 @@ class LatestStoriesFeed(Feed):
         return story.summary or story.meta_description
 
     def item_pubdate(self, story):
-        return story.publish_at
+        # Every story is dated when first published (models.date_the_story_when_first_published); a story that
+        # somehow is not still gets a date feed readers can sort by: when its version last changed.
+        return story.publish_at or story.last_changed_at
 
     def item_updateddate(self, story):
         return story.last_changed_at

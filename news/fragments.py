@@ -21,7 +21,8 @@ FRAGMENT_TIMEOUT = 7 * 24 * 60 * 60
 def fragment_key(kind, language, story, *more):
     """The key of a fragment of `kind` showing `story` (the translation shown) on a page in `language`."""
     translation = story.shown_translation
-    parts = [kind, release_digest(), language.code, story.pk, story.updated_at.timestamp()]
+    # The image too: a background job puts a new one on the story without changing updated_at (news/images.py).
+    parts = [kind, release_digest(), language.code, story.pk, story.updated_at.timestamp(), story.image.name]
     parts += [translation.pk, translation.changed_at.timestamp(), *more]
     if drafted_at := getattr(translation, "shown_draft_at", None):
         # Unpublished changes shown to staff or a preview link: never the published text's fragment.

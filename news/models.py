@@ -23,7 +23,7 @@ from caching.registry import content_changed
 from site_shell.languages import SITE_LANGUAGES, site_language
 
 from .documents import DOCUMENT_KINDS, PDF, DocumentFileField, readable_size
-from .images import FeaturedImageField, Picture, SharePicture
+from .images import FeaturedImageField, ImageFailure, ImageState, Picture, SharePicture
 from .search import search_document
 from .story_body import StoryBodyField, clean_story_body, excerpt, story_body_text
 
@@ -98,6 +98,11 @@ class NewsStoryQuerySet(TranslatableQuerySet):
         return self.filter(
             story_time_condition(now), Exists(public_translations.filter(master=OuterRef("pk")))
         ).prefetch_related(Prefetch("translations", queryset=public_translations))
+
+    def published_in(self, language_code):
+        """published() stories that visitors may read in this language (not only in another)."""
+        versions = NewsStoryTranslation.objects.filter(public_translation_condition(story=None))
+        return self.published().filter(Exists(versions.filter(master=OuterRef("pk"), language_code=language_code)))
 
     def visible_to(self, user):
         """Staff preview drafts and scheduled versions on their public URLs."""
@@ -277,15 +282,28 @@ class NewsStory(TranslatableModel):
         _("featured image"),
         blank=True,
         renditions_field="image_renditions",
+        state_field="image_state",
+        failure_field="image_failure",
+        pending_field="image_pending",
         help_text=_(
             "Optional photo shown on the story card and at the top of the story. JPEG, PNG or WebP, "
-            "up to 15 MB and 40 megapixels. Location data and other hidden details are removed on upload."
+            "up to 15 MB and 40 megapixels. Location data and other hidden details are removed after saving, "
+            "while the image is processed; until it is ready, the story shows the image it had, or none."
         ),
     )
-    # Filled by the image field, once per image:
+    # Filled by the image field's background job, once per image:
     # {"card"|"hero": {"width", "height", "webp": [[width, path], ...], "jpeg": [...]},
     #  "share": {"width", "height", "webp": [], "jpeg": [[width, path]], "bytes"}}
     image_renditions = models.JSONField(default=dict, blank=True, editable=False)
+    # The newest upload's state (news/images.py): processing while it waits in private storage (image_pending),
+    # then ready (on the story) or failed (image_failure says why; the story keeps the image it had).
+    image_state = models.CharField(
+        _("image state"), max_length=12, choices=ImageState.choices, default=ImageState.NONE, editable=False
+    )
+    image_failure = models.CharField(
+        _("why the image failed"), max_length=20, choices=ImageFailure.choices, blank=True, editable=False
+    )
+    image_pending = models.CharField(max_length=255, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -303,6 +321,12 @@ class NewsStory(TranslatableModel):
             # by a language it is written in.
             title = next((written.title for written in self.translations.all() if written.title), "")
         return title or str(_("(untitled story)"))
+
+    @classmethod
+    def image_changed(cls, story_id):
+        """A background job put a new image on the story: cached pages show the old one, if readers see the story."""
+        if NewsStoryTranslation.objects.filter(master=story_id, status=PublicationStatus.PUBLISHED).exists():
+            transaction.on_commit(content_changed)
 
     @property
     def card_picture(self):
@@ -662,6 +686,9 @@ def note_edits_and_keep_old_slug_working(sender, instance, raw=False, **kwargs):
         else:
             instance.edited_at = timezone.now()
     stored_slug, stored_status = (stored["slug"], stored["status"]) if stored else (None, None)
+    if instance.status == PublicationStatus.PUBLISHED and stored_status != PublicationStatus.PUBLISHED:
+        # Published again: an address that answered 410 since it was unpublished is live again.
+        RemovedStoryAddress.objects.filter(language_code=instance.language_code, slug=instance.slug).delete()
     if stored_slug == instance.slug:
         return
     # The slug taken is live again, in every language (a live slug wins over an old one in any language): the admin
@@ -810,7 +837,12 @@ class PreviewLink(models.Model):
 
 # Every save through the admin keeps a revision: the story with each translation as it was (documents have
 # their own files and are not part of a revision).
-reversion.register(NewsStory, follow=["translations"], exclude=["created_at", "updated_at"])
+# The image's processing state is the background job's, not the editor's: a revision restores the image it names.
+reversion.register(
+    NewsStory,
+    follow=["translations"],
+    exclude=["created_at", "updated_at", "image_state", "image_failure", "image_pending"],
+)
 reversion.register(
     NewsStoryTranslation, exclude=["edited_at", "reviewed_at", "changed_at", "body_text", "search_document"]
 )

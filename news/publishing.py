@@ -23,6 +23,7 @@ from .models import (
     NewsStoryTranslation,
     PreviewLink,
     PublicationStatus,
+    RemovedStoryAddress,
     TranslationDraft,
     next_scheduled_publication,
 )
@@ -75,6 +76,8 @@ def set_status(story, status, *, user, language_code=None):
     changed = [translation for translation in chosen if translation.status != status or translation.pk in drafts]
     if not changed:
         return []
+    # Addresses readers could open until now, and lose: they answer 410 Gone until published again.
+    lost = public_addresses(story, language_code) if status == PublicationStatus.DRAFT else []
     with transaction.atomic(), reversion.create_revision():
         reversion.set_user(user)
         changes.record(
@@ -88,8 +91,21 @@ def set_status(story, status, *, user, language_code=None):
                 drafts[translation.pk].apply_to(translation)
                 drafts[translation.pk].delete()
             translation.save()
+        for language, _address, slug in lost:
+            RemovedStoryAddress.record(language.code, slug)
         story.save()  # the feed and the sitemap read updated_at; the revision records the story
     return [translation.language_code for translation in changed]
+
+
+def public_addresses(story, language_code=None):
+    """Where readers read the story's translation in `language_code` (None: every translation) now: a list of
+    (SiteLanguage, address, slug), one per public translation; a draft or a translation still to come out has
+    none. What unpublishing it takes away."""
+    return [
+        (state.language, story.url_in(state.language.code), state.translation.slug)
+        for state in story.version_states()
+        if state.is_public and language_code in (None, state.language.code)
+    ]
 
 
 def publish(story, *, user, language_code=None):

@@ -24,7 +24,7 @@ from site_shell.languages import SITE_LANGUAGES, site_language
 
 from . import changes, publishing
 from .models import TRANSLATED_CONTENT_FIELDS, NewsStory, NewsStoryTranslation, PublicationStatus
-from .story_body import story_body_text
+from .story_body import body_diff, clean_story_body
 
 # What a revision restores: what the story says and shows, never its publication (a restore is a draft).
 RESTORED_STORY_FIELDS = ["publish_at", "category", "event_date"]
@@ -56,7 +56,7 @@ def display_value(field_name, value):
     if value in (None, ""):
         return ""
     if field_name == "body":
-        return story_body_text(value)
+        return clean_story_body(value)
     if field_name == "status":
         return str(PublicationStatus(value).label)
     if field_name == "category":
@@ -89,14 +89,23 @@ def field_label(model, field_name):
     return str(model._meta.get_field(field_name).verbose_name).capitalize()
 
 
+def change_row(model, name, old, new):
+    """A field's change: its label, and the new value with removed words struck out and added ones underlined; the
+    body keeps its formatting (headings, bold, links, lists), built from its cleaned HTML only."""
+    if name == "body":
+        diff = mark_safe(body_diff(old, new))  # noqa: S308 - body_diff cleans its result with the body's allow-list
+        return {"field": field_label(model, name), "diff": diff, "formatted": True}
+    return {"field": field_label(model, name), "diff": word_diff(old, new)}
+
+
 def compare(older, newer):
-    """What changed from one revision to another: [{"section", "rows": [{"field", "old", "new", "diff"}]}]."""
+    """What changed from one revision to another: [{"section", "rows": [{"field", "diff", "formatted"}]}]."""
     sections = []
     rows = []
     for name in COMPARED_STORY_FIELDS:
         old, new = display_value(name, older.story.get(name)), display_value(name, newer.story.get(name))
         if old != new:
-            rows.append({"field": field_label(NewsStory, name), "old": old, "new": new, "diff": word_diff(old, new)})
+            rows.append(change_row(NewsStory, name, old, new))
     if rows:
         sections.append({"section": _("Every language"), "rows": rows})
     for code in SITE_LANGUAGES:
@@ -105,8 +114,7 @@ def compare(older, newer):
         for name in COMPARED_VERSION_FIELDS:
             old, new = display_value(name, old_version.get(name)), display_value(name, new_version.get(name))
             if old != new:
-                label = field_label(NewsStoryTranslation, name)
-                rows.append({"field": label, "old": old, "new": new, "diff": word_diff(old, new)})
+                rows.append(change_row(NewsStoryTranslation, name, old, new))
         if rows:
             sections.append({"section": site_language(code).switch_label, "rows": rows})
     return sections

@@ -8,7 +8,7 @@ from django.utils import translation
 
 from .images import SharePicture
 from .models import NewsStory, NewsStoryTranslation, public_translation_condition
-from .pagination import StoryPaginator
+from .pagination import StoryPaginator, WrittenOrder
 
 # A slug no story has, standing for the slug in a reversed address.
 SLUG_PLACEHOLDER = "slug-placeholder"
@@ -31,7 +31,7 @@ class StorySitemap(Sitemap):
     @property
     def paginator(self):
         # A page does not count the stories; the index does, to list the pages.
-        return StoryPaginator(self.items(), self.limit)
+        return StoryPaginator(self.items(), self.limit, order=WrittenOrder, positions_name="sitemap")
 
     def get_urls(self, page=1, site=None, protocol=None):
         origin = f"{self.get_protocol(protocol)}://{self.get_domain(site)}"
@@ -43,8 +43,9 @@ class StorySitemap(Sitemap):
         for pk, renditions in stories:
             locations = {code: origin + addresses[code](slug) for code, slug, _changed_at in versions[pk]}
             alternates = [{"lang_code": code, "location": location} for code, location in locations.items()]
-            if settings.LANGUAGE_CODE in locations:
-                alternates.append({"lang_code": "x-default", "location": locations[settings.LANGUAGE_CODE]})
+            # Readers of any other language: the default language's version, else the story's first.
+            x_default = locations.get(settings.LANGUAGE_CODE) or next(iter(locations.values()))
+            alternates.append({"lang_code": "x-default", "location": x_default})
             picture = SharePicture.from_renditions(storage, renditions)
             # Media may be on another host (S3): its address is then absolute already.
             images = [picture.url if "://" in picture.url else origin + picture.url] if picture else []

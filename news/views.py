@@ -21,7 +21,7 @@ from site_shell.views import qr_code_svg
 from staff_security.admin_site import is_verified_staff
 
 from .models import NewsStory, PreviewLink, RemovedStoryAddress, StoryDocument, show_drafts, translations_visible_to
-from .pagination import StoryPaginator
+from .pagination import ListOrder, StoryPaginator
 from .search import (
     MAX_QUERY_LENGTH,
     SEARCH_LIMIT_WINDOW_SECONDS,
@@ -48,14 +48,22 @@ class PublishedStoriesMixin:
     context_object_name = "stories"
     paginate_by = 12
     paginator_class = StoryPaginator
+    # Names the list's stories (whatever the page's language) for StoryPaginator's positions; None: read with OFFSET.
+    positions_name = None
 
     def get_queryset(self):
         # Public lists are the same for everyone: staff preview drafts one by one.
         return NewsStory.objects.published().for_list()
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        if issubclass(self.paginator_class, StoryPaginator) and self.positions_name:
+            kwargs.update(order=ListOrder, positions_name=self.positions_name)
+        return super().get_paginator(queryset, per_page, **kwargs)
+
 
 class StoryListView(PublishedStoriesMixin, ListView):
     template_name = "news/story_list.html"
+    positions_name = "list"
 
 
 class CategoryStoryListView(PublishedStoriesMixin, ListView):
@@ -66,6 +74,7 @@ class CategoryStoryListView(PublishedStoriesMixin, ListView):
     def get_queryset(self):
         if self.kwargs["category"] not in NewsStory.Category.values:
             raise Http404("No such category")
+        self.positions_name = f"category:{self.kwargs['category']}"
         return super().get_queryset().filter(category=self.kwargs["category"])
 
     def get_context_data(self, **kwargs):
@@ -225,10 +234,13 @@ class StoryDetailView(DetailView):
 
 
 class StoryShareQrCodeView(StoryDetailView):
-    """The QR code of a story's address on a page in this language, for readers to share it in WeChat."""
+    """The QR code of a story's address on a page in this language, for readers to share it in WeChat.
+
+    Cached for a year: the code at this address always leads to the story, as the address it holds keeps working
+    (a slug changed later redirects, and so does an address whose language version was written later)."""
 
     @method_decorator(require_safe)
-    @method_decorator(cache_control(public=True, max_age=24 * 60 * 60))
+    @method_decorator(cache_control(public=True, max_age=365 * 24 * 60 * 60, immutable=True))
     def get(self, request, *args, **kwargs):
         story = self.get_object()
         svg = qr_code_svg(absolute_url(request, story.get_absolute_url()))

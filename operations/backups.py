@@ -2,10 +2,12 @@
 
 An archive (ietp-backup-20261127T071500Z.tar) holds
   database.pgdump or database.sqlite3  a consistent snapshot (pg_dump's custom format; SQLite's online backup API)
-  media/...                            the public uploads (MEDIA_ROOT)
-  private-media/...                    the private files (PRIVATE_MEDIA_ROOT: membership letters)
+  media/...                            the public uploads (storages["default"]: MEDIA_ROOT, or the media bucket)
+  private-media/...                    the private files (storages["private"]: PRIVATE_MEDIA_ROOT, or the private
+                                       bucket; membership letters)
   manifest.json                        what it holds, each file with its size and SHA-256, and the migrations applied
-The database is copied before the files: a file an upload wrote for a row in the snapshot is already on disk.
+The database is copied before the files: a file an upload wrote for a row in the snapshot is already stored.
+Files are read and written through the storage API, so a folder and a bucket are backed up and restored alike.
 Used by the `backup` and `restore` management commands.
 """
 
@@ -16,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import posixpath
 import re
 import shutil
 import sqlite3
@@ -25,10 +28,12 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 import django
-from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import DatabaseError, connections
 from django.db.backends.postgresql.client import DatabaseClient as PostgresClient
 from django.db.migrations.recorder import MigrationRecorder
+from storages.backends.s3 import S3Storage
 
 FORMAT = "ietp-backup"
 FORMAT_VERSION = 1
@@ -59,13 +64,18 @@ class BackupError(Exception):
 # --- What is backed up ----------------------------------------------------------------------------
 
 
-def file_roots():
-    """The directories of uploaded files, by their folder name in the archive."""
-    roots = {"private-media": Path(settings.PRIVATE_MEDIA_ROOT)}
-    # With MEDIA_STORAGE=s3 the uploads live in the bucket, which the provider keeps (versioning, replication).
-    if settings.MEDIA_STORAGE == "filesystem":
-        roots["media"] = Path(settings.MEDIA_ROOT)
-    return dict(sorted(roots.items()))
+def file_storages():
+    """The storages of uploaded files, by their folder name in the archive."""
+    return {"media": storages["default"], "private-media": storages["private"]}
+
+
+def describe(storage):
+    """Where a storage keeps its files, for messages: a directory, or s3://bucket/folder."""
+    if isinstance(storage, FileSystemStorage):
+        return storage.location
+    if isinstance(storage, S3Storage):
+        return f"s3://{storage.bucket_name}/{storage.location}".rstrip("/")
+    return type(storage).__name__
 
 
 def files_under(root):
@@ -80,6 +90,27 @@ def files_under(root):
             if path.is_file() and not path.is_symlink():
                 found.append(path.relative_to(root))
     return sorted(found)
+
+
+def stored_names(storage):
+    """Every file's name in `storage`, sorted: one listing of the bucket's keys (a thousand a request), or a walk
+    of the directory."""
+    if isinstance(storage, FileSystemStorage):
+        return [relative.as_posix() for relative in files_under(Path(storage.location))]
+    if isinstance(storage, S3Storage):
+        prefix = f"{storage.location}/" if storage.location else ""
+        keys = (item.key for item in storage.bucket.objects.filter(Prefix=prefix))
+        # A "folder" an S3 console made is an empty key ending in "/": not a file.
+        return sorted(key.removeprefix(prefix) for key in keys if not key.endswith("/"))
+    return sorted(walk_storage(storage, ""))
+
+
+def walk_storage(storage, directory):
+    directories, files = storage.listdir(directory)
+    for name in files:
+        yield posixpath.join(directory, name)
+    for name in directories:
+        yield from walk_storage(storage, posixpath.join(directory, name))
 
 
 def database_vendor(alias="default"):
@@ -216,15 +247,28 @@ class HashingReader:
 
 
 def add_file(archive, path, name):
-    """Adds `path` as `name`; its manifest entry, or None if it vanished (a replaced upload deleted meanwhile)."""
-    try:
-        stream = open(path, "rb")
-    except FileNotFoundError:
-        return None
-    with stream:
+    """Adds the file at `path` as `name`; its manifest entry."""
+    with open(path, "rb") as stream:
         info = archive.gettarinfo(fileobj=stream, arcname=name)
         info.uid = info.gid = 0
         info.uname = info.gname = ""
+        reader = HashingReader(stream)
+        archive.addfile(info, reader)
+    return {"path": name, "size": info.size, "sha256": reader.digest.hexdigest()}
+
+
+def add_stored_file(archive, storage, stored_name, name):
+    """Adds a stored file as `name`, read through its storage; its manifest entry, or None if it vanished (a
+    replaced upload deleted meanwhile)."""
+    try:
+        stream = storage.open(stored_name, "rb")
+    except FileNotFoundError:
+        return None
+    with stream:
+        info = tarfile.TarInfo(name)
+        info.size, info.mode = stream.size, 0o644
+        with contextlib.suppress(NotImplementedError, OSError):
+            info.mtime = storage.get_modified_time(stored_name).timestamp()
         reader = HashingReader(stream)
         archive.addfile(info, reader)
     return {"path": name, "size": info.size, "sha256": reader.digest.hexdigest()}
@@ -303,10 +347,10 @@ def create_backup(directory, keep, log=print, alias="default"):
                 with open(partial, "wb", opener=lambda path, flags: os.open(path, flags, 0o600)) as stream:
                     with tarfile.open(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT) as archive:
                         manifest["files"].append(add_file(archive, database_file, database_file.name))
-                        for folder, root in file_roots().items():
+                        for folder, storage in file_storages().items():
                             manifest["roots"].append(folder)
-                            for relative in files_under(root):
-                                entry = add_file(archive, root / relative, f"{folder}/{relative.as_posix()}")
+                            for stored_name in stored_names(storage):
+                                entry = add_stored_file(archive, storage, stored_name, f"{folder}/{stored_name}")
                                 if entry:
                                     manifest["files"].append(entry)
                         body = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
@@ -436,17 +480,17 @@ def restore_backup(archive_path, *, force=False, log=print, alias="default"):
     verify_archive(archive_path, manifest)
     log(f"Checked {len(manifest['files'])} files of {archive_path.name} against their checksums.")
 
-    roots = {folder: root for folder, root in file_roots().items() if folder in manifest["roots"]}
+    targets = {folder: storage for folder, storage in file_storages().items() if folder in manifest["roots"]}
     in_use = rows_in_use(alias)
-    occupied = [str(root) for root in roots.values() if files_under(root)]
+    occupied = [describe(storage) for storage in targets.values() if stored_names(storage)]
     if (in_use or occupied) and not force:
         problems = [f"the database has rows in {', '.join(sorted(in_use))}"] if in_use else []
-        problems += [f"{root} holds files" for root in occupied]
+        problems += [f"{place} holds files" for place in occupied]
         raise BackupError(
             "Refusing to restore over a site in use: "
             + "; ".join(problems)
-            + ". Restore into an empty database and empty folders, or add --force to replace the database's "
-            "tables and the folders' contents with the archive's (what is there now is lost)."
+            + ". Restore into an empty database and empty folders (or buckets), or add --force to replace the "
+            "database's tables and the folders' (or buckets') contents with the archive's (what is there now is lost)."
         )
 
     database_name = manifest["database"]["file"]
@@ -460,19 +504,18 @@ def restore_backup(archive_path, *, force=False, log=print, alias="default"):
             else:
                 restore_sqlite(snapshot, alias=alias)
             log(f"Restored the {vendor} database from {manifest['created_at']}.")
-            for root in roots.values():
+            for storage in targets.values():
                 if force:
-                    empty_directory(root)
-                root.mkdir(parents=True, exist_ok=True)
-            restored = dict.fromkeys(roots, 0)
+                    empty_storage(storage)
+            restored = dict.fromkeys(targets, 0)
             # In the archive's order: one pass, however many files.
             for member in archive:
-                folder, _slash, relative = member.name.partition("/")
-                if folder in roots and relative:
-                    extract_to(archive, member, roots[folder] / relative, checksums)
+                folder, _slash, name = member.name.partition("/")
+                if folder in targets and name:
+                    store_from(archive, member, targets[folder], name, checksums, work)
                     restored[folder] += 1
             for folder, count in restored.items():
-                log(f"Restored {count} files into {roots[folder]}.")
+                log(f"Restored {count} files into {describe(targets[folder])}.")
     missing, unknown = migration_differences(manifest)
     if missing:
         log(
@@ -503,8 +546,30 @@ def extract_to(archive, member, destination, checksums):
     os.replace(partial, destination)
 
 
+def store_from(archive, member, storage, name, checksums, work):
+    """Stores one archived file under its own name through `storage`, once its checksum has been checked again."""
+    checked = Path(work) / "file"
+    extract_to(archive, member, checked, checksums)
+    with open(checked, "rb") as content:
+        stored_name = storage.save(name, File(content, name=name))
+    checked.unlink()
+    if stored_name != name:
+        raise BackupError(f"{describe(storage)} already held {name}: restore into an empty one, or add --force.")
+    if isinstance(storage, FileSystemStorage):
+        os.utime(storage.path(name), (member.mtime, member.mtime))
+
+
+def empty_storage(storage):
+    """Deletes every file in `storage`; a directory itself stays (it may be a mounted volume)."""
+    if isinstance(storage, FileSystemStorage):
+        empty_directory(Path(storage.location))
+        return
+    for name in stored_names(storage):
+        storage.delete(name)
+
+
 def empty_directory(root):
-    """Removes everything inside `root`, keeping `root` itself (it may be a mounted volume)."""
+    """Removes everything inside `root`, keeping `root` itself."""
     if not root.is_dir():
         return
     for child in root.iterdir():

@@ -19,6 +19,8 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers
 
+from background.queue import queue_state
+
 logger = logging.getLogger(__name__)
 
 LIVENESS_PATH = "/healthz"
@@ -91,4 +93,8 @@ class HealthCheckMiddleware:
             return probe_response({"status": "ok"}, 200)
         states = readiness()
         ready = all(state == "ok" for state in states.values())
-        return probe_response({"status": "ok" if ready else "unavailable", "checks": states}, 200 if ready else 503)
+        payload = {"status": "ok" if ready else "unavailable", "checks": states}
+        if states["database"] == "ok" and states["migrations"] == "ok":
+            # Reported, not judged: a long queue slows images and emails down, not the pages.
+            payload["background"] = queue_state()
+        return probe_response(payload, 200 if ready else 503)

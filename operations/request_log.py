@@ -25,7 +25,8 @@ class RequestLogMiddleware:
             "path": request.path[:200],
             "status": response.status_code,
             "duration_ms": duration_ms,
-            "language": getattr(request, "LANGUAGE_CODE", ""),
+            # A page served from the cache is answered before the language is read from its path: its header says.
+            "language": getattr(request, "LANGUAGE_CODE", "") or response.get("Content-Language", ""),
             "cache": page_cache_outcome(request),
             "client": anonymised_network(client_address(request)),
         }

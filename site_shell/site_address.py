@@ -33,6 +33,19 @@ def absolute_url(request, location):
     return iri_to_uri(site_origin(request) + location)
 
 
+def canonical_address(request, path, page_number=1):
+    """A page's one address, as canonical links and hreflang alternates give it: its path, with the page number
+    when past the first page, and no other part of the query (a search's words, tracking parameters)."""
+    url = absolute_url(request, path)
+    return f"{url}?page={page_number}" if page_number > 1 else url
+
+
+def page_number_of(context):
+    """The number of the page of a paginated list a template renders, else 1."""
+    page_obj = context.get("page_obj")
+    return page_obj.number if page_obj is not None else 1
+
+
 @checks.register(checks.Tags.security, deploy=True)
 def check_site_url(app_configs, **kwargs):
     """`check --deploy`: a production site names its address, and answers to it (and to nothing else)."""

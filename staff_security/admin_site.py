@@ -26,7 +26,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView
@@ -45,6 +45,10 @@ BACKUP_CODE_COUNT = 10
 PASSWORD_RESET_WINDOW_SECONDS = 60 * 60
 PASSWORD_RESETS_PER_ACCOUNT = 3
 PASSWORD_RESETS_PER_ADDRESS = 10
+# The names a staff member's devices are given: stored in English, shown in the admin's language whoever set them up
+# (staff_security/two_factor_admin.py).
+AUTHENTICATOR_APP = gettext_noop("Authenticator app")
+BACKUP_CODES = gettext_noop("Backup codes")
 
 
 def has_authenticator(user):
@@ -201,9 +205,7 @@ class AuthenticatorSetUpView(AdminPageMixin, FormView):
             return redirect_to_login(safe_next(request), reverse("admin:two_factor"))
         self.device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
         if self.device is None:
-            self.device = TOTPDevice.objects.create(
-                user=request.user, name=gettext("Authenticator app"), confirmed=False
-            )
+            self.device = TOTPDevice.objects.create(user=request.user, name=AUTHENTICATOR_APP, confirmed=False)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -226,7 +228,7 @@ class AuthenticatorSetUpView(AdminPageMixin, FormView):
             StaticDevice.objects.filter(user=user).delete()
             self.device.confirmed = True
             self.device.save()
-            backup = StaticDevice.objects.create(user=user, name=gettext("Backup codes"))
+            backup = StaticDevice.objects.create(user=user, name=BACKUP_CODES)
             codes = [StaticToken.random_token() for _number in range(BACKUP_CODE_COUNT)]
             StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
         otp_login(self.request, self.device)

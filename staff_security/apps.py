@@ -31,7 +31,13 @@ class SiteAdminConfig(admin_apps.AdminConfig):
     def ready(self):
         super().ready()
         # Staff logins, failed logins and lock-outs go to the "ietp.security" log.
+        from django.contrib import admin
+
         from staff_security import login_guard  # noqa: F401
+        from staff_security.two_factor_admin import register_in_admin_language
+
+        # After autodiscover: django-otp's device admins are registered, and are replaced by translated ones.
+        register_in_admin_language(admin.site)
 
 
 # django-axes and django-otp give their apps no translatable name ("Axes", "Otp_Totp", "Otp_Static" in the admin's

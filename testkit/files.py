@@ -166,3 +166,46 @@ def letter_pdf(
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+@functools.cache
+def blank_png(width=6000, height=6000, mode="RGB"):
+    """A blank PNG: 140 KB on disk for 6000 × 6000, 108 MB of pixels once decoded (a decompression bomb under
+    the 40-megapixel cap)."""
+    buffer = io.BytesIO()
+    Image.new(mode, (width, height), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def jpeg_declaring_size(width, height):
+    """A small JPEG whose header claims `width` × `height` pixels (a JPEG bomb: the decoder would allocate them)."""
+    data = bytearray(photo_like(64, 48))
+    start_of_frame = data.index(b"\xff\xc0")
+    data[start_of_frame + 5 : start_of_frame + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
+@functools.cache
+def pdf_with_flate_bomb(unpacked_mb=64):
+    """A one-page PDF whose page content is a FlateDecode stream of `unpacked_mb` MB of zeros (about 1/1000 of
+    that on disk): its structure is sound; reading its page is a decompression bomb."""
+    import zlib
+
+    packer = zlib.compressobj(9)
+    megabyte = b"\0" * (1024 * 1024)
+    stream = b"".join(packer.compress(megabyte) for _ in range(unpacked_mb)) + packer.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
+    ]
+    pdf, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(pdf)

@@ -98,8 +98,9 @@ def manage(env, *args):
 class Gunicorn:
     """The production server, two sync workers, as deployed."""
 
-    def __init__(self, env, port=None, workers=2):
+    def __init__(self, env, port=None, workers=2, app="ietp_site.wsgi"):
         self.env = env
+        self.app = app
         self.port = port or free_port(SERVER_PORTS)
         self.workers = workers
         self.process = None
@@ -115,7 +116,7 @@ class Gunicorn:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "ietp_site.wsgi",
+                self.app,
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

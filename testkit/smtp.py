@@ -22,11 +22,14 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class SMTPSink:
-    """Accepts every message and keeps it (`messages`: parsed emails); `delay` seconds before accepting each."""
+    """Accepts every message and keeps it (`messages`: parsed emails); `delay` seconds before accepting each. With
+    `stop_after`, it stops once it has that many, in the middle of a session: the next command is answered 421 and
+    the connection closed, and new connections are refused, as a mail server shut down during a send."""
 
-    def __init__(self, port=None, delay=0.0):
+    def __init__(self, port=None, delay=0.0, stop_after=None):
         self.port = port or free_port(SMTP_PORTS)
         self.delay = delay
+        self.stop_after = stop_after
         self.messages = []
         self._lock = threading.Lock()
         sink = self
@@ -41,6 +44,9 @@ class SMTPSink:
                 self.reply("220 sink.test ESMTP")
                 while line := self.rfile.readline():
                     command = line.decode("ascii", "replace").strip().upper()
+                    if sink.stop_after is not None and len(sink.messages) >= sink.stop_after:
+                        self.reply("421 sink.test Service not available, closing transmission channel")
+                        return
                     if command.startswith(("EHLO", "HELO")):
                         self.reply("250 sink.test")
                     elif command.startswith("DATA"):
@@ -51,7 +57,10 @@ class SMTPSink:
                         time.sleep(sink.delay)
                         with sink._lock:
                             sink.messages.append(email.message_from_bytes(b"".join(data), policy=email.policy.default))
+                            stopping = sink.stop_after is not None and len(sink.messages) >= sink.stop_after
                         self.reply("250 OK: queued")
+                        if stopping:
+                            threading.Thread(target=sink.stop_listening, daemon=True).start()
                     elif command.startswith("QUIT"):
                         self.reply("221 Bye")
                         return
@@ -65,6 +74,9 @@ class SMTPSink:
         return self
 
     def __exit__(self, *exc_info):
+        self.stop_listening()
+
+    def stop_listening(self):
         self._server.shutdown()
         self._server.server_close()
 

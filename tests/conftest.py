@@ -16,6 +16,7 @@ from django.utils import translation
 from caching import page_cache
 from testkit import stories
 from testkit.applications import MEMBERSHIP_STAFF
+from testkit.object_storage import s3_buckets, s3_server  # noqa: F401 - fixtures for every test module
 from testkit.ports import free_port
 from testkit.servers import IN_CI, redis_is_up
 
@@ -69,9 +70,17 @@ def staff_client(client, django_user_model):
 
 @pytest.fixture
 def media_root(settings, tmp_path):
-    """Uploads go to a temporary directory, so tests leave no files behind."""
+    """Uploads go to a temporary directory, so tests leave no files behind; so do uploads waiting, privately, for the
+    background job that cleans them (pending_images_root)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def pending_images_root(media_root, settings):
+    """Where uploaded images wait, as received, for the background job (private storage, never served)."""
+    return settings.PRIVATE_MEDIA_ROOT / "pending-images"
 
 
 @pytest.fixture

@@ -60,6 +60,49 @@ def check_image(upload, accepted_formats, not_an_image):
     upload.seek(0)
 
 
+def check_image_header(upload, accepted_formats, not_an_image):
+    """What check_image checks from the file's header alone (format, pixels, frames), nothing decoded: a check quick
+    enough for a request, where the full decode is left to a background job. Returns the image's size upright
+    (width, height: its EXIF orientation applied)."""
+    upload.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(too_many_pixels_message(), code="too_many_pixels") from None
+    except Exception:
+        raise ValidationError(not_an_image(), code="not_an_image") from None
+    with image:
+        if image.format not in accepted_formats:
+            raise ValidationError(not_an_image(), code="not_an_image")
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise ValidationError(too_many_pixels_message(width, height), code="too_many_pixels")
+        try:
+            frames = getattr(image, "n_frames", 1)
+            turned = header_orientation(image) in QUARTER_TURNS
+        except Exception:
+            raise ValidationError(not_an_image(), code="not_an_image") from None
+        if image.format != "MPO" and frames > 1:
+            raise ValidationError(
+                _("Animated images cannot be used. Please upload a single still photo."), code="animated"
+            )
+    upload.seek(0)
+    return (height, width) if turned else (width, height)
+
+
+def header_orientation(image):
+    """The EXIF orientation, as far as the header tells: Pillow's getexif() would decode a whole PNG to look for an
+    eXIf chunk after the pixels, so a PNG's counts only when it comes before them."""
+    if image.format == "PNG":
+        exif = Image.Exif()
+        if "exif" in image.info:
+            exif.load(image.info["exif"])
+        return exif.get(ORIENTATION)
+    return image.getexif().get(ORIENTATION)
+
+
 def too_many_pixels_message(width=None, height=None):
     limit = MAX_PIXELS // 1_000_000
     if width is None:

@@ -7,6 +7,8 @@ import posixpath
 
 from django.db import models, transaction
 
+from .private_storage import private_storage
+
 
 class DeletesUnusedFilesAfterCommit:
     """For a FileField: remembers the files a loaded model uses, and deletes those a save leaves unused, or all
@@ -90,3 +92,9 @@ class DeletesUnusedFilesAfterCommit:
     def delete_after_commit(storage, paths):
         if paths:
             transaction.on_commit(lambda: [storage.delete(path) for path in sorted(paths)])
+
+
+def private_uploads_storage():
+    """Uploads kept out of the public's reach until they are cleaned: the private storage (uploads/private_storage.py),
+    a directory or a private bucket."""
+    return private_storage

@@ -9,7 +9,7 @@ from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from site_shell.site_address import absolute_url
+from site_shell.site_address import absolute_url, canonical_address, page_number_of
 from site_shell.site_address import site_origin as site_origin_of
 
 register = template.Library()
@@ -52,14 +52,12 @@ def site_origin(context):
 
 
 @register.simple_tag(takes_context=True)
-def canonical_url(context):
-    """The page's one address: its path, with the page number when past the first page, nothing else."""
-    request = context["request"]
-    url = absolute_url(request, request.path)
-    page_obj = context.get("page_obj")
-    if page_obj is not None and page_obj.number > 1:
-        url += f"?page={page_obj.number}"
-    return url
+def canonical_url(context, versions):
+    """The page's one address (canonical_address); on a fallback page, that of the version it shows
+    (site_languages.LanguageVersions)."""
+    if versions.fallback is not None:
+        return versions.fallback["absolute_url"]
+    return canonical_address(context["request"], context["request"].path, page_number_of(context))
 
 
 @register.simple_tag(takes_context=True)

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django import template
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
@@ -6,21 +8,47 @@ from parler.models import TranslatableModel
 from parler.templatetags.parler_tags import get_translated_url
 
 from site_shell.languages import site_language
-from site_shell.site_address import absolute_url
+from site_shell.site_address import canonical_address, page_number_of
 
 register = template.Library()
 
 
+class LanguageVersions(list):
+    """The page in each language (dicts, in the site's language order), and which of them search engines index.
+
+    `shown` is the version whose language the page's text is in: the current one, or on a fallback page (a story
+    not written in the page's language, shown in another inside this language's frame) the one it falls back to,
+    which is then `fallback` too. A fallback page is a duplicate of that version: its canonical address is the
+    version's, it is not indexed, and it lists the version's own hreflang set. `x_default` is the version for
+    readers of any other language: the default language's, else the first that exists."""
+
+    def __init__(self, versions, fallback_codes):
+        super().__init__(versions)
+        current = next(version for version in versions if version["is_current"])
+        existing = [version for version in versions if version["exists"]]
+        by_code = {version["language"].code: version for version in existing}
+        self.fallback = None
+        if not current["exists"]:
+            self.fallback = next((by_code[code] for code in fallback_codes if code in by_code), None)
+        self.shown = self.fallback or current
+        self.x_default = next((version for version in existing if version["is_default"]), None) or next(
+            iter(existing), None
+        )
+
+
 @register.simple_tag(takes_context=True)
 def language_versions(context):
-    """This page in every language, for the language switch and the hreflang links.
+    """This page in every language, for the language switch and the hreflang links (LanguageVersions).
 
     parler finds each language's address (a story has its own slug in each). A translated object on
-    the page (a story) exists only in the languages it is written in, for hreflang.
+    the page (a story) exists only in the languages it is written in, for hreflang. The hreflang addresses are
+    canonical ones (canonical_address): the path, with the page number past the first page, nothing else; the
+    switch keeps the whole query (a search stays the same search).
     """
     request = context["request"]
     page_object = context.get("object")
     current = translation.get_language()
+    page_number = page_number_of(context)
     versions = []
     for code, _name in settings.LANGUAGES:
         try:
@@ -36,13 +64,14 @@ def language_versions(context):
                 "language": language,
                 "name": translation.get_language_info(code)["name_local"],
                 "url": url,
-                "absolute_url": absolute_url(request, url),
+                "absolute_url": canonical_address(request, urlsplit(url).path, page_number),
                 "is_current": code == current,
                 "is_default": code == settings.LANGUAGE_CODE,  # hreflang="x-default"
                 "exists": not isinstance(page_object, TranslatableModel) or page_object.has_translation(code),
             }
         )
-    return versions
+    is_translated = isinstance(page_object, TranslatableModel)
+    return LanguageVersions(versions, page_object.get_fallback_languages() if is_translated else [])
 
 
 @register.simple_tag

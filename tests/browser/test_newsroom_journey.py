@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from django.contrib.auth.models import Permission
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
@@ -14,16 +13,7 @@ from playwright.sync_api import expect
 from site_shell.languages import site_language
 from testkit.files import minimal_pdf
 from tests.browser.conftest import DESKTOP
-
-PASSWORD = "correct horse battery staple"
-# What the Editors group (made by news' migrations) may do; the live server's database is emptied after each
-# test, and the group with it, so each editor is given these permissions directly.
-STORY_ACTIONS = ["add", "change", "delete", "view"]
-EDITOR_PERMISSIONS = [
-    *(f"{action}_{model}" for model in ["newsstory", "storydocument"] for action in STORY_ACTIONS),
-    "view_storyslugredirect",
-    "delete_storyslugredirect",
-]
+from tests.browser.editors import PASSWORD, make_editor
 
 
 @dataclass(frozen=True)
@@ -43,13 +33,6 @@ CHINESE = Version(
     slug="十二个品牌签署审核承诺",
     summary="这些品牌将与工人分享工厂审核结果。",
 )
-
-
-def make_editor(django_user_model, username):
-    editor = django_user_model.objects.create_user(username, f"{username}@example.org", PASSWORD, is_staff=True)
-    permissions = Permission.objects.filter(content_type__app_label="news", codename__in=EDITOR_PERMISSIONS)
-    editor.user_permissions.add(*permissions)
-    return editor
 
 
 def logged_in_page(open_page, editor):
@@ -198,7 +181,7 @@ def test_english_goes_live_first_and_chinese_is_previewed_as_a_draft_then_publis
     open_story_in_admin(editor, ENGLISH.title)
     editor.locator(".parler-language-tabs").get_by_role("link", name="Simplified Chinese").click()
     editor.get_by_role("group", name="This language").get_by_role("button", name="Revoke").click()
-    expect(editor.locator(".messagelist")).to_contain_text("Preview link revoked")
+    expect(editor.locator(".messagelist")).to_contain_text("the preview link is revoked")
     expect(editor.get_by_role("textbox", name="Preview link")).to_have_count(0)
     assert reviewer.goto(preview_url).status == 404
 

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.template import Template, TemplateSyntaxError
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from caching import page_cache
 from caching.templatetags import render_once
@@ -168,6 +168,33 @@ def test_a_page_is_revalidated_with_a_304(shared_cache, make_story):
     # After a change the old validators no longer match.
     make_story({"en": "Another"})
     assert visitor().get("/news/revalidated/", HTTP_IF_NONE_MATCH=page["ETag"]).status_code == 200
+
+
+def test_a_revalidation_is_answered_from_the_version_alone_without_the_page(
+    shared_cache, make_story, django_assert_num_queries
+):
+    make_story({"en": "Kept"})
+    page = visitor().get("/news/kept/")
+    # The cached copy is gone (evicted): the visitor's copy is still the current version of the page.
+    assert cache.delete(page_cache.page_key(RequestFactory().get("/news/kept/")))
+
+    with django_assert_num_queries(0):
+        again = visitor().get("/news/kept/", HTTP_IF_NONE_MATCH=page["ETag"])
+
+    assert again.status_code == 304 and again.content == b""
+    assert again["ETag"] == page["ETag"] and again["Cache-Control"] == page["Cache-Control"]
+
+
+def test_an_etag_revalidates_only_its_own_page(shared_cache, make_story):
+    make_story({"en": "One"})
+    make_story({"en": "Two"})
+    one = visitor().get("/news/one/")
+
+    assert visitor().get("/news/two/", HTTP_IF_NONE_MATCH=one["ETag"]).status_code == 200
+    assert visitor().get("/zh/news/one/", HTTP_IF_NONE_MATCH=one["ETag"]).status_code == 200
+    missing = visitor().get("/news/no-such-story/")
+    assert missing.status_code == 404 and not missing.has_header("ETag")
+    assert visitor().get("/news/no-such-story/", HTTP_IF_NONE_MATCH=one["ETag"]).status_code == 404
 
 
 def test_public_pages_say_who_may_keep_them_and_vary_only_on_compression(shared_cache, make_story, settings):

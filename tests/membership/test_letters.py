@@ -20,7 +20,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.http import Http404
-from django.test import Client
+from django.test import Client, TestCase
 from django.views.static import serve
 from PIL import Image
 from pypdf import PdfReader
@@ -28,6 +28,7 @@ from pypdf import PdfReader
 from membership.letters import UPLOAD_LINK_MAX_AGE_DAYS, UPLOAD_LINK_SALT, upload_link_token
 from membership.models import MembershipApplication
 from testkit.applications import application_form, make_application
+from testkit.background import run_queued_tasks
 from testkit.files import letter_pdf, phone_photo, photo_like
 from testkit.pages import parse_page
 
@@ -37,10 +38,15 @@ LETTER_NAME = "Signed letter – Bright Toys.pdf"
 
 
 def apply(client, letter=None, url="/buyer-membership/", **changes):
+    """Sends the form; what its commit asks for (emails, the letter's cleaning) is done before this returns."""
     data = application_form(**changes)
     if letter is not None:
         data["letter"] = letter
-    return client.post(url, data, REMOTE_ADDR="203.0.113.5")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(url, data, REMOTE_ADDR="203.0.113.5")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run_queued_tasks()
+    return response
 
 
 def upload(name, content, content_type="application/pdf"):
@@ -68,6 +74,16 @@ def upload_link(message):
     return urlsplit(match.group()).path if match else None
 
 
+def cleaned(make, **fields):
+    """An application made by code, its letter cleaned by the background job as an upload's is."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        application = make(**fields)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run_queued_tasks()
+    application.refresh_from_db()
+    return application
+
+
 def confirmation_to(address):
     return next(message for message in mail.outbox if message.to == [address])
 
@@ -75,11 +91,8 @@ def confirmation_to(address):
 # --- Sent with the application --------------------------------------------------------------------
 
 
-def test_pdf_letter_sent_with_the_form_is_kept_privately_under_a_random_name(
-    client, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = apply(client, letter=upload(LETTER_NAME, letter_pdf()))
+def test_pdf_letter_sent_with_the_form_is_kept_privately_under_a_random_name(client):
+    response = apply(client, letter=upload(LETTER_NAME, letter_pdf()))
 
     assert response.status_code == 302
     application = MembershipApplication.objects.get()
@@ -213,12 +226,6 @@ BAD_LETTERS = {
         "This PDF is protected by a password.",
         "此 PDF 文件设有密码保护。",
     ),
-    "truncated-jpeg": (
-        "letter.jpg",
-        photo_like(300, 200)[:2000],
-        "This image file is damaged or incomplete.",
-        "此图片文件已损坏或不完整。",
-    ),
     "too-many-pixels": (
         "scan.png",
         blank_scan(8000, 6000),
@@ -231,12 +238,6 @@ BAD_LETTERS = {
         letter_pdf() + b"%" * (11 * 1024 * 1024),
         "This file is 11.0 MB; a letter may be at most 10.0 MB.",
         "此文件大小为 11.0 MB；支持函最大为 10.0 MB。",
-    ),
-    "script-a-rewrite-cannot-remove": (
-        "letter.pdf",
-        letter_pdf(script_in_resources=True),
-        "This PDF contains scripts or attached files that we cannot remove.",
-        "此 PDF 含有我们无法删除的脚本或附件。",
     ),
 }
 
@@ -264,12 +265,13 @@ def test_a_bad_letter_is_refused_in_the_visitors_language_keeping_everything_els
     assert not any(path.is_file() for path in private_media_root.rglob("*"))
 
 
-def test_a_good_letter_on_a_form_with_other_mistakes_must_be_chosen_again_and_the_form_says_so(client):
+def test_a_letter_on_a_form_with_other_mistakes_must_be_chosen_again_and_the_form_says_so(client):
     response = apply(client, letter=upload("letter.pdf", letter_pdf()), contact_email="not an address")
 
     assert MembershipApplication.objects.count() == 0
     help_text = parse_page(response).find(id="id_letter_helptext").text
-    assert "Your letter was fine, but it is kept only when the form is sent: please choose it again." in help_text
+    assert "The letter is looked at only once every other answer is right" in help_text
+    assert "please choose it again" in help_text
 
 
 def test_a_form_with_a_mistake_is_rendered_for_its_visitor_and_the_blank_form_stays_blank(client):
@@ -285,8 +287,7 @@ def test_a_form_with_a_mistake_is_rendered_for_its_visitor_and_the_blank_form_st
 
 
 def applied_without_letter(client, django_capture_on_commit_callbacks, url="/buyer-membership/"):
-    with django_capture_on_commit_callbacks(execute=True):
-        apply(client, url=url)
+    apply(client, url=url)
     application = MembershipApplication.objects.get()
     return application, upload_link(confirmation_to(application.contact_email))
 
@@ -436,7 +437,7 @@ def test_staff_download_the_letter_as_an_attachment_the_browser_does_not_run(sta
     ],
 )
 def test_the_download_is_named_as_sent_whatever_the_name_holds(staff_client, sent_as, header):
-    application = make_application(letter=ContentFile(letter_pdf(), name=sent_as))
+    application = cleaned(make_application, letter=ContentFile(letter_pdf(), name=sent_as))
 
     response = staff_client.get(download_url(application))
 
@@ -526,7 +527,7 @@ def test_letters_are_stored_outside_the_public_media(settings, application_with_
 
 
 def test_a_letter_stored_by_code_is_checked_and_cleaned_like_an_upload(settings):
-    application = make_application(letter=ContentFile(phone_photo(300, 200), name="from-a-script.pdf"))
+    application = cleaned(make_application, letter=ContentFile(phone_photo(300, 200), name="from-a-script.pdf"))
 
     assert application.letter.name.endswith(".jpg")
     assert not Image.open(io.BytesIO(stored_letter(application))).getexif()

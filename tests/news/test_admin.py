@@ -66,9 +66,11 @@ def test_editor_writes_a_bilingual_story_publishes_it_and_sees_it_on_the_site(st
     assertInHTML("<h1>家庭友好空间扩展</h1>", chinese_page)
     assert "家庭友好空间扩展" in visitor.get("/zh/news/").content.decode()
 
-    unpublished = staff_client.post(LIST_URL, {"action": "unpublish_all", "_selected_action": [story.pk]}, follow=True)
+    unpublished = staff_client.post(
+        LIST_URL, {"action": "unpublish_all", "_selected_action": [story.pk], "confirmed": "1"}, follow=True
+    )
     assert "1 story unpublished." in unpublished.content.decode()
-    assert visitor.get("/news/family-friendly-spaces-expand/").status_code == 404
+    assert visitor.get("/news/family-friendly-spaces-expand/").status_code == 410
     assert "Family-Friendly Spaces expand" not in visitor.get("/news/").content.decode()
 
 
@@ -77,7 +79,7 @@ def test_publishing_from_the_list_dates_the_change_in_the_feed_and_sitemap(staff
     story = make_story({"en": "Dated change"}, status="draft" if action.startswith("publish") else "published")
     NewsStory.objects.filter(pk=story.pk).update(updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
 
-    staff_client.post(LIST_URL, {"action": action, "_selected_action": [story.pk]})
+    staff_client.post(LIST_URL, {"action": action, "_selected_action": [story.pk], "confirmed": "1"})
 
     story.refresh_from_db()
     # Today in the site's time zone (the process's date differs from UTC's around midnight in Hong Kong).

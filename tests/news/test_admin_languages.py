@@ -4,7 +4,11 @@ django-axes' login records, the lock-out and two-factor pages."""
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from testkit.pages import parse_page
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +97,41 @@ def test_the_two_factor_pages_are_in_chinese(client, settings):
     verify = client.get("/zh/admin/", follow=True).content.decode()
     assert "请输入身份验证器应用为本网站显示的六位验证码" in verify and 'value="验证"' in verify
     assert "Type the six-digit code" not in verify and 'value="Verify"' not in verify
+
+
+@pytest.fixture
+def chief_with_devices(staff_client, django_user_model):
+    """A superuser whose authenticator app and backup codes were set up in the English admin, who has given a code
+    in this session."""
+    chief = django_user_model.objects.get(username="editor")
+    app = TOTPDevice.objects.create(user=chief, name="Authenticator app", confirmed=True)
+    codes = StaticDevice.objects.create(user=chief, name="Backup codes")
+    StaticToken.objects.create(device=codes, token="abcd1234")
+    session = staff_client.session
+    session[DEVICE_ID_SESSION_KEY] = app.persistent_id
+    session.save()
+    return app, codes
+
+
+def test_the_two_factor_device_pages_are_in_chinese(staff_client, chief_with_devices):
+    app, codes = chief_with_devices
+
+    apps = staff_client.get("/zh/admin/otp_totp/totpdevice/").content.decode()
+    assert "验证器应用" in apps and "上次使用时间" in apps and "按员工的用户名或电子邮箱搜索" in apps
+    assert parse_page(apps).find("td", class_="field-device_name").text == "身份验证器应用"
+    assert "TOTP device" not in apps and "Last used at" not in apps and "Search by user" not in apps
+    app_form = staff_client.get(f"/zh/admin/otp_totp/totpdevice/{app.pk}/change/").content.decode()
+    assert "谁的设备" in app_form and "时间步长" in app_form and "每个验证码的有效秒数。" in app_form
+    assert "Identity" not in app_form and "The time step in seconds." not in app_form
+    qr_code = staff_client.get(f"/zh/admin/otp_totp/totpdevice/{app.pk}/config/").content.decode()
+    assert "或用此地址添加应用：" in qr_code and "Install" not in qr_code
+    backup = staff_client.get(f"/zh/admin/otp_static/staticdevice/{codes.pk}/change/").content.decode()
+    assert "备用验证码" in backup and "谁的设备" in backup
+    assert "Static token" not in backup and "Identity" not in backup
+
+
+def test_the_two_factor_device_pages_stay_english_in_the_english_admin(staff_client, chief_with_devices):
+    apps = staff_client.get("/admin/otp_totp/totpdevice/").content.decode()
+
+    assert parse_page(apps).find("td", class_="field-device_name").text == "Authenticator app"
+    assert "Last used" in apps

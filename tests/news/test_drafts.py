@@ -239,3 +239,40 @@ def test_a_cache_generation_beginning_after_the_scheduled_time_publishes_the_cha
 
     assert live_story.translations.get(language_code="en").title == "Worker committees, corrected"
     assert not TranslationDraft.objects.exists()
+
+
+# --- The story's own fields (shared by every language) have no draft: the form says so beside them ----------
+
+
+def shared_fields_notes(response):
+    return [note.text for note in parse_page(response).find_all(class_="shared-fields-note")]
+
+
+@pytest.mark.parametrize(
+    ("admin", "date_note", "image_note"),
+    [
+        ("", "changes to its date and time, category or event date", "a new or removed image goes live when you save"),
+        ("/zh", "对日期和时间、类别或活动日期的更改", "新图片或删除图片在保存时即在所有语言中上线"),
+    ],
+)
+def test_a_published_storys_shared_fields_say_they_go_live_when_saved(
+    staff_client, live_story, admin, date_note, image_note
+):
+    notes = shared_fields_notes(staff_client.get(admin + change_url(live_story, "en")))
+
+    assert len(notes) == 2
+    assert date_note in notes[0]
+    assert image_note in notes[1]
+
+
+def test_a_story_not_yet_public_has_no_such_note(staff_client, make_story):
+    story = make_story({"en": "Not out yet"}, status="draft")
+
+    assert shared_fields_notes(staff_client.get(change_url(story, "en"))) == []
+
+
+def test_a_shared_field_saved_on_a_published_story_is_live_at_once_as_the_note_says(staff_client, live_story):
+    staff_client.post(change_url(live_story, "en"), correction(category="blog", _continue="1"))
+
+    assert NewsStory.objects.get(pk=live_story.pk).category == "blog"
+    assert "Blog" in Client().get("/news/worker-committees/").content.decode()

@@ -6,6 +6,7 @@ import reversion
 from reversion.models import Version
 
 from news import publishing, revisions
+from news.models import NewsStory
 from testkit.pages import parse_page
 from testkit.stories import story_form
 
@@ -99,3 +100,96 @@ def test_the_compare_view_names_fields_in_the_viewers_language(staff_client, mak
         staff_client.get(f"{CHINESE_ADMIN}{story.pk}/history/compare/", {"older": older.pk, "newer": newer.pk})
     )
     assert [row.text for row in page.find("tbody").find_all("th")] == ["摘要"]
+
+
+FORMATTED_BODY = (
+    "<h2>Audit results</h2><p>Twelve brands <strong>share</strong> their results.</p>"
+    "<ul><li>Dongguan</li><li>Shenzhen</li></ul>"
+)
+REFORMATTED_BODY = (
+    "<h2>Audit results in 2026</h2><p>Forty brands <strong>share</strong> their "
+    '<a href="https://example.org/results">results</a>.</p><ul><li>Dongguan</li><li>Foshan</li></ul>'
+)
+
+
+def field_change(page, label):
+    """The change shown for the field labelled `label` (a row of the comparison)."""
+    return next(row.find("td") for row in page.find_all("tr") if row.find("th") and row.find("th").text == label)
+
+
+def body_change(page, label="Body"):
+    return field_change(page, label).find(class_="story-body-diff")
+
+
+def test_compare_shows_the_body_formatted_with_removed_and_added_words_marked(staff_client, make_story):
+    story = make_story({"en": "Compare"})
+    save(staff_client, story, "en", body=FORMATTED_BODY)
+    save(staff_client, story, "en", body=REFORMATTED_BODY)
+    [newer, older] = Version.objects.get_for_object(story)
+
+    page = parse_page(
+        staff_client.get(f"{ENGLISH_ADMIN}{story.pk}/history/compare/", {"older": older.pk, "newer": newer.pk})
+    )
+
+    body = body_change(page)
+    assert body.find("h2").find("ins").text == "in 2026"
+    assert [word.text for word in body.find("p").find_all("del")] == ["Twelve", "results."]
+    assert body.find("p").find("strong").text == "share"  # unchanged formatting is shown, unmarked
+    assert body.find("a", href="https://example.org/results").find("ins").text == "results"
+    items = body.find("ul").find_all("li")
+    assert [item.text for item in items] == ["Dongguan", "Shenzhen Foshan"]
+    assert items[1].find("del").text == "Shenzhen" and items[1].find("ins").text == "Foshan"
+
+
+def test_a_body_made_bold_is_a_change_though_its_words_are_the_same(staff_client, make_story):
+    story = make_story({"en": "Compare"})
+    save(staff_client, story, "en", body="<p>Workers vote.</p>")
+    save(staff_client, story, "en", body="<p>Workers <strong>vote.</strong></p>")
+    [newer, older] = Version.objects.get_for_object(story)
+
+    page = parse_page(
+        staff_client.get(f"{CHINESE_ADMIN}{story.pk}/history/compare/", {"older": older.pk, "newer": newer.pk})
+    )
+
+    change = body_change(page, "正文")
+    assert change.find("strong").find("ins").text == "vote."
+    assert change.find("del").text == "vote."
+
+
+def test_the_restore_confirmation_shows_the_body_formatted(staff_client, make_story):
+    story = make_story({"en": "Compare"})
+    save(staff_client, story, "en", body=FORMATTED_BODY)
+    save(staff_client, story, "en", body=REFORMATTED_BODY)
+    [_newer, older] = Version.objects.get_for_object(story)
+
+    page = parse_page(staff_client.get(f"{ENGLISH_ADMIN}{story.pk}/history/{older.pk}/restore/"))
+
+    # From the latest revision to the one restored: what restoring puts back is added, what it takes out removed.
+    body = body_change(page)
+    assert body.find("h2").find("del").text == "in 2026"
+    assert body.find("ul").find_all("li")[1].find("ins").text == "Shenzhen"
+
+
+def test_a_hostile_body_in_an_old_revision_is_compared_without_its_script(staff_client, make_story):
+    story = make_story({"en": "Compare"})
+    save(staff_client, story, "en", body="<p>Safe words.</p>")
+    [older] = Version.objects.get_for_object(story)
+    # A revision stored before bodies were cleaned (or written around the model): its body is hostile.
+    hostile = (
+        '<p>Safe <img src=x onerror="alert(1)"> words.</p><script>alert(2)</script>'
+        '<p><a href="javascript:alert(3)" onclick="alert(4)">click</a><ins onmouseover="alert(5)">x</ins></p>'
+    )
+    translation = story.translations.get()
+    with reversion.create_revision():
+        NewsStory.translations.field.model.objects.filter(pk=translation.pk).update(body=hostile)
+        reversion.add_to_revision(NewsStory.objects.get(pk=story.pk))
+        reversion.add_to_revision(story.translations.get())
+    newer = Version.objects.get_for_object(story).first()
+
+    response = staff_client.get(f"{ENGLISH_ADMIN}{story.pk}/history/compare/", {"older": older.pk, "newer": newer.pk})
+
+    change = body_change(parse_page(response))
+    assert [marked.text for marked in change.find_all("ins")] == ["click", "x"]
+    shown = change.inner_html
+    for hostile_part in ("<script", "<img", "onerror", "javascript:", "onclick", "onmouseover", "alert"):
+        assert hostile_part not in shown

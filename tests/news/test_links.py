@@ -208,3 +208,86 @@ def test_a_removed_address_taken_by_a_new_story_shows_it(editor_client, client, 
     make_story({"en": {"title": "New", "slug": "reused"}})
 
     assertContains(client.get("/news/reused/"), "<h1>New</h1>", html=True)
+
+
+# --- Unpublishing asks first, naming the addresses readers lose; they answer 410 ----------------------------
+
+
+@pytest.fixture
+def bilingual_story(make_story):
+    return make_story({"en": {"title": "Both", "slug": "both"}, "zh-hans": {"title": "双语", "slug": "双语"}})
+
+
+def named_addresses(response):
+    return [link.attrs["href"] for link in parse_page(response).find_all("a", class_="public-address")]
+
+
+@pytest.mark.parametrize(
+    ("admin", "asks"), [("/admin/", "Readers will lose these addresses"), ("/zh/admin/", "读者将失去这些网址")]
+)
+def test_unpublishing_from_the_list_first_names_the_addresses_readers_lose(editor_client, bilingual_story, admin, asks):
+    list_url = f"{admin}news/newsstory/"
+
+    asked = editor_client.post(list_url, {"action": "unpublish_all", "_selected_action": [bilingual_story.pk]})
+
+    assert asked.status_code == 200
+    assertContains(asked, asks)
+    assert named_addresses(asked) == ["http://testserver/news/both/", "http://testserver/zh/news/%E5%8F%8C%E8%AF%AD/"]
+    # Nothing is unpublished until the editor confirms.
+    assert Client().get("/news/both/").status_code == 200
+    form = parse_page(asked).find(id="content-main").find("form")
+    confirmed = {field.attrs["name"]: field.attrs["value"] for field in form.find_all("input", type="hidden")}
+    assert confirmed["action"] == "unpublish_all" and confirmed["_selected_action"] == str(bilingual_story.pk)
+
+    done = editor_client.post(list_url, confirmed, follow=True)
+
+    assert "1" in " ".join(item.text for item in parse_page(done).find_all("ul", class_="messagelist"))
+    assert Client().get("/news/both/").status_code == 410
+    assert Client().get("/zh/news/双语/").status_code == 410
+
+
+def test_unpublishing_one_language_from_its_form_asks_then_its_address_answers_gone(editor_client, bilingual_story):
+    form = parse_page(editor_client.get(f"{LIST_URL}{bilingual_story.pk}/change/?language=zh-hans"))
+    unpublish_url = form.find("a", class_="unpublish-link").attrs["href"]
+    assert unpublish_url == f"{LIST_URL}{bilingual_story.pk}/unpublish/?language=zh-hans"
+
+    asked = editor_client.get(f"/zh{unpublish_url}")
+
+    assertContains(asked, "撤回中文版本的发布？")
+    assert named_addresses(asked) == ["http://testserver/zh/news/%E5%8F%8C%E8%AF%AD/"]
+
+    done = editor_client.post(unpublish_url, follow=True)
+
+    assertContains(done, "The 中文 version is unpublished")
+    assert bilingual_story.translations.get(language_code="zh-hans").status == "draft"
+    assert Client().get("/zh/news/双语/").status_code == 410
+    assert Client().get("/news/both/").status_code == 200
+
+
+def test_a_story_published_again_is_back_at_its_address(editor_client, bilingual_story):
+    editor_client.post(f"{LIST_URL}{bilingual_story.pk}/unpublish/?language=en")
+    assert Client().get("/news/both/").status_code == 410
+
+    editor_client.post(LIST_URL, {"action": "publish_en", "_selected_action": [bilingual_story.pk]})
+
+    assert Client().get("/news/both/").status_code == 200
+
+
+def test_a_draft_unpublished_loses_no_address_and_stays_not_found(editor_client, make_story):
+    story = make_story({"en": {"title": "Never out", "slug": "never-out"}}, status="draft")
+
+    asked = editor_client.post(LIST_URL, {"action": "unpublish_all", "_selected_action": [story.pk]})
+
+    assertContains(asked, "Nothing here is public now: readers lose no address.")
+    assert named_addresses(asked) == []
+    editor_client.post(LIST_URL, {"action": "unpublish_all", "_selected_action": [story.pk], "confirmed": "1"})
+    assert Client().get("/news/never-out/").status_code == 404
+
+
+def test_only_someone_who_may_change_stories_unpublishes_one_language(client, django_user_model, bilingual_story):
+    url = f"{LIST_URL}{bilingual_story.pk}/unpublish/?language=en"
+    viewer = django_user_model.objects.create_user("v", "v@example.org", "correct horse", is_staff=True)
+    client.force_login(viewer)
+
+    assert client.post(url).status_code == 403
+    assert Client().get("/news/both/").status_code == 200

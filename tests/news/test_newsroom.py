@@ -1,6 +1,5 @@
 """The bilingual newsroom: each language published on its own, at a time in the organisation's time zone; the other
-language's readers meanwhile; translations that may be out of date; revisions compared and restored; preview links;
-two editors saving at once."""
+language's readers meanwhile; translations that may be out of date; revisions compared and restored; preview links."""
 
 import datetime
 import time
@@ -20,6 +19,7 @@ from reversion.models import Revision, Version
 
 from news.changes import describe
 from news.models import NewsStory, NewsStoryTranslation, PreviewLink, StorySlugRedirect
+from testkit.background import run_queued_tasks
 from testkit.files import minimal_pdf, photo_like
 from testkit.pages import card_titles, name_cache_generation, parse_page
 from testkit.stories import many_stories, story_form
@@ -84,8 +84,10 @@ def test_links_never_lead_to_a_version_that_is_not_published(english_published_c
     assert language_switch(english_page)["zh-Hans"] == "/zh/news/audit-deadlines-2024/"
     sitemap = client.get("/sitemap-stories-1.xml").content.decode()
     assert "/news/audit-deadlines-2024/" in sitemap and quote("2024年审核截止日期") not in sitemap
+    # Each feed holds its own language's stories: the English version is in the English feed only.
     assert "2024年审核截止日期" not in client.get("/zh/news/feed/").content.decode()
-    assert "Audit deadlines for 2024" in client.get("/zh/news/feed/").content.decode()
+    assert "Audit deadlines for 2024" not in client.get("/zh/news/feed/").content.decode()
+    assert "Audit deadlines for 2024" in client.get("/news/feed/").content.decode()
 
 
 def test_publishing_the_chinese_version_alone_gives_chinese_readers_their_own(
@@ -104,11 +106,12 @@ def test_publishing_the_chinese_version_alone_gives_chinese_readers_their_own(
 def test_unpublishing_english_alone_leaves_english_readers_the_chinese_version(staff_client, make_story):
     story, client = make_story({"en": "Helpline in five languages", "zh-hans": "热线五种语言"}), Client()
 
-    staff_client.post(LIST_URL, {"action": "unpublish_en", "_selected_action": [story.pk]})
+    staff_client.post(LIST_URL, {"action": "unpublish_en", "_selected_action": [story.pk], "confirmed": "1"})
 
     assert card_titles(client.get("/news/")) == ["热线五种语言"]
     assert "In Chinese only" in client.get("/news/").content.decode()
-    assert client.get("/news/helpline-in-five-languages/").status_code == 404
+    # The English address was public: it answers "gone", not "no such page".
+    assert client.get("/news/helpline-in-five-languages/").status_code == 410
 
 
 def test_the_list_shows_each_languages_state_and_the_tab_names_it(staff_client, english_published_chinese_draft):
@@ -249,45 +252,7 @@ def test_editing_the_flagged_translation_clears_its_flag(staff_client, make_stor
     assert "may be out of date" not in staff_client.get(LIST_URL).content.decode()
 
 
-# --- Two editors at once ----------------------------------------------------------------------------------
-
-
-def test_the_second_of_two_editors_saving_the_same_story_is_told_and_loses_nothing(
-    client, django_user_model, make_story
-):
-    story = make_story({"en": "Shared story"})
-    first, second = Client(), Client()
-    first.force_login(django_user_model.objects.create_superuser("mei", "mei@example.org", "x"))
-    second.force_login(django_user_model.objects.create_superuser("tom", "tom@example.org", "x"))
-    opened = {
-        editor: parse_page(editor.get(change_url(story, "en"))).find("input", name="opened_version").attrs["value"]
-        for editor in (first, second)
-    }
-    # Both publish: a Save of a published translation is a draft, checked against other drafts (test_drafts.py).
-    form = story_form(
-        title="Shared story", slug="shared-story", publish_date="2023-10-27", publish_time="00:00", _publish="1"
-    )
-
-    saved = first.post(change_url(story, "en"), {**form, "summary": "Mei's summary", "opened_version": opened[first]})
-    refused = second.post(
-        change_url(story, "en"), {**form, "summary": "Tom's summary", "opened_version": opened[second]}
-    )
-
-    assert saved.status_code == 302 and refused.status_code == 200
-    page = refused.content.decode()
-    assert "mei saved this story at" in page and "Your changes are not saved yet" in page
-    assert "Tom&#x27;s summary" in page or "Tom's summary" in page  # still in the form
-    story.refresh_from_db()
-    assert story.summary == "Mei's summary"
-
-    # Told once, the second editor may save over it knowingly.
-    again = parse_page(refused).find("input", name="opened_version").attrs["value"]
-    assert (
-        second.post(change_url(story, "en"), {**form, "summary": "Tom's summary", "opened_version": again}).status_code
-        == 302
-    )
-    story.refresh_from_db()
-    assert story.summary == "Tom's summary"
+# Two editors saving at once: tests/news/test_concurrent_saves.py.
 
 
 # --- Revisions ----------------------------------------------------------------------------------------------
@@ -302,7 +267,7 @@ def test_every_save_keeps_a_revision_with_who_and_what(staff_client, make_story)
 
     edit(staff_client, story, "en", summary="First summary")
     edit(staff_client, story, "zh-hans", summary="第一个摘要")
-    staff_client.post(LIST_URL, {"action": "unpublish_zh", "_selected_action": [story.pk]})
+    staff_client.post(LIST_URL, {"action": "unpublish_zh", "_selected_action": [story.pk], "confirmed": "1"})
 
     comments = [describe(version.revision) for version in revisions_of(story)]
     assert comments == [
@@ -373,10 +338,14 @@ def test_restoring_a_revision_whose_image_was_since_replaced_keeps_the_current_i
 ):
     story = make_story({"en": "Photo story"})
     first_photo = SimpleUploadedFile("first.jpg", photo_like(800, 600), content_type="image/jpeg")
-    edit(staff_client, story, "en", image=first_photo, image_alt="The first photo")
+    with django_capture_on_commit_callbacks(execute=True):  # the image is queued once the save commits
+        edit(staff_client, story, "en", image=first_photo, image_alt="The first photo")
+    run_queued_tasks()
     second_photo = SimpleUploadedFile("second.jpg", photo_like(900, 600), content_type="image/jpeg")
-    with django_capture_on_commit_callbacks(execute=True):  # the first photo's files are deleted
+    with django_capture_on_commit_callbacks(execute=True):
         edit(staff_client, story, "en", image=second_photo, image_alt="The second photo")
+    with django_capture_on_commit_callbacks(execute=True):  # the first photo's files are deleted
+        run_queued_tasks()
     story.refresh_from_db()
     current_image = story.image.name
     first = revisions_of(story)[-1]
@@ -389,6 +358,52 @@ def test_restoring_a_revision_whose_image_was_since_replaced_keeps_the_current_i
     assert story.image.name == current_image and story.image.storage.exists(current_image)
     assert story.translations.get().image_alt == "The second photo"
     assert story.translations.get().draft.content["image_alt"] == "The first photo"
+
+
+@pytest.mark.parametrize(
+    "admin, note",
+    [
+        ("/admin/", "The image of that revision has since been replaced and deleted: the current image was kept."),
+        ("/zh/admin/", None),
+    ],
+    ids=["english", "chinese"],
+)
+def test_restoring_a_draft_s_revision_whose_image_files_are_gone_keeps_the_current_image_and_says_so(
+    staff_client, make_story, media_root, django_capture_on_commit_callbacks, admin, note
+):
+    story = make_story({"en": "Photo draft"}, status="draft")
+    first_photo = SimpleUploadedFile("first.jpg", photo_like(800, 600), content_type="image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(staff_client, story, "en", publish=False, image=first_photo, image_alt="The photo", status="draft")
+    run_queued_tasks()
+    edit(
+        staff_client, story, "en", publish=False, summary="With the first photo", image_alt="The photo", status="draft"
+    )
+    with_first_photo = revisions_of(story)[0]
+    second_photo = SimpleUploadedFile("second.jpg", photo_like(900, 600), content_type="image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(staff_client, story, "en", publish=False, image=second_photo, image_alt="The photo", status="draft")
+    with django_capture_on_commit_callbacks(execute=True):  # the first photo's files are deleted
+        run_queued_tasks()
+    story.refresh_from_db()
+    current_image = story.image.name
+
+    response = staff_client.post(
+        f"{admin}news/newsstory/{story.pk}/history/{with_first_photo.pk}/restore/", follow=True
+    )
+
+    assert response.status_code == 200
+    warnings = parse_page(response).find(class_="messagelist").find_all("li", class_="warning")
+    expected = note
+    if note is None:
+        with translation.override("zh-hans"):
+            expected = translation.gettext(
+                "The image of that revision has since been replaced and deleted: the current image was kept."
+            )
+    assert expected in [warning.text for warning in warnings]
+    story.refresh_from_db()
+    assert story.image.name == current_image and story.card_picture is not None
+    assert story.translations.get().summary == "With the first photo"
 
 
 def test_restoring_an_address_another_story_took_since_keeps_the_current_one(staff_client, make_story):
@@ -474,8 +489,12 @@ def test_a_spoiled_preview_link_is_not_found_in_the_visitors_language(
     elif spoil == "expire":
         PreviewLink.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     elif spoil == "revoke":
-        revoked = staff_client.post(f"{LIST_URL}{preview.story_id}/preview-links/{preview.pk}/revoke/", follow=True)
-        assert "Preview link revoked" in revoked.content.decode()
+        story = english_published_chinese_draft
+        form = story_form(title="2024年审核截止日期", status="draft", _save=None)
+        revoked = staff_client.post(
+            f"{LIST_URL}{story.pk}/change/?language=zh-hans", form | {"_revoke_preview_link": preview.pk}, follow=True
+        )
+        assert "the preview link is revoked" in revoked.content.decode()
     elif spoil == "garbage":
         link = link.replace(token, "%00" + "x" * 500)
     else:  # signed correctly, but for a key no link has

@@ -93,3 +93,36 @@ def test_the_story_form_loads_the_copy_and_unsaved_changes_scripts(staff_client,
     assert "js/copy-link.js" in page
     assert "js/unsaved-changes.js" in page
     assert "Save your changes first" not in page
+
+
+def test_revoke_saves_what_was_typed_first_and_stops_the_link(staff_client, live_story):
+    press_create_preview_link(staff_client, live_story, summary="In thirty.")
+    link = PreviewLink.objects.get()
+    form = story_form(title="Worker committees", slug="worker-committees", publish_time="00:00", _save=None)
+
+    response = staff_client.post(
+        change_url(live_story), form | {"summary": "Typed, then revoked.", "_revoke_preview_link": link.pk}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == change_url(live_story)
+    assert "Your changes are saved and the preview link is revoked" in response.content.decode()
+    # What the editor typed is kept as the draft and shown again; the link opens nothing any more.
+    assert parse_page(response).find(id="id_summary").text.strip() == "Typed, then revoked."
+    assert TranslationDraft.objects.get().content["summary"] == "Typed, then revoked."
+    assert parse_page(response).find("textarea", class_="preview-link") is None
+    assert Client().get(link.get_absolute_url()).status_code == 404
+    assert "In thirty." in Client().get("/news/worker-committees/").content.decode()
+
+
+def test_revoke_on_a_form_with_an_error_keeps_the_text_and_the_link(staff_client, live_story):
+    press_create_preview_link(staff_client, live_story, summary="In thirty.")
+    link = PreviewLink.objects.get()
+    form = story_form(title="", slug="worker-committees", publish_time="00:00", _save=None)
+
+    response = staff_client.post(
+        change_url(live_story), form | {"summary": "Kept on screen.", "_revoke_preview_link": link.pk}
+    )
+
+    assert response.status_code == 200
+    assert parse_page(response).find(id="id_summary").text.strip() == "Kept on screen."
+    assert PreviewLink.objects.get().revoked_at is None

@@ -27,6 +27,7 @@ from django.db import connection
 from news.models import StoryDocument
 from testkit.applications import make_application
 from testkit.files import minimal_pdf, office_file, photo_like
+from testkit.object_storage import Buckets, anonymous_get
 from testkit.stories import make_story
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -390,3 +391,93 @@ def test_a_database_that_migrate_has_just_set_up_counts_as_empty(site, tmp_path,
     result = manage("restore", archive, env=target)
     assert result.returncode == 0, result.stderr
     assert everything_in(fresh_database_url) == everything_in(database_url)
+
+
+# --- Files in buckets (MEDIA_STORAGE=s3) ------------------------------------------------------------
+
+
+def objects_in(buckets):
+    """{bucket role: {key: SHA-256}} of every object, read from the S3 server."""
+    client = buckets.server.client()
+    return {
+        role: {
+            key: hashlib.sha256(client.get_object(Bucket=bucket, Key=key)["Body"].read()).hexdigest()
+            for key in buckets.keys(bucket)
+        }
+        for role, bucket in (("media", buckets.media), ("private", buckets.private))
+    }
+
+
+@pytest.fixture
+def bucket_site(transactional_db, s3_buckets, tmp_path):
+    """A site whose files live in buckets: stories with photos (renditions made) and a document, an application
+    with its letter in the private bucket; its database address and buckets."""
+    visit = make_story({"en": "Factory visit in Dongguan"}, image=SimpleUploadedFile("visit.jpg", photo_like(800, 600)))
+    make_story({"zh-hans": "只有中文的新闻"}, image=SimpleUploadedFile("fair.png", photo_like(640, 480, "PNG")))
+    StoryDocument.objects.create(
+        story=visit, language_code="en", title="Audit", file=SimpleUploadedFile("审核.pdf", minimal_pdf())
+    )
+    make_application(letter=SimpleUploadedFile("signed.pdf", minimal_pdf("Letter of intent")))
+    return site_database_url(tmp_path), s3_buckets
+
+
+def bucket_env(database_url, buckets, folders):
+    """cron_env for a site on `buckets`: its local media folders stay empty (none exist on a machine in a group)."""
+    return cron_env(database_url, folders) | buckets.site_env()
+
+
+def test_a_backup_holds_every_object_of_both_buckets_and_restores_them_into_empty_buckets(
+    bucket_site, s3_server, tmp_path, fresh_database_url
+):
+    database_url, buckets = bucket_site
+    original = objects_in(buckets)
+    assert len(original["media"]) > 10 and len(original["private"]) == 1
+
+    backed_up = manage("backup", env=bucket_env(database_url, buckets, tmp_path / "site"))
+    assert backed_up.returncode == 0, backed_up.stderr
+    assert f"{len(original['media'])} files of media, 1 files of private-media" in backed_up.stdout
+    archive = Path(backed_up.stdout.splitlines()[-1])
+    with tarfile.open(archive) as opened:
+        manifest = json.load(opened.extractfile("manifest.json"))
+    archived = {entry["path"]: entry["sha256"] for entry in manifest["files"][1:]}
+    # The media bucket's keys start with its folder, AWS_LOCATION (media/), as the archive's media/ folder does.
+    assert archived == {f"media/{key.removeprefix('media/')}": digest for key, digest in original["media"].items()} | {
+        f"private-media/{key}": digest for key, digest in original["private"].items()
+    }
+    assert not (tmp_path / "site" / "media").exists()  # nothing came from, or went to, a local folder
+
+    empty = Buckets.create(s3_server)
+    try:
+        result = manage("restore", str(archive), env=bucket_env(fresh_database_url, empty, tmp_path / "target"))
+        assert result.returncode == 0, result.stderr
+        assert f"into s3://{empty.media}/media" in result.stdout and f"into s3://{empty.private}." in result.stdout
+        assert everything_in(fresh_database_url) == everything_in(database_url)
+        assert objects_in(empty) == original
+        # The restored photos are public again, the letter private again.
+        photo = next(key for key in original["media"] if key.endswith(".webp"))
+        assert anonymous_get(empty.object_url(empty.media, photo))[0] == 200
+        letter = next(iter(original["private"]))
+        assert anonymous_get(empty.object_url(empty.private, letter))[0] == 403
+    finally:
+        empty.delete()
+
+
+def test_restore_refuses_buckets_in_use_and_force_replaces_their_objects(
+    bucket_site, s3_server, tmp_path, fresh_database_url
+):
+    database_url, buckets = bucket_site
+    archive = manage("backup", env=bucket_env(database_url, buckets, tmp_path / "site")).stdout.splitlines()[-1]
+    target = Buckets.create(s3_server)
+    try:
+        target.server.client().put_object(Bucket=target.private, Key="letters/stray.pdf", Body=b"someone else's")
+        env = bucket_env(fresh_database_url, target, tmp_path / "target")
+
+        refused = manage("restore", archive, env=env)
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert f"s3://{target.private} holds files" in refused.stderr
+
+        forced = manage("restore", archive, "--force", env=env)
+        assert forced.returncode == 0, forced.stderr
+        assert objects_in(target) == objects_in(buckets)
+    finally:
+        target.delete()

@@ -46,7 +46,9 @@ def test_readiness_checks_database_cache_and_migrations(client, production_redir
     response, body = probe(client, "/readyz")
 
     assert response.status_code == 200
-    assert body == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "migrations": "ok"}}
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "cache": "ok", "migrations": "ok"}
+    assert body["background"] == {"waiting": 0, "running": 0, "failed_last_day": 0, "oldest_waiting_seconds": 0}
     assert "no-store" in response["Cache-Control"]
 
 

@@ -49,6 +49,7 @@ def test_each_request_is_one_json_line_with_what_an_operator_needs(client, caplo
     assert isinstance(first["duration_ms"], float) and first["duration_ms"] > 0
     assert first["time"].endswith("+00:00") and first["message"].startswith("GET /news/ 200 ")
     assert cached["cache"] == "hit" and cached["duration_ms"] < first["duration_ms"]
+    assert cached["language"] == "en"
     assert chinese["language"] == "zh-hans" and chinese["client"] == "2001:db8:1234::/48"
     # The query string may carry anything a visitor typed: never logged.
     assert story_line["path"] == story_url and "utm_source" not in json.dumps(story_line)

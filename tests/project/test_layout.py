@@ -5,8 +5,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-ROOMS = ["site_shell", "staff_security", "caching", "operations", "uploads"]
-FEATURE_APPS = ["news", "membership"]
+ROOMS = ["site_shell", "staff_security", "caching", "operations", "uploads", "background"]
+FEATURE_APPS = ["news", "membership", "subscriptions"]
 PACKAGES = [*ROOMS, *FEATURE_APPS, "ietp_site"]
 
 
@@ -38,6 +38,13 @@ def test_no_site_wide_room_imports_a_feature_app():
 def test_membership_imports_nothing_from_news():
     imports = imported_packages("membership")
     assert "news" not in imports, f"membership imports news in {imports['news']}: shared code belongs in uploads/"
+
+
+def test_news_and_membership_import_nothing_from_subscriptions():
+    # Subscriptions listen to the news (its post_save of a translation); the news never calls them.
+    for app in ["news", "membership"]:
+        imports = imported_packages(app)
+        assert "subscriptions" not in imports, f"{app} imports subscriptions in {imports['subscriptions']}"
 
 
 def test_no_import_circle_between_top_level_packages():

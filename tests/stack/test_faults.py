@@ -28,6 +28,7 @@ from ietp_site.urls import urlpatterns as site_urlpatterns
 from membership.models import MembershipApplication
 from news.models import NewsStory
 from testkit.applications import application_form
+from testkit.background import run_queued_tasks
 from testkit.files import photo_like
 from testkit.outage import DESIGNED_503, NOT_SAVED, Applicant, OutageSite, fetch, keep_cookies, run_outage
 from testkit.pages import card_titles
@@ -564,10 +565,12 @@ def test_gunicorn_answers_another_charset_with_a_400_not_a_bare_500(live_site, c
 @pytest.fixture(params=["read-only", "full"])
 def unwritable_media(request, settings, tmp_path):
     """MEDIA_ROOT on a small filesystem of its own, read-only or nearly full: as root (who ignores permissions),
-    a tmpfs mounted for the test; otherwise, read-only by permissions."""
+    a tmpfs mounted for the test; otherwise, read-only by permissions. The private uploads waiting to be processed
+    (PRIVATE_MEDIA_ROOT) are on it too, unless a test moves them."""
     media = tmp_path / "media"
     media.mkdir()
     settings.MEDIA_ROOT = media
+    settings.PRIVATE_MEDIA_ROOT = media / "private-media"
     photo = photo_like(1600, 1200)
     if os.geteuid() != 0:
         if request.param == "full":
@@ -576,8 +579,8 @@ def unwritable_media(request, settings, tmp_path):
         yield media, photo
         media.chmod(0o755)
         return
-    # Room for the upload and a little more: the clean copy or a rendition finds the disk full.
-    size_kb = 1024 if request.param == "read-only" else (len(photo) // 1024) + 64
+    # Room for half the upload: storing it as received finds the disk full.
+    size_kb = 1024 if request.param == "read-only" else len(photo) // 2048
     options = f"size={size_kb}k" + (",ro" if request.param == "read-only" else "")
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(media)], capture_output=True)
     if mounted.returncode != 0:
@@ -613,6 +616,30 @@ def test_with_the_media_storage_unwritable_the_editor_keeps_their_text_and_nothi
     assert "Three paragraphs of careful reporting." in page
     assert NewsStory.objects.count() == 0
     assert [path for path in media.rglob("*") if path.is_file()] == []
+
+
+def test_with_the_media_storage_unwritable_the_image_fails_and_the_story_stays_saved(
+    unwritable_media, staff_client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    media, photo = unwritable_media
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"  # the upload is received; the job cannot store it
+    form = story_form(
+        title="Written while the disk was full",
+        image=SimpleUploadedFile("hall.jpg", photo, content_type="image/jpeg"),
+        image_alt="Workers at sewing machines",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff_client.post("/admin/news/newsstory/add/?language=en", form).status_code == 302
+
+    run_queued_tasks()
+
+    story = NewsStory.objects.get()
+    assert story.title == "Written while the disk was full"
+    assert story.image_state == "failed" and story.image_failure == "not_stored" and not story.image
+    page = staff_client.get(f"/admin/news/newsstory/{story.pk}/change/").content.decode()
+    assert "Failed: the site could not store the image" in page
+    assert [path for path in media.rglob("*") if path.is_file()] == []
+    assert [path for path in (tmp_path / "private-media").rglob("*") if path.is_file()] == []
 
 
 # --- A 40-megapixel upload's memory ---------------------------------------------------------------

@@ -58,6 +58,10 @@ def test_compose_runs_the_site_its_database_cache_and_front_server():
     assert SERVICES["front"]["image"].startswith("nginx:")
     assert SERVICES["web"]["build"] == "." and SERVICES["web"]["image"] == SERVICES["migrate"]["image"]
     assert SERVICES["web"]["env_file"] == ".env" and SERVICES["migrate"]["env_file"] == ".env"
+    # The background jobs (emails to subscribers among them) run from the same image, with the same environment.
+    worker = SERVICES["worker"]
+    assert worker["image"] == SERVICES["web"]["image"] and worker["env_file"] == ".env"
+    assert worker["command"] == ["python", "manage.py", "run_worker"] and worker["restart"] == "unless-stopped"
 
 
 def test_every_running_service_has_a_health_check_and_restarts_unless_stopped():

@@ -1,3 +1,4 @@
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
@@ -29,6 +30,6 @@ class Command(BaseCommand):
                 settings.BACKUP_KEEP if keep is None else keep,
                 log=self.stdout.write,
             )
-        except (BackupError, DatabaseError, OSError) as error:
+        except (BackupError, DatabaseError, OSError, BotoCoreError, ClientError) as error:
             raise CommandError(f"Backup failed: {error}") from error
         self.stdout.write(str(archive))

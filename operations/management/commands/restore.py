@@ -1,3 +1,4 @@
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
@@ -6,9 +7,10 @@ from operations.backups import BackupError, restore_backup
 
 class Command(BaseCommand):
     help = (
-        "Restores an archive written by `backup` into the configured database (DATABASE_URL) and media folders "
-        "(MEDIA_ROOT, PRIVATE_MEDIA_ROOT), after checking every file's checksum. Refuses a database with rows or "
-        "folders with files unless --force is given. Stop the web workers first."
+        "Restores an archive written by `backup` into the configured database (DATABASE_URL) and file storages "
+        "(MEDIA_ROOT and PRIVATE_MEDIA_ROOT, or with MEDIA_STORAGE=s3 the two buckets), after checking every file's "
+        "checksum. Refuses a database with rows or storages with files unless --force is given. Stop the web "
+        "workers first."
     )
 
     def add_arguments(self, parser):
@@ -18,12 +20,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Replace what is there: the database's tables are dropped and recreated from the archive "
             "(PostgreSQL: pg_restore --clean; SQLite: the file's content is replaced) and the media folders are "
-            "emptied before the archive's files are written. What was there is lost.",
+            "(or buckets) emptied before the archive's files are written. What was there is lost.",
         )
 
     def handle(self, *args, archive, force=False, **options):
         try:
             restore_backup(archive, force=force, log=self.stdout.write)
-        except (BackupError, DatabaseError, OSError) as error:
+        except (BackupError, DatabaseError, OSError, BotoCoreError, ClientError) as error:
             raise CommandError(f"Restore failed: {error}") from error
         self.stdout.write("Restore complete.")
