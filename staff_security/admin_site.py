@@ -38,6 +38,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from site_shell.client_address import client_address
 from site_shell.site_address import site_origin
 
+from . import unsent_forms
+
 security_log = logging.getLogger("ietp.security")
 BACKUP_CODE_COUNT = 10
 # Password-reset emails an hour: for one email address (a forgetful staff member asks twice), and from one client
@@ -88,7 +90,13 @@ class SiteAdmin(admin.AdminSite):
             except Http404:
                 return self.error_page(request, 404, "admin/404.html", gettext("Page not found"))
 
-        return super().admin_view(update_wrapper(view_with_admin_errors, view), cacheable)
+        protected = super().admin_view(update_wrapper(view_with_admin_errors, view), cacheable)
+
+        def keeping_unsent_forms(request, *args, **kwargs):
+            # A form sent after the session ended is kept for after the login (staff_security/unsent_forms.py).
+            return unsent_forms.answer(request, self, protected, *args, **kwargs)
+
+        return update_wrapper(keeping_unsent_forms, protected)
 
     def error_page(self, request, status, template, title):
         context = {**self.each_context(request), "title": title}

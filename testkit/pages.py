@@ -217,3 +217,23 @@ def name_cache_generation():
     version = page_cache.current_generation()
     assert version is not None, "the cache did not answer"
     return version
+
+
+def form_as_posted(page, form_id):
+    """What the form `form_id` on `page` posts as it stands: its boxes, hidden fields, selected options and ticked
+    boxes (no button, no file, no radio answer: the test adds what the person pressed or chose)."""
+    form = parse_page(page).find("form", id=form_id)
+    data = {}
+    for field in form.find_all("input"):
+        name, kind = field.attrs.get("name"), field.attrs.get("type")
+        if not name or kind in ("submit", "file", "button", "radio"):
+            continue
+        if kind != "checkbox" or "checked" in field.attrs:
+            data[name] = field.attrs.get("value") or ("on" if kind == "checkbox" else "")
+    for box in form.find_all("textarea"):
+        if box.attrs.get("name"):
+            data[box.attrs["name"]] = html.unescape(box.inner_html).removeprefix("\n")
+    for select in form.find_all("select"):
+        chosen = select.find("option", selected=True)
+        data[select.attrs["name"]] = chosen.attrs.get("value", "") if chosen else ""
+    return data

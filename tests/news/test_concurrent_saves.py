@@ -3,8 +3,6 @@ keeps the other editor's changes to every field this editor did not change; wher
 the editor sees both versions side by side and chooses; two editors publishing the same language at once: one
 wins, the other is told, nothing is half-written."""
 
-import html
-
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -12,7 +10,7 @@ from reversion.models import Version
 
 from news import publishing
 from news.models import NewsStory, TranslationDraft
-from testkit.pages import parse_page
+from testkit.pages import form_as_posted, parse_page
 
 pytestmark = pytest.mark.django_db
 
@@ -48,23 +46,7 @@ def opened_form(client, story, language, admin="/admin/"):
 
 
 def posted_back(page):
-    """What the story form on `page` posts as it is: its boxes, hidden fields, selected options and ticked boxes
-    (no button: the test adds the one pressed; no keep-theirs / keep-mine answer: the test chooses)."""
-    form = parse_page(page).find("form", id="newsstory_form")
-    data = {}
-    for field in form.find_all("input"):
-        name, kind = field.attrs.get("name"), field.attrs.get("type")
-        if not name or kind in ("submit", "file", "button", "radio"):
-            continue
-        if kind != "checkbox" or "checked" in field.attrs:
-            data[name] = field.attrs.get("value") or ("on" if kind == "checkbox" else "")
-    for box in form.find_all("textarea"):
-        if box.attrs.get("name"):
-            data[box.attrs["name"]] = html.unescape(box.inner_html).removeprefix("\n")
-    for select in form.find_all("select"):
-        chosen = select.find("option", selected=True)
-        data[select.attrs["name"]] = chosen.attrs.get("value", "") if chosen else ""
-    return data
+    return form_as_posted(page, "newsstory_form")
 
 
 def english(story):
