@@ -29,7 +29,7 @@ run: install
 test: install
 	tests/browser/install-browser
 	tests/validators/install-validators
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The fast loop: the suite without the slow and the browser tests, on two processes, each test file on one of them
 # (their servers and module fixtures stay together). Under 30 s; PYTEST_ARGS="--lf" reruns what failed last.
