@@ -532,6 +532,7 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Content-Security-Policy (django-csp, site_shell/middleware.py). Public pages run only the site's own script files;
 # JSON-LD blocks are data, never run, so script-src does not apply to them. No page may be framed, nor post elsewhere.
+# Public pages' one <style> element (the site's stylesheet, inline) is added by its hash (site_shell/middleware.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

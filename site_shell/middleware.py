@@ -13,6 +13,7 @@ from django.urls import Resolver404, resolve
 
 from . import error_pages
 from .languages import site_language
+from .stylesheet import site_stylesheet
 
 
 class ContentLanguageMiddleware:
@@ -109,9 +110,14 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only)
-        if not report_only and parts.config is None and is_admin_page(request):
+        if report_only or parts.config is not None:
+            return parts
+        if is_admin_page(request):
             parts.config = settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"]
             parts.update = admin_inline_scripts()
+        else:
+            update = parts.update or {}
+            parts.update = {**update, "style-src": [*update.get("style-src", []), *public_inline_styles()["style-src"]]}
         return parts
 
 
@@ -121,10 +127,16 @@ CSP_VIEW_ATTRIBUTES = {"_csp_exempt", "_csp_config", "_csp_update", "_csp_replac
 
 @functools.lru_cache(maxsize=8)
 def built_policy(policy_id, admin):
-    """The header for the public pages or the admin, per policy setting (a test may replace one)."""
+    """The header for the public pages or the admin, per policy setting (a test may replace one). The stylesheet a
+    public page holds is read once per process (site_shell/stylesheet.py), so its hash stays for the process too."""
     if admin:
         return build_policy(config=settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"], update=admin_inline_scripts())
-    return build_policy()
+    return build_policy(update=public_inline_styles())
+
+
+def public_inline_styles():
+    """The public pages' one <style> element, the site's stylesheet, allowed by its hash."""
+    return {"style-src": [site_stylesheet().csp_source]}
 
 
 def is_admin_page(request):

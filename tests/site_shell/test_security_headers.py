@@ -2,9 +2,13 @@
 rules (tests/site_shell/observatory.py) on the pages people visit, the form and the admin's login, fresh or from the
 cache."""
 
+import base64
+import hashlib
+
 import pytest
 from django.conf import settings as django_settings
 
+from testkit.pages import parse_page
 from testkit.stories import make_story
 from tests.site_shell import observatory
 
@@ -66,7 +70,7 @@ def test_public_pages_run_only_the_sites_own_script_files(client, production):
     policy = observatory.parse_csp([response["Content-Security-Policy"]])
 
     assert policy["default-src"] == {"'self'"} and policy["script-src"] == {"'self'"}
-    assert policy["style-src"] == {"'self'"} and policy["object-src"] == {"'none'"}
+    assert style_sources(response) == {"'self'", inline_style_source(response)} and policy["object-src"] == {"'none'"}
     assert policy["frame-ancestors"] == {"'none'"} and policy["base-uri"] == {"'self'"}
     assert policy["form-action"] == {"'self'"}
     assert "unsafe" not in response["Content-Security-Policy"] and "nonce" not in response["Content-Security-Policy"]
@@ -76,6 +80,26 @@ def test_public_pages_run_only_the_sites_own_script_files(client, production):
     finder.feed(html)
     assert all(script.get("src") or script.get("type") == "application/ld+json" for script in finder.scripts)
     assert " style=" not in html and " onclick=" not in html
+
+
+def style_sources(response):
+    """The policy's style-src, as written (a hash is case-sensitive; the Observatory's reading lowercases it)."""
+    (directive,) = [d.split() for d in response["Content-Security-Policy"].split(";") if d.split()[:1] == ["style-src"]]
+    return set(directive[1:])
+
+
+def inline_style_source(response):
+    """The policy's source for the page's one <style> element (the site's stylesheet): its text's SHA-256."""
+    (style,) = parse_page(response).find_all("style")
+    return "'sha256-" + base64.b64encode(hashlib.sha256(style.inner_html.encode()).digest()).decode() + "'"
+
+
+@pytest.mark.django_db
+def test_every_public_page_allows_exactly_its_inline_styles_by_hash(client, production):
+    for path in public_pages():
+        response, _result = scan(client, path)
+
+        assert style_sources(response) == {"'self'", inline_style_source(response)}, path
 
 
 @pytest.mark.django_db
