@@ -57,7 +57,9 @@ urlpatterns = [
         TemplateView.as_view(template_name="site_shell/robots.txt", content_type="text/plain"),
         name="robots",
     ),
-    path("wechat-qr.svg", wechat_qr_code, name="wechat_qr_code"),
+    # The code's address names its image, so that browsers may keep it for a year; the plain one leads there.
+    path("wechat-qr-<slug:version>.svg", wechat_qr_code, name="wechat_qr_code"),
+    path("wechat-qr.svg", wechat_qr_code),
 ]
 
 urlpatterns += i18n_patterns(

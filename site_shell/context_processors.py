@@ -3,6 +3,7 @@ import re
 from django.conf import settings
 
 from .languages import site_language
+from .views import wechat_qr_code_version
 
 
 def page_language(request):
@@ -18,6 +19,7 @@ def organisation(request):
             "address": settings.ORGANISATION_ADDRESS,
             "wechat_name": settings.WECHAT_ACCOUNT_NAME,
             "has_wechat": bool(settings.WECHAT_ACCOUNT_URL),
+            "wechat_qr_code_version": wechat_qr_code_version(),
             "icp_filing_number": settings.ICP_FILING_NUMBER,
             "psb_filing_number": settings.PSB_FILING_NUMBER,
             "psb_filing_url": psb_filing_url(settings.PSB_FILING_NUMBER),

@@ -1,5 +1,6 @@
 import datetime
 import functools
+import hashlib
 import io
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -9,11 +10,12 @@ from django.conf import settings
 from django.contrib.sitemaps.views import x_robots_tag
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.http import http_date
 from django.utils.translation import ngettext
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
@@ -29,14 +31,29 @@ def qr_code_svg(content):
     return svg.getvalue()
 
 
+@functools.lru_cache(maxsize=16)
+def qr_code_version(content):
+    """A short digest of the QR code's image: part of its address, which changes whenever the image does."""
+    return hashlib.sha256(qr_code_svg(content)).hexdigest()[:12]
+
+
+def wechat_qr_code_version():
+    return qr_code_version(settings.WECHAT_ACCOUNT_URL) if settings.WECHAT_ACCOUNT_URL else ""
+
+
 @require_safe
-@cache_control(public=True, max_age=24 * 60 * 60)
-def wechat_qr_code(request):
-    """The QR code of the WeChat official account, which Chinese readers scan to follow it."""
+def wechat_qr_code(request, version=None):
+    """The QR code of the WeChat official account, which Chinese readers scan to follow it.
+
+    Cached for a year: its address names its image (another account, or another drawing of the code, is another
+    address). An address without that name, or an older one, leads to the current code."""
     if not settings.WECHAT_ACCOUNT_URL:
         raise Http404("No WeChat account is configured.")
-    svg = qr_code_svg(settings.WECHAT_ACCOUNT_URL)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    if version != wechat_qr_code_version():
+        return redirect("wechat_qr_code", version=wechat_qr_code_version())
+    response = HttpResponse(qr_code_svg(settings.WECHAT_ACCOUNT_URL), content_type="image/svg+xml")
+    patch_cache_control(response, public=True, max_age=365 * 24 * 60 * 60, immutable=True)
+    return response
 
 
 URLSET = (
