@@ -129,10 +129,11 @@ def through_the_front_server(options, letters):
                 base = f"https://{native_stack.HOST}:{stack.https_port}"  # the name nginx serves
                 news = requests.get(f"{base}/news/", verify=False, timeout=30).text
                 story = re.search(r'href="(/news/(?!feed/|page/)[^"/]+/)"', news).group(1)
-                stylesheet = re.search(r'href="(/static/css/site\.[^"]+\.css)"', news).group(1)
-                pages = [("/news/", "news list"), (story, "story page"), (stylesheet, "reference")]
+                # The page's styles are inline: its icon is the static file nginx serves from disk.
+                static_file = re.search(r'href="(/static/favicon\.[^"]+\.svg)"', news).group(1)
+                pages = [("/news/", "news list"), (story, "story page"), (static_file, "reference")]
                 print(f"\nnginx, gunicorn ({options.workers} sync workers), run_worker; {options.posters} posters")
-                print(f"story page: {story}; reference: the stylesheet from nginx, {stylesheet}\n")
+                print(f"story page: {story}; reference: a static file from nginx, {static_file}\n")
                 results = {"quiet": run_phase(base, options, None, pages)}
                 for name, letter in letters.items():
                     results[name] = run_phase(base, options, letter, pages)
