@@ -149,3 +149,12 @@ def test_error_pages_need_no_inline_style_or_script(rf):
         html = page.content.decode()
         assert " style=" not in html and "<style" not in html and "<script" not in html
         assert '<link rel="stylesheet" href="/static/css/error-page.css">' in html
+
+
+@pytest.mark.django_db
+def test_with_debug_on_the_policy_still_allows_the_pages_styles(client, settings):
+    settings.DEBUG = True  # django-csp builds the policy for each response then (site_shell/middleware.py)
+
+    response = client.get("/news/")
+
+    assert style_sources(response) == {"'self'", inline_style_source(response)}
