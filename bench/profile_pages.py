@@ -12,8 +12,9 @@ nothing else in the process. /robots.txt, a small template behind the same middl
 
 The cache generation stays the same throughout, so from the second request on a page reads what it keeps for the
 generation (a story page's story ids, a list's page positions, search results), as a page rendered again in the
-same generation does (for a client without gzip, on another host name). --after-change starts a new generation before each request, as a
-save does: the first visitor's page after a change (the changed story's own fragments aside).
+same generation does (for a client without gzip, on another host name). --after-change starts a new generation
+before each request, as a save does: the first visitor's page after a change (the changed story's own fragments
+aside).
 
 With --profile DIR it also writes, for each page, a cProfile of 50 requests (DIR/<page>.prof: read it with
 `python -m pstats DIR/news.prof`, then `sort cumulative` and `stats 40`) and, if pyinstrument is installed (it is
