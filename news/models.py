@@ -248,6 +248,9 @@ class NewsStory(TranslatableModel):
         body_text=models.TextField(blank=True, editable=False),
         search_document=SearchVectorField(null=True, editable=False),
         meta={
+            # Named here, or parler's name is "news story Translation" and Django's plural adds an "s" to any language.
+            "verbose_name": _("news story translation"),
+            "verbose_name_plural": _("news story translations"),
             "constraints": [
                 models.UniqueConstraint(
                     fields=["language_code", "slug"],

@@ -63,6 +63,7 @@ class AdminWords:
     erased_name: str
     delete: str
     delete_question: str
+    events: str  # the timeline's rows, listed by the delete confirmation
     delete_button: str
     deleted: str
     question: str
@@ -100,6 +101,7 @@ ENGLISH = AdminWords(
     erased_name="(personal data erased)",
     delete="Delete",
     delete_question="Are you sure you want to delete",
+    events="Application events",
     delete_button="Yes, I’m sure",
     deleted="was deleted successfully",
     question="Please send the letter signed by your chief executive.",
@@ -136,6 +138,7 @@ CHINESE = AdminWords(
     erased_name="（个人资料已删除）",
     delete="删除",
     delete_question="你确认想要删除",
+    events="申请记录",
     delete_button="是的，我确定",
     deleted="成功删除了",
     question="请寄来首席执行官签署的支持函。",
@@ -242,7 +245,9 @@ def test_a_reviewers_day_assign_ask_approve_download_and_erase_without_an_error_
     reviewer = django_user_model.objects.create_user(
         "li.wei", "li.wei@ethicaltoyprogram.org", "reviewer password 1", is_staff=True
     )
-    colleague = django_user_model.objects.create_user("ana.silva", COLLEAGUE_EMAIL, "colleague password 1", is_staff=True)
+    colleague = django_user_model.objects.create_user(
+        "ana.silva", COLLEAGUE_EMAIL, "colleague password 1", is_staff=True
+    )
     for member in (reviewer, colleague):
         member.groups.add(group)
     django_user_model.objects.create_user("sam.editor", "sam@ethicaltoyprogram.org", "editor password", is_staff=True)
@@ -323,7 +328,7 @@ def test_a_reviewers_day_assign_ask_approve_download_and_erase_without_an_error_
 
     # Delete what is left, after Django's confirmation page: gone from the list and the database.
     page.get_by_role("link", name=words.delete, exact=True).click()
-    browser.check_step("delete-confirmation", "delete_question")
+    browser.check_step("delete-confirmation", "delete_question", "events")
     page.get_by_role("button", name=words.delete_button).click()
     expect(page.locator(".messagelist")).to_contain_text(words.deleted)
     browser.check_step("deleted", "deleted", "applications")
