@@ -61,6 +61,7 @@ class AdminWords:
     erase_button: str
     erased: str
     erased_name: str
+    letter_erased: str
     delete: str
     delete_question: str
     events: str  # the timeline's rows, listed by the delete confirmation
@@ -99,6 +100,7 @@ ENGLISH = AdminWords(
     erase_button="Yes, erase the personal data",
     erased="was erased",
     erased_name="(personal data erased)",
+    letter_erased="Erased with the personal data.",
     delete="Delete",
     delete_question="Are you sure you want to delete",
     events="Application events",
@@ -136,6 +138,7 @@ CHINESE = AdminWords(
     erase_button="是，删除个人资料",
     erased="个人资料已删除",
     erased_name="（个人资料已删除）",
+    letter_erased="已随个人资料删除。",
     delete="删除",
     delete_question="你确认想要删除",
     events="申请记录",
@@ -320,7 +323,7 @@ def test_a_reviewers_day_assign_ask_approve_download_and_erase_without_an_error_
     browser.check_step("erase-confirmation", "erase_title", "erase_kept")
     page.get_by_role("button", name=words.erase_button).click()
     expect(page.locator(".messagelist")).to_contain_text(words.erased)
-    browser.check_step("erased", "erased", "erased_name")
+    browser.check_step("erased", "erased", "erased_name", "letter_erased")
     application.refresh_from_db()
     assert application.anonymised_at is not None
     assert (application.company_name, application.contact_email, application.letter.name) == ("", "", "")
