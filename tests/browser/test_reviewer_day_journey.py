@@ -212,6 +212,13 @@ class ReviewerBrowser:
         return download.suggested_filename, Path(download.path()).read_bytes()
 
 
+def assert_styled_as_the_admins_delete_confirmation(form):
+    """The erasure is as final as a deletion: its buttons look like the delete confirmation's, a red "yes" and a
+    grey "no"."""
+    expect(form.locator("input[type=submit]")).to_have_css("background-color", "rgb(186, 33, 33)")
+    expect(form.locator("a.cancel-link")).to_have_css("background-color", "rgb(116, 116, 116)")
+
+
 def reviewers_group():
     """The project defines no group: a reviewer is given the application permissions, here through a group."""
     group = Group.objects.create(name="Membership reviewers")
@@ -321,6 +328,7 @@ def test_a_reviewers_day_assign_ask_approve_download_and_erase_without_an_error_
     page.get_by_role("link", name=words.erase_link).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(words.erase_title)
     browser.check_step("erase-confirmation", "erase_title", "erase_kept")
+    assert_styled_as_the_admins_delete_confirmation(page.locator("#content form"))
     page.get_by_role("button", name=words.erase_button).click()
     expect(page.locator(".messagelist")).to_contain_text(words.erased)
     browser.check_step("erased", "erased", "erased_name", "letter_erased")
