@@ -257,7 +257,7 @@ class NewsStory(TranslatableModel):
                     name="news_story_slug_unique_per_language",
                     violation_error_message=_("Another story in this language already uses this slug."),
                 )
-            ]
+            ],
         },
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.NEWS)
