@@ -1165,3 +1165,11 @@ def test_the_former_already_received_address_leads_to_the_form(client, old, form
     response = client.get(old)
 
     assert response.status_code == 301 and response["Location"] == form
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/buyer-membership/", "/zh/buyer-membership/"])
+def test_the_form_is_the_only_one_on_its_page_asking_for_an_email_address(client, path):
+    page = parse_page(client.get(path))
+
+    assert len(page.find_all("form")) == 1 and page.find("form").attrs.get("action") in ("", path, None)
