@@ -248,13 +248,16 @@ class NewsStory(TranslatableModel):
         body_text=models.TextField(blank=True, editable=False),
         search_document=SearchVectorField(null=True, editable=False),
         meta={
+            # Named here, or parler's name is "news story Translation" and Django's plural adds an "s" to any language.
+            "verbose_name": _("news story translation"),
+            "verbose_name_plural": _("news story translations"),
             "constraints": [
                 models.UniqueConstraint(
                     fields=["language_code", "slug"],
                     name="news_story_slug_unique_per_language",
                     violation_error_message=_("Another story in this language already uses this slug."),
                 )
-            ]
+            ],
         },
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.NEWS)
