@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("news", "0019_story_list_order_index"),
+        ("news", "0018_featured_image_state"),
     ]
 
     operations = [
