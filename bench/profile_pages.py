@@ -10,6 +10,12 @@ handler, the one gunicorn calls (routing, middleware, view, queries, templates, 
 gzip), with the page cache off, and prints the median and lowest CPU time per request: no network, no server,
 nothing else in the process. /robots.txt, a small template behind the same middleware, is the floor.
 
+The cache generation stays the same throughout, so from the second request on a page reads what it keeps for the
+generation (a story page's story ids, a list's page positions, search results), as a page rendered again in the
+same generation does (for a client without gzip, on another host name). --after-change starts a new generation
+before each request, as a save does: the first visitor's page after a change (the changed story's own fragments
+aside).
+
 With --profile DIR it also writes, for each page, a cProfile of 50 requests (DIR/<page>.prof: read it with
 `python -m pstats DIR/news.prof`, then `sort cumulative` and `stats 40`) and, if pyinstrument is installed (it is
 not a dependency), its call tree (DIR/<page>.txt).
@@ -47,6 +53,12 @@ def main():
     parser.add_argument("--redis-url", help="the shared cache in this Redis database (emptied) instead of files")
     parser.add_argument("--profile", type=Path, help="write a profile of each page into this directory")
     parser.add_argument("--pages", nargs="+", default=PAGES, help="the addresses to measure (default: the usual nine)")
+    parser.add_argument(
+        "--after-change",
+        action="store_true",
+        help="start a new cache generation before each request: the first page after a change, with nothing kept for "
+        "the generation (the story ids a page shows, a list's positions, search results); fragments stay cached",
+    )
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ietp-bench-") as directory:
@@ -67,8 +79,11 @@ def main():
 def measure(options):
     from django.core.wsgi import get_wsgi_application
 
+    from caching.page_cache import start_new_generation
+
     application = get_wsgi_application()
-    print(f"\nCPU time per request, rendered without the page cache ({options.requests} requests of each page)")
+    each = "each page, each the first after a change" if options.after_change else "each page"
+    print(f"\nCPU time per request, rendered without the page cache ({options.requests} requests of {each})")
     print(f"{'page':<32}{'median':>10}{'lowest':>10}{'SQL (wall)':>12}{'queries':>9}{'bytes sent':>12}")
     for path in options.pages:
         status, body = request(application, path)
@@ -76,6 +91,8 @@ def measure(options):
             request(application, path)
         times, sql_times = [], []
         for _request in range(options.requests):
+            if options.after_change:
+                start_new_generation()
             with SqlTimer() as sql:
                 started = time.process_time()
                 request(application, path)

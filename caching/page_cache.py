@@ -92,6 +92,38 @@ def current_generation():
         return None
 
 
+def generation_key(*parts):
+    """The shared cache's key for something read from the content that stays true for as long as the current cache
+    generation lasts (the stories a page shows, where a list's pages start, a search's results): nothing saved and
+    no scheduled time can change it before the generation ends, so it never needs invalidating. The release digest
+    and the generation, then `parts`; None when the cache cannot be used now."""
+    generation = current_generation()
+    if generation is None:
+        return None
+    return ":".join(str(part) for part in ["generation", release_digest(), generation["began"], *parts])
+
+
+def read_for_generation(key):
+    """What was kept under a generation_key() in this generation, or None."""
+    if key is None or not CacheHealth.available():
+        return None
+    try:
+        return cache.get(key)
+    except Exception as error:  # noqa: BLE001 - any cache failure means the same: read the database
+        CacheHealth.failed(error)
+        return None
+
+
+def keep_for_generation(key, value):
+    if key is None or not CacheHealth.available():
+        return
+    try:
+        # An hour at most: a generation that lasts longer is rare, and whatever is read then is kept again.
+        cache.set(key, value, timeout=3600)
+    except Exception as error:  # noqa: BLE001
+        CacheHealth.failed(error)
+
+
 def page_key(request):
     """The key of this request's page: what can change it (address, page number, compression), nothing else: other
     query parameters (utm_source...) share the page's copy, and cannot fill the cache with variants. The release

@@ -31,7 +31,9 @@ def main(path="/healthz"):
     return 0 if status == 200 else 1
 
 
-WORKER_HEARTBEAT = os.environ.get("WORKER_HEARTBEAT_FILE") or os.path.join(tempfile.gettempdir(), "ietp-worker-heartbeat")
+WORKER_HEARTBEAT = os.environ.get("WORKER_HEARTBEAT_FILE") or os.path.join(
+    tempfile.gettempdir(), "ietp-worker-heartbeat"
+)
 
 
 def worker_is_alive(heartbeat=WORKER_HEARTBEAT, most_seconds=60):

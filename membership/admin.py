@@ -245,6 +245,8 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("letter"))
     def letter_download(self, application):
+        if application.anonymised_at:
+            return _("Erased with the personal data.")
         if application.letter_state == LetterState.REFUSED and not application.letter:
             return format_html(
                 '<strong class="letter-refused">{}</strong> {}',

@@ -404,6 +404,9 @@ class ApplicationEvent(models.Model):
     message = models.TextField(blank=True)
 
     class Meta:
+        # Named for the delete confirmation, which lists an application's events by this name.
+        verbose_name = _("application event")
+        verbose_name_plural = _("application events")
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(

@@ -248,13 +248,16 @@ class NewsStory(TranslatableModel):
         body_text=models.TextField(blank=True, editable=False),
         search_document=SearchVectorField(null=True, editable=False),
         meta={
+            # Named here, or parler's name is "news story Translation" and Django's plural adds an "s" to any language.
+            "verbose_name": _("news story translation"),
+            "verbose_name_plural": _("news story translations"),
             "constraints": [
                 models.UniqueConstraint(
                     fields=["language_code", "slug"],
                     name="news_story_slug_unique_per_language",
                     violation_error_message=_("Another story in this language already uses this slug."),
                 )
-            ]
+            ],
         },
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.NEWS)
@@ -380,15 +383,17 @@ class NewsStory(TranslatableModel):
 
     @property
     def card_summary(self):
-        """What a story card says: the summary, or else the start of the body, as plain text."""
+        """What a story card says: the summary, or else the start of the body, as plain text (kept by save: no
+        HTML is read here)."""
         if self.summary:
             return excerpt(self.summary, words=60)
-        return excerpt(story_body_text(self.body), words=40)
+        return excerpt(self.body_text, words=40)
 
     @property
     def meta_description(self):
-        """For search engines and link previews: summary, start of the body, or title."""
-        return excerpt(self.summary or story_body_text(self.body) or self.title, words=40)
+        """For search engines and link previews: summary, start of the body, or title. Read on every story page
+        rendered: the body's words are kept by save (keep_body_text), not taken from its HTML here."""
+        return excerpt(self.summary or self.body_text or self.title, words=40)
 
     @property
     def documents_for_page(self):

@@ -1,7 +1,9 @@
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -15,6 +17,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
 
+from caching.page_cache import generation_key, keep_for_generation, read_for_generation
 from site_shell.error_pages import plain_page
 from site_shell.site_address import absolute_url
 from site_shell.views import qr_code_svg
@@ -172,10 +175,17 @@ def too_many_searches(request):
 class StoryDetailView(DetailView):
     """A story found by the slug of a version the visitor may read, in any language: a slug in another language
     than the page's redirects to the page language's own slug when that version is readable. A slug the story
-    had before redirects permanently to its address now."""
+    had before redirects permanently to its address now.
+
+    For visitors, which stories the page shows (the story for this slug and language, its newer and older
+    neighbours, the related stories) is found once per cache generation and kept in the shared cache
+    (caching/page_cache.generation_key: exactly as fresh as the page cache); a page then reads the six stories in
+    one query with their translations and documents. Staff, who see drafts, always look them up."""
 
     template_name = "news/story_detail.html"
     context_object_name = "story"
+    # (newer, older, related) once known for this request; None: looked up in get_context_data.
+    stories_around = None
 
     @cached_property
     def visible_stories(self):
@@ -183,10 +193,25 @@ class StoryDetailView(DetailView):
         # neighbours: building the conditions costs as much as running them.
         return NewsStory.objects.visible_to(reader(self.request))
 
+    @cached_property
+    def is_staff(self):
+        return reader(self.request).is_staff
+
+    @cached_property
+    def shown_stories_key(self):
+        """Where the ids of the stories a visitor's page shows are kept this generation; None for staff."""
+        if self.is_staff:
+            return None
+        slug = hashlib.sha256(self.kwargs["slug"].encode()).hexdigest()[:32]  # anything a visitor typed
+        return generation_key("story-page", translation.get_language(), slug)
+
     def get_queryset(self):
         return self.visible_stories.prefetch_related("documents")
 
     def get_object(self, queryset=None):
+        return self.story_from_kept_ids() or self.story_for_slug()
+
+    def story_for_slug(self):
         language, slug = translation.get_language(), self.kwargs["slug"]
         versions_with_slug = translations_visible_to(reader(self.request)).filter(master=OuterRef("pk"), slug=slug)
         # Two stories may share a slug in different languages: the page's language wins.
@@ -202,9 +227,29 @@ class StoryDetailView(DetailView):
             raise Http404("No story has this address")
         story = stories[0]
         story.set_current_language(language)
-        if reader(self.request).is_staff:
+        if self.is_staff:
             show_drafts(story)  # staff check the unpublished changes where readers will read them
         return story
+
+    def story_from_kept_ids(self):
+        """The story, with the stories around it (stories_around), from the ids kept this generation: one query
+        and its translations' and documents'. None when they are not kept (the first page this generation)."""
+        ids = read_for_generation(self.shown_stories_key)
+        if ids is None:
+            return None
+        wanted = [ids["story"], ids["newer"], ids["older"], *ids["related"]]
+        stories = NewsStory.objects.published().filter(pk__in=[pk for pk in wanted if pk is not None])
+        # Only the story's own documents are shown.
+        documents = Prefetch("documents", queryset=StoryDocument.objects.filter(story=ids["story"]))
+        found = {story.pk: story for story in stories.prefetch_related(documents)}
+        if any(pk is not None and pk not in found for pk in wanted):
+            return None  # cannot happen within a generation; look them up rather than show a gap
+        language = translation.get_language()
+        for story in found.values():
+            story.set_current_language(language)
+        newer, older = found.get(ids["newer"]), found.get(ids["older"])
+        self.stories_around = newer, older, [found[pk] for pk in ids["related"]]
+        return found[ids["story"]]
 
     def get(self, request, *args, **kwargs):
         try:
@@ -226,10 +271,22 @@ class StoryDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["newer_story"], context["older_story"] = self.object.newer_and_older(self.visible_stories)
-        # Where to read on: public stories only, for staff too.
-        public_stories = NewsStory.objects.published() if reader(self.request).is_staff else self.visible_stories
-        context["related_stories"] = self.object.related_stories(public_stories)
+        if self.stories_around is None:
+            newer, older = self.object.newer_and_older(self.visible_stories)
+            # Where to read on: public stories only, for staff too.
+            public_stories = NewsStory.objects.published() if self.is_staff else self.visible_stories
+            related = list(self.object.related_stories(public_stories))
+            self.stories_around = newer, older, related
+            keep_for_generation(
+                self.shown_stories_key,
+                {
+                    "story": self.object.pk,
+                    "newer": newer and newer.pk,
+                    "older": older and older.pk,
+                    "related": [story.pk for story in related],
+                },
+            )
+        context["newer_story"], context["older_story"], context["related_stories"] = self.stories_around
         return context
 
 
@@ -250,6 +307,8 @@ class StoryShareQrCodeView(StoryDetailView):
 class StoryPreviewView(StoryDetailView):
     """One translation of a story as last saved (unpublished changes included), for whoever holds a preview link:
     never indexed, cached or passed on in a Referer. A link that is altered, expired or revoked is a 404."""
+
+    shown_stories_key = None  # the stories around it are looked up: a preview is not a page of the generation
 
     def get(self, request, token):
         link = PreviewLink.active_for_token(token)

@@ -34,6 +34,26 @@ Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "PNG")
 print(default_storage.url(default_storage.save("news/images/ctest/red.png", ContentFile(buffer.getvalue()))))
 """
 
+# A story given a photo as the admin gives it (the upload waits in private storage for the worker service).
+STORY_WITH_PHOTO = """
+import io
+from PIL import Image
+from django.core.files.uploadedfile import SimpleUploadedFile
+from news.models import NewsStory
+buffer = io.BytesIO()
+Image.new("RGB", (1600, 1000), (30, 120, 200)).save(buffer, "JPEG")
+story = NewsStory.objects.filter(translations__language_code="en").published().order_by("-id").first()
+story.image = SimpleUploadedFile("worker.jpg", buffer.getvalue(), content_type="image/jpeg")
+story.save()
+print(story.pk)
+"""
+
+IMAGE_STATE = """
+from news.models import NewsStory
+story = NewsStory.objects.get(pk={pk})
+print(story.image_state, story.card_picture.fallback_url if story.card_picture else "")
+"""
+
 COUNT_ROWS = """
 from django.apps import apps
 import json
@@ -196,6 +216,23 @@ def test_an_uploaded_image_is_served_from_media(stack):
     assert response.status == 200
     assert response.data.startswith(b"\x89PNG")
     assert response.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+
+
+def test_the_worker_service_is_healthy_and_makes_an_editors_photo(stack):
+    assert '"Health":"healthy"' in stack.compose("ps", "worker", "--format", "json", capture=True).stdout.replace(
+        " ", ""
+    )
+    pk = last_line(stack.shell(STORY_WITH_PHOTO))
+
+    deadline = time.monotonic() + 60
+    while (state := last_line(stack.shell(IMAGE_STATE.format(pk=pk)))).startswith("processing"):
+        assert time.monotonic() < deadline, "the worker never made the photo"
+        time.sleep(1)
+
+    status, card = state.split()
+    assert status == "ready" and card.startswith("/media/news/images/")
+    response = stack.request("GET", card)
+    assert response.status == 200 and response.data.startswith(b"\xff\xd8")  # a JPEG, from the media volume
 
 
 # --- Logs -----------------------------------------------------------------------------------------------------

@@ -1176,3 +1176,11 @@ def test_form_page_stays_light_with_its_two_country_lists(client, url):
     assert len(countries.find_all("label")) == len(countries.find_all("input")) == 249
     assert len(countries.find_all()) < 2 * 249 + 10
     assert len(form_page.find_all()) < 1_100
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/buyer-membership/", "/zh/buyer-membership/"])
+def test_the_form_is_the_only_one_on_its_page_asking_for_an_email_address(client, path):
+    page = parse_page(client.get(path))
+
+    assert len(page.find_all("form")) == 1 and page.find("form").attrs.get("action") in ("", path, None)

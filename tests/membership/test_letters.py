@@ -25,6 +25,7 @@ from django.views.static import serve
 from PIL import Image
 from pypdf import PdfReader
 
+from membership import personal_data
 from membership.letters import UPLOAD_LINK_MAX_AGE_DAYS, UPLOAD_LINK_SALT, upload_link_token
 from membership.models import MembershipApplication
 from testkit.applications import application_form, make_application
@@ -463,6 +464,21 @@ def test_the_change_page_says_when_no_letter_has_come(staff_client):
 
     assert "Not received yet" in page
     assert staff_client.get(download_url(application)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("admin", "erased", "not_received"),
+    [("/admin/", "Erased with the personal data", "Not received yet"), ("/zh/admin/", "已随个人资料删除", "尚未收到")],
+)
+def test_the_change_page_says_an_erased_letter_was_erased_not_that_none_came(
+    staff_client, application_with_letter, admin, erased, not_received
+):
+    personal_data.erase(application_with_letter)
+
+    response = staff_client.get(f"{admin}membership/membershipapplication/{application_with_letter.pk}/change/")
+
+    letter = parse_page(response).find(class_="field-letter_download").text
+    assert erased in letter and not_received not in letter
 
 
 def staff_member(django_user_model, *permissions):

@@ -474,7 +474,7 @@ def test_list_pages_read_their_own_stories_without_counting_them_all(client, mak
 
 @pytest.mark.parametrize("story_count", [10, 200])
 def test_story_page_runs_a_fixed_number_of_queries(
-    client, make_story, django_assert_max_num_queries, media_root, story_count
+    client, make_story, django_assert_max_num_queries, media_root, story_count, settings
 ):
     for number in range(story_count):
         story = make_story(
@@ -489,13 +489,77 @@ def test_story_page_runs_a_fixed_number_of_queries(
     renamed(NewsStory.objects.get(translations__slug="story-5"), "en", "story-5-renamed")
     renamed(NewsStory.objects.get(translations__slug="story-5-renamed"), "en", "story-5")
 
-    # The story with its documents, its newer and older neighbours and the related stories, each with its
-    # translations.
+    settings.PAGE_CACHE = False  # every visit renders its page, as on a miss
     name_cache_generation()  # once per change, not per page: see tests/caching/test_page_cache.py
-    with django_assert_max_num_queries(9):
-        assert "Checklist" in client.get("/news/story-5/").content.decode()
-    with django_assert_max_num_queries(9):
-        assert "审核截止日期" in client.get("/zh/news/新闻-5/").content.decode()
+    for path, shown in [("/news/story-5/", "Checklist"), ("/zh/news/新闻-5/", "审核截止日期")]:
+        # The first page this generation: the story with its documents, its newer and older neighbours and the
+        # related stories, each with its translations.
+        with django_assert_max_num_queries(9):
+            assert shown in client.get(path).content.decode()
+        # Then, with the stories it shows kept for the generation: the six, their translations, the documents.
+        with django_assert_max_num_queries(3):
+            assert shown in client.get(path).content.decode()
+
+
+def test_a_story_page_shows_a_story_published_since_as_its_neighbour_and_related(client, make_story, settings):
+    settings.PAGE_CACHE = False
+    make_story({"en": "Older"}, publish_date=datetime.date(2022, 1, 1))
+    make_story({"en": "Middle"}, publish_date=datetime.date(2023, 1, 1))
+    assert links(client.get("/news/middle/").content.decode(), "prev") == []
+
+    make_story({"en": "Newer"}, publish_date=datetime.date(2024, 1, 1))
+
+    page = client.get("/news/middle/").content.decode()
+    assert links(page, "prev") == ["/news/newer/"] and links(page, "next") == ["/news/older/"]
+    related = parse_page(page).find("section", class_="related-stories")
+    assert card_titles(related) == ["Newer", "Older"]
+
+
+def test_staff_see_a_drafted_neighbour_that_visitors_never_see_whoever_comes_first(
+    client, staff_client, make_story, settings
+):
+    from django.test import Client
+
+    settings.PAGE_CACHE = False
+    visitor = Client()
+    make_story({"en": "Middle"}, publish_date=datetime.date(2023, 1, 1))
+    make_story({"en": "Coming"}, status=NewsStory.Status.DRAFT, publish_date=datetime.date(2024, 1, 1))
+
+    assert links(visitor.get("/news/middle/").content.decode(), "prev") == []
+    assert links(staff_client.get("/news/middle/").content.decode(), "prev") == ["/news/coming/"]
+    assert links(visitor.get("/news/middle/").content.decode(), "prev") == []
+
+
+def test_a_story_page_reads_no_html_once_its_text_is_cached(client, make_story, settings, monkeypatch):
+    """The body is cleaned when saved and when its cached text is rendered: a page served again (its description,
+    structured data, cards) reads the words kept beside it, never the HTML."""
+    from news import story_body
+
+    settings.PAGE_CACHE = False
+    body = "<p>Auditors visited <b>twelve</b> factories in Dongguan.</p>"
+    make_story({"en": {"title": "No summary", "body": body}}, publish_date=datetime.date(2023, 1, 1))
+    make_story({"en": {"title": "Related", "body": body}}, publish_date=datetime.date(2022, 1, 1))
+    client.get("/news/no-summary/")
+
+    cleaned = []
+    for name in ["story_body_cleaner", "text_cleaner"]:
+        cleaner = getattr(story_body, name)
+        monkeypatch.setattr(story_body, name, CountingCleaner(cleaner, cleaned))
+    page = client.get("/news/no-summary/").content.decode()
+
+    assert '<meta name="description" content="Auditors visited twelve factories in Dongguan.">' in page
+    assert cleaned == []
+
+
+class CountingCleaner:
+    """An nh3 cleaner that notes each text it cleans."""
+
+    def __init__(self, cleaner, cleaned):
+        self.cleaner, self.cleaned = cleaner, cleaned
+
+    def clean(self, html):
+        self.cleaned.append(html)
+        return self.cleaner.clean(html)
 
 
 def test_story_url_follows_the_page_language(make_story):

@@ -37,6 +37,26 @@ def test_the_form_is_on_the_list_at_each_story_end_and_in_other_pages_footers(cl
     assert 'action="/zh/subscribe/"' in chinese and "通过电子邮件接收新闻" in chinese
 
 
+def test_the_form_is_built_once_per_place_and_language_in_a_worker(client, make_story, settings, monkeypatch):
+    from subscriptions.templatetags import subscribe_form
+
+    settings.PAGE_CACHE = False  # every visit renders its page
+    built = []
+
+    class CountedForm(subscribe_form.SubscribeForm):
+        def __init__(self, *args, **kwargs):
+            built.append(kwargs["auto_id"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(subscribe_form, "SubscribeForm", CountedForm)
+    monkeypatch.setattr(subscribe_form, "rendered", {})
+    for _visit in range(2):
+        for path in ["/news/", "/zh/news/", "/privacy/"]:
+            assert client.get(path).status_code == 200
+
+    assert sorted(built) == ["subscribe-footer-%s", "subscribe-list-%s", "subscribe-list-%s"]
+
+
 def test_a_reader_subscribes_confirms_by_the_emailed_link_and_is_subscribed(
     client, mail_server, django_capture_on_commit_callbacks
 ):

@@ -16,6 +16,7 @@ from PIL import Image
 from membership.models import MembershipApplication
 from news.models import NewsStory
 from testkit.applications import application_form, make_application
+from testkit.background import run_queued_tasks
 from testkit.files import letter_pdf, photo_like
 from testkit.object_storage import anonymous_get
 from testkit.pages import parse_page
@@ -27,8 +28,11 @@ PHOTO_TEXT = {"image_alt": "Workers at sewing machines", "image_caption": "The s
 
 
 def add_story(staff_client, photo, name="photo.jpg"):
+    """The editor's save, then the background job that makes the photo's clean copy and renditions (inside the
+    caller's django_capture_on_commit_callbacks)."""
     form = story_form(**PHOTO_TEXT, image=SimpleUploadedFile(name, photo, content_type="image/jpeg"))
-    return staff_client.post("/admin/news/newsstory/add/?language=en", form)
+    response = staff_client.post("/admin/news/newsstory/add/?language=en", form)
+    return response
 
 
 def every_stored_image(story):
@@ -50,11 +54,16 @@ def test_an_editors_photo_and_its_renditions_are_stored_in_the_bucket_and_visito
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = add_story(staff_client, photo_like(2400, 1600))
+    # The upload waits in the private bucket for the job, never in the public one.
+    assert len(s3_buckets.keys(s3_buckets.private)) == 1 and media_keys(s3_buckets) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        run_queued_tasks()
 
     assert response.status_code == 302
     story = NewsStory.objects.get()
     assert media_keys(s3_buckets) == every_stored_image(story)
-    assert len(every_stored_image(story)) == 1 + 8 + 8 + 1  # the clean copy, card and hero (WebP, JPEG), share
+    # The clean copy; card and hero (WebP, JPEG); the link card's; the 16:9, 4:3 and 1:1 of structured data.
+    assert len(every_stored_image(story)) == 1 + 8 + 8 + 1 + 3
     for width, path in story.image_renditions["card"]["webp"]:
         with default_storage.open(path) as stored:
             image = Image.open(io.BytesIO(stored.read()))
@@ -77,6 +86,8 @@ def test_a_replaced_photos_objects_stay_until_the_change_commits_then_go(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         add_story(staff_client, photo_like(1000, 750))
+    with django_capture_on_commit_callbacks(execute=True):
+        run_queued_tasks()
     story = NewsStory.objects.get()
     old_files = every_stored_image(story)
 
@@ -85,7 +96,9 @@ def test_a_replaced_photos_objects_stay_until_the_change_commits_then_go(
             f"/admin/news/newsstory/{story.pk}/change/?language=en",
             story_form(**PHOTO_TEXT, image=SimpleUploadedFile("second.jpg", photo_like(1200, 900))),
         )
-        assert set(old_files) <= set(media_keys(s3_buckets))  # not committed yet: the old page still shows them
+    with django_capture_on_commit_callbacks(execute=True):
+        assert set(old_files) <= set(media_keys(s3_buckets))  # readers see the old photo until the new one is made
+        run_queued_tasks()
 
     assert response.status_code == 302
     story.refresh_from_db()
@@ -96,6 +109,8 @@ def test_a_replaced_photos_objects_stay_until_the_change_commits_then_go(
 def test_deleting_the_story_deletes_its_photos_objects(staff_client, s3_buckets, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         add_story(staff_client, photo_like(1000, 750))
+    with django_capture_on_commit_callbacks(execute=True):
+        run_queued_tasks()
     story = NewsStory.objects.get()
     assert media_keys(s3_buckets)
 
@@ -115,7 +130,11 @@ def application_with_letter(client, membership_settings, s3_buckets, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/buyer-membership/", data, REMOTE_ADDR="203.0.113.5")
     assert response.status_code == 302
-    return MembershipApplication.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        run_queued_tasks()  # the letter checked and cleaned by its job
+    application = MembershipApplication.objects.get()
+    assert application.letter_state == "clean"
+    return application
 
 
 def stored_bytes(s3_buckets, bucket, key):
@@ -294,7 +313,11 @@ def test_two_site_processes_with_no_shared_folder_serve_what_the_other_stored(tm
             files=[("letter", "Signed letter.pdf", letter_pdf(), "application/pdf")],
         )
         assert status == 200
-        (letter_key,) = s3_buckets.keys(s3_buckets.private)  # the upload page's thanks come once it is stored
+        assert len(s3_buckets.keys(s3_buckets.private)) == 1  # the upload page's thanks come once it is stored
+        # ...machine A's worker checks and cleans it (the letter as received is then deleted)...
+        worked = manage(machines["a"], "run_worker", "--batch")
+        assert worked.returncode == 0, worked.stderr
+        (letter_key,) = s3_buckets.keys(s3_buckets.private)
 
         # ...a reviewer on machine B downloads it through B's admin.
         status, _headers, _body = machine_b.post(
