@@ -37,8 +37,9 @@ MEDIA_LOCATION = "media"
 class S3Server:
     """`python -m moto.server` on a free port; `stop()` ends it (and everything it held)."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, host="127.0.0.1"):
         self.port = port or free_port()
+        self.host = host  # 0.0.0.0 for containers to reach it too (tests/containers)
         self.process = None
 
     @property
@@ -47,7 +48,7 @@ class S3Server:
 
     def start(self, timeout=30):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -10,8 +10,11 @@ import time
 import urllib.parse
 
 from testkit.applications import application_answers
+from testkit.object_storage import Buckets, S3Server, anonymous_get
 
 IMAGE_LAYERS_LIMIT = 200 * 10**6
+# The host, as the containers on compose.yaml's network (172.29.22.0/24) reach it.
+COMPOSE_GATEWAY = "172.29.22.1"
 
 EDIT_LATEST_STORY = """
 from news.models import NewsStory
@@ -355,3 +358,44 @@ def test_a_rolling_release_under_load(stack):
     }
     assert images == {f"ietp-site:{new_release}"}
     assert results["non_2xx_3xx"] == 0 and results["socket_errors"] == 0, results["output"]
+
+
+def test_two_web_containers_without_a_media_volume_share_uploads_through_buckets(stack):
+    """compose.s3.yaml on top of the running stack, as an operator moving to two machines would: two web containers
+    and the worker with no media volume, every upload in an S3-compatible service (moto's server, on the host,
+    reached from the containers at their network's gateway)."""
+    server = S3Server(host="0.0.0.0").start()
+    try:
+        buckets = Buckets.create(server)
+        endpoint = f"http://{COMPOSE_GATEWAY}:{server.port}"
+        site_env = {**buckets.site_env(), "AWS_S3_ENDPOINT_URL": endpoint}
+        with (stack.workdir / ".env").open("a") as env_file:
+            env_file.writelines(f"{name}={value}\n" for name, value in site_env.items())
+        # compose.s3.yaml first: the stand-in nginx's own template (an override of front's volumes) still applies.
+        stack.overrides = ["compose.s3.yaml", *stack.overrides]
+        stack.up()
+        assert len(stack.web_containers()) == 2
+        for index in (1, 2):
+            no_media = stack.compose(
+                "exec", "-T", "--index", str(index), "web", "test", "!", "-e", "/srv/media", check=False
+            )
+            assert no_media.returncode == 0, f"web {index} has a media folder"
+
+        pk = last_line(stack.shell(STORY_WITH_PHOTO))
+        deadline = time.monotonic() + 90
+        while (state := last_line(stack.shell(IMAGE_STATE.format(pk=pk)))).startswith("processing"):
+            assert time.monotonic() < deadline, "the worker never made the photo"
+            time.sleep(1)
+        status, card = state.split()
+
+        assert status == "ready" and card.startswith(f"{endpoint}/{buckets.media}/media/news/images/")
+        host_card = card.replace(endpoint, server.endpoint_url)
+        assert anonymous_get(host_card)[0] == 200  # visitors load it from the bucket, not from a web container
+        assert buckets.keys(buckets.private) == []  # the upload as received is gone once made
+        # Either web container renders the page with the photo from the bucket.
+        slug = last_line(stack.shell(EDIT_LATEST_STORY.format(title="")))
+        for _request in range(4):
+            page = stack.request("GET", f"/news/{slug}/", headers={"Cookie": "sessionid=two-machines"})
+            assert page.status == 200 and endpoint in body_text(page)
+    finally:
+        server.stop()
