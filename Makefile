@@ -37,9 +37,10 @@ fast: install
 	$(PY) -m pytest -m "not slow and not browser" -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The image and compose.yaml's stack under a real container engine (tests/containers/; a few minutes): start one
-# first with ../shared/containers/start-engine (.ci/run does, and stops it after). Not part of `make test`.
+# first with ../shared/containers/start-engine (.ci/run does, and stops it after). Not part of `make test`. -s: the
+# stack's figures (build, up, backup, restore, load under faults) are printed at the end.
 containers: install
-	$(PY) -m pytest -m containers tests/containers $(PYTEST_ARGS)
+	$(PY) -m pytest -m containers tests/containers -s $(PYTEST_ARGS)
 
 # An editor's account for the development site's admin: staff in the Editors group, not a superuser.
 editor: install
