@@ -133,8 +133,11 @@ class Stack:
         return self.run(["docker", "compose", *args], **options)
 
     def manage(self, *args, service="web"):
-        """`docker compose exec web python manage.py ...`: its standard output."""
-        return self.compose("exec", "-T", service, "python", "manage.py", *args).stdout
+        """`python manage.py ...` in a running container of `service` (the first compose lists: after a rolling
+        release the web containers' numbers no longer start at 1, where `compose exec` looks): its standard
+        output."""
+        container = self.compose("ps", "-q", service).stdout.split()[0]
+        return self.run(["docker", "exec", container, "python", "manage.py", *args]).stdout
 
     def shell(self, code):
         return self.manage("shell", "-c", code).strip()
