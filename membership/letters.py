@@ -38,12 +38,11 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 from uploads.decompression_bombs import image_is_a_bomb, pdf_has_a_bomb
 from uploads.images import (
     MASTER_QUALITY,
-    MAX_PIXELS,
     check_image,
     clean_pixels,
     decoded_small,
     encode,
-    too_many_pixels_message,
+    opened_still_image,
 )
 from uploads.private_storage import private_storage
 from uploads.stored_files import DeletesUnusedFilesAfterCommit
@@ -165,22 +164,8 @@ def inspect_letter(upload):
 def inspect_image(upload):
     """The image's extension, from its header: its format, its pixel count, one frame, and what it would take to
     decode it against its file's size (a decompression bomb: a 140 KB PNG of 6000 × 6000 blank pixels)."""
-    try:
-        image = Image.open(upload)  # reads the header only
-    except Image.DecompressionBombError:
-        raise ValidationError(too_many_pixels_message(), code="too_many_pixels") from None
-    except Exception:
-        raise ValidationError(not_a_letter_message(), code="not_a_letter") from None
-    with image:
-        if image.format not in LETTER_IMAGE_FORMATS:
-            raise ValidationError(not_a_letter_message(), code="not_a_letter")
+    with opened_still_image(upload, LETTER_IMAGE_FORMATS, not_a_letter_message) as image:
         width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise ValidationError(too_many_pixels_message(width, height), code="too_many_pixels")
-        if image.format != "MPO" and getattr(image, "n_frames", 1) > 1:
-            raise ValidationError(
-                _("Animated images cannot be used. Please upload a single still photo."), code="animated"
-            )
         if image_is_a_bomb(upload.size, width, height, len(image.getbands())):
             raise ValidationError(
                 _(

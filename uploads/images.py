@@ -5,6 +5,7 @@ drops location data and any payload hidden after the image data (polyglots). The
 before anything is decoded at full size.
 """
 
+import contextlib
 import io
 import warnings
 
@@ -25,11 +26,11 @@ CHECKED_SIZE = (1920, 960)
 MASTER_QUALITY = 90
 
 
-def check_image(upload, accepted_formats, not_an_image):
-    """Refuses a file Pillow cannot fully decode as one still image in one of `accepted_formats` (Pillow's
-    names), or with too many pixels (checked from the header, before decoding).
-
-    `not_an_image` gives the message for any other file."""
+@contextlib.contextmanager
+def opened_still_image(upload, accepted_formats, not_an_image):
+    """The upload opened by Pillow, once what its header tells is checked (nothing decoded): one of
+    `accepted_formats` (Pillow's names), at most MAX_PIXELS, a single frame. `not_an_image` gives the message for
+    any other file. The upload is rewound before and after."""
     upload.seek(0)
     try:
         with warnings.catch_warnings():
@@ -45,10 +46,22 @@ def check_image(upload, accepted_formats, not_an_image):
         width, height = image.size  # from the header: nothing is decoded yet
         if width * height > MAX_PIXELS:
             raise ValidationError(too_many_pixels_message(width, height), code="too_many_pixels")
-        if image.format != "MPO" and getattr(image, "n_frames", 1) > 1:
+        try:
+            frames = getattr(image, "n_frames", 1)
+        except Exception:
+            raise ValidationError(not_an_image(), code="not_an_image") from None
+        if image.format != "MPO" and frames > 1:
             raise ValidationError(
                 _("Animated images cannot be used. Please upload a single still photo."), code="animated"
             )
+        yield image
+    upload.seek(0)
+
+
+def check_image(upload, accepted_formats, not_an_image):
+    """Refuses a file Pillow cannot fully decode as one still image in one of `accepted_formats`, or with too many
+    pixels (checked from the header, before decoding)."""
+    with opened_still_image(upload, accepted_formats, not_an_image) as image:
         try:
             image.draft(image.mode, decoded_min_size(image, CHECKED_SIZE))  # every byte is still read and checked
             image.load()
@@ -57,38 +70,18 @@ def check_image(upload, accepted_formats, not_an_image):
                 _("This image file is damaged or incomplete. Please export it again and upload the new file."),
                 code="damaged",
             ) from None
-    upload.seek(0)
 
 
 def check_image_header(upload, accepted_formats, not_an_image):
     """What check_image checks from the file's header alone (format, pixels, frames), nothing decoded: a check quick
     enough for a request, where the full decode is left to a background job. Returns the image's size upright
     (width, height: its EXIF orientation applied)."""
-    upload.seek(0)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(upload)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(too_many_pixels_message(), code="too_many_pixels") from None
-    except Exception:
-        raise ValidationError(not_an_image(), code="not_an_image") from None
-    with image:
-        if image.format not in accepted_formats:
-            raise ValidationError(not_an_image(), code="not_an_image")
+    with opened_still_image(upload, accepted_formats, not_an_image) as image:
         width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise ValidationError(too_many_pixels_message(width, height), code="too_many_pixels")
         try:
-            frames = getattr(image, "n_frames", 1)
             turned = header_orientation(image) in QUARTER_TURNS
         except Exception:
             raise ValidationError(not_an_image(), code="not_an_image") from None
-        if image.format != "MPO" and frames > 1:
-            raise ValidationError(
-                _("Animated images cannot be used. Please upload a single still photo."), code="animated"
-            )
-    upload.seek(0)
     return (height, width) if turned else (width, height)
 
 
