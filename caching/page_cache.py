@@ -69,6 +69,11 @@ def new_generation():
     return {"began": time.time(), "next_change": next_change.timestamp() if next_change else None}
 
 
+def has_ended(generation):
+    """Whether a scheduled change has come since the generation began: its pages may be out of date."""
+    return generation["next_change"] is not None and time.time() >= generation["next_change"]
+
+
 def current_generation():
     """The cache generation now, or None when the cache cannot be used."""
     if not CacheHealth.available():
@@ -80,7 +85,7 @@ def current_generation():
             candidate = new_generation()
             added = cache.add(GENERATION_KEY, candidate, timeout=None)
             generation = (candidate if added else cache.get(GENERATION_KEY)) or candidate
-        elif generation["next_change"] is not None and time.time() >= generation["next_change"]:
+        elif has_ended(generation):
             # A scheduled story's time has come, with no one saving anything: every page may have changed.
             generation = new_generation()
             cache.set(GENERATION_KEY, generation, timeout=None)
@@ -148,7 +153,7 @@ def generation_and_page(key):
         CacheHealth.failed(error)
         return None, None
     generation, entry = cached.get(GENERATION_KEY), cached.get(key)
-    if generation is None or (generation["next_change"] is not None and time.time() >= generation["next_change"]):
+    if generation is None or has_ended(generation):
         return current_generation(), None  # a new generation begins: nothing cached is from it
     if entry is None or entry[0] != generation["began"]:
         return generation, None
@@ -227,7 +232,7 @@ def revalidated(request, key):
     except Exception as error:  # noqa: BLE001
         CacheHealth.failed(error)
         return None
-    if generation is None or (generation["next_change"] is not None and time.time() >= generation["next_change"]):
+    if generation is None or has_ended(generation):
         return None
     etag = page_etag(key, generation)
     offered = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]

@@ -9,17 +9,11 @@ one: caching/page_cache.py), so the positions stay true for as long as they are 
 readers see, are read directly: the walk to them is short.
 """
 
-import logging
-
-from django.core.cache import cache
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Q
 from django.utils.functional import cached_property
 
-from caching.page_cache import current_generation
-from operations.release import release_digest
-
-logger = logging.getLogger(__name__)
+from caching.page_cache import generation_key, keep_for_generation, read_for_generation
 
 # Pages up to this one are read with OFFSET (at most this many pages of stories walked).
 PAGES_READ_DIRECTLY = 5
@@ -101,21 +95,14 @@ class StoryPaginator(Paginator):
     def page_positions(self):
         """Where each page starts, [(field value, ...), ...], from the shared cache or found now; None without the
         cache (the page is then read with OFFSET)."""
-        generation = current_generation()
-        if generation is None or self.positions_name is None:
+        key = generation_key("story-positions", self.positions_name, self.per_page) if self.positions_name else None
+        if key is None:
             return None
-        key = f"story-positions:{release_digest()}:{generation['began']}:{self.positions_name}:{self.per_page}"
-        try:
-            positions = cache.get(key)
-        except Exception:  # noqa: BLE001 - without the cache, the page is read as before
-            return None
+        positions = read_for_generation(key)
         if positions is None:
             in_order = self.object_list.prefetch_related(None).values_list(*self.order.fields)
             positions = [tuple(row) for row in in_order[:: self.per_page]]
-            try:
-                cache.set(key, positions, timeout=3600)
-            except Exception as error:  # noqa: BLE001
-                logger.warning("Story positions not cached: %s", error)
+            keep_for_generation(key, positions)
         return positions
 
 
