@@ -41,10 +41,10 @@ def cached_fragments(keys):
         return {}
 
 
-def cache_fragments(fragments):
+def cache_fragments(fragments, timeout=FRAGMENT_TIMEOUT):
     if not fragments or not CacheHealth.available():
         return
     try:
-        cache.set_many(fragments, FRAGMENT_TIMEOUT)
+        cache.set_many(fragments, timeout)
     except Exception as error:  # noqa: BLE001
         CacheHealth.failed(error)

@@ -1,5 +1,3 @@
-import hashlib
-
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
@@ -17,7 +15,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
 
-from caching.page_cache import generation_key, keep_for_generation, read_for_generation
+from caching.page_cache import is_anonymous_read, is_shareable
 from site_shell.error_pages import plain_page
 from site_shell.site_address import absolute_url
 from site_shell.views import qr_code_svg
@@ -25,6 +23,7 @@ from staff_security.admin_site import is_verified_staff
 
 from .models import NewsStory, PreviewLink, RemovedStoryAddress, StoryDocument, show_drafts, translations_visible_to
 from .pagination import ListOrder, StoryPaginator
+from .rendered_pages import KeptPage
 from .search import (
     MAX_QUERY_LENGTH,
     SEARCH_LIMIT_WINDOW_SECONDS,
@@ -64,12 +63,39 @@ class PublishedStoriesMixin:
         return super().get_paginator(queryset, per_page, **kwargs)
 
 
-class StoryListView(PublishedStoriesMixin, ListView):
+class RenderedOncePerVersionMixin:
+    """A list page a visitor without a session reads is kept as rendered under the versions of the stories it shows,
+    and which stories those are under the published order (news/rendered_pages.py): after a change elsewhere the
+    page is one small query."""
+
+    def get(self, request, *args, **kwargs):
+        kept = KeptPage(request, "list-page") if is_anonymous_read(request) else None
+        if kept is not None and kept.shown is not None:
+            html = kept.rendered(kept.shown, kept.shown["stories"])
+            if html is not None:
+                return HttpResponse(html)
+        response = super().get(request, *args, **kwargs)
+        if kept is not None:
+            response.add_post_render_callback(lambda response: self.keep_page(response, kept))
+        return response
+
+    def keep_page(self, response, kept):
+        if response.status_code != 200 or not is_shareable(self.request, response):
+            return
+        page = response.context_data["page_obj"]
+        shown = {"stories": [story.pk for story in page.object_list], "has_next": page.has_next()}
+        if kept.shown is None:
+            kept.keep_shown(shown)  # the page itself the next time, under versions read before its stories
+        else:
+            kept.keep_rendered(shown, response.content.decode())
+
+
+class StoryListView(RenderedOncePerVersionMixin, PublishedStoriesMixin, ListView):
     template_name = "news/story_list.html"
     positions_name = "list"
 
 
-class CategoryStoryListView(PublishedStoriesMixin, ListView):
+class CategoryStoryListView(RenderedOncePerVersionMixin, PublishedStoriesMixin, ListView):
     """The stories of one category (/news/category/event/); the categories are fixed, so an empty one is a page."""
 
     template_name = "news/story_section.html"
@@ -178,14 +204,17 @@ class StoryDetailView(DetailView):
     had before redirects permanently to its address now.
 
     For visitors, which stories the page shows (the story for this slug and language, its newer and older
-    neighbours, the related stories) is found once per cache generation and kept in the shared cache
-    (caching/page_cache.generation_key: exactly as fresh as the page cache); a page then reads the six stories in
-    one query with their translations and documents. Staff, who see drafts, always look them up."""
+    neighbours, the related stories) is found once per published order and kept in the shared cache; the page
+    itself is kept as rendered under those stories' versions (news/rendered_pages.py): until one of them changes it
+    is one small query, and when one has, the six stories are read in one query with their translations and
+    documents. Staff, who see drafts, always look them up and render the page."""
 
     template_name = "news/story_detail.html"
     context_object_name = "story"
     # (newer, older, related) once known for this request; None: looked up in get_context_data.
     stories_around = None
+    # The ids of the story and of the stories around it, as kept for the published order, once known.
+    shown_ids = None
 
     @cached_property
     def visible_stories(self):
@@ -198,12 +227,9 @@ class StoryDetailView(DetailView):
         return reader(self.request).is_staff
 
     @cached_property
-    def shown_stories_key(self):
-        """Where the ids of the stories a visitor's page shows are kept this generation; None for staff."""
-        if self.is_staff:
-            return None
-        slug = hashlib.sha256(self.kwargs["slug"].encode()).hexdigest()[:32]  # anything a visitor typed
-        return generation_key("story-page", translation.get_language(), slug)
+    def kept_page(self):
+        """The page as news/rendered_pages.py keeps it for visitors; None for staff."""
+        return None if self.is_staff else KeptPage(self.request, "story-page")
 
     def get_queryset(self):
         return self.visible_stories.prefetch_related("documents")
@@ -232,9 +258,9 @@ class StoryDetailView(DetailView):
         return story
 
     def story_from_kept_ids(self):
-        """The story, with the stories around it (stories_around), from the ids kept this generation: one query
-        and its translations' and documents'. None when they are not kept (the first page this generation)."""
-        ids = read_for_generation(self.shown_stories_key)
+        """The story, with the stories around it (stories_around), from the ids kept for the published order: one
+        query and its translations' and documents'. None when they are not kept (the first page of this order)."""
+        ids = self.kept_ids
         if ids is None:
             return None
         wanted = [ids["story"], ids["newer"], ids["older"], *ids["related"]]
@@ -243,15 +269,20 @@ class StoryDetailView(DetailView):
         documents = Prefetch("documents", queryset=StoryDocument.objects.filter(story=ids["story"]))
         found = {story.pk: story for story in stories.prefetch_related(documents)}
         if any(pk is not None and pk not in found for pk in wanted):
-            return None  # cannot happen within a generation; look them up rather than show a gap
+            return None  # cannot happen within an order; look them up rather than show a gap
         language = translation.get_language()
         for story in found.values():
             story.set_current_language(language)
         newer, older = found.get(ids["newer"]), found.get(ids["older"])
         self.stories_around = newer, older, [found[pk] for pk in ids["related"]]
+        self.shown_ids = ids
         return found[ids["story"]]
 
     def get(self, request, *args, **kwargs):
+        if self.kept_ids is not None:
+            html = self.kept_page.rendered(self.kept_ids, *self.stories_and_documents(self.kept_ids))
+            if html is not None:
+                return HttpResponse(html)
         try:
             self.object = self.get_object()
         except Http404:
@@ -267,7 +298,30 @@ class StoryDetailView(DetailView):
         if self.object.is_in_page_language and self.object.slug != self.kwargs["slug"]:
             # Reached by the other language's slug: this language's version has its own address.
             return HttpResponsePermanentRedirect(self.object.get_absolute_url())
-        return self.render_to_response(self.get_context_data(object=self.object))
+        response = self.render_to_response(self.get_context_data(object=self.object))
+        if self.kept_page is not None and is_anonymous_read(request):
+            response.add_post_render_callback(self.keep_page)
+        return response
+
+    @cached_property
+    def kept_ids(self):
+        """The ids of the stories the page shows, as kept for the published order (story_from_kept_ids), or None."""
+        return self.kept_page.shown if self.kept_page is not None else None
+
+    @staticmethod
+    def stories_and_documents(ids):
+        """The stories a page with these ids shows, and the story whose documents it lists."""
+        return [pk for pk in [ids["story"], ids["newer"], ids["older"], *ids["related"]] if pk is not None], ids[
+            "story"
+        ]
+
+    def keep_page(self, response):
+        if response.status_code != 200 or not is_shareable(self.request, response):
+            return
+        if self.kept_ids is None:
+            self.kept_page.keep_shown(self.shown_ids)  # the page itself the next time, under versions read first
+        else:
+            self.kept_page.keep_rendered(self.shown_ids, response.content.decode())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -277,15 +331,13 @@ class StoryDetailView(DetailView):
             public_stories = NewsStory.objects.published() if self.is_staff else self.visible_stories
             related = list(self.object.related_stories(public_stories))
             self.stories_around = newer, older, related
-            keep_for_generation(
-                self.shown_stories_key,
-                {
-                    "story": self.object.pk,
-                    "newer": newer and newer.pk,
-                    "older": older and older.pk,
-                    "related": [story.pk for story in related],
-                },
-            )
+            self.shown_ids = {
+                "story": self.object.pk,
+                "newer": newer and newer.pk,
+                "older": older and older.pk,
+                "related": [story.pk for story in related],
+            }
+
         context["newer_story"], context["older_story"], context["related_stories"] = self.stories_around
         return context
 
@@ -308,7 +360,7 @@ class StoryPreviewView(StoryDetailView):
     """One translation of a story as last saved (unpublished changes included), for whoever holds a preview link:
     never indexed, cached or passed on in a Referer. A link that is altered, expired or revoked is a 404."""
 
-    shown_stories_key = None  # the stories around it are looked up: a preview is not a page of the generation
+    kept_page = None  # the stories around it are looked up, the page rendered: a preview is no public page
 
     def get(self, request, token):
         link = PreviewLink.active_for_token(token)

@@ -210,12 +210,15 @@ def page_resources(page):
 
 
 def name_cache_generation():
-    """Names the cache generation now, as the first page request after a change does with one query: a test that
-    counts a page's own queries calls this first."""
+    """Begins the cache generation now, as the first page request after a change does, once for every page: names it
+    (one query: when the next scheduled change falls) and reads the published order (two: news/rendered_pages.py).
+    A test that counts a page's own queries calls this first."""
     from caching import page_cache
+    from news.rendered_pages import published_order
 
     version = page_cache.current_generation()
     assert version is not None, "the cache did not answer"
+    assert published_order() is not None
     return version
 
 

@@ -1,0 +1,186 @@
+"""Whole news pages kept as rendered, under the versions of the stories they show, for visitors.
+
+The page cache (caching/page_cache.py) keeps a page until anything changes: any save starts a new generation, and
+the first reader of every page renders it again, though most pages show nothing that changed. Here a page is kept in
+two parts that a change elsewhere leaves standing:
+
+- Which stories it shows (a story page's six: the story for its address, the newer and older ones, three related;
+  a list page's twelve), kept under the published order: every published story's place, category and readable
+  versions' slugs (published_order()). A change to a story's text leaves the order, and so every page's stories, as
+  they were; a publication, a new date or slug makes a new order.
+- The rendered page, under a key naming those stories and when each last changed, with the versions visitors may
+  read (as news/fragments.py names a card), and a story page's documents.
+
+After a change elsewhere, the first reader's page is then two small queries and two cache reads instead of finding
+and loading six or twelve stories and rendering the templates; the order is read once per generation (one narrow
+query over the published stories).
+
+A key names everything a page is rendered from: the release digest (templates, code, translations and the settings
+that change the markup: operations/release.py), the site's address, the path and page number, the language, the year
+(the footer's), and the stories as above. Nothing is invalidated: a change makes new keys. Staff, who see drafts,
+never read or fill these: only visitors' pages, of views the page cache may cache, are kept. While the cache server
+is down pages are rendered every time, as fragments are.
+"""
+
+import functools
+import hashlib
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import connections
+from django.utils import timezone, translation
+from django.utils.functional import cached_property
+
+from caching.page_cache import current_generation, generation_key, keep_for_generation, read_for_generation
+from operations.release import release_digest
+from site_shell.site_address import site_origin
+
+from .fragments import cache_fragments, cached_fragments
+from .models import NewsStory, NewsStoryTranslation, PublicationStatus, StoryDocument, translations_visible_to
+
+# A page for a version lives this long at most; new versions make new keys, so the timeout only frees space.
+RENDERED_PAGE_TIMEOUT = 24 * 60 * 60
+
+
+def page_address(request):
+    """The page's address as its links are made (SITE_URL, else the request's host), with its page number: two pages
+    that differ by anything else (utm_source...) are the same page."""
+    return f"{site_origin(request)}{request.path}?page={request.GET.get('page', '')[:8]}"
+
+
+def published_order():
+    """A digest of what decides which stories every page shows: each published story's place in the order, its
+    category, and the slugs of the versions visitors may read. Read once per cache generation (a save or a scheduled
+    time starts a new one) by one narrow query; None when the cache cannot be used."""
+    key = generation_key("published-order")
+    if key is None:
+        return None
+    digest = read_for_generation(key)
+    if digest is None:
+        stories = NewsStory.objects.published().prefetch_related(None).order_by()
+        versions = translations_visible_to(AnonymousUser()).filter(master__in=stories.values("pk"))
+        order = [
+            list(stories.order_by("pk").values_list("pk", "publish_at", "category")),
+            list(versions.order_by("master", "language_code").values_list("master", "language_code", "slug")),
+        ]
+        digest = hashlib.sha256(repr(order).encode()).hexdigest()
+        keep_for_generation(key, digest)
+    return digest
+
+
+def versions_of(story_ids, documents_of=None):
+    """What the stories `story_ids` are now, as a page shows them: each story's last change and picture, and each
+    version visitors may read with its last change; and the documents of the story `documents_of`. One query, two
+    with documents, written out once: this is the whole work of a page kept here, and building the same statement
+    through the ORM cost more than three times what running it does."""
+    if not story_ids:
+        return []
+    connection = connections[NewsStoryTranslation.objects.db]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    placeholders = ", ".join(["%s"] * len(story_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(versions_sql().format(stories=placeholders), [PublicationStatus.PUBLISHED, now, *story_ids])
+        stamps = cursor.fetchall()
+        if documents_of is not None:
+            cursor.execute(documents_sql(), [documents_of])
+            stamps += cursor.fetchall()
+    return [tuple(str(part) for part in row) for row in stamps]
+
+
+class Columns:
+    """A model's table (`.table`) and columns (`.<field name>`) in SQL, quoted for its database, under `alias`."""
+
+    def __init__(self, model, alias):
+        self.model, self.alias = model, alias
+        self.ops = connections[model.objects.db].ops
+
+    @property
+    def table(self):
+        return f"{self.ops.quote_name(self.model._meta.db_table)} {self.alias}"
+
+    def __getattr__(self, field):
+        return f"{self.alias}.{self.ops.quote_name(self.model._meta.get_field(field).column)}"
+
+
+@functools.cache
+def versions_sql():
+    # public_translation_condition(story=None): published, and the version's own time (if any) has come; the story's
+    # time has come for every story a page shows (they were chosen among the published stories of the order).
+    v, s = Columns(NewsStoryTranslation, "v"), Columns(NewsStory, "s")
+    return (
+        f"SELECT {v.master}, {s.updated_at}, {s.image}, {v.language_code}, {v.id}, {v.changed_at} "
+        f"FROM {v.table} JOIN {s.table} ON {s.id} = {v.master} "
+        f"WHERE {v.status} = %s AND ({v.scheduled_for} IS NULL OR {v.scheduled_for} <= %s) "
+        f"AND {v.master} IN ({{stories}}) ORDER BY {v.master}, {v.language_code}"
+    )
+
+
+@functools.cache
+def documents_sql():
+    d = Columns(StoryDocument, "d")
+    return (
+        f"SELECT {d.id}, {d.title}, {d.file}, {d.size}, {d.language_code}, {d.position} "
+        f"FROM {d.table} WHERE {d.story} = %s ORDER BY {d.id}"
+    )
+
+
+class KeptPage:
+    """A visitor's request for a page kept here, of `kind` ("story-page", "list-page"): which stories the page at its
+    address shows (`shown`, ids as the view names them) and the page as rendered.
+
+    A rendered page is kept only under the versions read before its stories were: a change committed meanwhile then
+    leaves an entry nobody asks for, never a page older than its key. And nothing is kept from a request during which
+    a new generation began: what it found may be partly from before a change and partly after."""
+
+    def __init__(self, request, kind):
+        self.request, self.kind = request, kind
+        self.generation = current_generation()
+        self.order = published_order() if self.generation is not None else None
+        self.page_key, self.page_key_shown = None, None
+
+    @cached_property
+    def shown_key(self):
+        if self.order is None:
+            return None
+        address = hashlib.sha256(page_address(self.request).encode()).hexdigest()[:32]  # anything a visitor typed
+        return f"shown-stories:{release_digest()}:{self.order}:{self.kind}:{translation.get_language()}:{address}"
+
+    @cached_property
+    def shown(self):
+        """The ids kept for the published order, or None."""
+        return cached_fragments([self.shown_key]).get(self.shown_key) if self.shown_key else None
+
+    def rendered(self, shown, story_ids, documents_of=None):
+        """The page showing `shown` (the stories `story_ids`, and the documents of the story `documents_of`) as
+        they are now, or None; its key is kept for keep_rendered()."""
+        self.page_key = rendered_page_key(self.request, shown, versions_of(story_ids, documents_of))
+        self.page_key_shown = shown
+        return cached_fragments([self.page_key]).get(self.page_key)
+
+    def keep_shown(self, shown):
+        if self.shown_key is not None and self.nothing_changed():
+            cache_fragments({self.shown_key: shown}, timeout=RENDERED_PAGE_TIMEOUT)
+
+    def keep_rendered(self, shown, html):
+        """Keeps the page rendered showing `shown`, if its key was made for those stories (rendered())."""
+        if self.page_key is not None and shown == self.page_key_shown and self.nothing_changed():
+            cache_fragments({self.page_key: html}, timeout=RENDERED_PAGE_TIMEOUT)
+
+    def nothing_changed(self):
+        generation = current_generation()
+        return generation is not None and generation["began"] == self.generation["began"]
+
+
+def rendered_page_key(request, shown, stamps):
+    """The key of the page at this request's address showing `shown` (its stories' ids in their places) as they are
+    now (`stamps`, from versions_of)."""
+    named = repr(
+        (
+            release_digest(),
+            page_address(request),
+            translation.get_language(),
+            timezone.localtime().year,
+            shown,
+            stamps,
+        )
+    )
+    return "rendered-page:" + hashlib.sha256(named.encode()).hexdigest()
