@@ -1,11 +1,11 @@
-"""Whole news pages kept as rendered, under the versions of the stories they show, for visitors.
+"""Whole news pages cached as rendered, under the versions of the stories they show, for visitors.
 
 The page cache (caching/page_cache.py) keeps a page until anything changes: any save starts a new generation, and
-the first reader of every page renders it again, though most pages show nothing that changed. Here a page is kept in
+the first reader of every page renders it again, though most pages show nothing that changed. Here a page is cached in
 two parts that a change elsewhere leaves standing:
 
 - Which stories it shows (a story page's six: the story for its address, the newer and older ones, three related;
-  a list page's twelve), kept under the published order: every published story's place, category and readable
+  a list page's twelve), cached under the published order: every published story's place, category and readable
   versions' slugs (published_order()). A change to a story's text leaves the order, and so every page's stories, as
   they were; a publication, a new date or slug makes a new order.
 - The rendered page, under a key naming those stories and when each last changed, with the versions visitors may
@@ -18,7 +18,7 @@ query over the published stories).
 A key names everything a page is rendered from: the release digest (templates, code, translations and the settings
 that change the markup: operations/release.py), the site's address, the path and page number, the language, the year
 (the footer's), and the stories as above. Nothing is invalidated: a change makes new keys. Staff, who see drafts,
-never read or fill these: only visitors' pages, of views the page cache may cache, are kept. While the cache server
+never read or fill these: only visitors' pages, of views the page cache may cache, are cached. While the cache server
 is down pages are rendered every time, as fragments are.
 """
 
@@ -56,12 +56,9 @@ def published_order():
         return None
     digest = read_for_generation(key)
     if digest is None:
-        stories = NewsStory.objects.published().prefetch_related(None).order_by()
-        versions = translations_visible_to(AnonymousUser()).filter(master__in=stories.values("pk"))
-        order = [
-            list(stories.order_by("pk").values_list("pk", "publish_at", "category")),
-            list(versions.order_by("master", "language_code").values_list("master", "language_code", "slug")),
-        ]
+        # The versions visitors may read, each with its story's place and category: their stories are the published.
+        versions = translations_visible_to(AnonymousUser()).order_by("master", "language_code")
+        order = list(versions.values_list("master", "master__publish_at", "master__category", "language_code", "slug"))
         digest = hashlib.sha256(repr(order).encode()).hexdigest()
         keep_for_generation(key, digest)
     return digest
@@ -70,7 +67,7 @@ def published_order():
 def versions_of(story_ids, documents_of=None):
     """What the stories `story_ids` are now, as a page shows them: each story's last change and picture, and each
     version visitors may read with its last change; and the documents of the story `documents_of`. One query, two
-    with documents, written out once: this is the whole work of a page kept here, and building the same statement
+    with documents, written out once: this is the whole work of a page cached here, and building the same statement
     through the ORM cost more than three times what running it does."""
     if not story_ids:
         return []
@@ -123,12 +120,12 @@ def documents_sql():
     )
 
 
-class KeptPage:
-    """A visitor's request for a page kept here, of `kind` ("story-page", "list-page"): which stories the page at its
+class CachedPage:
+    """A visitor's request for a page cached here, of `kind` ("story-page", "list-page"): which stories the page at its
     address shows (`shown`, ids as the view names them) and the page as rendered.
 
-    A rendered page is kept only under the versions read before its stories were: a change committed meanwhile then
-    leaves an entry nobody asks for, never a page older than its key. And nothing is kept from a request during which
+    A rendered page is cached only under the versions read before its stories were: a change committed meanwhile then
+    leaves an entry nobody asks for, never a page older than its key. And nothing is cached from a request during which
     a new generation began: what it found may be partly from before a change and partly after."""
 
     def __init__(self, request, kind):
@@ -146,22 +143,22 @@ class KeptPage:
 
     @cached_property
     def shown(self):
-        """The ids kept for the published order, or None."""
+        """The ids cached for the published order, or None."""
         return cached_fragments([self.shown_key]).get(self.shown_key) if self.shown_key else None
 
     def rendered(self, shown, story_ids, documents_of=None):
         """The page showing `shown` (the stories `story_ids`, and the documents of the story `documents_of`) as
-        they are now, or None; its key is kept for keep_rendered()."""
+        they are now, or None; its key is remembered for cache_rendered()."""
         self.page_key = rendered_page_key(self.request, shown, versions_of(story_ids, documents_of))
         self.page_key_shown = shown
         return cached_fragments([self.page_key]).get(self.page_key)
 
-    def keep_shown(self, shown):
+    def cache_shown(self, shown):
         if self.shown_key is not None and self.nothing_changed():
             cache_fragments({self.shown_key: shown}, timeout=RENDERED_PAGE_TIMEOUT)
 
-    def keep_rendered(self, shown, html):
-        """Keeps the page rendered showing `shown`, if its key was made for those stories (rendered())."""
+    def cache_rendered(self, shown, html):
+        """Caches the page rendered showing `shown`, if its key was made for those stories (rendered())."""
         if self.page_key is not None and shown == self.page_key_shown and self.nothing_changed():
             cache_fragments({self.page_key: html}, timeout=RENDERED_PAGE_TIMEOUT)
 

@@ -23,7 +23,7 @@ from staff_security.admin_site import is_verified_staff
 
 from .models import NewsStory, PreviewLink, RemovedStoryAddress, StoryDocument, show_drafts, translations_visible_to
 from .pagination import ListOrder, StoryPaginator
-from .rendered_pages import KeptPage
+from .rendered_pages import CachedPage
 from .search import (
     MAX_QUERY_LENGTH,
     SEARCH_LIMIT_WINDOW_SECONDS,
@@ -64,30 +64,30 @@ class PublishedStoriesMixin:
 
 
 class RenderedOncePerVersionMixin:
-    """A list page a visitor without a session reads is kept as rendered under the versions of the stories it shows,
+    """A list page a visitor without a session reads is cached as rendered under the versions of the stories it shows,
     and which stories those are under the published order (news/rendered_pages.py): after a change elsewhere the
     page is one small query."""
 
     def get(self, request, *args, **kwargs):
-        kept = KeptPage(request, "list-page") if is_anonymous_read(request) else None
-        if kept is not None and kept.shown is not None:
-            html = kept.rendered(kept.shown, kept.shown["stories"])
+        cached = CachedPage(request, "list-page") if is_anonymous_read(request) else None
+        if cached is not None and cached.shown is not None:
+            html = cached.rendered(cached.shown, cached.shown["stories"])
             if html is not None:
                 return HttpResponse(html)
         response = super().get(request, *args, **kwargs)
-        if kept is not None:
-            response.add_post_render_callback(lambda response: self.keep_page(response, kept))
+        if cached is not None:
+            response.add_post_render_callback(lambda response: self.cache_page(response, cached))
         return response
 
-    def keep_page(self, response, kept):
+    def cache_page(self, response, cached):
         if response.status_code != 200 or not is_shareable(self.request, response):
             return
         page = response.context_data["page_obj"]
         shown = {"stories": [story.pk for story in page.object_list], "has_next": page.has_next()}
-        if kept.shown is None:
-            kept.keep_shown(shown)  # the page itself the next time, under versions read before its stories
+        if cached.shown is None:
+            cached.cache_shown(shown)  # the page itself the next time, under versions read before its stories
         else:
-            kept.keep_rendered(shown, response.content.decode())
+            cached.cache_rendered(shown, response.content.decode())
 
 
 class StoryListView(RenderedOncePerVersionMixin, PublishedStoriesMixin, ListView):
@@ -204,8 +204,8 @@ class StoryDetailView(DetailView):
     had before redirects permanently to its address now.
 
     For visitors, which stories the page shows (the story for this slug and language, its newer and older
-    neighbours, the related stories) is found once per published order and kept in the shared cache; the page
-    itself is kept as rendered under those stories' versions (news/rendered_pages.py): until one of them changes it
+    neighbours, the related stories) is found once per published order and cached in the shared cache; the page
+    itself is cached as rendered under those stories' versions (news/rendered_pages.py): until one of them changes it
     is one small query, and when one has, the six stories are read in one query with their translations and
     documents. Staff, who see drafts, always look them up and render the page."""
 
@@ -213,7 +213,7 @@ class StoryDetailView(DetailView):
     context_object_name = "story"
     # (newer, older, related) once known for this request; None: looked up in get_context_data.
     stories_around = None
-    # The ids of the story and of the stories around it, as kept for the published order, once known.
+    # The ids of the story and of the stories around it, as cached for the published order, once known.
     shown_ids = None
 
     @cached_property
@@ -227,15 +227,15 @@ class StoryDetailView(DetailView):
         return reader(self.request).is_staff
 
     @cached_property
-    def kept_page(self):
-        """The page as news/rendered_pages.py keeps it for visitors; None for staff."""
-        return None if self.is_staff else KeptPage(self.request, "story-page")
+    def cached_page(self):
+        """The page as news/rendered_pages.py caches it for visitors; None for staff."""
+        return None if self.is_staff else CachedPage(self.request, "story-page")
 
     def get_queryset(self):
         return self.visible_stories.prefetch_related("documents")
 
     def get_object(self, queryset=None):
-        return self.story_from_kept_ids() or self.story_for_slug()
+        return self.story_from_cached_ids() or self.story_for_slug()
 
     def story_for_slug(self):
         language, slug = translation.get_language(), self.kwargs["slug"]
@@ -257,10 +257,10 @@ class StoryDetailView(DetailView):
             show_drafts(story)  # staff check the unpublished changes where readers will read them
         return story
 
-    def story_from_kept_ids(self):
-        """The story, with the stories around it (stories_around), from the ids kept for the published order: one
-        query and its translations' and documents'. None when they are not kept (the first page of this order)."""
-        ids = self.kept_ids
+    def story_from_cached_ids(self):
+        """The story, with the stories around it (stories_around), from the ids cached for the published order: one
+        query and its translations' and documents'. None when they are not cached (the first page of this order)."""
+        ids = self.cached_ids
         if ids is None:
             return None
         wanted = [ids["story"], ids["newer"], ids["older"], *ids["related"]]
@@ -279,8 +279,8 @@ class StoryDetailView(DetailView):
         return found[ids["story"]]
 
     def get(self, request, *args, **kwargs):
-        if self.kept_ids is not None:
-            html = self.kept_page.rendered(self.kept_ids, *self.stories_and_documents(self.kept_ids))
+        if self.cached_ids is not None:
+            html = self.cached_page.rendered(self.cached_ids, *self.stories_and_documents(self.cached_ids))
             if html is not None:
                 return HttpResponse(html)
         try:
@@ -299,14 +299,14 @@ class StoryDetailView(DetailView):
             # Reached by the other language's slug: this language's version has its own address.
             return HttpResponsePermanentRedirect(self.object.get_absolute_url())
         response = self.render_to_response(self.get_context_data(object=self.object))
-        if self.kept_page is not None and is_anonymous_read(request):
-            response.add_post_render_callback(self.keep_page)
+        if self.cached_page is not None and is_anonymous_read(request):
+            response.add_post_render_callback(self.cache_page)
         return response
 
     @cached_property
-    def kept_ids(self):
-        """The ids of the stories the page shows, as kept for the published order (story_from_kept_ids), or None."""
-        return self.kept_page.shown if self.kept_page is not None else None
+    def cached_ids(self):
+        """The ids of the stories the page shows, as cached for the published order (story_from_cached_ids), or None."""
+        return self.cached_page.shown if self.cached_page is not None else None
 
     @staticmethod
     def stories_and_documents(ids):
@@ -315,13 +315,13 @@ class StoryDetailView(DetailView):
             "story"
         ]
 
-    def keep_page(self, response):
+    def cache_page(self, response):
         if response.status_code != 200 or not is_shareable(self.request, response):
             return
-        if self.kept_ids is None:
-            self.kept_page.keep_shown(self.shown_ids)  # the page itself the next time, under versions read first
+        if self.cached_ids is None:
+            self.cached_page.cache_shown(self.shown_ids)  # the page itself the next time, under versions read first
         else:
-            self.kept_page.keep_rendered(self.shown_ids, response.content.decode())
+            self.cached_page.cache_rendered(self.shown_ids, response.content.decode())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -360,7 +360,7 @@ class StoryPreviewView(StoryDetailView):
     """One translation of a story as last saved (unpublished changes included), for whoever holds a preview link:
     never indexed, cached or passed on in a Referer. A link that is altered, expired or revoked is a 404."""
 
-    kept_page = None  # the stories around it are looked up, the page rendered: a preview is no public page
+    cached_page = None  # the stories around it are looked up, the page rendered: a preview is no public page
 
     def get(self, request, token):
         link = PreviewLink.active_for_token(token)
