@@ -15,10 +15,11 @@ bulk_create skips save(), so the versions are then indexed as the migration inde
 
 Then, `runs` times in turn, it requests through Django's test client (URL routing, the middleware, the view, its
 queries and the template, as a visitor's request but without the network), with the page cache off: a two-character
-Chinese query, a two-word English query, two queries matching most stories (the worst case for ranking), each first
-as a first search (its cached results deleted just before), repeated (from the results cached per query), and
-after the whole cache is emptied (no card, no cache generation: the first request after a restart of Redis); and, as references for how busy the machine is, /bench/constant/ (a constant page through the same middleware) and
-the news list. Each request's CPU time is the process's (time.process_time), its wall time includes the database's.
+Chinese query, a two-word English query and two queries matching most stories (the worst case for ranking), each as
+a first search (its cached results deleted just before), repeated (from the results cached per query), and after
+the whole cache is emptied (no card, no cache generation: the first request after a restart of Redis); and, as
+references for how busy the machine is, /bench/constant/ (a constant page through the same middleware) and the news
+list. Each request's CPU time is the process's (time.process_time), its wall time includes the database's.
 Exits with status 1 if the median CPU time of a first search in Chinese or in English is over 5 ms.
 """
 
