@@ -93,11 +93,15 @@ class NewsStoryQuerySet(TranslatableQuerySet):
         """Stories with at least one translation visitors may read, each carrying only those versions:
         parler then shows a version that is not public as if it were not written (the other language, labelled)."""
         now = timezone.now()
-        # The story's time is checked on the story, so each version is checked for its own time only.
+        stories, public_translations = self.carrying_public_translations(now)
+        return stories.filter(Exists(public_translations.filter(master=OuterRef("pk"))))
+
+    def carrying_public_translations(self, now):
+        """The stories whose time has come at `now`, each carrying only the versions visitors may read; and those
+        versions. The story's time is checked on the story, so each version is checked for its own time only."""
         public_translations = NewsStoryTranslation.objects.filter(public_translation_condition(now, story=None))
-        return self.filter(
-            story_time_condition(now), Exists(public_translations.filter(master=OuterRef("pk")))
-        ).prefetch_related(Prefetch("translations", queryset=public_translations))
+        stories = self.filter(story_time_condition(now))
+        return stories.prefetch_related(Prefetch("translations", queryset=public_translations)), public_translations
 
     def published_in(self, language_code):
         """published() stories that visitors may read in this language (not only in another)."""
@@ -136,7 +140,8 @@ class NewsStoryQuerySet(TranslatableQuerySet):
         """The published stories with a public version holding every term (SearchTerms), best first, then newest
         first. On PostgreSQL a title match ranks above a summary's, above a body's (SearchRank over the indexed
         search_document); on SQLite, a story whose title holds every term comes first."""
-        versions = NewsStoryTranslation.objects.filter(public_translation_condition())
+        # A story with a public version that matches is published(): its Exists() would only cost the query time.
+        stories, versions = self.carrying_public_translations(timezone.now())
         if connections[self.db].vendor == "postgresql":
             query = terms.tsquery()
             versions = versions.filter(search_document=query)
@@ -145,7 +150,7 @@ class NewsStoryQuerySet(TranslatableQuerySet):
             versions = versions.filter(terms.translation_condition())
             rank = Max(Case(When(terms.title_condition("translations__"), then=1), default=0))
         # The join to the matching versions is the one the rank is computed over: filter() before annotate().
-        return self.published().filter(translations__in=versions).annotate(rank=rank).order_by("-rank", *LIST_ORDER)
+        return stories.filter(translations__in=versions).annotate(rank=rank).order_by("-rank", *LIST_ORDER)
 
     def for_list(self):
         """What every list needs: its translations fetched in one query (the order is Meta.ordering).

@@ -25,6 +25,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
@@ -182,7 +183,8 @@ class SearchTerms:
             combined &= query
         return combined
 
-    @property
+    # Both patterns are made once per query: every version of every result on the page is read with them.
+    @cached_property
     def pattern(self):
         """Where the terms are in a text: a word's stem at the start of a word, with its ending; a Chinese run."""
         alternatives = [rf"\b{re.escape(english_stem(word))}\w*" for word in self.words]
@@ -190,9 +192,14 @@ class SearchTerms:
         alternatives.sort(key=len, reverse=True)
         return re.compile("|".join(alternatives), re.IGNORECASE)
 
+    @cached_property
+    def word_starts(self):
+        """Each word's stem at the start of a word."""
+        return [re.compile(rf"\b{re.escape(english_stem(word))}", re.IGNORECASE) for word in self.words]
+
     def all_found_in(self, text):
         """Whether the text holds every term (as the pattern finds them)."""
-        words = all(re.search(rf"\b{re.escape(english_stem(word))}", text, re.IGNORECASE) for word in self.words)
+        words = all(start.search(text) for start in self.word_starts)
         return words and all(run in text for run in self.cjk_runs)
 
     def excerpt(self, text, length=EXCERPT_LENGTH):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Window
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -177,9 +177,22 @@ class StorySearchView(PublishedStoriesMixin, ListView):
         return NewsStory.objects.search(self.terms) if self.terms else NewsStory.objects.none()
 
     def paginate_queryset(self, queryset, page_size):
-        # A page number out of range (an old link, an edited address) shows the nearest page, not an error page.
+        """The page asked for, and how many stories match, in one query: each row of the page carries the count of
+        every match (a window over the ranked stories), so the matches are not ranked once more only to be counted.
+        A page number out of range (an old link, an edited address) shows the nearest page, not an error page."""
         paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get("page"))
+        try:
+            number = int(self.request.GET.get("page") or 1)
+        except ValueError:
+            number = 0  # not a number: Paginator.get_page below shows the first page
+        if number >= 1:
+            start = (number - 1) * page_size
+            stories = list(queryset.annotate(matches=Window(Count("*")))[start : start + page_size])
+            if stories or number == 1:
+                paginator.count = stories[0].matches if stories else 0
+                page = Page(stories, number, paginator)
+                return paginator, page, stories, page.has_other_pages()
+        page = paginator.get_page(self.request.GET.get("page"))  # counts, then reads the nearest page
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):

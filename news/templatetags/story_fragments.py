@@ -5,6 +5,7 @@ import hashlib
 
 from django import template
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from news.fragments import cache_fragments, cached_fragments, fragment_key
@@ -31,9 +32,47 @@ def story_cards(stories, lead=False, eager=3):
     return [mark_safe(cached[key] if key in cached else missing[key]) for key in cards]  # noqa: S308
 
 
-def render_card(story, kind, language):
+def render_card(story, kind, language, excerpt_paragraph=None):
     context = {"story": story, "lead": kind == "lead", "eager": kind != "lazy", "page_language": language}
-    return render_to_string("news/includes/story_card.html", context)
+    return render_to_string("news/includes/story_card.html", {**context, "excerpt_paragraph": excerpt_paragraph})
+
+
+# Where a search result's card, cached, takes the excerpt: a comment, which no escaped text can hold.
+EXCERPT_SLOT = mark_safe("<!--search-excerpt-->")
+
+
+@register.simple_tag
+def search_result_cards(results):
+    """The cards of a page of search results (story, excerpt, excerpt's SiteLanguage), as HTML. A card is rendered
+    once per translation and language and cached, with a slot where each search puts its own excerpt; a result
+    without one (its title matched) is the list's card, and shares its cache."""
+    language = site_language()
+    cards = {}
+    for story, excerpt, excerpt_language in results:
+        kind = "search" if excerpt else "lazy"
+        cards[fragment_key(f"story-card-{kind}", language, story)] = (story, kind, excerpt, excerpt_language)
+    cached = cached_fragments(cards.keys())
+    missing = {
+        key: render_card(story, "lazy", language, EXCERPT_SLOT if kind == "search" else None)
+        for key, (story, kind, _excerpt, _excerpt_language) in cards.items()
+        if key not in cached
+    }
+    cache_fragments(missing)
+    html = []
+    for key, (story, kind, excerpt, excerpt_language) in cards.items():
+        card = cached[key] if key in cached else missing[key]
+        if kind == "search":
+            card = card.replace(EXCERPT_SLOT, excerpt_paragraph(story, excerpt, excerpt_language), 1)
+        html.append(mark_safe(card))  # noqa: S308 - rendered here, the excerpt escaped by SearchTerms.excerpt
+    return html
+
+
+def excerpt_paragraph(story, excerpt, excerpt_language):
+    """Where the story says what was searched for, marked; in the excerpt's language when it is not the card's.
+    Written here, not in a template, since it is made for every result of every search."""
+    if excerpt_language == story.shown_language:
+        return format_html('<p class="story-card__summary">{}</p>', excerpt)
+    return format_html('<p class="story-card__summary" lang="{}">{}</p>', excerpt_language.html_code, excerpt)
 
 
 @register.simple_tag
