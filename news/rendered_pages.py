@@ -24,6 +24,7 @@ is down pages are rendered every time, as fragments are.
 
 import functools
 import hashlib
+import re
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connections
@@ -41,10 +42,20 @@ from .models import NewsStory, NewsStoryTranslation, PublicationStatus, StoryDoc
 RENDERED_PAGE_TIMEOUT = 24 * 60 * 60
 
 
-def page_address(request):
-    """The page's address as its links are made (SITE_URL, else the request's host), with its page number: two pages
-    that differ by anything else (utm_source...) are the same page."""
-    return f"{site_origin(request)}{request.path}?page={request.GET.get('page', '')[:8]}"
+def page_address(request, kind):
+    """The page's address as its links are made (SITE_URL, else the request's host), with a list's page number as the
+    list reads it ("2" for "02", or "last"): two requests that differ by anything else (utm_source...) ask for the same
+    page. None for a page number no list has (answered 404, never cached), so that no one can fill the cache with
+    addresses."""
+    address = f"{site_origin(request)}{request.path}"
+    if kind != "list-page":
+        return address  # a story page has no page number
+    number = request.GET.get("page", "")
+    if number and number != "last":
+        if not re.fullmatch(r"[0-9]{1,18}", number):
+            return None
+        number = str(int(number))
+    return f"{address}?page={number}"
 
 
 def published_order():
@@ -135,10 +146,14 @@ class CachedPage:
         self.page_key, self.page_key_shown = None, None
 
     @cached_property
+    def address(self):
+        return page_address(self.request, self.kind)
+
+    @cached_property
     def shown_key(self):
-        if self.order is None:
+        if self.order is None or self.address is None:
             return None
-        address = hashlib.sha256(page_address(self.request).encode()).hexdigest()[:32]  # anything a visitor typed
+        address = hashlib.sha256(self.address.encode()).hexdigest()[:32]  # anything a visitor typed
         return f"shown-stories:{release_digest()}:{self.order}:{self.kind}:{translation.get_language()}:{address}"
 
     @cached_property
@@ -149,7 +164,7 @@ class CachedPage:
     def rendered(self, shown, story_ids, documents_of=None):
         """The page showing `shown` (the stories `story_ids`, and the documents of the story `documents_of`) as
         they are now, or None; its key is remembered for cache_rendered()."""
-        self.page_key = rendered_page_key(self.request, shown, versions_of(story_ids, documents_of))
+        self.page_key = rendered_page_key(self.address, shown, versions_of(story_ids, documents_of))
         self.page_key_shown = shown
         return cached_fragments([self.page_key]).get(self.page_key)
 
@@ -167,13 +182,13 @@ class CachedPage:
         return generation is not None and generation["began"] == self.generation["began"]
 
 
-def rendered_page_key(request, shown, stamps):
-    """The key of the page at this request's address showing `shown` (its stories' ids in their places) as they are
-    now (`stamps`, from versions_of)."""
+def rendered_page_key(address, shown, stamps):
+    """The key of the page at `address` (page_address()) showing `shown` (its stories' ids in their places) as they
+    are now (`stamps`, from versions_of)."""
     named = repr(
         (
             release_digest(),
-            page_address(request),
+            address,
             translation.get_language(),
             timezone.localtime().year,
             shown,

@@ -128,3 +128,14 @@ def test_staff_see_their_drafts_and_visitors_never_get_a_page_rendered_for_staff
 
     for page in read_three_times(STORY):
         assert "An unpublished correction." not in page
+
+
+def test_a_list_page_asked_for_in_other_words_is_the_same_page_and_a_wrong_number_is_not_found(stories):
+    asked = ["/news/?page=2", "/news/?page=02", "/news/?page=2&utm_source=wechat", "/news/?page=2"]
+
+    pages = [Client().get(path) for path in asked]
+
+    assert {page.status_code for page in pages} == {200}
+    assert len({page.content for page in pages}) == 1 and b"Family day" in pages[0].content
+    for wrong in ["/news/?page=2x", "/news/?page=%EF%BC%92", "/news/?page=99"]:
+        assert Client().get(wrong).status_code == 404
