@@ -1,4 +1,4 @@
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django import template
 from django.conf import settings
@@ -43,7 +43,7 @@ def language_versions(context):
     parler finds each language's address (a story has its own slug in each). A translated object on
     the page (a story) exists only in the languages it is written in, for hreflang. The hreflang addresses are
     canonical ones (canonical_address): the path, with the page number past the first page, nothing else; the
-    switch keeps the whole query (a search stays the same search).
+    switch keeps what decides the page too (switch_url): a search stays the same search.
     """
     request = context["request"]
     page_object = context.get("object")
@@ -63,7 +63,7 @@ def language_versions(context):
             {
                 "language": language,
                 "name": translation.get_language_info(code)["name_local"],
-                "url": url,
+                "url": switch_url(url, request, page_number),
                 "absolute_url": canonical_address(request, urlsplit(url).path, page_number),
                 "is_current": code == current,
                 "is_default": code == settings.LANGUAGE_CODE,  # hreflang="x-default"
@@ -72,6 +72,18 @@ def language_versions(context):
         )
     is_translated = isinstance(page_object, TranslatableModel)
     return LanguageVersions(versions, page_object.get_fallback_languages() if is_translated else [])
+
+
+def switch_url(url, request, page_number):
+    """Where the language switch leads: the page in that language with what decides it, a search's words and page
+    as asked, or a list's page number as read; nothing else the address carried (utm_source, or whatever a visitor
+    typed), which a page shared through the caches would hand on to every reader."""
+    if "q" in request.GET:
+        query = {name: request.GET[name] for name in ("q", "page") if name in request.GET}
+    else:
+        query = {"page": page_number} if page_number > 1 else {}
+    path = urlsplit(url).path
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 @register.simple_tag
