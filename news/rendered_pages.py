@@ -67,12 +67,25 @@ def published_order():
         return None
     digest = read_for_generation(key)
     if digest is None:
-        # The versions visitors may read, each with its story's place and category: their stories are the published.
-        versions = translations_visible_to(AnonymousUser()).order_by("master", "language_code")
-        order = list(versions.values_list("master", "master__publish_at", "master__category", "language_code", "slug"))
-        digest = hashlib.sha256(repr(order).encode()).hexdigest()
+        connection = connections[NewsStoryTranslation.objects.db]
+        digest = published_order_in_postgresql(connection) if connection.vendor == "postgresql" else None
+        if digest is None:
+            # The versions visitors may read, each with its story's place and category: their stories are the
+            # published ones.
+            versions = translations_visible_to(AnonymousUser()).order_by("master", "language_code")
+            fields = ["master", "master__publish_at", "master__category", "language_code", "slug"]
+            digest = hashlib.sha256(repr(list(versions.values_list(*fields))).encode()).hexdigest()
         keep_for_generation(key, digest)
     return digest
+
+
+def published_order_in_postgresql(connection):
+    """published_order()'s digest made by PostgreSQL from the same rows: at 10,000 stories reading the 15,000
+    versions into Python cost the first request after a save ~50 ms of CPU; here the process reads one row."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(published_order_sql(), [PublicationStatus.PUBLISHED, now, now])
+        return cursor.fetchone()[0] or "none published"
 
 
 def versions_of(story_ids, documents_of=None):
@@ -119,6 +132,19 @@ def versions_sql():
         f"FROM {v.table} JOIN {s.table} ON {s.id} = {v.master} "
         f"WHERE {v.status} = %s AND ({v.scheduled_for} IS NULL OR {v.scheduled_for} <= %s) "
         f"AND {v.master} IN ({{stories}}) ORDER BY {v.master}, {v.language_code}"
+    )
+
+
+@functools.cache
+def published_order_sql():
+    # public_translation_condition(): published, the version's own time and its story's time come.
+    v, s = Columns(NewsStoryTranslation, "v"), Columns(NewsStory, "s")
+    row = f"concat_ws(',', {v.master}, {s.publish_at}, {s.category}, {v.language_code}, {v.slug})"
+    return (
+        f"SELECT md5(string_agg({row}, ';' ORDER BY {v.master}, {v.language_code})) "
+        f"FROM {v.table} JOIN {s.table} ON {s.id} = {v.master} "
+        f"WHERE {v.status} = %s AND ({v.scheduled_for} IS NULL OR {v.scheduled_for} <= %s) "
+        f"AND ({s.publish_at} IS NULL OR {s.publish_at} <= %s)"
     )
 
 
