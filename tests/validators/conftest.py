@@ -2,6 +2,8 @@
 for the session (tests/validators/validated_site.py has what they share)."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +33,17 @@ def site(tmp_path_factory):
     server = Gunicorn(env, app="testkit.media_wsgi:application").start(directory / "gunicorn.log")
     yield Site(server.base_url, stories)
     server.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The validators' site has a database of its own, SQLite, whatever DATABASE_URL names: the run on PostgreSQL
+    (.ci/run's second) would check the same site the same way again, for two minutes. There they are deselected,
+    and said so; the run on SQLite checks it."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    here = Path(__file__).parent
+    validators = [item for item in items if here in Path(item.path).parents]
+    if validators:
+        items[:] = [item for item in items if item not in validators]
+        config.hook.pytest_deselected(items=validators)
+        print(f"\nThe {len(validators)} validator tests run on SQLite only (their site has its own database).")
