@@ -337,7 +337,7 @@ http {{
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError("the native stack did not answer /robots.txt")
-            time.sleep(0.2)
+            time.sleep(0.05)
 
     def stop(self):
         for process in reversed(self.processes):

@@ -28,7 +28,7 @@ def wait_for(path, seconds=30):
     deadline = time.monotonic() + seconds
     while not path.exists():
         assert time.monotonic() < deadline, f"{path.name} never appeared"
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def test_a_stopped_worker_finishes_its_job_and_its_health_check_reads_the_heartbeat(tmp_path):

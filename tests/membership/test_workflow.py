@@ -631,7 +631,7 @@ def gunicorn(env, log_path):
                     break
                 except OSError:
                     assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                    time.sleep(0.2)
+                    time.sleep(0.05)
             yield f"http://127.0.0.1:{port}"
         finally:
             server.terminate()
@@ -673,7 +673,7 @@ def wait_for(condition, seconds):
     deadline = time.monotonic() + seconds
     while not (result := condition()):
         assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.2)
+        time.sleep(0.05)
     return result
 
 
