@@ -193,3 +193,39 @@ def pytest_ignore_collect(collection_path, config):
         return "containers" not in (config.getoption("markexpr") or "")
     return None
 
+
+# The files that take longest (seconds on two workers, --durations), started first: with `-n 2 --dist loadfile`
+# each file goes whole to one worker, in the order collected, and the longest started last would leave the other
+# worker idle at the end.
+LONGEST_FIRST = [
+    "tests/validators/test_lighthouse.py",
+    "tests/stack/test_faults.py",
+    "tests/operations/test_backup.py",
+    "tests/browser/test_newsroom_trust_journeys.py",
+    "tests/membership/test_letter_checks.py",
+    "tests/stack/test_production.py",
+    "tests/membership/test_workflow.py",
+    "tests/uploads/test_object_storage.py",
+    "tests/browser/test_accessibility.py",
+    "tests/stack/test_fuzz.py",
+    "tests/membership/test_letters.py",
+]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """The longest files first (LONGEST_FIRST), then the other files with slow or browser tests, then the rest:
+    each file's tests stay together and in their order (pytest-django's, transactional tests last)."""
+
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        if path in LONGEST_FIRST:
+            return LONGEST_FIRST.index(path)
+        return len(LONGEST_FIRST) + (0 if path in slow_files else 1)
+
+    slow_files = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    slow_files |= {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("browser")}
+    first_seen = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(item.nodeid.split("::")[0], index)
+    items.sort(key=lambda item: (rank(item), first_seen[item.nodeid.split("::")[0]]))
