@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from testkit import prepared
 from testkit.ports import free_port
 
 # The stack's own ports: a range given to it on a shared machine (NATIVE_STACK_PORTS=first-last), else any free one.
@@ -167,8 +168,12 @@ class NativeStack:
             else f"sqlite:///{self.workdir / 'site.sqlite3'}"
         )
         self.environment = self.site_environment()
-        for command in (["collectstatic", "--no-input"], ["migrate", "--no-input"]):
-            self.manage(*command)
+        # Collected, and on SQLite migrated, once for the test run (testkit.prepared), then copied.
+        prepared.collected_static(self.static_root)
+        if self.source_database_url:
+            self.manage("migrate", "--no-input")
+        else:
+            prepared.migrated_sqlite(self.workdir / "site.sqlite3")
         if self.seed:
             self.manage("load_seed_stories")
         (self.media_root / PUBLIC_IMAGE_PATH).parent.mkdir(parents=True, exist_ok=True)
@@ -332,7 +337,7 @@ http {{
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError("the native stack did not answer /robots.txt")
-            time.sleep(0.2)
+            time.sleep(0.05)
 
     def stop(self):
         for process in reversed(self.processes):

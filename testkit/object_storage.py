@@ -60,7 +60,7 @@ class S3Server:
                 with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/", timeout=1):
                     return self
             except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
+                time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"moto_server did not answer on port {self.port} within {timeout} s")
 

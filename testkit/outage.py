@@ -113,16 +113,18 @@ class Applicant:
 
 
 class OutageSite:
-    """A PostgreSQL cluster of its own, migrated and filled with the sample stories, served by gunicorn."""
+    """A PostgreSQL cluster of its own, migrated and filled with the sample stories, served by gunicorn; `settings`
+    are the site's environment variables beyond site_env's."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, **settings):
         self.directory = Path(directory)
+        self.settings = settings
         self.cluster = PostgresCluster()
         self.server = None
 
     def __enter__(self):
         self.cluster.create()
-        self.env = site_env(self.directory, self.cluster.url())
+        self.env = site_env(self.directory, self.cluster.url(), **self.settings)
         for command in (["migrate", "--no-input"], ["load_seed_stories"]):
             result = manage(self.env, *command)
             if result.returncode != 0:
@@ -156,7 +158,7 @@ class OutageSite:
             probe = f"{path}+{time.monotonic_ns()}" if "?q=" in path else path
             if fetch(self.url(probe), timeout=5)[0] == 200:
                 return time.monotonic() - started
-            time.sleep(0.1)
+            time.sleep(0.05)
         return None
 
 

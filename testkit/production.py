@@ -45,4 +45,4 @@ def fetch_when_up(url, seconds=20):
         except OSError:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.2)
+            time.sleep(0.05)

@@ -137,7 +137,7 @@ class Gunicorn:
             except (OSError, urllib.error.HTTPError):
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
+                time.sleep(0.05)
 
     def stop(self):
         if self.process is not None:

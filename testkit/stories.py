@@ -58,19 +58,23 @@ def made_image_at_once(story):
     return story
 
 
-def illustrated_story(number, photo=None, *, sharing_files_of=None):
+def illustrated_story(number, photo=None, *, sharing_files_of=None, copying_files_of=None):
     """Story `number` (published 2023-10-<number>) with a featured image, as the page-weight budget assumes.
 
     The photo's bytes are cleaned and made into renditions as an editor's upload is (at once, not by the queue);
-    or, with sharing_files_of=story, the story shows that story's image files and no image work is done.
+    or, with sharing_files_of=story, the story shows that story's image files and no image work is done; or, with
+    copying_files_of=story, copies of them under addresses of its own: byte for byte what an upload of the same
+    photo would make, without making it again.
     """
-    if sharing_files_of is None:
+    if sharing_files_of is None and copying_files_of is None:
         image = {"image": SimpleUploadedFile(f"visit-{number}.jpg", photo)}
-    else:
+    elif sharing_files_of is not None:
         image = {
             "image": sharing_files_of.image.name,
             "image_renditions": copy.deepcopy(sharing_files_of.image_renditions),
         }
+    else:
+        image = image_files_copied(copying_files_of, f"copy-{number}")
     english = {
         "title": f"Factory visit number {number}: what the new worker committee achieved",
         "slug": f"factory-visit-{number}",
@@ -79,6 +83,30 @@ def illustrated_story(number, photo=None, *, sharing_files_of=None):
         "image_alt": f"Workers and managers at committee meeting {number}",
     }
     return make_story({"en": english}, publish_date=datetime.date(2023, 10, number), **image)
+
+
+def image_files_copied(story, prefix):
+    """`story`'s image and renditions copied in their storage, each named `prefix`-<its name>: the fields to give."""
+    import posixpath
+
+    storage = story.image.storage
+
+    def copied(name):
+        with storage.open(name) as original:
+            return storage.save(
+                posixpath.join(posixpath.dirname(name), f"{prefix}-{posixpath.basename(name)}"), original
+            )
+
+    def with_copies(value):
+        if isinstance(value, dict):
+            return {key: with_copies(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(with_copies(item) for item in value)
+        if isinstance(value, str) and storage.exists(value):
+            return copied(value)
+        return value
+
+    return {"image": copied(story.image.name), "image_renditions": with_copies(story.image_renditions)}
 
 
 def illustrated_stories(count):

@@ -14,7 +14,7 @@ from django.test.utils import instrumented_test_render
 from django.utils import translation
 
 from caching import page_cache
-from testkit import stories
+from testkit import prepared, stories
 from testkit.applications import MEMBERSHIP_STAFF
 from testkit.object_storage import s3_buckets, s3_server  # noqa: F401 - fixtures for every test module
 from testkit.ports import free_port
@@ -34,6 +34,16 @@ def pages_rendered_as_in_production(django_test_environment):
     instrumented, Template._render = Template._render, PLAIN_RENDER
     yield
     Template._render = instrumented
+
+
+@pytest.fixture(autouse=True, scope="session")
+def prepared_once_per_run(tmp_path_factory):
+    """testkit.prepared makes its migrated database and collected static files in a directory every xdist worker of
+    this run shares (the parent of the workers' own temporary directories), so the first worker to need one makes
+    it for all."""
+    base = tmp_path_factory.getbasetemp()
+    prepared.shared_directory = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "prepared"
+    yield
 
 
 @pytest.fixture(autouse=True)
@@ -148,10 +158,9 @@ def site_processes(tmp_path, transactional_db):
         PAGE_CACHE="0",
         PYTHONUNBUFFERED="1",
     )
-    processes = SiteProcesses(env)
     if connection.vendor == "sqlite":
-        processes.manage("migrate", "--no-input")
-    return processes
+        prepared.migrated_sqlite(tmp_path / "site.sqlite3")
+    return SiteProcesses(env)
 
 
 @pytest.fixture
@@ -183,3 +192,40 @@ def pytest_ignore_collect(collection_path, config):
     if collection_path.name == "containers" and collection_path.parent.name == "tests":
         return "containers" not in (config.getoption("markexpr") or "")
     return None
+
+
+# The files that take longest (seconds on two workers, --durations), started first: with `-n 2 --dist loadfile`
+# each file goes whole to one worker, in the order collected, and the longest started last would leave the other
+# worker idle at the end.
+LONGEST_FIRST = [
+    "tests/validators/test_lighthouse.py",
+    "tests/stack/test_faults.py",
+    "tests/operations/test_backup.py",
+    "tests/browser/test_newsroom_trust_journeys.py",
+    "tests/membership/test_letter_checks.py",
+    "tests/stack/test_production.py",
+    "tests/membership/test_workflow.py",
+    "tests/uploads/test_object_storage.py",
+    "tests/browser/test_accessibility.py",
+    "tests/stack/test_fuzz.py",
+    "tests/membership/test_letters.py",
+]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """The longest files first (LONGEST_FIRST), then the other files with slow or browser tests, then the rest:
+    each file's tests stay together and in their order (pytest-django's, transactional tests last)."""
+
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        if path in LONGEST_FIRST:
+            return LONGEST_FIRST.index(path)
+        return len(LONGEST_FIRST) + (0 if path in slow_files else 1)
+
+    slow_files = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    slow_files |= {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("browser")}
+    first_seen = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(item.nodeid.split("::")[0], index)
+    items.sort(key=lambda item: (rank(item), first_seen[item.nodeid.split("::")[0]]))

@@ -1111,7 +1111,7 @@ def form_when_up(url, seconds=30):
         except OSError:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.2)
+            time.sleep(0.05)
 
 
 @pytest.mark.slow

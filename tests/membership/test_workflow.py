@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from membership.emails import claim
 from membership.models import ApplicationEmail, ApplicationEvent, MembershipApplication
+from testkit import prepared
 from testkit.applications import application_answers, application_form, make_application
 from testkit.pages import parse_page
 from testkit.ports import free_port
@@ -565,9 +566,7 @@ def live_database(transactional_db, tmp_path):
 
         return url, query
     path = tmp_path / "live.sqlite3"
-    url = f"sqlite:///{path}"
-    migrated = manage(url, tmp_path, "migrate", "--no-input")
-    assert migrated.returncode == 0, migrated.stderr
+    url = prepared.migrated_sqlite(path)  # migrated once for the run
 
     def query(sql):
         with closing(sqlite3.connect(path, timeout=10)) as database:
@@ -632,7 +631,7 @@ def gunicorn(env, log_path):
                     break
                 except OSError:
                     assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                    time.sleep(0.2)
+                    time.sleep(0.05)
             yield f"http://127.0.0.1:{port}"
         finally:
             server.terminate()
@@ -674,7 +673,7 @@ def wait_for(condition, seconds):
     deadline = time.monotonic() + seconds
     while not (result := condition()):
         assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.2)
+        time.sleep(0.05)
     return result
 
 

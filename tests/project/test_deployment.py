@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from testkit import prepared
 from testkit.ports import free_port
 from testkit.production import ROOT, fetch_when_up, manage, production_env
 
@@ -66,8 +67,9 @@ def test_committed_translations_are_compiled_and_complete(tmp_path, monkeypatch)
 
 @pytest.mark.slow
 def test_gunicorn_serves_the_site_and_its_collected_static_files(tmp_path):
-    assert manage(tmp_path, "collectstatic", "--no-input").returncode == 0
-    assert manage(tmp_path, "migrate", "--no-input").returncode == 0
+    # `manage.py collectstatic` and `migrate` as deployed, run once for the test run (testkit.prepared) and copied.
+    prepared.collected_static(tmp_path / "static")
+    prepared.migrated_sqlite(tmp_path / "production.sqlite3")
     assert manage(tmp_path, "load_seed_stories").returncode == 0
     port = free_port()
     server = subprocess.Popen(
