@@ -293,7 +293,7 @@ def s3_storages(*, media_bucket, private_bucket, endpoint_url, region_name, cust
             },
         },
         "private": {
-            "BACKEND": "uploads.private_storage.PrivateS3Storage",
+            "BACKEND": "uploads.private_s3.PrivateS3Storage",
             "OPTIONS": {
                 **service,
                 "bucket_name": private_bucket,

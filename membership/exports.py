@@ -14,9 +14,6 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
 from .models import ApplicationNote, MembershipApplication
 
@@ -142,6 +139,8 @@ def typed_cell(application, name):
         return gettext("Yes") if value else gettext("No")
     if isinstance(value, int):
         return value
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # imported with the first workbook (see xlsx_bytes)
+
     value = cell_text(application, name)
     return ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
 
@@ -179,6 +178,10 @@ def csv_bytes(applications):
 
 def xlsx_bytes(applications):
     """The applications (a queryset) as an Excel workbook: a bold, frozen header row and typed cells."""
+    # openpyxl (and lxml with it) is a fifth of a process's start-up CPU: imported when a workbook is first made.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = gettext("Applications")

@@ -1,8 +1,8 @@
 """The private storage (settings.STORAGES["private"]): files no visitor may reach, such as membership letters.
 
 On one machine it is a directory, PRIVATE_MEDIA_ROOT, outside MEDIA_ROOT; with MEDIA_STORAGE=s3 it is a bucket of its
-own (AWS_PRIVATE_BUCKET_NAME) that grants nobody but the site's key any access. Either way a private file has no
-address: `url()` refuses, and staff download a letter through the admin, which streams it to them
+own (AWS_PRIVATE_BUCKET_NAME, uploads/private_s3.py) that grants nobody but the site's key any access. Either way a
+private file has no address: `url()` refuses, and staff download a letter through the admin, which streams it to them
 (membership/admin.py). Code reaches private files only through `private_storage` (the storage API), never by path.
 """
 
@@ -11,7 +11,6 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
-from storages.backends.s3 import S3Storage
 
 NO_ADDRESS = "Private files have no public address: staff download them through the admin."
 
@@ -33,15 +32,6 @@ class PrivateFileSystemStorage(FileSystemStorage):
             self.__dict__.pop("location", None)
 
     def url(self, name):
-        raise ValueError(NO_ADDRESS)
-
-
-class PrivateS3Storage(S3Storage):
-    """A private bucket. Not even a signed, short-lived address is handed out: a link in a browser's history, a
-    proxy's log or a forwarded email would give the letter to whoever holds it until it expires, while a download
-    through the admin checks who asks every time."""
-
-    def url(self, name, *args, **kwargs):
         raise ValueError(NO_ADDRESS)
 
 
