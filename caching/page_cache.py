@@ -97,12 +97,13 @@ def current_generation():
         return None
 
 
-def generation_key(*parts):
+def generation_key(*parts, generation=None):
     """The shared cache's key for something read from the content that stays true for as long as the current cache
     generation lasts (the stories a page shows, where a list's pages start, a search's results): nothing saved and
     no scheduled time can change it before the generation ends, so it never needs invalidating. The release digest
-    and the generation, then `parts`; None when the cache cannot be used now."""
-    generation = current_generation()
+    and the generation (`generation`, when the request has read it already), then `parts`; None when the cache
+    cannot be used now."""
+    generation = generation or current_generation()
     if generation is None:
         return None
     return ":".join(str(part) for part in ["generation", release_digest(), generation["began"], *parts])

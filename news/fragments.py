@@ -48,3 +48,11 @@ def cache_fragments(fragments, timeout=FRAGMENT_TIMEOUT):
         cache.set_many(fragments, timeout)
     except Exception as error:  # noqa: BLE001
         CacheHealth.failed(error)
+
+
+def fragments_rendered_once(wanted, render):
+    """{key: HTML} for `wanted` ({key: arguments of render}): each from the cache, or rendered now and cached."""
+    cached = cached_fragments(wanted.keys())
+    missing = {key: render(*arguments) for key, arguments in wanted.items() if key not in cached}
+    cache_fragments(missing)
+    return {**cached, **missing}

@@ -58,11 +58,12 @@ def page_address(request, kind):
     return f"{address}?page={number}"
 
 
-def published_order():
+def published_order(generation=None):
     """A digest of what decides which stories every page shows: each published story's place in the order, its
     category, and the slugs of the versions visitors may read. Read once per cache generation (a save or a scheduled
-    time starts a new one) by one narrow query; None when the cache cannot be used."""
-    key = generation_key("published-order")
+    time starts a new one; `generation`, when already read) by one narrow query; None when the cache cannot be
+    used."""
+    key = generation_key("published-order", generation=generation)
     if key is None:
         return None
     digest = read_for_generation(key)
@@ -122,6 +123,15 @@ class Columns:
         return f"{self.alias}.{self.ops.quote_name(self.model._meta.get_field(field).column)}"
 
 
+def public_versions_with_their_stories(v, s):
+    """FROM and WHERE of the versions `v` that are published and whose own time (if any) has come, joined to their
+    stories `s`; two parameters: the status, now."""
+    return (
+        f"FROM {v.table} JOIN {s.table} ON {s.id} = {v.master} "
+        f"WHERE {v.status} = %s AND ({v.scheduled_for} IS NULL OR {v.scheduled_for} <= %s)"
+    )
+
+
 @functools.cache
 def versions_sql():
     # public_translation_condition(story=None): published, and the version's own time (if any) has come; the story's
@@ -129,8 +139,7 @@ def versions_sql():
     v, s = Columns(NewsStoryTranslation, "v"), Columns(NewsStory, "s")
     return (
         f"SELECT {v.master}, {s.updated_at}, {s.image}, {v.language_code}, {v.id}, {v.changed_at} "
-        f"FROM {v.table} JOIN {s.table} ON {s.id} = {v.master} "
-        f"WHERE {v.status} = %s AND ({v.scheduled_for} IS NULL OR {v.scheduled_for} <= %s) "
+        f"{public_versions_with_their_stories(v, s)} "
         f"AND {v.master} IN ({{stories}}) ORDER BY {v.master}, {v.language_code}"
     )
 
@@ -142,9 +151,7 @@ def published_order_sql():
     row = f"concat_ws(',', {v.master}, {s.publish_at}, {s.category}, {v.language_code}, {v.slug})"
     return (
         f"SELECT md5(string_agg({row}, ';' ORDER BY {v.master}, {v.language_code})) "
-        f"FROM {v.table} JOIN {s.table} ON {s.id} = {v.master} "
-        f"WHERE {v.status} = %s AND ({v.scheduled_for} IS NULL OR {v.scheduled_for} <= %s) "
-        f"AND ({s.publish_at} IS NULL OR {s.publish_at} <= %s)"
+        f"{public_versions_with_their_stories(v, s)} AND ({s.publish_at} IS NULL OR {s.publish_at} <= %s)"
     )
 
 
@@ -168,7 +175,7 @@ class CachedPage:
     def __init__(self, request, kind):
         self.request, self.kind = request, kind
         self.generation = current_generation()
-        self.order = published_order() if self.generation is not None else None
+        self.order = published_order(self.generation) if self.generation is not None else None
         self.page_key, self.page_key_shown = None, None
 
     @cached_property

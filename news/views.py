@@ -276,12 +276,12 @@ class StoryDetailView(DetailView):
         ids = self.cached_ids
         if ids is None:
             return None
-        wanted = [ids["story"], ids["newer"], ids["older"], *ids["related"]]
-        stories = NewsStory.objects.published().filter(pk__in=[pk for pk in wanted if pk is not None])
+        wanted = self.shown_story_ids(ids)
+        stories = NewsStory.objects.published().filter(pk__in=wanted)
         # Only the story's own documents are shown.
         documents = Prefetch("documents", queryset=StoryDocument.objects.filter(story=ids["story"]))
         found = {story.pk: story for story in stories.prefetch_related(documents)}
-        if any(pk is not None and pk not in found for pk in wanted):
+        if any(pk not in found for pk in wanted):
             return None  # cannot happen within an order; look them up rather than show a gap
         language = translation.get_language()
         for story in found.values():
@@ -293,7 +293,8 @@ class StoryDetailView(DetailView):
 
     def get(self, request, *args, **kwargs):
         if self.cached_ids is not None:
-            html = self.cached_page.rendered(self.cached_ids, *self.stories_and_documents(self.cached_ids))
+            ids = self.cached_ids
+            html = self.cached_page.rendered(ids, self.shown_story_ids(ids), documents_of=ids["story"])
             if html is not None:
                 return HttpResponse(html)
         try:
@@ -322,11 +323,9 @@ class StoryDetailView(DetailView):
         return self.cached_page.shown if self.cached_page is not None else None
 
     @staticmethod
-    def stories_and_documents(ids):
-        """The stories a page with these ids shows, and the story whose documents it lists."""
-        return [pk for pk in [ids["story"], ids["newer"], ids["older"], *ids["related"]] if pk is not None], ids[
-            "story"
-        ]
+    def shown_story_ids(ids):
+        """The stories a page with these ids shows: the story, its neighbours (if any), the related ones."""
+        return [pk for pk in [ids["story"], ids["newer"], ids["older"], *ids["related"]] if pk is not None]
 
     def cache_page(self, response):
         if response.status_code != 200 or not is_shareable(self.request, response):

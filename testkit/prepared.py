@@ -9,12 +9,10 @@ wait on; tests/conftest.py says where (shared_directory). A test about migrate o
 import fcntl
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from testkit.servers import manage
 
 # Set by tests/conftest.py for the run: a directory every xdist worker of this run shares. Elsewhere (bench/), one
 # of this process's own: never a copy made by an older release.
@@ -43,9 +41,7 @@ def _made_once(name, make):
 
 
 def _manage(env, *args):
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+    result = manage(env, *args)
     assert result.returncode == 0, f"manage.py {' '.join(args)}: {result.stdout}{result.stderr}"
 
 

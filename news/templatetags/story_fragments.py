@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from news.fragments import cache_fragments, cached_fragments, fragment_key
+from news.fragments import fragment_key, fragments_rendered_once
 from site_shell.languages import site_language
 
 register = template.Library()
@@ -25,11 +25,9 @@ def story_cards(stories, lead=False, eager=3):
         fragment_key(f"story-card-{kind}", language, story): (story, kind)
         for story, kind in zip(stories, kinds, strict=False)
     }
-    cached = cached_fragments(cards.keys())
-    missing = {key: render_card(story, kind, language) for key, (story, kind) in cards.items() if key not in cached}
-    cache_fragments(missing)
+    html = fragments_rendered_once(cards, lambda story, kind: render_card(story, kind, language))
     # Marked safe again: a cache may hand back a plain string.
-    return [mark_safe(cached[key] if key in cached else missing[key]) for key in cards]  # noqa: S308
+    return [mark_safe(html[key]) for key in cards]  # noqa: S308
 
 
 def render_card(story, kind, language, excerpt_paragraph=None):
@@ -51,16 +49,15 @@ def search_result_cards(results):
     for story, excerpt, excerpt_language in results:
         kind = "search" if excerpt else "lazy"
         cards[fragment_key(f"story-card-{kind}", language, story)] = (story, kind, excerpt, excerpt_language)
-    cached = cached_fragments(cards.keys())
-    missing = {
-        key: render_card(story, "lazy", language, EXCERPT_SLOT if kind == "search" else None)
-        for key, (story, kind, _excerpt, _excerpt_language) in cards.items()
-        if key not in cached
-    }
-    cache_fragments(missing)
+    rendered = fragments_rendered_once(
+        cards,
+        lambda story, kind, _excerpt, _language: render_card(
+            story, "lazy", language, EXCERPT_SLOT if kind == "search" else None
+        ),
+    )
     html = []
     for key, (story, kind, excerpt, excerpt_language) in cards.items():
-        card = cached[key] if key in cached else missing[key]
+        card = rendered[key]
         if kind == "search":
             card = card.replace(EXCERPT_SLOT, excerpt_paragraph(story, excerpt, excerpt_language), 1)
         html.append(mark_safe(card))  # noqa: S308 - rendered here, the excerpt escaped by SearchTerms.excerpt
@@ -86,8 +83,6 @@ def story_article(story):
     ]
     documents_digest = hashlib.blake2b(repr(documents).encode(), digest_size=8).hexdigest()
     key = fragment_key("story-article", language, story, documents_digest)
-    article = cached_fragments([key]).get(key)
-    if article is None:
-        article = render_to_string("news/includes/story_article.html", {"story": story, "page_language": language})
-        cache_fragments({key: article})
-    return mark_safe(article)  # noqa: S308
+    context = {"story": story, "page_language": language}
+    article = fragments_rendered_once({key: ()}, lambda: render_to_string("news/includes/story_article.html", context))
+    return mark_safe(article[key])  # noqa: S308
