@@ -37,6 +37,7 @@ from site_shell.site_address import site_origin
 
 from .fragments import cache_fragments, cached_fragments
 from .models import NewsStory, NewsStoryTranslation, PublicationStatus, StoryDocument, translations_visible_to
+from .sql import Columns, public_versions_of_public_stories, public_versions_with_their_stories
 
 # A page for a version lives this long at most; new versions make new keys, so the timeout only frees space.
 RENDERED_PAGE_TIMEOUT = 24 * 60 * 60
@@ -108,30 +109,6 @@ def versions_of(story_ids, documents_of=None):
     return [tuple(str(part) for part in row) for row in stamps]
 
 
-class Columns:
-    """A model's table (`.table`) and columns (`.<field name>`) in SQL, quoted for its database, under `alias`."""
-
-    def __init__(self, model, alias):
-        self.model, self.alias = model, alias
-        self.ops = connections[model.objects.db].ops
-
-    @property
-    def table(self):
-        return f"{self.ops.quote_name(self.model._meta.db_table)} {self.alias}"
-
-    def __getattr__(self, field):
-        return f"{self.alias}.{self.ops.quote_name(self.model._meta.get_field(field).column)}"
-
-
-def public_versions_with_their_stories(v, s):
-    """FROM and WHERE of the versions `v` that are published and whose own time (if any) has come, joined to their
-    stories `s`; two parameters: the status, now."""
-    return (
-        f"FROM {v.table} JOIN {s.table} ON {s.id} = {v.master} "
-        f"WHERE {v.status} = %s AND ({v.scheduled_for} IS NULL OR {v.scheduled_for} <= %s)"
-    )
-
-
 @functools.cache
 def versions_sql():
     # public_translation_condition(story=None): published, and the version's own time (if any) has come; the story's
@@ -146,12 +123,11 @@ def versions_sql():
 
 @functools.cache
 def published_order_sql():
-    # public_translation_condition(): published, the version's own time and its story's time come.
     v, s = Columns(NewsStoryTranslation, "v"), Columns(NewsStory, "s")
     row = f"concat_ws(',', {v.master}, {s.publish_at}, {s.category}, {v.language_code}, {v.slug})"
     return (
         f"SELECT md5(string_agg({row}, ';' ORDER BY {v.master}, {v.language_code})) "
-        f"{public_versions_with_their_stories(v, s)} AND ({s.publish_at} IS NULL OR {s.publish_at} <= %s)"
+        f"{public_versions_of_public_stories(v, s)}"
     )
 
 
