@@ -34,6 +34,9 @@ from .search import (
     results_key,
 )
 
+# The furthest row a database can be asked to start from (OFFSET, a 64-bit integer on PostgreSQL and SQLite).
+MAX_OFFSET = 2**63 - 1
+
 
 def reader(request):
     """Who is reading: staff (who preview drafts) with every factor given, else an anonymous visitor; found without
@@ -185,8 +188,9 @@ class StorySearchView(PublishedStoriesMixin, ListView):
             number = int(self.request.GET.get("page") or 1)
         except ValueError:
             number = 0  # not a number: Paginator.get_page below shows the first page
-        if number >= 1:
-            start = (number - 1) * page_size
+        start = (number - 1) * page_size
+        # A page past what OFFSET can hold (a 64-bit integer) is out of range too, not a database error.
+        if number >= 1 and start <= MAX_OFFSET:
             stories = list(queryset.annotate(matches=Window(Count("*")))[start : start + page_size])
             if stories or number == 1:
                 paginator.count = stories[0].matches if stories else 0

@@ -338,7 +338,9 @@ def test_a_query_of_control_characters_only_is_an_empty_search(client, make_stor
     assertContains(page, "<h1>Search</h1>", html=True)
 
 
-@pytest.mark.parametrize("page_number", ["0", "-1", "abc", "99999", "1.5", ""])
+@pytest.mark.parametrize(
+    "page_number", ["0", "-1", "abc", "99999", "1.5", "", "1e5", "9223372036854775807", "9" * 30, "9" * 5000]
+)
 def test_any_page_number_shows_a_page_of_results(client, make_story, page_number):
     for number in range(12):
         make_story({"en": f"Audit {number}"}, publish_date=datetime.date(2023, 1, 1) + datetime.timedelta(days=number))
