@@ -236,6 +236,20 @@ def test_a_long_body_is_quoted_around_the_first_match(client, make_story):
     assert len(excerpt) < 300
 
 
+def test_chinese_is_quoted_in_half_as_many_characters_as_english(client, make_story):
+    # Curly quotes and a Chinese name in the English, English words in the Chinese: each is still mostly one language.
+    english = "The committee’s “safety walk” met 李伟 and talked about dormitories. " * 20
+    chinese = "委员会与 ESCP 经理讨论了宿舍和食堂的安全问题。" * 20
+    make_story({"en": {"title": "Committee year", "body": f"<p>{english}Then the helpline opened. {english}</p>"}})
+    make_story({"zh-hans": {"title": "委员会年度", "body": f"<p>{chinese}热线开通了。{chinese}</p>"}})
+
+    english_excerpt = parse_page(search(client, "helpline")).find("p", class_="story-card__summary").text
+    chinese_excerpt = parse_page(search(client, "热线", "zh-hans")).find("p", class_="story-card__summary").text
+
+    assert "helpline" in english_excerpt and 200 < len(english_excerpt) < 300
+    assert "热线" in chinese_excerpt and 60 < len(chinese_excerpt) < 150
+
+
 def test_a_story_found_by_its_title_shows_its_summary(client, make_story):
     make_story({"en": {"title": "Helpline news", "summary": "Workers can call in five languages."}})
 
