@@ -6,7 +6,20 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchRank, SearchVectorField
 from django.core import signing
 from django.db import connections, models, transaction
-from django.db.models import Case, Exists, F, Max, Min, OuterRef, Prefetch, Q, When, prefetch_related_objects
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    When,
+    Window,
+    prefetch_related_objects,
+)
 from django.db.models.fields.tuple_lookups import TupleGreaterThan, TupleLessThan
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -18,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from parler.managers import TranslatableManager, TranslatableQuerySet
 from parler.models import TranslatableModel, TranslatedFields
 from parler.utils.context import switch_language
+from parler.utils.i18n import get_language_settings
 
 from caching.registry import content_changed
 from site_shell.languages import SITE_LANGUAGES, site_language
@@ -68,6 +82,14 @@ def public_translation_condition(now=None, story="master__"):
 def story_time_condition(now, story=""):
     """Stories whose time has come at `now`, or that have none (undated)."""
     return Q(**{f"{story}publish_at__isnull": True}) | Q(**{f"{story}publish_at__lte": now})
+
+
+def shown_language_code(page_language, is_written_in):
+    """The language a story is read in on a page in `page_language`: that one if the story is written in it (as
+    `is_written_in(code)` says of the translations the reader may read), else the first of parler's fallbacks it is
+    written in, else the page's."""
+    fallbacks = [code for code in get_language_settings(page_language)["fallbacks"] if code != page_language]
+    return next((code for code in [page_language, *fallbacks] if is_written_in(code)), page_language)
 
 
 def next_scheduled_publication(now=None):
@@ -151,6 +173,12 @@ class NewsStoryQuerySet(TranslatableQuerySet):
             rank = Max(Case(When(terms.title_condition("translations__"), then=1), default=0))
         # The join to the matching versions is the one the rank is computed over: filter() before annotate().
         return stories.filter(translations__in=versions).annotate(rank=rank).order_by("-rank", *LIST_ORDER)
+
+    def page_with_count(self, start, stop):
+        """The stories [start:stop], and how many there are in all (None when the page is empty), in one query: each
+        row carries the count of every row (a window), so the stories are not found once more only to be counted."""
+        stories = list(self.annotate(matches=Window(Count("*")))[start:stop])
+        return stories, stories[0].matches if stories else None
 
     def for_list(self):
         """What every list needs: its translations fetched in one query (the order is Meta.ordering).
@@ -367,11 +395,7 @@ class NewsStory(TranslatableModel):
 
         Templates mark text in another language than the page's with it (lang, "In English only").
         """
-        current = self.get_current_language()
-        shown = next(
-            (code for code in [current, *self.get_fallback_languages()] if self.has_translation(code)), current
-        )
-        return site_language(shown)
+        return site_language(shown_language_code(self.get_current_language(), self.has_translation))
 
     @property
     def is_in_page_language(self):
@@ -428,20 +452,10 @@ class NewsStory(TranslatableModel):
         ).is_public
 
     def search_excerpt(self, terms):
-        """Where the story says what was searched for (SearchTerms): an excerpt of a public version's summary or
-        body with the terms marked, and that version's SiteLanguage. The shown version is quoted if it holds every
-        term, else another that does, else one holding some; (None, None) if no summary or body holds any (a title
-        match). Reads the prefetched versions: no query of its own."""
-        shown = self.shown_language.code
-        versions = sorted(self.translations.all(), key=lambda version: version.language_code != shown)
-        holding_all = [version for version in versions if terms.all_found_in(translation_text(version))]
-        for version in [*holding_all, *versions]:
-            # The summary or body that holds every term, else the first that holds one.
-            for text in sorted([version.summary, version.body_text], key=lambda text: not terms.all_found_in(text)):
-                quoted = terms.excerpt(text)
-                if quoted:
-                    return quoted, site_language(version.language_code)
-        return None, None
+        """Where the story says what was searched for (SearchTerms.quote): an excerpt of a public translation with the
+        terms marked, and its SiteLanguage; (None, None) for a title match. Reads the prefetched translations: no
+        query of its own."""
+        return terms.quote(self.translations.all(), self.shown_language.code)
 
     def get_absolute_url(self):
         """The address of the text shown: the slug in the story's language, on a page in the active one."""
@@ -594,10 +608,6 @@ def show_drafts(story):
         shown_fields = [name for name in TRANSLATED_CONTENT_FIELDS if name != "slug"]
         draft.apply_to(translations[draft.translation_id], shown_fields)
     return story
-
-
-def translation_text(translation):
-    return " ".join([translation.title, translation.summary, translation.body_text])
 
 
 class TranslationState:

@@ -20,9 +20,11 @@ the page cache's generation and the release digest: an edit, a scheduled publica
 Each client network may search settings.SEARCHES_PER_MINUTE times a minute, cached or not.
 """
 
+import functools
 import hashlib
 import html
 import logging
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ from caching.page_cache import current_generation
 from caching.registry import content_changed
 from operations.release import release_digest
 from site_shell.client_address import anonymised_network, client_address
+from site_shell.languages import site_language
 
 from .story_body import story_body_text
 
@@ -51,6 +54,8 @@ MAX_QUERY_READ = MAX_QUERY_LENGTH * 20
 SEARCH_LIMIT_WINDOW_SECONDS = 60
 # A page of results lives at most this long in the cache; a new generation makes it stale sooner.
 RESULTS_CACHED_SECONDS = 600
+# PostgreSQL's text search configuration, for the stored vectors and the queries: English words stemmed.
+TEXT_SEARCH_CONFIG = "english"
 # Characters of English around the first match in a result's excerpt; Chinese, denser, gets half.
 EXCERPT_LENGTH = 240
 
@@ -91,7 +96,9 @@ def searchable_text(text):
 def search_document(version):
     """The tsvector of a translation: title (weight A), summary (B) and body (C), from its plain text."""
     parts = [(version.title, "A"), (version.summary, "B"), (version.body_text, "C")]
-    vectors = [SearchVector(Value(searchable_text(text or "")), config="english", weight=w) for text, w in parts]
+    vectors = [
+        SearchVector(Value(searchable_text(text or "")), config=TEXT_SEARCH_CONFIG, weight=w) for text, w in parts
+    ]
     return vectors[0] + vectors[1] + vectors[2]
 
 
@@ -167,21 +174,20 @@ class SearchTerms:
             condition &= Q(**{f"{prefix}title__icontains": substring})
         return condition
 
-    def tsquery(self):
-        """On PostgreSQL: every English word (stemmed) and every Chinese run, as consecutive pairs."""
-        queries = []
-        if self.words:
-            queries.append(SearchQuery(" ".join(self.words), config="english", search_type="plain"))
+    def tsquery_parts(self):
+        """On PostgreSQL: (SearchQuery's search_type, text) of each part of the query: every English word (stemmed),
+        and every Chinese run as consecutive pairs."""
+        parts = [("plain", " ".join(self.words))] if self.words else []
         for run in self.cjk_runs:
-            if len(run) == 1:
-                # One character starts a pair, or ends a run; the run is one Chinese character, nothing to escape.
-                queries.append(SearchQuery(f"{run}:*", config="english", search_type="raw"))
-            else:
-                queries.append(SearchQuery(" ".join(cjk_pairs(run)), config="english", search_type="phrase"))
-        combined = queries[0]
-        for query in queries[1:]:
-            combined &= query
-        return combined
+            # One character starts a pair, or ends a run; the run is one Chinese character, nothing to escape.
+            parts.append(("raw", f"{run}:*") if len(run) == 1 else ("phrase", " ".join(cjk_pairs(run))))
+        return parts
+
+    def tsquery(self):
+        """The parts, all of them to be found, as an expression for the ORM."""
+        parts = self.tsquery_parts()
+        queries = [SearchQuery(text, config=TEXT_SEARCH_CONFIG, search_type=kind) for kind, text in parts]
+        return functools.reduce(operator.and_, queries)
 
     # Both patterns are made once per query: every version of every result on the page is read with them.
     @cached_property
@@ -229,6 +235,25 @@ class SearchTerms:
         pieces.append(html.escape(text[position:end]))
         marked = "".join(pieces).strip()
         return mark_safe(f"{'… ' if start > 0 else ''}{marked}{' …' if end < len(text) else ''}")
+
+    def quote(self, translations, shown_language_code):
+        """Where a story says what was searched for, from its public translations (each with a language_code, title,
+        summary and body_text): an excerpt of a summary or body with the terms marked, and its translation's
+        SiteLanguage. The shown translation is quoted if it holds every term, else another that does, else one holding
+        some; (None, None) if no summary or body holds any (a title match)."""
+        translations = sorted(translations, key=lambda written: written.language_code != shown_language_code)
+        holding_all = [
+            written
+            for written in translations
+            if self.all_found_in(" ".join([written.title, written.summary, written.body_text]))
+        ]
+        for written in [*holding_all, *translations]:
+            # The summary or body that holds every term, else the first that holds one.
+            for text in sorted([written.summary, written.body_text], key=lambda text: not self.all_found_in(text)):
+                quoted = self.excerpt(text)
+                if quoted:
+                    return quoted, site_language(written.language_code)
+        return None, None
 
 
 def is_mostly_chinese(text):

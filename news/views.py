@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Window
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -191,9 +191,9 @@ class StorySearchView(PublishedStoriesMixin, ListView):
         start = (number - 1) * page_size
         # A page past what OFFSET can hold (a 64-bit integer) is out of range too, not a database error.
         if number >= 1 and start <= MAX_OFFSET:
-            stories = list(queryset.annotate(matches=Window(Count("*")))[start : start + page_size])
+            stories, count = queryset.page_with_count(start, start + page_size)
             if stories or number == 1:
-                paginator.count = stories[0].matches if stories else 0
+                paginator.count = count or 0
                 page = Page(stories, number, paginator)
                 return paginator, page, stories, page.has_other_pages()
         page = paginator.get_page(self.request.GET.get("page"))  # counts, then reads the nearest page
