@@ -189,6 +189,15 @@ class SearchTerms:
         queries = [SearchQuery(text, config=TEXT_SEARCH_CONFIG, search_type=kind) for kind, text in parts]
         return functools.reduce(operator.and_, queries)
 
+    def tsquery_sql(self):
+        """tsquery() as SQL text and its parameters, written as Django writes it (news/postgresql_search.py)."""
+        sql, params = None, []
+        for kind, text in self.tsquery_parts():
+            part = f"{SearchQuery.SEARCH_TYPES[kind]}(%s::regconfig, %s)"
+            sql = part if sql is None else f"({sql} && {part})"
+            params += [TEXT_SEARCH_CONFIG, text]
+        return sql, params
+
     # Both patterns are made once per query: every version of every result on the page is read with them.
     @cached_property
     def pattern(self):

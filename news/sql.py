@@ -1,8 +1,10 @@
 """SQL text written by hand, where building a statement through the ORM costs more CPU than running it: the
-translations of a cached page's stories and the published order (news/rendered_pages.py).
+translations of a cached page's stories and the published order (news/rendered_pages.py), a first search on
+PostgreSQL (news/postgresql_search.py).
 
 Table and column names come quoted from the models; values always go as parameters. The publication rule is written
 here once in SQL; the ORM's is news.models.public_translation_condition.
+tests/news/test_search_on_postgresql.py compares the pages search makes both ways.
 """
 
 from django.db import connections

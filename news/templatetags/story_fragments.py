@@ -8,7 +8,8 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from news.fragments import fragment_key, fragments_rendered_once
+from news.fragments import cache_fragments, cached_fragments, fragment_key, fragments_rendered_once
+from news.postgresql_search import story_models
 from site_shell.languages import site_language
 
 register = template.Library()
@@ -43,18 +44,22 @@ EXCERPT_SLOT = mark_safe("<!--search-excerpt-->")
 def search_result_cards(results):
     """The cards of a page of search results (story, excerpt, excerpt's SiteLanguage), as HTML. A card is rendered
     once per translation and language and cached, with a slot where each search puts its own excerpt; a result
-    without one (its title matched) is the list's card, and shares its cache."""
+    without one (its title matched) is the list's card, and shares its cache. A story found as SQL rows
+    (news/postgresql_search.py) is read as a model only if its card must be rendered."""
     language = site_language()
     cards = {}
     for story, excerpt, excerpt_language in results:
         kind = "search" if excerpt else "lazy"
         cards[fragment_key(f"story-card-{kind}", language, story)] = (story, kind, excerpt, excerpt_language)
-    rendered = fragments_rendered_once(
-        cards,
-        lambda story, kind, _excerpt, _language: render_card(
-            story, "lazy", language, EXCERPT_SLOT if kind == "search" else None
-        ),
-    )
+    rendered = cached_fragments(cards.keys())
+    to_render = {key: card for key, card in cards.items() if key not in rendered}
+    models = story_models([story for story, *_card in to_render.values()])
+    rendered_now = {
+        key: render_card(models[story.pk], "lazy", language, EXCERPT_SLOT if kind == "search" else None)
+        for key, (story, kind, *_card) in to_render.items()
+    }
+    cache_fragments(rendered_now)
+    rendered.update(rendered_now)
     html = []
     for key, (story, kind, excerpt, excerpt_language) in cards.items():
         card = rendered[key]

@@ -10,9 +10,11 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains
 
 from caching.page_cache import current_generation
+from caching.registry import content_changed
 from news.models import NewsStory, NewsStoryTranslation
 from news.search import index_versions
 from testkit.pages import card_titles, parse_page
+from tests.news.searches import HOSTILE_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -306,29 +308,6 @@ def test_a_query_too_long_is_shortened_and_the_visitor_told(client, make_story):
     assert "were searched" not in search(client, "audit").content.decode()
 
 
-HOSTILE_QUERIES = [
-    "",
-    " ",
-    "a" * 1000,
-    "' OR 1=1 --",
-    "%",
-    "_",
-    "\\",
-    ".*",
-    "(",
-    "&|!:*<->",
-    "\x00",
-    "审核\x00",
-    "\x00审\x00核",
-    "😀🧸",
-    "审核截止日期" * 200,
-    " ".join("abcdefghijklmnopqrstuvwxyz" * 4),
-    "<script>alert(1)</script>",
-    "\u202eaudit\u200b",
-    "audit:* | !'x' & (",
-]
-
-
 @pytest.mark.parametrize("query", HOSTILE_QUERIES)
 def test_any_query_gets_a_page_never_an_error(client, make_story, query):
     make_story(AUDIT_DEADLINES)
@@ -432,16 +411,19 @@ def test_search_runs_a_fixed_number_of_queries(client, make_story, django_assert
 
     # The cache generation is found once after a change (when the next scheduled publication falls), not per search.
     current_generation()
-    # One page of the ranked stories, each row carrying how many match, and their public versions; results are
-    # cached per query, so each of these is a first search.
+    # On SQLite, one page of the ranked stories, each row carrying how many match, and their public versions. On
+    # PostgreSQL, both in one statement, and the stories and translations of the cards not cached yet (rendered now; one
+    # statement alone while they are cached: tests/news/test_search_on_postgresql.py). Results are cached per query,
+    # so each of these is a first search.
+    first_search = 3 if connection.vendor == "postgresql" else 2
     for path in ["/search/?q=audit", "/zh/search/?q=审核", "/zh/search/?q=audit&page=2", "/search/?q=nothing"]:
         if path.endswith("page=2") and story_count <= 10:
             continue  # out of range: below
-        with django_assert_max_num_queries(2):
+        with django_assert_max_num_queries(first_search):
             response = client.get(path)
         assert response.status_code == 200
     # A page out of range (an old link) finds no row to say how many match: they are counted, the last page read.
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(first_search + 2):
         response = client.get("/search/?q=audit&page=99")
     pages = math.ceil(story_count / 10)
     assert response.status_code == 200
@@ -473,6 +455,21 @@ def test_an_edit_to_a_story_shows_in_the_next_search(client, make_story):
     story.save()
 
     assert found(client, "audit") == ["Audit dates moved"]
+
+
+def test_a_new_picture_shows_in_the_next_search(client, make_story):
+    story = make_story({"en": {"title": "Audit in pictures", "summary": "The factory audit, in photos."}})
+
+    def picture(path):
+        # As the image job leaves a story (news/images.py): a new picture, the story's last change as it was.
+        rendition = {"width": 640, "height": 480, "webp": [], "jpeg": [[640, path]]}
+        NewsStory.objects.filter(pk=story.pk).update(image=path, image_renditions={"card": rendition})
+        content_changed()
+
+    picture("news/before.jpg")
+    assert card(search(client, "audit"), "Audit in pictures").find("img").attrs["src"].endswith("/news/before.jpg")
+    picture("news/after.jpg")
+    assert card(search(client, "audit"), "Audit in pictures").find("img").attrs["src"].endswith("/news/after.jpg")
 
 
 def test_the_31st_search_in_a_minute_from_one_network_is_refused_in_the_visitors_language(client, make_story):
