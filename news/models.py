@@ -84,12 +84,17 @@ def story_time_condition(now, story=""):
     return Q(**{f"{story}publish_at__isnull": True}) | Q(**{f"{story}publish_at__lte": now})
 
 
-def shown_language_code(page_language, is_written_in):
-    """The language a story is read in on a page in `page_language`: that one if the story is written in it (as
-    `is_written_in(code)` says of the translations the reader may read), else the first of parler's fallbacks it is
-    written in, else the page's."""
-    fallbacks = [code for code in get_language_settings(page_language)["fallbacks"] if code != page_language]
-    return next((code for code in [page_language, *fallbacks] if is_written_in(code)), page_language)
+def reading_order(page_language):
+    """The languages a story is read in on a page in `page_language`, best first: the page's, then parler's
+    fallbacks."""
+    fallbacks = get_language_settings(page_language)["fallbacks"]
+    return [page_language, *(code for code in fallbacks if code != page_language)]
+
+
+def shown_language_code(languages, is_written_in):
+    """The language a story is read in: the first of `languages` (reading_order) it is written in, as
+    `is_written_in(code)` says of the translations the reader may read; else the page's."""
+    return next((code for code in languages if is_written_in(code)), languages[0])
 
 
 def next_scheduled_publication(now=None):
@@ -395,7 +400,7 @@ class NewsStory(TranslatableModel):
 
         Templates mark text in another language than the page's with it (lang, "In English only").
         """
-        return site_language(shown_language_code(self.get_current_language(), self.has_translation))
+        return site_language(shown_language_code(reading_order(self.get_current_language()), self.has_translation))
 
     @property
     def is_in_page_language(self):

@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 
 from site_shell.languages import site_language
 
-from .models import NewsStory, NewsStoryTranslation, PublicationStatus, shown_language_code
+from .models import NewsStory, NewsStoryTranslation, PublicationStatus, reading_order, shown_language_code
 from .sql import Columns, public_versions_of_public_stories, public_versions_with_their_stories
 
 # A public translation of a found story, as its card's key (news/fragments.py) and its excerpt read it.
@@ -51,7 +51,8 @@ class MatchingStories:
             if story_id not in stories:
                 stories[story_id] = (updated_at, image_name, [])
             stories[story_id][2].append(FoundTranslation(*translation))
-        found = [FoundStory(pk, *parts, found_at=now) for pk, parts in stories.items()]
+        languages = reading_order(get_language())
+        found = [FoundStory(pk, *parts, languages=languages, found_at=now) for pk, parts in stories.items()]
         return found, rows[0][1] if rows else None
 
     def __getitem__(self, page):
@@ -73,11 +74,12 @@ class FoundStory:
 
     image_field = NewsStory._meta.get_field("image")
 
-    def __init__(self, pk, updated_at, image_name, translations, found_at):
+    def __init__(self, pk, updated_at, image_name, translations, languages, found_at):
+        """`languages`: the page's reading_order()."""
         self.pk, self.updated_at, self.translations, self.found_at = pk, updated_at, translations, found_at
         self.image = self.image_field.attr_class(self, self.image_field, image_name)
         written_in = {written.language_code: written for written in translations}
-        code = shown_language_code(get_language(), written_in.__contains__)
+        code = shown_language_code(languages, written_in.__contains__)
         self.shown_language, self.shown_translation = site_language(code), written_in[code]
 
     def search_excerpt(self, terms):
