@@ -309,12 +309,12 @@ def over_search_limit(request):
     """Counts one more search for the visitor's network in the shared cache; True once the minute's limit is passed."""
     key = f"search:limit:{anonymised_network(client_address(request))}"
     try:
-        cache.add(key, 0, timeout=SEARCH_LIMIT_WINDOW_SECONDS)
+        # Counted first and started only when missing: two round trips to Redis (its incr() asks whether the key
+        # exists first), not three.
         try:
             count = cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, timeout=SEARCH_LIMIT_WINDOW_SECONDS)
-            count = 1
+        except ValueError:  # the network's first search of the minute (or another's started the window meanwhile)
+            count = 1 if cache.add(key, 1, timeout=SEARCH_LIMIT_WINDOW_SECONDS) else cache.incr(key)
     except Exception:  # noqa: BLE001 - the cache server is down: readers still search
         logger.warning("Cache unavailable: searches are not counted", exc_info=True)
         return False
