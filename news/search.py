@@ -80,6 +80,13 @@ def english_stem(word):
     return word
 
 
+def at_word_start(stem):
+    """A regex for `stem` at the start of a word, as \\b and the stem: written with the boundary checked after the
+    first character (the stem's first is a word character), which re then looks for quickly; a pattern that starts
+    with \\b is tried at every character of the text, twice as slow through a long English body."""
+    return rf"{re.escape(stem[0])}(?<!\w.){re.escape(stem[1:])}"
+
+
 def cjk_pairs(run):
     """The overlapping pairs of characters of a Chinese run: "审核截止" -> ["审核", "核截", "截止"]."""
     return [run[start : start + 2] for start in range(len(run) - 1)] or [run]
@@ -202,7 +209,7 @@ class SearchTerms:
     @cached_property
     def pattern(self):
         """Where the terms are in a text: a word's stem at the start of a word, with its ending; a Chinese run."""
-        alternatives = [rf"\b{re.escape(english_stem(word))}\w*" for word in self.words]
+        alternatives = [rf"{at_word_start(english_stem(word))}\w*" for word in self.words]
         alternatives += [re.escape(run) for run in self.cjk_runs]
         alternatives.sort(key=len, reverse=True)
         return re.compile("|".join(alternatives), re.IGNORECASE)
@@ -210,7 +217,7 @@ class SearchTerms:
     @cached_property
     def word_starts(self):
         """Each word's stem at the start of a word."""
-        return [re.compile(rf"\b{re.escape(english_stem(word))}", re.IGNORECASE) for word in self.words]
+        return [re.compile(at_word_start(english_stem(word)), re.IGNORECASE) for word in self.words]
 
     def all_found_in(self, text):
         """Whether the text holds every term (as the pattern finds them)."""
