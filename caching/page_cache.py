@@ -23,6 +23,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date
 
@@ -238,6 +239,22 @@ def revalidated(request, key):
     etag = page_etag(key, generation)
     offered = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
     return generation if etag in offered else None
+
+
+def answer_to_revalidation(request):
+    """The 304 for a visitor without a session whose copy of the page (If-None-Match) is the current one, else None.
+    request.page_cache says it was a hit, for the request log."""
+    if not is_anonymous_read(request):
+        return None
+    try:
+        key = page_key(request)
+    except DisallowedHost:
+        return None  # Django's handler answers it (400)
+    generation = revalidated(request, key)
+    if generation is None:
+        return None
+    request.page_cache = (key, generation, True)
+    return not_modified(key, generation)
 
 
 def not_modified(key, generation):

@@ -2,6 +2,9 @@
 revalidated with 304s; never shared from or to staff; not poisoned by odd requests; and served without the cache
 when the cache server is down. Runs against the embedded file cache and against Redis (both real)."""
 
+import contextlib
+import gzip
+import logging
 import os
 import subprocess
 import sys
@@ -11,16 +14,19 @@ import urllib.request
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.signals import request_started
 from django.template import Template, TemplateSyntaxError
 from django.test import Client, RequestFactory, override_settings
 
 from caching import page_cache
 from caching.templatetags import render_once
+from ietp_site.wsgi import application
 from testkit import prepared
 from testkit.pages import card_titles, name_cache_generation, parse_page
 from testkit.ports import free_port
 from testkit.production import ROOT, fetch_when_up, manage, production_env
 from testkit.servers import redis_cache, redis_is_up
+from testkit.wsgi import wsgi_get
 
 pytestmark = pytest.mark.django_db
 
@@ -173,19 +179,54 @@ def test_a_page_is_revalidated_with_a_304(shared_cache, make_story):
     assert visitor().get("/news/revalidated/", HTTP_IF_NONE_MATCH=page["ETag"]).status_code == 200
 
 
-def test_a_revalidation_is_answered_from_the_version_alone_without_the_page(
-    shared_cache, make_story, django_assert_num_queries
+@contextlib.contextmanager
+def requests_django_handled():
+    """The paths of the requests Django's handler began while in the block (its request_started signal)."""
+    handled = []
+
+    def note(sender, environ, **kwargs):
+        handled.append(environ["PATH_INFO"])
+
+    request_started.connect(note, weak=False, dispatch_uid="requests_django_handled")
+    try:
+        yield handled
+    finally:
+        request_started.disconnect(dispatch_uid="requests_django_handled")
+
+
+def test_a_revalidation_is_answered_from_the_version_alone_before_django_handles_the_request(
+    shared_cache, make_story, django_assert_num_queries, caplog
 ):
+    """As gunicorn calls the site (ietp_site.wsgi): the 304 needs neither the page nor Django's handler."""
     make_story({"en": "Kept"})
-    page = visitor().get("/news/kept/")
+    _status, page, _body = wsgi_get(application, "/news/kept/", host="testserver")
     # The cached copy is gone (evicted): the visitor's copy is still the current version of the page.
-    assert cache.delete(page_cache.page_key(RequestFactory().get("/news/kept/")))
+    assert cache.delete(page_cache.page_key(RequestFactory().get("/news/kept/", HTTP_ACCEPT_ENCODING="gzip")))
+    logged = caplog.at_level(logging.INFO, logger="ietp.requests")
+    with requests_django_handled() as handled, django_assert_num_queries(0), logged:
+        status, headers, body = wsgi_get(application, "/news/kept/", {"If-None-Match": page["ETag"]}, host="testserver")
 
-    with django_assert_num_queries(0):
-        again = visitor().get("/news/kept/", HTTP_IF_NONE_MATCH=page["ETag"])
+    assert status == "304 Not Modified" and body == b""
+    assert headers["ETag"] == page["ETag"] and headers["Cache-Control"] == page["Cache-Control"]
+    assert handled == []
+    assert "GET /news/kept/ 304" in caplog.text and "cache=hit" in caplog.text
 
-    assert again.status_code == 304 and again.content == b""
-    assert again["ETag"] == page["ETag"] and again["Cache-Control"] == page["Cache-Control"]
+
+def test_a_revalidation_that_does_not_match_or_comes_with_a_session_is_handled_by_django(shared_cache, make_story):
+    make_story({"en": "Kept"})
+    _status, page, _body = wsgi_get(application, "/news/kept/", host="testserver")
+    with requests_django_handled() as handled:
+        stale = wsgi_get(application, "/news/kept/", {"If-None-Match": '"1-0123456789abcdef"'}, host="testserver")
+        with_session = wsgi_get(
+            application,
+            "/news/kept/",
+            {"If-None-Match": page["ETag"], "Cookie": f"{django_settings.SESSION_COOKIE_NAME}=unknown"},
+            host="testserver",
+        )
+
+    assert stale[0] == "200 OK" and b"Kept" in gzip.decompress(stale[2])
+    assert with_session[0] == "200 OK"
+    assert handled == ["/news/kept/", "/news/kept/"]
 
 
 def test_an_etag_revalidates_only_its_own_page(shared_cache, make_story):
@@ -355,8 +396,6 @@ def test_unusual_encodings_get_a_readable_page_of_one_of_two_kinds(shared_cache,
 
     assert response.status_code == 200
     if response.get("Content-Encoding") == "gzip":
-        import gzip
-
         assert gzip.decompress(response.content) == plain.content
     else:
         assert response.content == plain.content
