@@ -23,10 +23,10 @@ def answering_revalidations_first(application):
         if "HTTP_IF_NONE_MATCH" in environ and settings.PAGE_CACHE:
             started = time.perf_counter()
             request = WSGIRequest(environ)
-            response = answer_to_revalidation(request)
-            if response is not None:
-                log_request(request, response, started)
-                start_response(f"304 {response.reason_phrase}", list(response.items()))
+            headers = answer_to_revalidation(request)
+            if headers is not None:
+                start_response("304 Not Modified", headers)
+                log_request(request, 304, started)
                 return []
         return application(environ, start_response)
 
