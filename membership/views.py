@@ -5,7 +5,6 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.forms.utils import ErrorDict
-from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -17,6 +16,7 @@ from django.views.generic import CreateView, TemplateView, UpdateView
 
 from caching.fragments import fragments_rendered_once
 from caching.page_cache import CacheHealth, is_anonymous_read
+from caching.page_with_slots import PageWithSlots
 from operations.release import release_digest
 from site_shell.client_address import client_address
 from site_shell.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
@@ -107,8 +107,7 @@ class ApplicationCreateView(CreateView):
             return super().get(request, *args, **kwargs)
         key = blank_page_key(request)
         page = fragments_rendered_once({key: ()}, self.render_blank_page)[key]
-        page = page.replace(CSRF_TOKEN_SLOT, get_token(request), 1)
-        return HttpResponse(page.replace(FORM_STARTED_SLOT, sign_form_started(), 1))
+        return page.response(request, get_token(request), sign_form_started())
 
     def render_blank_page(self):
         """The page of the blank form as get() renders it, with a slot for each token."""
@@ -116,7 +115,7 @@ class ApplicationCreateView(CreateView):
         form = self.get_form()
         form.started_token = FORM_STARTED_SLOT
         response = self.render_to_response(self.get_context_data(form=form, csrf_token=CSRF_TOKEN_SLOT))
-        return response.render().content.decode()
+        return PageWithSlots(response.render().content.decode(), CSRF_TOKEN_SLOT, FORM_STARTED_SLOT)
 
     def post(self, request, *args, **kwargs):
         if over_post_limit(request):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zlib
 
 import pytest
 from django.conf import settings as django_settings
@@ -19,6 +20,7 @@ from django.template import Template, TemplateSyntaxError
 from django.test import Client, RequestFactory, override_settings
 
 from caching import page_cache
+from caching.page_with_slots import PageWithSlots
 from caching.templatetags import render_once
 from ietp_site.wsgi import application
 from testkit import prepared
@@ -289,9 +291,13 @@ def test_a_visitors_cached_page_is_not_given_to_staff(shared_cache, staff_client
 
 def test_the_membership_form_with_its_csrf_token_is_never_shared(shared_cache, django_assert_max_num_queries):
     first, second = visitor().get("/buyer-membership/"), visitor().get("/buyer-membership/")
+    compressed = visitor().get("/buyer-membership/", HTTP_ACCEPT_ENCODING="gzip")
 
-    token = parse_page(first).find("input", name="csrfmiddlewaretoken").attrs["value"]
-    assert token != parse_page(second).find("input", name="csrfmiddlewaretoken").attrs["value"]
+    tokens = [
+        parse_page(page).find("input", name="csrfmiddlewaretoken").attrs["value"]
+        for page in (first.content.decode(), second.content.decode(), gzip.decompress(compressed.content).decode())
+    ]
+    assert len(set(tokens)) == 3
     assert "public" not in first.get("Cache-Control", "")
 
 
@@ -370,6 +376,33 @@ def test_what_is_rendered_once_holds_nothing_of_the_first_reader(staff_client, m
 def test_a_part_rendered_once_cannot_hold_a_visitors_token_or_a_pages_own_content(inside):
     with pytest.raises(TemplateSyntaxError, match="render_once"):
         Template('{% load render_once %}{% render_once "part" %}' + inside + "{% endrender_once %}")
+
+
+# --- A page cached with slots for each request's values (the membership form's tokens) ----------------------------
+
+PARAGRAPHS = "".join(f"<p>Paragraph {number}</p>" for number in range(2000))
+SLOTTED_PAGE = f"<!DOCTYPE html><p>第一段</p>[first]{PARAGRAPHS}[second]<p>结束</p>"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br;q=1, gzip;q=0", "deflate, gzip", "identity", "", "GZIP"])
+def test_a_page_with_slots_reads_as_the_page_filled_in_whatever_the_encoding(encoding):
+    page = PageWithSlots(SLOTTED_PAGE, "[first]", "[second]")
+    response = page.response(RequestFactory().get("/", HTTP_ACCEPT_ENCODING=encoding), "ŧoken-1", "<b>two</b>")
+
+    filled = SLOTTED_PAGE.replace("[first]", "ŧoken-1").replace("[second]", "<b>two</b>").encode()
+    assert "Accept-Encoding" in response["Vary"]
+    if response.get("Content-Encoding") == "gzip":
+        # One gzip stream, as browsers expect, smaller than the page.
+        stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        assert stream.decompress(response.content) == filled and stream.eof and not stream.unused_data
+        assert len(response.content) < len(filled) / 5
+    else:
+        assert "gzip" not in encoding and response.content == filled
+
+
+def test_a_page_without_one_of_its_slots_is_refused():
+    with pytest.raises(ValueError, match="third"):
+        PageWithSlots(SLOTTED_PAGE, "[first]", "[third]")
 
 
 # --- Poisoning --------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The buyer membership application, as an applicant meets it, in English and Chinese."""
 
 import datetime
+import gzip
 import http.client
 import io
 import re
@@ -24,6 +25,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertInHTML
 
 from caching import page_cache
+from caching.page_with_slots import PageWithSlots
 from ietp_site import settings as ietp_settings
 from membership import views
 from membership.forms import MembershipApplicationForm, sign_form_started
@@ -241,22 +243,39 @@ def hidden_value(response, name):
     return parse_page(response).find("input", type="hidden", name=name).attrs["value"]
 
 
+def as_served(response):
+    """The page's HTML, uncompressed if it was sent compressed."""
+    if response.get("Content-Encoding") == "gzip":
+        return gzip.decompress(response.content).decode()
+    return page(response)
+
+
+def vary(response):
+    return {header.strip() for header in response["Vary"].split(",")}
+
+
 @pytest.mark.parametrize("url", ["/buyer-membership/", "/zh/buyer-membership/"])
-def test_the_cached_blank_form_is_the_page_rendered_without_the_cache_but_for_its_tokens(client, url, rendered):
-    rendered_first = client.get(url)
-    cached = client.get(url)
+@pytest.mark.parametrize("encoding", ["gzip", ""])
+def test_the_cached_blank_form_is_the_page_rendered_without_the_cache_but_for_its_tokens(
+    client, url, encoding, rendered
+):
+    rendered_first = client.get(url, headers={"Accept-Encoding": encoding})
+    cached = client.get(url, headers={"Accept-Encoding": encoding})
     assert rendered == [url]
     page_cache.CacheHealth.paused_until = time.monotonic() + 60  # the cache server down: rendered as before
-    rendered_without_cache = client.get(url)
+    rendered_without_cache = client.get(url, headers={"Accept-Encoding": encoding})
     assert rendered == [url, url]
 
     assert rendered_first.status_code == cached.status_code == rendered_without_cache.status_code == 200
-    assert without_tokens(page(cached)) == without_tokens(page(rendered_without_cache))
-    assert without_tokens(page(rendered_first)) == without_tokens(page(rendered_without_cache))
-    assert cached["Content-Type"] == rendered_without_cache["Content-Type"]
+    assert without_tokens(as_served(cached)) == without_tokens(as_served(rendered_without_cache))
+    assert without_tokens(as_served(rendered_first)) == without_tokens(as_served(rendered_without_cache))
+    for header in ("Content-Type", "Content-Encoding", "Content-Language"):
+        assert cached.get(header) == rendered_without_cache.get(header)
+    assert vary(cached) == vary(rendered_without_cache) == {"Accept-Encoding", "Cookie"}
     # Each page load has tokens of its own.
-    assert hidden_value(cached, "csrfmiddlewaretoken") != hidden_value(rendered_first, "csrfmiddlewaretoken")
-    assert hidden_value(cached, "form_started") != hidden_value(rendered_first, "form_started")
+    tokens = [parse_page(as_served(response)) for response in (rendered_first, cached)]
+    for name in ("csrfmiddlewaretoken", "form_started"):
+        assert len({tree.find("input", type="hidden", name=name).attrs["value"] for tree in tokens}) == 2
 
 
 @pytest.mark.parametrize("url", ["/buyer-membership/", "/zh/buyer-membership/"])
@@ -316,7 +335,11 @@ def test_a_form_sent_back_with_a_mistake_is_rendered_with_the_answers_and_the_ca
 
 def test_a_new_release_renders_the_form_again(client, monkeypatch, rendered):
     client.get("/buyer-membership/")
-    cache.set(views.blank_page_key(RequestFactory().get("/")), "<p>The page as the previous release rendered it</p>")
+    previous = f"<p>The page as the previous release rendered it</p>{views.CSRF_TOKEN_SLOT}{views.FORM_STARTED_SLOT}"
+    cache.set(
+        views.blank_page_key(RequestFactory().get("/")),
+        PageWithSlots(previous, views.CSRF_TOKEN_SLOT, views.FORM_STARTED_SLOT),
+    )
     assert "previous release" in page(client.get("/buyer-membership/"))
 
     monkeypatch.setattr(views, "release_digest", lambda: "the-next-release")
