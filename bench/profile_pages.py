@@ -24,15 +24,14 @@ not a dependency), its call tree (DIR/<page>.txt).
 """
 
 import argparse
-import io
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.throughput import build_site, site_environment
 from testkit.native_stack import database_beside, drop_database
+from testkit.wsgi import wsgi_get
 
 PAGES = [
     "/robots.txt",
@@ -141,24 +140,8 @@ class SqlTimer:
 
 def request(application, path):
     """Status and body of a GET, as gunicorn would call the site."""
-    path, _, query = path.partition("?")
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_ACCEPT_ENCODING": "gzip",
-        "REMOTE_ADDR": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-    }
-    statuses = []
-    body = b"".join(application(environ, lambda status, headers, exc_info=None: statuses.append(status)))
-    return statuses[0], body
+    status, _headers, body = wsgi_get(application, path)
+    return status, body
 
 
 def profile(application, path, directory):

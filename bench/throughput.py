@@ -22,7 +22,9 @@ Accept-Encoding: gzip as browsers send it:
 - /news/, /zh/news/, a story page and the membership form, cached and uncached;
 - reference: /bench/constant/, a Django view answering the news list's HTML as a constant through the same
   middleware (so also compressed): what a page costs when it renders nothing;
-- reference: the same HTML as a static file from nginx (gzip_static, compressed beforehand).
+- reference: the same HTML as a static file from nginx (gzip_static, compressed beforehand);
+- reference: gunicorn serving a WSGI application that does nothing (bench/bare_wsgi.py): what any request to
+  gunicorn costs, its floor; the 304's share of the cached story's CPU is printed with both above it.
 
 Requests per second are the target's requests over its seconds; p50 and p99 are the medians of wrk's percentiles
 over the rounds; CPU per request is the CPU time (user + system, from /proc) of the server's processes (gunicorn's
@@ -76,6 +78,7 @@ CONSTANT = ("/bench/constant/", "reference: constant view")
 REVALIDATED = ("/news/factory-visit-12/", "story page, revalidated")
 GZIP = {"Accept-Encoding": "gzip"}
 STATIC = ("/news.html", "reference: static file (nginx)")
+BARE = ("/", "reference: gunicorn, no work")
 NGINX_CONF = """
 worker_processes {workers};
 pid {prefix}/nginx.pid;
@@ -275,11 +278,11 @@ def server_port(options):
     return free_port()
 
 
-def gunicorn(environment, options, page_cache):
+def gunicorn(environment, options, page_cache, application="media_wsgi:application"):
     port, workers = server_port(options), options.workers
     command = [
         *(sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"),
-        *("--pythonpath", f"{ROOT},{ROOT / 'bench'}", "--log-level", "warning", "media_wsgi:application"),
+        *("--pythonpath", f"{ROOT},{ROOT / 'bench'}", "--log-level", "warning", application),
     ]
     return Server(command, {**environment, "PAGE_CACHE": "1" if page_cache else "0"}, port)
 
@@ -305,11 +308,12 @@ def measure(environment, workdir, options, older_stories):
     print(f"\nServing 12 illustrated and {older_stories} older stories: {options.workers} workers per server")
     cached, uncached = gunicorn(environment, options, page_cache=True), gunicorn(environment, options, page_cache=False)
     front = nginx(workdir, options)
-    servers = [cached, uncached, front]
+    bare = gunicorn(environment, options, page_cache=False, application="bare_wsgi:application")
+    servers = [cached, uncached, front, bare]
     try:
-        for server, path in [(cached, "/news/"), (uncached, "/news/"), (front, STATIC[0])]:
+        for server, path in [(cached, "/news/"), (uncached, "/news/"), (front, STATIC[0]), (bare, BARE[0])]:
             server.wait_until_up(path)
-        targets = [(CONSTANT, uncached, "reference"), (STATIC, front, "reference")]
+        targets = [(CONSTANT, uncached, "reference"), (STATIC, front, "reference"), (BARE, bare, "reference")]
         for page in PAGES:
             targets += [(page, cached, "cached"), (page, uncached, "uncached")]
         targets.append((REVALIDATED, cached, "304"))
@@ -330,6 +334,7 @@ def measure(environment, workdir, options, older_stories):
             print(f"  round {round_number + 1} of {options.rounds} done", flush=True)
         rows = [summarise(target, runs[index]) for index, target in enumerate(targets)]
         report(rows)
+        report_revalidation(rows)
         sitemaps = measure_sitemaps(uncached, options)
         spike = measure_spike(cached, options) if options.spike_seconds else None
     finally:
@@ -471,6 +476,16 @@ def report(rows):
             f"{row['p50'] * 1000:9.1f}{row['p99'] * 1000:9.1f}{row['cpu'] * 1000:12.2f}"
             f"{row['cpu'] / constant['cpu']:13.1f}{row['rate'] / constant['rate']:15.2f}{errors}"
         )
+
+
+def report_revalidation(rows):
+    """The 304's CPU as a share of the cached page's it revalidates, and both above gunicorn's own cost."""
+    cpu = {(row["path"], row["kind"]): row["cpu"] for row in rows}
+    cached, revalidated, bare = cpu[REVALIDATED[0], "cached"], cpu[REVALIDATED[0], "304"], cpu[BARE[0], "reference"]
+    print(
+        f"\nThe story page revalidated (304): {revalidated / cached:.0%} of its cached 200's CPU; above gunicorn's "
+        f"own {bare * 1000:.2f} ms, {(revalidated - bare) * 1000:.2f} ms against {(cached - bare) * 1000:.2f} ms"
+    )
 
 
 def compare(first, second, options):

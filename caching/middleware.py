@@ -14,8 +14,9 @@ class SharedPageCacheMiddleware:
     so pages are cached compressed (one copy per encoding).
 
     A visitor without a session is answered from the cache before any middleware below runs (session, language,
-    CSRF, authentication: nothing there changes a shared page), and a revalidation before the page is even fetched:
-    only pages the cacheable views rendered are ever stored, so a page found under the request's key is one."""
+    CSRF, authentication: nothing there changes a shared page): only pages the cacheable views rendered are ever
+    stored, so a page found under the request's key is one. A revalidation of a current copy never gets here: it is
+    answered before Django's handler, from the version alone (caching/wsgi.py)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -46,18 +47,15 @@ class SharedPageCacheMiddleware:
         return self.served(request, response, generation)
 
     def answer_from_cache(self, request):
-        """The 304 or the cached page for a visitor without a session, or None (then the page is rendered, and
-        process_view knows the cache was already asked)."""
+        """The cached page (or its 304) for a visitor without a session, or None (then the page is rendered, and
+        process_view knows the cache was already asked). A revalidation of a current copy is answered before Django's
+        handler (caching/wsgi.py); here a 304 is only ever for a page found in the cache."""
         if not settings.PAGE_CACHE or not page_cache.is_anonymous_read(request):
             return None
         try:
             key = page_cache.page_key(request)
         except DisallowedHost:
             return None  # CommonMiddleware answers it
-        generation = page_cache.revalidated(request, key)
-        if generation is not None:
-            request.page_cache = (key, generation, True)
-            return page_cache.not_modified(key, generation)
         generation, cached = page_cache.generation_and_page(key)
         if generation is None:
             return None

@@ -23,7 +23,8 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse, HttpResponseNotModified
+from django.core.exceptions import DisallowedHost
+from django.http import HttpResponse
 from django.utils.http import http_date
 
 from operations.release import release_digest
@@ -223,8 +224,8 @@ def add_validators(response, key, generation):
 
 
 def revalidated(request, key):
-    """The generation now, when the visitor's copy of the page under `key` (its If-None-Match) is still the current
-    one; else None. One small read of the cache: the page itself is neither fetched nor rendered."""
+    """The generation now and the page's ETag, when the visitor's copy of the page under `key` (its If-None-Match) is
+    still the current one; else None. One small read of the cache: the page itself is neither fetched nor rendered."""
     if_none_match = request.headers.get("If-None-Match")
     if not if_none_match or not CacheHealth.available():
         return None
@@ -237,21 +238,38 @@ def revalidated(request, key):
         return None
     etag = page_etag(key, generation)
     offered = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return generation if etag in offered else None
+    return (generation, etag) if etag in offered else None
 
 
-def not_modified(key, generation):
-    """The 304 for a page revalidated(): its validators and how long it may be kept, as the 200 had them."""
-    response = HttpResponseNotModified()
-    response["ETag"] = page_etag(key, generation)
-    response["Last-Modified"] = http_date(generation["began"])
-    response["Vary"] = "Accept-Encoding"
-    public_cache_control(response)
-    return response
+def answer_to_revalidation(request):
+    """The headers of a 304 for a visitor without a session whose copy of the page (If-None-Match) is the current
+    one: its validators and how long it may be kept, as the 200 had them; else None. request.page_cache says it was a
+    hit, for the request log."""
+    if not is_anonymous_read(request):
+        return None
+    try:
+        key = page_key(request)
+    except DisallowedHost:
+        return None  # Django's handler answers it (400)
+    current = revalidated(request, key)
+    if current is None:
+        return None
+    generation, etag = current
+    request.page_cache = (key, generation, True)
+    return [
+        ("ETag", etag),
+        ("Last-Modified", http_date(generation["began"])),
+        ("Vary", "Accept-Encoding"),
+        ("Cache-Control", public_cache_control_value()),
+    ]
 
 
 def public_cache_control(response):
-    response["Cache-Control"] = (
+    response["Cache-Control"] = public_cache_control_value()
+
+
+def public_cache_control_value():
+    return (
         f"public, max-age={settings.PAGE_BROWSER_MAX_AGE}, s-maxage={settings.PAGE_SHARED_MAX_AGE}, "
         f"stale-while-revalidate={settings.PAGE_STALE_WHILE_REVALIDATE}"
     )

@@ -5,21 +5,26 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.forms.utils import ErrorDict
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import CreateView, TemplateView, UpdateView
 
+from caching.fragments import fragments_rendered_once
+from caching.page_cache import CacheHealth, is_anonymous_read
+from caching.page_with_slots import PageWithSlots
+from operations.release import release_digest
 from site_shell.client_address import client_address
 from site_shell.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from site_shell.site_address import site_origin
 
 from . import review
 from .emails import record_application_emails
-from .forms import LetterUploadForm, MembershipApplicationForm
+from .forms import LetterUploadForm, MembershipApplicationForm, sign_form_started
 from .letters import application_id_from_token
 from .models import MembershipApplication
 
@@ -31,6 +36,11 @@ logger = logging.getLogger(__name__)
 # application into an error page (the buyer would send it again); and the buyer gets no session.
 NEW_APPLICATION = "membership_new_application"
 NEW_APPLICATION_MAX_AGE_SECONDS = 600
+
+# Where the blank form's page, cached for every visitor, takes each request's own tokens: text that no translation,
+# and nothing escaped, holds.
+CSRF_TOKEN_SLOT = "[csrf-token]"
+FORM_STARTED_SLOT = "[form-started]"
 
 
 def visitor_ip(request):
@@ -63,6 +73,19 @@ def over_submission_limit(request):
     return count_against_limit(request, "accepted", settings.MEMBERSHIP_SUBMISSIONS_PER_IP)
 
 
+def shares_the_blank_page(request):
+    """Whether the visitor gets the blank form's page as cached for everyone: a GET with no session (staff, or
+    whatever the site remembers of them) and no query string, while the cache can be used; else it is rendered."""
+    return is_anonymous_read(request) and not request.GET and CacheHealth.available()
+
+
+def blank_page_key(request):
+    """The blank form's page in this language, as this release renders it for the site's address in this year (the
+    footer's)."""
+    parts = ["membership-blank-page", release_digest(), translation.get_language(), site_origin(request)]
+    return ":".join(str(part) for part in [*parts, timezone.localtime().year])
+
+
 def too_many_submissions(request):
     logger.warning("Membership form: too many submissions from %s", visitor_ip(request))
     return render(request, "membership/too_many_submissions.html", status=429)
@@ -75,6 +98,24 @@ class ApplicationCreateView(CreateView):
     success_url = reverse_lazy("membership:thanks")
     # The form carries a letter: its body may be larger than others (site_shell/middleware.py reads this).
     request_body_limit_setting = "MEMBERSHIP_REQUEST_MAX_BYTES"
+
+    def get(self, request, *args, **kwargs):
+        """The blank form's page from the shared cache (the same for every visitor in a language), with this
+        request's own tokens: Django's CSRF token, from get_token() as {% csrf_token %} has it (the cookie set, and
+        Vary: Cookie, as before), and the form's timestamp."""
+        if not shares_the_blank_page(request):
+            return super().get(request, *args, **kwargs)
+        key = blank_page_key(request)
+        page = fragments_rendered_once({key: ()}, self.render_blank_page)[key]
+        return page.response(request, get_token(request), sign_form_started())
+
+    def render_blank_page(self):
+        """The page of the blank form as get() renders it, with a slot for each token."""
+        self.object = None
+        form = self.get_form()
+        form.started_token = FORM_STARTED_SLOT
+        response = self.render_to_response(self.get_context_data(form=form, csrf_token=CSRF_TOKEN_SLOT))
+        return PageWithSlots(response.render().content.decode(), CSRF_TOKEN_SLOT, FORM_STARTED_SLOT)
 
     def post(self, request, *args, **kwargs):
         if over_post_limit(request):

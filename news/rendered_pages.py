@@ -31,11 +31,11 @@ from django.db import connections
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
 
+from caching.fragments import cache_fragments, cached_fragments
 from caching.page_cache import current_generation, generation_key, keep_for_generation, read_for_generation
 from operations.release import release_digest
 from site_shell.site_address import site_origin
 
-from .fragments import cache_fragments, cached_fragments
 from .models import NewsStory, NewsStoryTranslation, PublicationStatus, StoryDocument, translations_visible_to
 from .sql import Columns, public_versions_of_public_stories, public_versions_with_their_stories
 

@@ -1,6 +1,6 @@
 """The release digest: one fingerprint of what the running site renders pages from, computed once at start-up
 (operations/apps.py). Every key of a rendered page or fragment in the shared cache holds it (caching/page_cache.py,
-render_once, news/fragments.py), so a release never serves what the previous one rendered: not after a change to the
+caching/fragments.py), so a release never serves what the previous one rendered: not after a change to the
 code alone, nor to a translation alone.
 
 What it digests, by content (never by date, so that every server of one release agrees):

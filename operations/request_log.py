@@ -19,25 +19,30 @@ class RequestLogMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         response = self.get_response(request)
-        duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        fields = {
-            "method": request.method,
-            "path": request.path[:200],
-            "status": response.status_code,
-            "duration_ms": duration_ms,
-            # A page served from the cache is answered before the language is read from its path: its header says.
-            "language": getattr(request, "LANGUAGE_CODE", "") or response.get("Content-Language", ""),
-            "cache": page_cache_outcome(request),
-            "client": anonymised_network(client_address(request)),
-        }
-        level = logging.DEBUG if getattr(request, "is_health_probe", False) else logging.INFO
-        request_logger.log(
-            level,
-            "%(method)s %(path)s %(status)s %(duration_ms)sms lang=%(language)s cache=%(cache)s client=%(client)s",
-            fields,
-            extra=fields,
-        )
+        log_request(request, response.status_code, started, response.get("Content-Language", ""))
         return response
+
+
+def log_request(request, status, started, content_language=""):
+    """Writes the request's line; `started` is when it began (time.perf_counter())."""
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    fields = {
+        "method": request.method,
+        "path": request.path[:200],
+        "status": status,
+        "duration_ms": duration_ms,
+        # A page served from the cache is answered before the language is read from its path: its header says.
+        "language": getattr(request, "LANGUAGE_CODE", "") or content_language,
+        "cache": page_cache_outcome(request),
+        "client": anonymised_network(client_address(request)),
+    }
+    level = logging.DEBUG if getattr(request, "is_health_probe", False) else logging.INFO
+    request_logger.log(
+        level,
+        "%(method)s %(path)s %(status)s %(duration_ms)sms lang=%(language)s cache=%(cache)s client=%(client)s",
+        fields,
+        extra=fields,
+    )
 
 
 def page_cache_outcome(request):

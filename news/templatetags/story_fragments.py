@@ -8,7 +8,8 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from news.fragments import cache_fragments, cached_fragments, fragment_key, fragments_rendered_once
+from caching.fragments import cache_fragments, cached_fragments, fragments_rendered_once
+from news.fragments import fragment_key
 from news.postgresql_search import story_models
 from site_shell.languages import site_language
 

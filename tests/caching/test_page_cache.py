@@ -2,25 +2,33 @@
 revalidated with 304s; never shared from or to staff; not poisoned by odd requests; and served without the cache
 when the cache server is down. Runs against the embedded file cache and against Redis (both real)."""
 
+import contextlib
+import gzip
+import logging
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+import zlib
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.signals import request_started
 from django.template import Template, TemplateSyntaxError
 from django.test import Client, RequestFactory, override_settings
 
 from caching import page_cache
+from caching.page_with_slots import PageWithSlots
 from caching.templatetags import render_once
+from ietp_site.wsgi import application
 from testkit import prepared
 from testkit.pages import card_titles, name_cache_generation, parse_page
 from testkit.ports import free_port
 from testkit.production import ROOT, fetch_when_up, manage, production_env
 from testkit.servers import redis_cache, redis_is_up
+from testkit.wsgi import wsgi_get
 
 pytestmark = pytest.mark.django_db
 
@@ -173,19 +181,54 @@ def test_a_page_is_revalidated_with_a_304(shared_cache, make_story):
     assert visitor().get("/news/revalidated/", HTTP_IF_NONE_MATCH=page["ETag"]).status_code == 200
 
 
-def test_a_revalidation_is_answered_from_the_version_alone_without_the_page(
-    shared_cache, make_story, django_assert_num_queries
+@contextlib.contextmanager
+def requests_django_handled():
+    """The paths of the requests Django's handler began while in the block (its request_started signal)."""
+    handled = []
+
+    def note(sender, environ, **kwargs):
+        handled.append(environ["PATH_INFO"])
+
+    request_started.connect(note, weak=False, dispatch_uid="requests_django_handled")
+    try:
+        yield handled
+    finally:
+        request_started.disconnect(dispatch_uid="requests_django_handled")
+
+
+def test_a_revalidation_is_answered_from_the_version_alone_before_django_handles_the_request(
+    shared_cache, make_story, django_assert_num_queries, caplog
 ):
+    """As gunicorn calls the site (ietp_site.wsgi): the 304 needs neither the page nor Django's handler."""
     make_story({"en": "Kept"})
-    page = visitor().get("/news/kept/")
+    _status, page, _body = wsgi_get(application, "/news/kept/", host="testserver")
     # The cached copy is gone (evicted): the visitor's copy is still the current version of the page.
-    assert cache.delete(page_cache.page_key(RequestFactory().get("/news/kept/")))
+    assert cache.delete(page_cache.page_key(RequestFactory().get("/news/kept/", HTTP_ACCEPT_ENCODING="gzip")))
+    logged = caplog.at_level(logging.INFO, logger="ietp.requests")
+    with requests_django_handled() as handled, django_assert_num_queries(0), logged:
+        status, headers, body = wsgi_get(application, "/news/kept/", {"If-None-Match": page["ETag"]}, host="testserver")
 
-    with django_assert_num_queries(0):
-        again = visitor().get("/news/kept/", HTTP_IF_NONE_MATCH=page["ETag"])
+    assert status == "304 Not Modified" and body == b""
+    assert headers["ETag"] == page["ETag"] and headers["Cache-Control"] == page["Cache-Control"]
+    assert handled == []
+    assert "GET /news/kept/ 304" in caplog.text and "cache=hit" in caplog.text
 
-    assert again.status_code == 304 and again.content == b""
-    assert again["ETag"] == page["ETag"] and again["Cache-Control"] == page["Cache-Control"]
+
+def test_a_revalidation_that_does_not_match_or_comes_with_a_session_is_handled_by_django(shared_cache, make_story):
+    make_story({"en": "Kept"})
+    _status, page, _body = wsgi_get(application, "/news/kept/", host="testserver")
+    with requests_django_handled() as handled:
+        stale = wsgi_get(application, "/news/kept/", {"If-None-Match": '"1-0123456789abcdef"'}, host="testserver")
+        with_session = wsgi_get(
+            application,
+            "/news/kept/",
+            {"If-None-Match": page["ETag"], "Cookie": f"{django_settings.SESSION_COOKIE_NAME}=unknown"},
+            host="testserver",
+        )
+
+    assert stale[0] == "200 OK" and b"Kept" in gzip.decompress(stale[2])
+    assert with_session[0] == "200 OK"
+    assert handled == ["/news/kept/", "/news/kept/"]
 
 
 def test_an_etag_revalidates_only_its_own_page(shared_cache, make_story):
@@ -248,9 +291,13 @@ def test_a_visitors_cached_page_is_not_given_to_staff(shared_cache, staff_client
 
 def test_the_membership_form_with_its_csrf_token_is_never_shared(shared_cache, django_assert_max_num_queries):
     first, second = visitor().get("/buyer-membership/"), visitor().get("/buyer-membership/")
+    compressed = visitor().get("/buyer-membership/", HTTP_ACCEPT_ENCODING="gzip")
 
-    token = parse_page(first).find("input", name="csrfmiddlewaretoken").attrs["value"]
-    assert token != parse_page(second).find("input", name="csrfmiddlewaretoken").attrs["value"]
+    tokens = [
+        parse_page(page).find("input", name="csrfmiddlewaretoken").attrs["value"]
+        for page in (first.content.decode(), second.content.decode(), gzip.decompress(compressed.content).decode())
+    ]
+    assert len(set(tokens)) == 3
     assert "public" not in first.get("Cache-Control", "")
 
 
@@ -331,6 +378,33 @@ def test_a_part_rendered_once_cannot_hold_a_visitors_token_or_a_pages_own_conten
         Template('{% load render_once %}{% render_once "part" %}' + inside + "{% endrender_once %}")
 
 
+# --- A page cached with slots for each request's values (the membership form's tokens) ----------------------------
+
+PARAGRAPHS = "".join(f"<p>Paragraph {number}</p>" for number in range(2000))
+SLOTTED_PAGE = f"<!DOCTYPE html><p>第一段</p>[first]{PARAGRAPHS}[second]<p>结束</p>"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br;q=1, gzip;q=0", "deflate, gzip", "identity", "", "GZIP"])
+def test_a_page_with_slots_reads_as_the_page_filled_in_whatever_the_encoding(encoding):
+    page = PageWithSlots(SLOTTED_PAGE, "[first]", "[second]")
+    response = page.response(RequestFactory().get("/", HTTP_ACCEPT_ENCODING=encoding), "ŧoken-1", "<b>two</b>")
+
+    filled = SLOTTED_PAGE.replace("[first]", "ŧoken-1").replace("[second]", "<b>two</b>").encode()
+    assert "Accept-Encoding" in response["Vary"]
+    if response.get("Content-Encoding") == "gzip":
+        # One gzip stream, as browsers expect, smaller than the page.
+        stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        assert stream.decompress(response.content) == filled and stream.eof and not stream.unused_data
+        assert len(response.content) < len(filled) / 5
+    else:
+        assert "gzip" not in encoding and response.content == filled
+
+
+def test_a_page_without_one_of_its_slots_is_refused():
+    with pytest.raises(ValueError, match="third"):
+        PageWithSlots(SLOTTED_PAGE, "[first]", "[third]")
+
+
 # --- Poisoning --------------------------------------------------------------------------------------------------
 
 
@@ -355,8 +429,6 @@ def test_unusual_encodings_get_a_readable_page_of_one_of_two_kinds(shared_cache,
 
     assert response.status_code == 200
     if response.get("Content-Encoding") == "gzip":
-        import gzip
-
         assert gzip.decompress(response.content) == plain.content
     else:
         assert response.content == plain.content

@@ -1,6 +1,7 @@
 """The buyer membership application, as an applicant meets it, in English and Chinese."""
 
 import datetime
+import gzip
 import http.client
 import io
 import re
@@ -19,11 +20,14 @@ from django.core.cache import cache
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertInHTML
 
+from caching import page_cache
+from caching.page_with_slots import PageWithSlots
 from ietp_site import settings as ietp_settings
+from membership import views
 from membership.forms import MembershipApplicationForm, sign_form_started
 from membership.models import ApplicationEmail, MembershipApplication
 from testkit.applications import MEMBERSHIP_STAFF, application_form, make_application
@@ -216,6 +220,157 @@ def test_membership_is_linked_from_the_header_and_once_from_the_page(client):
     # The header's link, and one call to action (the footer's), not two stacked.
     assert len(parse_page(client.get("/news/")).find_all("a", href="/buyer-membership/")) == 2
     assert len(parse_page(client.get("/zh/news/")).find_all("a", href="/zh/buyer-membership/")) == 2
+
+
+# --- The blank form's page, cached for every visitor without a session -----------------------------
+
+
+@pytest.fixture
+def rendered(monkeypatch):
+    """The form's pages rendered from the templates, by address: a page from the cache is not among them."""
+    addresses = []
+    render_to_response = views.ApplicationCreateView.render_to_response
+
+    def counted(view, *args, **kwargs):
+        addresses.append(view.request.get_full_path())
+        return render_to_response(view, *args, **kwargs)
+
+    monkeypatch.setattr(views.ApplicationCreateView, "render_to_response", counted)
+    return addresses
+
+
+def hidden_value(response, name):
+    return parse_page(response).find("input", type="hidden", name=name).attrs["value"]
+
+
+def as_served(response):
+    """The page's HTML, uncompressed if it was sent compressed."""
+    if response.get("Content-Encoding") == "gzip":
+        return gzip.decompress(response.content).decode()
+    return page(response)
+
+
+def vary(response):
+    return {header.strip() for header in response["Vary"].split(",")}
+
+
+@pytest.mark.parametrize("url", ["/buyer-membership/", "/zh/buyer-membership/"])
+@pytest.mark.parametrize("encoding", ["gzip", ""])
+def test_the_cached_blank_form_is_the_page_rendered_without_the_cache_but_for_its_tokens(
+    client, url, encoding, rendered
+):
+    rendered_first = client.get(url, headers={"Accept-Encoding": encoding})
+    cached = client.get(url, headers={"Accept-Encoding": encoding})
+    assert rendered == [url]
+    page_cache.CacheHealth.paused_until = time.monotonic() + 60  # the cache server down: rendered as before
+    rendered_without_cache = client.get(url, headers={"Accept-Encoding": encoding})
+    assert rendered == [url, url]
+
+    assert rendered_first.status_code == cached.status_code == rendered_without_cache.status_code == 200
+    assert without_tokens(as_served(cached)) == without_tokens(as_served(rendered_without_cache))
+    assert without_tokens(as_served(rendered_first)) == without_tokens(as_served(rendered_without_cache))
+    for header in ("Content-Type", "Content-Encoding", "Content-Language"):
+        assert cached.get(header) == rendered_without_cache.get(header)
+    assert vary(cached) == vary(rendered_without_cache) == {"Accept-Encoding", "Cookie"}
+    # Each page load has tokens of its own.
+    tokens = [parse_page(as_served(response)) for response in (rendered_first, cached)]
+    for name in ("csrfmiddlewaretoken", "form_started"):
+        assert len({tree.find("input", type="hidden", name=name).attrs["value"] for tree in tokens}) == 2
+
+
+@pytest.mark.parametrize("url", ["/buyer-membership/", "/zh/buyer-membership/"])
+def test_an_application_sent_from_the_cached_page_passes_the_csrf_check_and_is_saved(url, rendered):
+    Client().get(url)  # rendered for another visitor, and cached
+    visitor = Client(enforce_csrf_checks=True)
+    shown = visitor.get(url)
+
+    assert rendered == [url]
+    # A new visitor gets Django's CSRF cookie, and the page's token is made for it.
+    assert "csrftoken" in shown.cookies and "Cookie" in shown["Vary"]
+    answers = application_form(
+        csrfmiddlewaretoken=hidden_value(shown, "csrfmiddlewaretoken"), form_started=hidden_value(shown, "form_started")
+    )
+    response = visitor.post(url, answers, REMOTE_ADDR="203.0.113.5")
+
+    assert response.status_code == 302
+    assert MembershipApplication.objects.get().form_token == hidden_value(shown, "form_started")
+
+
+def test_a_token_from_the_cached_page_is_refused_with_another_visitors_cookie():
+    Client().get("/buyer-membership/")
+    shown = Client(enforce_csrf_checks=True).get("/buyer-membership/")
+    other = Client(enforce_csrf_checks=True)
+    other.get("/buyer-membership/")
+
+    answers = application_form(csrfmiddlewaretoken=hidden_value(shown, "csrfmiddlewaretoken"))
+    assert other.post("/buyer-membership/", answers).status_code == 403
+    assert MembershipApplication.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("cookies", "query"),
+    [
+        ({"sessionid": "a-visitor-the-site-remembers"}, ""),  # staff, or anyone with a session
+        ({}, "?company_name=Bright+Toys"),  # what an address carries is not shared
+    ],
+)
+def test_a_visitor_with_a_session_or_a_query_gets_the_form_rendered_for_them(client, cookies, query, rendered):
+    client.get("/buyer-membership/")
+    client.cookies.load(cookies)
+    response = client.get(f"/buyer-membership/{query}")
+
+    assert response.status_code == 200
+    assert rendered == ["/buyer-membership/", f"/buyer-membership/{query}"]
+
+
+def test_a_form_sent_back_with_a_mistake_is_rendered_with_the_answers_and_the_cached_page_stays_blank(client, rendered):
+    client.get("/buyer-membership/")
+    mistaken = apply(client, company_name="", contact_name="Mei Chan")
+    blank = client.get("/buyer-membership/")
+
+    assert rendered == ["/buyer-membership/", "/buyer-membership/"]  # the blank page, then the mistake
+    assert typed_into(mistaken, "contact_name") == "Mei Chan"
+    assert typed_into(blank, "contact_name") is None and "Mei Chan" not in page(blank)
+
+
+def test_a_new_release_renders_the_form_again(client, monkeypatch, rendered):
+    client.get("/buyer-membership/")
+    previous = f"<p>The page as the previous release rendered it</p>{views.CSRF_TOKEN_SLOT}{views.FORM_STARTED_SLOT}"
+    cache.set(
+        views.blank_page_key(RequestFactory().get("/")),
+        PageWithSlots(previous, views.CSRF_TOKEN_SLOT, views.FORM_STARTED_SLOT),
+    )
+    assert "previous release" in page(client.get("/buyer-membership/"))
+
+    monkeypatch.setattr(views, "release_digest", lambda: "the-next-release")
+    again = client.get("/buyer-membership/")
+    client.get("/buyer-membership/")
+
+    assert "previous release" not in page(again) and "Become a Buyer Member" in page(again)
+    assert rendered == ["/buyer-membership/", "/buyer-membership/"]  # once in each release
+
+
+def test_with_the_cache_server_failing_the_form_is_rendered_and_accepted(monkeypatch, rendered):
+    def refuse(*args, **kwargs):
+        raise ConnectionError("the cache server is down")
+
+    monkeypatch.setattr(cache, "get_many", refuse)
+    visitor = Client(enforce_csrf_checks=True)
+    shown = visitor.get("/buyer-membership/")
+    visitor.get("/buyer-membership/")
+    answers = application_form(csrfmiddlewaretoken=hidden_value(shown, "csrfmiddlewaretoken"))
+
+    assert shown.status_code == 200 and len(rendered) == 2
+    assert visitor.post("/buyer-membership/", answers).status_code == 302
+
+
+@pytest.mark.parametrize("url", ["/buyer-membership/", "/zh/buyer-membership/"])
+def test_the_form_page_asks_nothing_of_the_database_rendered_or_cached(client, url, django_assert_max_num_queries):
+    client.get("/robots.txt")  # the page cache's first request after a change asks when the next one falls
+    with django_assert_max_num_queries(0):
+        client.get(url)
+    with django_assert_max_num_queries(0):
+        client.get(url)
 
 
 # --- A valid application ----------------------------------------------------------------------
