@@ -168,14 +168,16 @@ class NativeStack:
             else f"sqlite:///{self.workdir / 'site.sqlite3'}"
         )
         self.environment = self.site_environment()
-        # Collected, and on SQLite migrated, once for the test run (testkit.prepared), then copied.
+        # Collected, and on SQLite migrated and seeded, once for the test run (testkit.prepared), then copied.
         prepared.collected_static(self.static_root)
         if self.source_database_url:
             self.manage("migrate", "--no-input")
+            if self.seed:
+                self.manage("load_seed_stories")
+        elif self.seed:
+            prepared.seeded_sqlite(self.workdir / "site.sqlite3")
         else:
             prepared.migrated_sqlite(self.workdir / "site.sqlite3")
-        if self.seed:
-            self.manage("load_seed_stories")
         (self.media_root / PUBLIC_IMAGE_PATH).parent.mkdir(parents=True, exist_ok=True)
         (self.media_root / PUBLIC_IMAGE_PATH).write_bytes(b"\xff\xd8\xff\xe0 a public picture")
         (self.private_media_root / "letters").mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,12 @@
 """What many tests' site processes need before they start, made once per test run and copied: a SQLite database
-`manage.py migrate` has set up, and the static files `manage.py collectstatic` has collected (compressed). Each is
-the output of the site's own command, run as the tests ran it; made once instead of per test, it saves a Django
-start and a migration (about 2 s) per database, and 13 s of compression (CPU on every core) per static folder.
+`manage.py migrate` has set up (also with the sample stories of `manage.py load_seed_stories`), and the static files
+`manage.py collectstatic` has collected (compressed). Each is the output of the site's own commands, run as the
+tests ran them; made once instead of per test, it saves a Django start and a migration (about 2 s) per database, a
+Django start and the stories' saving per seeded one, and 13 s of compression (CPU on every core) per static folder.
 
 The copies are made for the pytest run by whichever process (xdist worker) asks first, under a lock the others
-wait on; tests/conftest.py says where (shared_directory). A test about migrate or collectstatic themselves runs them."""
+wait on; tests/conftest.py says where (shared_directory). A test about migrate, load_seed_stories or collectstatic
+themselves runs them."""
 
 import fcntl
 import os
@@ -64,6 +66,15 @@ def _migrate_into(path):
         )
 
 
+def _seed_into(path):
+    shutil.copyfile(_made_once("migrated.sqlite3", _migrate_into), path)
+    with tempfile.TemporaryDirectory() as scratch:
+        _manage(
+            _command_env(DATABASE_URL=f"sqlite:///{path}", DATABASE_POOL="0", CACHE_DIR=scratch, MEDIA_ROOT=scratch),
+            "load_seed_stories",
+        )
+
+
 def _collect_static_into(path):
     # Production settings (no DEBUG): whitenoise's manifest and compressed copies, as the Dockerfile collects them.
     with tempfile.TemporaryDirectory() as scratch:
@@ -77,9 +88,20 @@ def migrated_sqlite(destination):
 
     Migrations fill nothing that depends on the settings on an empty database (no data migration finds rows), so
     one migrated file serves every test's settings."""
+    return _copied(_made_once("migrated.sqlite3", _migrate_into), destination)
+
+
+def seeded_sqlite(destination):
+    """A copy, at `destination`, of migrated_sqlite() with the sample stories `manage.py load_seed_stories`
+    publishes; its sqlite:/// URL. Their rows depend on no setting an environment gives (the site's time zone and
+    languages are in settings.py); the cache generation their saving started was in a cache of its own, gone."""
+    return _copied(_made_once("seeded.sqlite3", _seed_into), destination)
+
+
+def _copied(database, destination):
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_made_once("migrated.sqlite3", _migrate_into), destination)
+    shutil.copyfile(database, destination)
     return f"sqlite:///{destination}"
 
 
