@@ -75,6 +75,12 @@ def _seed_into(path):
         )
 
 
+def _photograph_into(path):
+    from testkit.files import photo_like
+
+    path.write_bytes(photo_like(8000, 5000, "JPEG", quality=85))
+
+
 def _collect_static_into(path):
     # Production settings (no DEBUG): whitenoise's manifest and compressed copies, as the Dockerfile collects them.
     with tempfile.TemporaryDirectory() as scratch:
@@ -96,6 +102,15 @@ def seeded_sqlite(destination):
     publishes; its sqlite:/// URL. Their rows depend on no setting an environment gives (the site's time zone and
     languages are in settings.py); the cache generation their saving started was in a cache of its own, gone."""
     return _copied(_made_once("seeded.sqlite3", _seed_into), destination)
+
+
+def forty_megapixel_photo(destination):
+    """A copy, at `destination`, of an 8000 × 5000 photo-like JPEG (testkit.files.photo_like, quality 85): a photo
+    as large as editors and applicants may send. It takes 4 s of CPU to make; the tests of featured images and of
+    letters each want it, in whichever xdist worker runs them."""
+    destination = Path(destination)
+    shutil.copyfile(_made_once("forty-megapixels.jpg", _photograph_into), destination)
+    return destination
 
 
 def _copied(database, destination):

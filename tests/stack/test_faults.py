@@ -3,7 +3,6 @@ when a request is too large or unreadable, and what operators are told. Each fau
 a Redis server of the test's own, stopped; a media directory that cannot be written; gunicorn as deployed."""
 
 import contextlib
-import io
 import os
 import select
 import socket
@@ -697,24 +696,22 @@ def peak_memory_mb(image_path, media):
     return int(result.stdout.strip().splitlines()[-1])
 
 
-def forty_megapixels(image_format):
-    """An 8000 × 5000 image as editors might upload one: a photo as JPEG, a smooth graphic as PNG (under the
-    upload limit: a photo's noise would make a PNG far larger)."""
+def forty_megapixels(image_path):
+    """An 8000 × 5000 image as editors might upload one, at `image_path`: a photo as JPEG, a smooth graphic as PNG
+    (under the upload limit: a photo's noise would make a PNG far larger)."""
     from PIL import Image
 
-    if image_format == "JPEG":
-        return photo_like(8000, 5000, "JPEG", quality=85)
+    if image_path.suffix == ".jpeg":
+        return prepared.forty_megapixel_photo(image_path)
     channels = [Image.linear_gradient("L").rotate(angle).resize((8000, 5000)) for angle in (0, 90, 180)]
-    buffer = io.BytesIO()
-    Image.merge("RGB", channels).save(buffer, "PNG")
-    return buffer.getvalue()
+    Image.merge("RGB", channels).save(image_path, "PNG")
+    return image_path
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG"])
 def test_a_40_megapixel_upload_takes_a_worker_under_300_mb(tmp_path, image_format):
-    image_path = tmp_path / f"forty-megapixels.{image_format.lower()}"
-    image_path.write_bytes(forty_megapixels(image_format))
+    image_path = forty_megapixels(tmp_path / f"forty-megapixels.{image_format.lower()}")
 
     peak = peak_memory_mb(image_path, tmp_path / "media")
 
