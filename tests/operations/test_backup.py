@@ -32,6 +32,7 @@ from news.models import StoryDocument
 from testkit import prepared
 from testkit.applications import make_application
 from testkit.files import minimal_pdf, office_file, photo_like
+from testkit.native_stack import drop_database
 from testkit.object_storage import CREDENTIALS, Buckets, anonymous_get
 from testkit.stories import make_story
 
@@ -83,12 +84,6 @@ def database_of_its_own(directory):
     return f"sqlite:///{path}"
 
 
-def drop_database(database_url):
-    if database_url.startswith("postgres"):
-        with postgres_connection("postgres", autocommit=True) as server:
-            server.execute(f'DROP DATABASE IF EXISTS "{database_url.rsplit("/", 1)[1]}" WITH (FORCE)')
-
-
 @contextlib.contextmanager
 def site_built_once(django_db_blocker, directory, build):
     """The database `build()` fills, as a database of its own that the module's tests share: the commands only
@@ -103,7 +98,8 @@ def site_built_once(django_db_blocker, directory, build):
     try:
         yield database_url
     finally:
-        drop_database(database_url)
+        if on_postgres():
+            drop_database(database_url)
 
 
 @pytest.fixture
@@ -451,10 +447,10 @@ def test_a_backup_into_a_place_it_cannot_write_fails_with_a_clear_message(site, 
 def test_a_database_that_migrate_has_just_set_up_counts_as_empty(site_built, archive, tmp_path, fresh_database_url):
     database_url, _folders = site_built
     target = cron_env(fresh_database_url, tmp_path / "target")
+    # The output of `manage.py migrate`, made once for the test run.
     if on_postgres():
-        assert manage("migrate", "--no-input", env=target).returncode == 0
+        prepared.postgres_database(fresh_database_url)
     else:
-        # The output of `manage.py migrate`, made once for the test run.
         prepared.migrated_sqlite(fresh_database_url.removeprefix("sqlite:///"))
 
     result = manage("restore", str(archive), env=target)
