@@ -200,7 +200,7 @@ def test_an_application_saved_just_before_the_database_stops_is_thanked_not_refu
 def test_a_database_outage_under_load_answers_pages_or_the_designed_503_and_loses_no_application(outage_site):
     # Four seconds down: four times the pools' wait and reconnect timeouts (DATABASE_POOL_TIMEOUT, outage_site), so
     # every worker's pool has given up on the database and each visitor and applicant meets it more than once.
-    figures = run_outage(outage_site, outage_seconds=4, threads=3, before=1, after=1)
+    figures = run_outage(outage_site, outage_seconds=4, threads=3, before=2, after=2)
 
     assert figures["unexpected"] == []
     assert set(figures["statuses"]) <= {200, 503}, figures["statuses"]
