@@ -442,6 +442,8 @@ MEMBERSHIP_RETAIN_DECLINED_DAYS = env("MEMBERSHIP_RETAIN_DECLINED_DAYS")
 # after this many seconds (membership/letter_cleaning.py): a 40-megapixel photo needs under 300 MB and a few seconds.
 LETTER_CLEANING_MEMORY_BYTES = 1024 * 1024 * 1024
 LETTER_CLEANING_SECONDS = 60
+# ...at this niceness: web workers on the same machine come first, a letter may wait.
+LETTER_CLEANING_NICENESS = 10
 
 # The privacy notice (/privacy/): who holds applicants' data, how to reach them (by default, the footer's
 # ORGANISATION_EMAIL and ORGANISATION_ADDRESS), and where the data is stored.

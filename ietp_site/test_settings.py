@@ -27,6 +27,9 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The suite's own processes are what competes for the cores (the other xdist worker, its servers): at production's
+# niceness a letter's cleaning would wait behind them, taking up to ten times as long on a busy machine.
+LETTER_CLEANING_NICENESS = 0
 # Tests that log staff in with force_login() need no second factor; the two-factor tests turn it on
 # (tests/staff_security/test_admin.py).
 ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = False

@@ -44,6 +44,7 @@ def clean_received_letter(application_id):
         data,
         memory_bytes=settings.LETTER_CLEANING_MEMORY_BYTES,
         seconds=settings.LETTER_CLEANING_SECONDS,
+        niceness=settings.LETTER_CLEANING_NICENESS,
     )
     clean_name = None
     if not outcome.refusal:

@@ -98,17 +98,23 @@ def make_certificate(directory):
     )  # fmt: skip
 
 
+def url_beside(url, suffix):
+    """The URL of a PostgreSQL database beside the one `url` names, on the same server, for this stack alone."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{parts.path.lstrip('/')}_{suffix}"))
+
+
 def database_beside(url, suffix):
     """A fresh PostgreSQL database beside the one `url` names, for this stack alone; its URL."""
     import psycopg
 
-    parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/')}_{suffix}"
+    beside = url_beside(url, suffix)
+    name = urlsplit(beside).path.lstrip("/")
     # Through the maintenance database: the one named may not exist (pytest uses test_<name>).
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as connection:
+    with psycopg.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return beside
 
 
 def drop_database(url):
@@ -162,20 +168,16 @@ class NativeStack:
         nginx = nginx_binary() if self.front else None
         if self.front and not nginx:
             raise FileNotFoundError("nginx (Debian's package: apt-get install nginx)")
-        self.database_url = (
-            database_beside(self.source_database_url, self.database_name_suffix)
-            if self.source_database_url
-            else f"sqlite:///{self.workdir / 'site.sqlite3'}"
-        )
-        self.environment = self.site_environment()
-        # Collected, and on SQLite migrated, once for the test run (testkit.prepared), then copied.
-        prepared.collected_static(self.static_root)
+        # Collected, migrated and seeded once for the test run (testkit.prepared), then copied.
         if self.source_database_url:
-            self.manage("migrate", "--no-input")
+            beside = url_beside(self.source_database_url, self.database_name_suffix)
+            self.database_url = prepared.postgres_database(beside, seeded=self.seed)
+        elif self.seed:
+            self.database_url = prepared.seeded_sqlite(self.workdir / "site.sqlite3")
         else:
-            prepared.migrated_sqlite(self.workdir / "site.sqlite3")
-        if self.seed:
-            self.manage("load_seed_stories")
+            self.database_url = prepared.migrated_sqlite(self.workdir / "site.sqlite3")
+        self.environment = self.site_environment()
+        prepared.collected_static(self.static_root)
         (self.media_root / PUBLIC_IMAGE_PATH).parent.mkdir(parents=True, exist_ok=True)
         (self.media_root / PUBLIC_IMAGE_PATH).write_bytes(b"\xff\xd8\xff\xe0 a public picture")
         (self.private_media_root / "letters").mkdir(parents=True, exist_ok=True)

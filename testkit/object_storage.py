@@ -144,6 +144,19 @@ class Buckets:
             private_acl=private_acl,
         )
 
+    def settings(self, directory):
+        """The settings a test's own process runs with on these buckets, as MEDIA_STORAGE=s3 makes them; the
+        media folders point into `directory`, where they must stay absent."""
+        from django.conf import settings
+
+        file_storages = self.storages()
+        return {
+            "MEDIA_STORAGE": "s3",
+            "MEDIA_ROOT": directory / "unused-media",
+            "PRIVATE_MEDIA_ROOT": directory / "unused-private-media",
+            "STORAGES": {**settings.STORAGES, **file_storages, "private_letters": file_storages["private"]},
+        }
+
     def keys(self, bucket):
         """Every object's key in `bucket`, read from the server."""
         pages = self.server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
@@ -192,10 +205,7 @@ def s3_buckets(s3_server, settings, monkeypatch, tmp_path):
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     buckets = Buckets.create(s3_server)
-    settings.MEDIA_STORAGE = "s3"
-    settings.MEDIA_ROOT = tmp_path / "unused-media"
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "unused-private-media"
-    file_storages = buckets.storages()
-    settings.STORAGES = {**settings.STORAGES, **file_storages, "private_letters": file_storages["private"]}
+    for name, value in buckets.settings(tmp_path).items():
+        setattr(settings, name, value)
     yield buckets
     buckets.delete()

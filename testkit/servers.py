@@ -110,6 +110,10 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, log_path):
+        return self.launch(log_path).wait_until_up()
+
+    def launch(self, log_path):
+        """Starts gunicorn without waiting for it: several start side by side, then wait_until_up()."""
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
@@ -129,6 +133,9 @@ class Gunicorn:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+        return self
+
+    def wait_until_up(self):
         deadline = time.monotonic() + 30
         while True:
             try:

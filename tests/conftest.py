@@ -186,6 +186,13 @@ def own_redis(tmp_path):
     server.wait(timeout=10)
 
 
+def pytest_sessionfinish(session):
+    """The run's own process, once every xdist worker has finished (or pytest without xdist): the PostgreSQL
+    templates testkit.prepared made for the run are dropped."""
+    if not hasattr(session.config, "workerinput"):
+        prepared.drop_postgres_templates(session.config._tmp_path_factory.getbasetemp() / "prepared")
+
+
 def pytest_ignore_collect(collection_path, config):
     """tests/containers/ needs a container engine and minutes: collected only when asked for (`make containers`,
     `-m containers`), never by `make test` or `make fast`."""

@@ -32,12 +32,12 @@ class Outcome:
     detail: str = ""
 
 
-def run_bounded(function_path, data, *, memory_bytes, seconds):
-    """`function_path(data)` run in a child process limited to `memory_bytes` of address space and `seconds`."""
+def run_bounded(function_path, data, *, memory_bytes, seconds, niceness):
+    """`function_path(data)` run in a child process limited to `memory_bytes` of address space and `seconds`, at
+    `niceness` (web workers on the same machine come first: a letter may wait, a visitor should not)."""
 
     def limit_child():
-        # Web workers on the same machine come first: a letter may wait, a visitor should not.
-        os.nice(10)
+        os.nice(niceness)
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         # A backstop should the parent die before it kills the child: CPU seconds, then SIGKILL.
         cpu = int(seconds) + 1

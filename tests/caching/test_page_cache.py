@@ -119,10 +119,9 @@ def test_any_change_shows_on_the_next_request(shared_cache, make_story, change):
 @pytest.mark.slow
 def test_an_edit_appears_on_the_next_request_on_every_worker(tmp_path):
     """Two gunicorn workers, the cache they share (this suite's: files or Redis), and an edit made elsewhere."""
-    # Collected and migrated once for the run (testkit.prepared): this test is about the cache.
+    # Collected, migrated and seeded once for the run (testkit.prepared): this test is about the cache.
     prepared.collected_static(tmp_path / "static")
-    prepared.migrated_sqlite(tmp_path / "production.sqlite3")
-    assert manage(tmp_path, "load_seed_stories").returncode == 0
+    prepared.seeded_sqlite(tmp_path / "production.sqlite3")
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],

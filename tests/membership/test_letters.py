@@ -28,6 +28,7 @@ from pypdf import PdfReader
 from membership import personal_data
 from membership.letters import UPLOAD_LINK_MAX_AGE_DAYS, UPLOAD_LINK_SALT, upload_link_token
 from membership.models import MembershipApplication
+from testkit import prepared
 from testkit.applications import application_form, make_application
 from testkit.background import run_queued_tasks
 from testkit.files import letter_pdf, phone_photo, photo_like
@@ -626,8 +627,7 @@ with open("/proc/self/status") as status:
 
 @pytest.mark.slow
 def test_a_forty_megapixel_photo_of_the_letter_is_kept_legible_in_under_300_mb(tmp_path):
-    photo = tmp_path / "letter.jpg"
-    photo.write_bytes(photo_like(8000, 5000, "JPEG", quality=85))
+    photo = prepared.forty_megapixel_photo(tmp_path / "letter.jpg")
     result = subprocess.run(
         [sys.executable, "-c", MEASURE_LETTER_PEAK_MEMORY, str(photo)],
         cwd=Path(__file__).resolve().parents[2],

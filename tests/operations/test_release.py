@@ -121,18 +121,10 @@ def test_after_a_translation_only_release_the_next_request_renders_the_new_trans
     next one when only a compiled translation changed."""
     site = copy_of_the_site(tmp_path / "site")
     env = production_env(tmp_path, SECURE_SSL_REDIRECT="0", CACHE_DIR=str(tmp_path / "cache"), LOG_FORMAT="text")
-    # Collected and migrated once for the run (the copy's static files and migrations are this project's).
+    # Collected, migrated and seeded once for the run (the copy's static files, migrations and stories are this
+    # project's).
     prepared.collected_static(tmp_path / "static")
-    prepared.migrated_sqlite(tmp_path / "production.sqlite3")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "load_seed_stories"],
-        cwd=site,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    prepared.seeded_sqlite(tmp_path / "production.sqlite3")
 
     first = Server(site, env, tmp_path / "first.log")
     try:

@@ -67,10 +67,10 @@ def test_committed_translations_are_compiled_and_complete(tmp_path, monkeypatch)
 
 @pytest.mark.slow
 def test_gunicorn_serves_the_site_and_its_collected_static_files(tmp_path):
-    # `manage.py collectstatic` and `migrate` as deployed, run once for the test run (testkit.prepared) and copied.
+    # `manage.py collectstatic`, `migrate` and `load_seed_stories` as deployed, run once for the test run
+    # (testkit.prepared) and copied.
     prepared.collected_static(tmp_path / "static")
-    prepared.migrated_sqlite(tmp_path / "production.sqlite3")
-    assert manage(tmp_path, "load_seed_stories").returncode == 0
+    prepared.seeded_sqlite(tmp_path / "production.sqlite3")
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],

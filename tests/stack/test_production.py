@@ -365,7 +365,8 @@ def test_idle_and_trickling_connections_do_not_hold_up_a_fresh_visitor(stack):
 
 @pytest.mark.slow
 def test_a_hundred_concurrent_connections_get_answers_without_errors_or_worker_timeouts(stack):
-    statuses, latencies = native_stack.concurrent_load(stack, connections=100, seconds=8)
+    # Four seconds: every connection gets its answers within the first; a longer run repeats the same requests.
+    statuses, latencies = native_stack.concurrent_load(stack, connections=100, seconds=4)
     assert set(statuses) == {200}, statuses
     assert statuses[200] >= 100
     log = stack.gunicorn_log_text()

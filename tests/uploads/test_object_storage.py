@@ -299,12 +299,16 @@ def test_two_site_processes_with_no_shared_folder_serve_what_the_other_stored(tm
             MEDIA_ROOT=str(folder / "media"),
             PRIVATE_MEDIA_ROOT=str(folder / "private-media"),
         )
-    made = manage(machines["a"], "shell", "-c", MACHINE_SETUP)
-    assert made.returncode == 0, made.stderr
-    site = json.loads(made.stdout.splitlines()[-1])
-
-    servers = [Gunicorn(machines[name], workers=1).start(tmp_path / f"gunicorn-{name}.log") for name in ("a", "b")]
+    servers = [Gunicorn(machines[name], workers=1) for name in ("a", "b")]
     try:
+        # Both machines start while the editor's story and the application are made: none waits for another.
+        for server, name in zip(servers, ("a", "b"), strict=True):
+            server.launch(tmp_path / f"gunicorn-{name}.log")
+        made = manage(machines["a"], "shell", "-c", MACHINE_SETUP)
+        assert made.returncode == 0, made.stderr
+        site = json.loads(made.stdout.splitlines()[-1])
+        for server in servers:
+            server.wait_until_up()
         machine_a, machine_b = (Browser(server.base_url) for server in servers)
         # An applicant sends the letter to machine A...
         status, _headers, _body = machine_a.post(
@@ -315,7 +319,7 @@ def test_two_site_processes_with_no_shared_folder_serve_what_the_other_stored(tm
         assert status == 200
         assert len(s3_buckets.keys(s3_buckets.private)) == 1  # the upload page's thanks come once it is stored
         # ...machine A's worker checks and cleans it (the letter as received is then deleted)...
-        worked = manage(machines["a"], "run_worker", "--batch")
+        worked = manage(machines["a"], "run_worker", "--batch", "--no-startup-delay")  # one worker: no herd to spread
         assert worked.returncode == 0, worked.stderr
         (letter_key,) = s3_buckets.keys(s3_buckets.private)
 
