@@ -10,7 +10,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -22,25 +21,19 @@ from urllib.parse import quote
 
 import dj_database_url
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db import connection
-from django.test import override_settings
 
 from news.models import StoryDocument
-from testkit import prepared
 from testkit.applications import make_application
 from testkit.files import minimal_pdf, office_file, photo_like
-from testkit.native_stack import drop_database
-from testkit.object_storage import CREDENTIALS, Buckets, anonymous_get
+from testkit.object_storage import Buckets, anonymous_get
 from testkit.stories import make_story
 
 ROOT = Path(__file__).resolve().parents[2]
 ARCHIVE_NAME = re.compile(r"^ietp-backup-\d{8}T\d{6}Z(-\d+)?\.tar$")
 
-# Every test reads the test database only through the sites the module builds in it (site_built, bucket_site).
-pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+pytestmark = pytest.mark.slow
 
 
 def on_postgres():
@@ -65,41 +58,20 @@ def postgres_connection(name, **options):
     return psycopg.connect(postgres_url(name), **options)
 
 
-def database_of_its_own(directory):
-    """The address of a copy, made for the commands' DATABASE_URL, of what the test database holds now.
+def site_database_url(tmp_path):
+    """The address of the database the test built its site in, for the commands' DATABASE_URL.
 
-    A new PostgreSQL database made from the test database as its template (no connection may stay open on it), or,
-    SQLite test databases living in memory, out of a subprocess's reach, a file copied with the backup API."""
+    On PostgreSQL, the suite's test database itself (its rows are committed: transactional_db). SQLite test
+    databases live in memory, out of a subprocess's reach: the site is copied, with the backup API, into a file
+    that then plays the production database.
+    """
     if on_postgres():
-        name = f"{connection.settings_dict['NAME']}_site_{secrets.token_hex(4)}"
-        connection.close()
-        connection.close_pool()
-        with postgres_connection("postgres", autocommit=True) as server:
-            server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{connection.settings_dict["NAME"]}"')
-        return postgres_url(name)
-    path = directory / "site.sqlite3"
+        return postgres_url(connection.settings_dict["NAME"])
+    path = tmp_path / "site.sqlite3"
     connection.ensure_connection()
     with contextlib.closing(sqlite3.connect(path)) as copy:
         connection.connection.backup(copy)
     return f"sqlite:///{path}"
-
-
-@contextlib.contextmanager
-def site_built_once(django_db_blocker, directory, build):
-    """The database `build()` fills, as a database of its own that the module's tests share: the commands only
-    ever read it (backups read; restores go into fresh databases). The test database is emptied again at once, as
-    after a transactional test."""
-    with django_db_blocker.unblock():
-        try:
-            build()
-            database_url = database_of_its_own(directory)
-        finally:
-            call_command("flush", verbosity=0, interactive=False, reset_sequences=False)
-    try:
-        yield database_url
-    finally:
-        if on_postgres():
-            drop_database(database_url)
 
 
 @pytest.fixture
@@ -177,74 +149,35 @@ def archives(directory):
 # --- The site ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def site_built(django_db_setup, django_db_blocker, tmp_path_factory):
+@pytest.fixture
+def site(transactional_db, settings, tmp_path, django_user_model):
     """A site in use: stories in English and Chinese with featured images and documents, an editor, applications
-    from both forms and a private letter; its database address and its folders (media/, private-media/). Built once
-    for the module (its photos' renditions take seconds to make); each test gets a copy of the folders (`site`)."""
-    folders = tmp_path_factory.mktemp("site-built")
-
-    def build():
-        with override_settings(MEDIA_ROOT=folders / "media", PRIVATE_MEDIA_ROOT=folders / "private-media"):
-            get_user_model().objects.create_superuser("editor", "editor@example.org", "correct horse")
-            visit = make_story(
-                {
-                    "en": {
-                        "title": "Factory visit in Dongguan",
-                        "summary": "Workers elected a committee.",
-                        "body": "<p>A</p>",
-                    },
-                    "zh-hans": {"title": "东莞工厂探访", "slug": "东莞工厂探访", "summary": "工人选出了委员会。"},
-                },
-                image=SimpleUploadedFile("visit.jpg", photo_like(800, 600)),
-            )
-            make_story({"zh-hans": "只有中文的新闻"}, image=SimpleUploadedFile("fair.png", photo_like(640, 480, "PNG")))
-            make_story({"en": "A draft in English"}, status="draft")
-            StoryDocument.objects.create(
-                story=visit,
-                language_code="en",
-                title="Audit deadlines",
-                file=SimpleUploadedFile("audit.pdf", minimal_pdf()),
-            )
-            StoryDocument.objects.create(
-                story=visit,
-                language_code="zh-hans",
-                title="审核时间表",
-                file=SimpleUploadedFile("审核.docx", office_file()),
-            )
-            make_application()
-            make_application(company_name="明亮玩具有限公司", contact_email="li@bright.example.cn", language="zh-hans")
-            letters = folders / "private-media" / "letters"
-            letters.mkdir(parents=True)
-            (letters / "application-1.pdf").write_bytes(minimal_pdf("Letter of intent"))
-
-    with site_built_once(django_db_blocker, folders, build) as database_url:
-        yield database_url, folders
-
-
-@pytest.fixture
-def site(site_built, tmp_path):
-    """The site, with folders of this test's own (a test writes its backups there, or a file into media/)."""
-    database_url, built_folders = site_built
+    from both forms and a private letter; its database address and its folders (media/, private-media/)."""
     folders = tmp_path / "site"
-    for folder in ("media", "private-media"):
-        shutil.copytree(built_folders / folder, folders / folder)
-    return database_url, folders
-
-
-@pytest.fixture(scope="module")
-def archive_of_the_site(site_built, tmp_path_factory):
-    """An archive `manage.py backup` made of the site, once for the tests about restoring it."""
-    database_url, folders = site_built
-    backed_up = manage("backup", env=cron_env(database_url, folders, BACKUP_DIR=str(tmp_path_factory.mktemp("b"))))
-    assert backed_up.returncode == 0, backed_up.stderr
-    return Path(backed_up.stdout.splitlines()[-1])
-
-
-@pytest.fixture
-def archive(archive_of_the_site, tmp_path):
-    """This test's copy of the site's archive (a test may damage it)."""
-    return Path(shutil.copy(archive_of_the_site, tmp_path / archive_of_the_site.name))
+    settings.MEDIA_ROOT = folders / "media"
+    settings.PRIVATE_MEDIA_ROOT = folders / "private-media"
+    django_user_model.objects.create_superuser("editor", "editor@example.org", "correct horse")
+    visit = make_story(
+        {
+            "en": {"title": "Factory visit in Dongguan", "summary": "Workers elected a committee.", "body": "<p>A</p>"},
+            "zh-hans": {"title": "东莞工厂探访", "slug": "东莞工厂探访", "summary": "工人选出了委员会。"},
+        },
+        image=SimpleUploadedFile("visit.jpg", photo_like(800, 600)),
+    )
+    make_story({"zh-hans": "只有中文的新闻"}, image=SimpleUploadedFile("fair.png", photo_like(640, 480, "PNG")))
+    make_story({"en": "A draft in English"}, status="draft")
+    StoryDocument.objects.create(
+        story=visit, language_code="en", title="Audit deadlines", file=SimpleUploadedFile("audit.pdf", minimal_pdf())
+    )
+    StoryDocument.objects.create(
+        story=visit, language_code="zh-hans", title="审核时间表", file=SimpleUploadedFile("审核.docx", office_file())
+    )
+    make_application()
+    make_application(company_name="明亮玩具有限公司", contact_email="li@bright.example.cn", language="zh-hans")
+    letters = settings.PRIVATE_MEDIA_ROOT / "letters"
+    letters.mkdir(parents=True)
+    (letters / "application-1.pdf").write_bytes(minimal_pdf("Letter of intent"))
+    return site_database_url(tmp_path), folders
 
 
 def test_a_backup_restores_into_a_fresh_database_and_folders_with_every_row_and_file_alike(
@@ -283,11 +216,9 @@ def test_a_backup_restores_into_a_fresh_database_and_folders_with_every_row_and_
     assert list(checksums(restored / "private-media")) == ["letters/application-1.pdf"]
 
 
-def test_restore_refuses_a_database_or_folders_in_use_and_force_replaces_them(
-    site_built, archive, tmp_path, fresh_database_url
-):
-    database_url, folders = site_built
-    archive = str(archive)
+def test_restore_refuses_a_database_or_folders_in_use_and_force_replaces_them(site, tmp_path, fresh_database_url):
+    database_url, folders = site
+    archive = manage("backup", env=cron_env(database_url, folders)).stdout.splitlines()[-1]
     target = tmp_path / "target"
     (target / "media").mkdir(parents=True)
     (target / "media" / "someone-elses.jpg").write_bytes(b"not ours")
@@ -311,7 +242,9 @@ def test_restore_refuses_a_database_or_folders_in_use_and_force_replaces_them(
     assert checksums(target / "private-media") == checksums(folders / "private-media")
 
 
-def test_restore_checks_every_checksum_before_touching_anything(archive, tmp_path, fresh_database_url):
+def test_restore_checks_every_checksum_before_touching_anything(site, tmp_path, fresh_database_url):
+    database_url, folders = site
+    archive = Path(manage("backup", env=cron_env(database_url, folders)).stdout.splitlines()[-1])
     with tarfile.open(archive) as opened:
         letter = opened.getmember("private-media/letters/application-1.pdf")
     with open(archive, "r+b") as damaged:
@@ -325,7 +258,9 @@ def test_restore_checks_every_checksum_before_touching_anything(archive, tmp_pat
     assert not (tmp_path / "target").exists()
 
 
-def test_restore_refuses_an_archive_of_the_other_database_with_a_clear_message(archive, tmp_path, fresh_database_url):
+def test_restore_refuses_an_archive_of_the_other_database_with_a_clear_message(site, tmp_path, fresh_database_url):
+    database_url, folders = site
+    archive = Path(manage("backup", env=cron_env(database_url, folders)).stdout.splitlines()[-1])
     other = "sqlite" if on_postgres() else "postgresql"
     relabelled = with_manifest_changed(archive, tmp_path, lambda manifest: manifest["database"].update(vendor=other))
 
@@ -334,7 +269,10 @@ def test_restore_refuses_an_archive_of_the_other_database_with_a_clear_message(a
     assert f"holds a {other} database and this site is configured for {connection.vendor}" in result.stderr
 
 
-def test_restore_says_when_the_archive_and_this_release_differ_in_migrations(archive, tmp_path, fresh_database_url):
+def test_restore_says_when_the_archive_and_this_release_differ_in_migrations(site, tmp_path, fresh_database_url):
+    database_url, folders = site
+    archive = Path(manage("backup", env=cron_env(database_url, folders)).stdout.splitlines()[-1])
+
     def from_another_release(manifest):
         manifest["migrations"]["news"].pop()
         manifest["migrations"]["news"].append("9999_from_a_newer_release")
@@ -349,7 +287,7 @@ def test_restore_says_when_the_archive_and_this_release_differ_in_migrations(arc
 
 def with_manifest_changed(archive, tmp_path, change):
     """A copy of `archive` whose manifest `change` has edited (the files and their checksums untouched)."""
-    copy_path = tmp_path / f"changed-{archive.name}"
+    copy_path = tmp_path / archive.name
     with tarfile.open(archive) as source, tarfile.open(copy_path, "w", format=tarfile.PAX_FORMAT) as copy:
         for member in source:
             content = source.extractfile(member).read()
@@ -444,16 +382,13 @@ def test_a_backup_into_a_place_it_cannot_write_fails_with_a_clear_message(site, 
     assert "Traceback" not in result.stderr
 
 
-def test_a_database_that_migrate_has_just_set_up_counts_as_empty(site_built, archive, tmp_path, fresh_database_url):
-    database_url, _folders = site_built
+def test_a_database_that_migrate_has_just_set_up_counts_as_empty(site, tmp_path, fresh_database_url):
+    database_url, folders = site
+    archive = manage("backup", env=cron_env(database_url, folders)).stdout.splitlines()[-1]
     target = cron_env(fresh_database_url, tmp_path / "target")
-    # The output of `manage.py migrate`, made once for the test run.
-    if on_postgres():
-        prepared.postgres_database(fresh_database_url)
-    else:
-        prepared.migrated_sqlite(fresh_database_url.removeprefix("sqlite:///"))
+    assert manage("migrate", "--no-input", env=target).returncode == 0
 
-    result = manage("restore", str(archive), env=target)
+    result = manage("restore", archive, env=target)
     assert result.returncode == 0, result.stderr
     assert everything_in(fresh_database_url) == everything_in(database_url)
 
@@ -473,32 +408,17 @@ def objects_in(buckets):
     }
 
 
-@pytest.fixture(scope="module")
-def bucket_site(django_db_setup, django_db_blocker, s3_server, tmp_path_factory):
+@pytest.fixture
+def bucket_site(transactional_db, s3_buckets, tmp_path):
     """A site whose files live in buckets: stories with photos (renditions made) and a document, an application
-    with its letter in the private bucket; its database address and buckets. Built once for the module: the tests
-    only read it (backups read; restores go into fresh buckets)."""
-    directory = tmp_path_factory.mktemp("bucket-site")
-    buckets = Buckets.create(s3_server)
-
-    def build():
-        with pytest.MonkeyPatch.context() as environment, override_settings(**buckets.settings(directory)):
-            for name, value in CREDENTIALS.items():
-                environment.setenv(name, value)
-            visit = make_story(
-                {"en": "Factory visit in Dongguan"}, image=SimpleUploadedFile("visit.jpg", photo_like(800, 600))
-            )
-            make_story({"zh-hans": "只有中文的新闻"}, image=SimpleUploadedFile("fair.png", photo_like(640, 480, "PNG")))
-            StoryDocument.objects.create(
-                story=visit, language_code="en", title="Audit", file=SimpleUploadedFile("审核.pdf", minimal_pdf())
-            )
-            make_application(letter=SimpleUploadedFile("signed.pdf", minimal_pdf("Letter of intent")))
-
-    try:
-        with site_built_once(django_db_blocker, directory, build) as database_url:
-            yield database_url, buckets
-    finally:
-        buckets.delete()
+    with its letter in the private bucket; its database address and buckets."""
+    visit = make_story({"en": "Factory visit in Dongguan"}, image=SimpleUploadedFile("visit.jpg", photo_like(800, 600)))
+    make_story({"zh-hans": "只有中文的新闻"}, image=SimpleUploadedFile("fair.png", photo_like(640, 480, "PNG")))
+    StoryDocument.objects.create(
+        story=visit, language_code="en", title="Audit", file=SimpleUploadedFile("审核.pdf", minimal_pdf())
+    )
+    make_application(letter=SimpleUploadedFile("signed.pdf", minimal_pdf("Letter of intent")))
+    return site_database_url(tmp_path), s3_buckets
 
 
 def bucket_env(database_url, buckets, folders):
