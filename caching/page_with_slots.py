@@ -13,9 +13,9 @@ import secrets
 import struct
 import zlib
 
-from django.http import HttpResponse
-from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
-from django.utils.cache import patch_vary_headers
+from django.middleware.gzip import GZipMiddleware
+
+from .compressed import accepts_gzip, encoded_response
 
 COMPRESSION_LEVEL = 6  # GZipMiddleware's (django.utils.text.compress_string)
 
@@ -45,13 +45,9 @@ class PageWithSlots:
         filled = [value.encode() for value in values]
         # Each value, then the page up to the next slot.
         middle = b"".join(piece for pair in zip(filled, [*self.between, b""], strict=True) for piece in pair)
-        if re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")):
-            response = HttpResponse(self.compressed(middle))
-            response["Content-Encoding"] = "gzip"
-        else:
-            response = HttpResponse(self.first + middle + self.last)
-        patch_vary_headers(response, ("Accept-Encoding",))
-        return response
+        if accepts_gzip(request):
+            return encoded_response(self.compressed(middle), gzipped=True)
+        return encoded_response(self.first + middle + self.last, gzipped=False)
 
     def compressed(self, middle):
         """The page with `middle` between its first and last parts, as one gzip stream."""

@@ -8,8 +8,8 @@ two parts that a change elsewhere leaves standing:
   a list page's twelve), cached under the published order: every published story's place, category and readable
   versions' slugs (published_order()). A change to a story's text leaves the order, and so every page's stories, as
   they were; a publication, a new date or slug makes a new order.
-- The rendered page, under a key naming those stories and when each last changed, with the versions visitors may
-  read (as news/fragments.py names a card), and a story page's documents.
+- The rendered page, compressed (caching/compressed.py), under a key naming those stories and when each last
+  changed, with the versions visitors may read (as news/fragments.py names a card), and a story page's documents.
 
 After a change elsewhere, the first reader's page is then two small queries and two cache reads instead of finding
 and loading six or twelve stories and rendering the templates; the order is read once per generation (one narrow
@@ -31,6 +31,7 @@ from django.db import connections
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
 
+from caching.compressed import compressed_page, response_from_compressed
 from caching.fragments import cache_fragments, cached_fragments
 from caching.page_cache import current_generation, generation_key, keep_for_generation, read_for_generation
 from operations.release import release_digest
@@ -170,12 +171,13 @@ class CachedPage:
         """The ids cached for the published order, or None."""
         return cached_fragments([self.shown_key]).get(self.shown_key) if self.shown_key else None
 
-    def rendered(self, shown, story_ids, documents_of=None):
-        """The page showing `shown` (the stories `story_ids`, and the documents of the story `documents_of`) as
-        they are now, or None; its key is remembered for cache_rendered()."""
+    def response(self, shown, story_ids, documents_of=None):
+        """The response with the page showing `shown` (the stories `story_ids`, and the documents of the story
+        `documents_of`) as they are now, or None; its key is remembered for cache_rendered()."""
         self.page_key = rendered_page_key(self.address, shown, versions_of(story_ids, documents_of))
         self.page_key_shown = shown
-        return cached_fragments([self.page_key]).get(self.page_key)
+        page = cached_fragments([self.page_key]).get(self.page_key)
+        return response_from_compressed(self.request, page) if page is not None else None
 
     def cache_shown(self, shown):
         if self.shown_key is not None and self.nothing_changed():
@@ -184,7 +186,7 @@ class CachedPage:
     def cache_rendered(self, shown, html):
         """Caches the page rendered showing `shown`, if its key was made for those stories (rendered())."""
         if self.page_key is not None and shown == self.page_key_shown and self.nothing_changed():
-            cache_fragments({self.page_key: html}, timeout=RENDERED_PAGE_TIMEOUT)
+            cache_fragments({self.page_key: compressed_page(html)}, timeout=RENDERED_PAGE_TIMEOUT)
 
     def nothing_changed(self):
         generation = current_generation()

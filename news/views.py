@@ -76,9 +76,9 @@ class RenderedOncePerVersionMixin:
     def get(self, request, *args, **kwargs):
         cached = CachedPage(request, "list-page") if is_anonymous_read(request) else None
         if cached is not None and cached.shown is not None:
-            html = cached.rendered(cached.shown, cached.shown["stories"])
-            if html is not None:
-                return HttpResponse(html)
+            response = cached.response(cached.shown, cached.shown["stories"])
+            if response is not None:
+                return response
         response = super().get(request, *args, **kwargs)
         if cached is not None:
             response.add_post_render_callback(lambda response: self.cache_page(response, cached))
@@ -304,9 +304,9 @@ class StoryDetailView(DetailView):
     def get(self, request, *args, **kwargs):
         if self.cached_ids is not None:
             ids = self.cached_ids
-            html = self.cached_page.rendered(ids, self.shown_story_ids(ids), documents_of=ids["story"])
-            if html is not None:
-                return HttpResponse(html)
+            response = self.cached_page.response(ids, self.shown_story_ids(ids), documents_of=ids["story"])
+            if response is not None:
+                return response
         try:
             self.object = self.get_object()
         except Http404:

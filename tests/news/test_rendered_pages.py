@@ -2,6 +2,7 @@
 reads is always the page as it would be rendered now, and after a change elsewhere it costs a query or two."""
 
 import datetime
+import gzip
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -59,6 +60,25 @@ def test_a_cached_page_is_the_page_as_rendered(stories, path):
 
     assert cached == first == second
     assert "Story 4" in cached or "新闻 4" in cached
+
+
+@pytest.mark.parametrize("path", [STORY, "/zh/news/"])
+def test_a_browser_that_accepts_gzip_gets_the_cached_page_compressed_and_the_same(stories, path):
+    """The cached page is kept compressed (caching/compressed.py): a browser gets it as kept, and it reads as the page
+    rendered; a client without gzip gets it plain."""
+    rendered = Client().get(path).content.decode()
+    Client().get(path)  # its stories known: the next request renders it and caches it
+
+    # Rendered (and compressed by GZipMiddleware), then twice from the cache.
+    responses = [Client().get(path, headers={"Accept-Encoding": "gzip, deflate, br"}) for _time in range(3)]
+    for compressed in responses:
+        assert compressed["Content-Encoding"] == "gzip" and "Accept-Encoding" in compressed["Vary"]
+        assert gzip.decompress(compressed.content).decode() == rendered
+    # The copy kept, not compressed again (GZipMiddleware's file name has a random length each time).
+    assert responses[1].content == responses[2].content
+    plain = Client().get(path)
+    assert not plain.has_header("Content-Encoding") and "Accept-Encoding" in plain["Vary"]
+    assert plain.content.decode() == rendered
 
 
 @pytest.mark.parametrize("path", [STORY, "/news/"])
