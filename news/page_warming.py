@@ -63,12 +63,15 @@ from .models import NewsStory, NewsStoryTranslation, PublicationStatus, StoryDoc
 
 logger = logging.getLogger(__name__)
 
+# Before the jobs waiting beside it at the default priority (an image's renditions take seconds): a warm-up takes a
+# fraction of one, and is worth most in the first seconds after a change, when its first visitors come.
+WARM_UP_PRIORITY = 10
 # Two renderings: the first finds (and caches) which stories a page shows, the second caches it as rendered.
 RENDERINGS = 2
 
 
 @labelled(_("Render the pages that show a changed story, for its first visitors"))
-@task(queue_name="pages")
+@task(queue_name="pages", priority=WARM_UP_PRIORITY)
 def render_pages_showing_story(story_id):
     """Renders the pages that show the story `story_id` as visitors will ask for them (see the module's docstring);
     returns how many addresses were rendered (0 when the cache cannot keep them)."""
