@@ -214,3 +214,18 @@ def test_the_worker_s_requests_are_not_logged_as_visitors(stories, caplog):
 
     (line,) = [record for record in caplog.records if record.name == "ietp.requests"]
     assert line.levelno == logging.DEBUG and line.client == "warm-up"
+
+
+def test_on_the_site_s_public_address_the_page_rendered_is_the_one_its_visitors_get(
+    stories, settings, django_assert_max_num_queries
+):
+    """In production visitors come through nginx: Host as their browser sent it, X-Forwarded-Proto https."""
+    settings.SITE_URL = "https://news.example.org"
+    settings.ALLOWED_HOSTS = ["news.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    render_pages_showing_story.call(stories[3].pk)
+
+    browser = Browser(HTTP_HOST="news.example.org", HTTP_X_FORWARDED_PROTO="https")
+    with django_assert_max_num_queries(CACHED_PAGE_QUERIES):
+        page = browser.get("/news/story-3/")
+    assert page.status_code == 200 and "Story 3" in page.content.decode()
