@@ -3,7 +3,8 @@ first visitors are answered from the cache (issue 24).
 
 A save starts a new page-cache generation (models.pages_out_of_date). Pages that do not show the changed story come
 back cheaply for their first reader (news/rendered_pages.py: two small queries); the pages that show it were rendered
-in full by whoever asked first, 6-9 ms of CPU each. Work done per request that could be done once per publish
+in full by whoever asked first: 6-9 ms of CPU each, 15-20 ms after an edit of the story's own text, whose
+fragments are rendered again too (bench/README.md). Work done per request that could be done once per publish
 belongs to the publish: once the change commits, a job (render_pages_showing_story) asks the site, in the worker's
 process and as an anonymous visitor (caching/warm_up.py), for
 
@@ -15,8 +16,7 @@ process and as an anonymous visitor (caching/warm_up.py), for
 
 Each is asked for twice: the first rendering after a change finds which stories the page shows and caches that, the
 second caches the page as rendered under their versions (rendered_pages.CachedPage); both store it in the page cache
-under the current generation. A page that shows nothing that changed is a cached rendered page the second time, and
-costs the job about a millisecond.
+under the current generation. The second rendering of a page is a cached rendered page, a few milliseconds.
 
 What happens when:
 
@@ -30,19 +30,17 @@ What happens when:
 - the job runs after a newer change: it renders the pages as they are then, which is what visitors would be given;
   running it twice renders them twice, harmlessly;
 - a page that is missing (404, 410) or fails is only reported, never raised into the worker;
-- the cache server is down, or pages are not cached (PAGE_CACHE off and no shared cache): nothing can be kept for
-  visitors, and the job returns at once;
+- the cache server is down: nothing rendered could be kept for visitors, and the job returns at once (with
+  PAGE_CACHE off, in development, the pages still fill the rendered pages' cache);
 - a scheduled publication (a story's or a translation's time to come, without a draft): saving it queues a job at
   once, whose renderings show nothing new (the lists do not have it yet). When its time comes nothing is saved: the
   page cache's generation ends by the clock (page_cache.has_ended) and the first visitor of each page renders it.
   A scheduled draft is different: the first request after its time publishes it (publishing.publish_due_drafts),
-  a save, which queues the job. Nothing here schedules a job for a time to come.
+  a save, which queues the job (that request's two queries more). Nothing here schedules a job for a time to come.
 
 Staff previews are never rendered here (the requests carry no session), and the pages cached are those any visitor
 would have cached by asking.
 """
-
-import logging
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -60,8 +58,6 @@ from caching.warm_up import render_for_visitors
 from site_shell.languages import SITE_LANGUAGES
 
 from .models import NewsStory, NewsStoryTranslation, PublicationStatus, StoryDocument
-
-logger = logging.getLogger(__name__)
 
 # Before the jobs waiting beside it at the default priority (an image's renditions take seconds): a warm-up takes a
 # fraction of one, and is worth most in the first seconds after a change, when its first visitors come.
