@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Development server on SQLite with the sample stories, and the background worker beside it (images, letters,
-# emails); Ctrl+C stops both.
+# emails, pages); Ctrl+C stops both.
 run: install
 	$(DEV) migrate --no-input
 	$(DEV) load_seed_stories --if-empty

@@ -1,4 +1,4 @@
-"""Work done after the response: image renditions, letters cleaned, emails sent.
+"""Work done after the response: image renditions, letters cleaned, emails sent, pages rendered after a change.
 
 The queue is django-tasks (the backport of Django 6's tasks API) with django-tasks-db's database backend: jobs are
 rows in the site's own database, SQLite or PostgreSQL alike, so they survive a restart and need no other service.

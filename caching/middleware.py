@@ -56,6 +56,12 @@ class SharedPageCacheMiddleware:
             key = page_cache.page_key(request)
         except DisallowedHost:
             return None  # CommonMiddleware answers it
+        if page_cache.is_warm_up(request):
+            # Rendered ahead of visitors (caching/warm_up.py): the page is rendered and stored even when a copy of
+            # this generation is cached, so that the view also fills what it caches on a second rendering.
+            generation = page_cache.current_generation()
+            request.page_cache_lookup = (key, generation) if generation is not None else None
+            return None
         generation, cached = page_cache.generation_and_page(key)
         if generation is None:
             return None

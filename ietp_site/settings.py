@@ -221,7 +221,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Jobs are rows in the site's database (background/queue.py); `manage.py run_worker` runs them.
 TASKS = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "images", "letters", "emails"]}
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "images", "letters", "emails", "pages"],
+    }
 }
 
 

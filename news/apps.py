@@ -10,6 +10,7 @@ class NewsConfig(AppConfig):
     def ready(self):
         from caching import registry
 
+        from . import page_warming  # noqa: F401 - its receivers queue the pages' rendering after a change
         from .publishing import next_change_with_due_drafts_published
         from .roles import ensure_editors_group
 

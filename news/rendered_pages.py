@@ -15,6 +15,9 @@ After a change elsewhere, the first reader's page is then two small queries and 
 and loading six or twelve stories and rendering the templates; the order is read once per generation (one narrow
 query over the published stories).
 
+The pages that show the changed story itself are rendered once the change is committed by the background worker
+(news/page_warming.py), as a visitor would ask for them: their first reader finds them in both caches.
+
 A key names everything a page is rendered from: the release digest (templates, code, translations and the settings
 that change the markup: operations/release.py), the site's address, the path and page number, the language, the year
 (the footer's), and the stories as above. Nothing is invalidated: a change makes new keys. Staff, who see drafts,

@@ -3,6 +3,7 @@
 import logging
 import time
 
+from caching.page_cache import is_warm_up
 from site_shell.client_address import anonymised_network, client_address
 
 request_logger = logging.getLogger("ietp.requests")
@@ -11,7 +12,8 @@ request_logger = logging.getLogger("ietp.requests")
 class RequestLogMiddleware:
     """One line per request: method, path (never the query string, which may carry what a visitor typed), status,
     duration, language, whether the page cache served it, and the visitor's network (not their address). Health
-    probes are logged at DEBUG only: a probe every few seconds would bury everything else."""
+    probes are logged at DEBUG only: a probe every few seconds would bury everything else; so are the pages the
+    background worker renders ahead of visitors (caching/warm_up.py), with client=warm-up."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -34,9 +36,11 @@ def log_request(request, status, started, content_language=""):
         # A page served from the cache is answered before the language is read from its path: its header says.
         "language": getattr(request, "LANGUAGE_CODE", "") or content_language,
         "cache": page_cache_outcome(request),
-        "client": anonymised_network(client_address(request)),
+        "client": "warm-up" if is_warm_up(request) else anonymised_network(client_address(request)),
     }
-    level = logging.DEBUG if getattr(request, "is_health_probe", False) else logging.INFO
+    # Neither probes (one every few seconds) nor the worker's renderings ahead of visitors are visitors' traffic.
+    is_traffic = not getattr(request, "is_health_probe", False) and not is_warm_up(request)
+    level = logging.INFO if is_traffic else logging.DEBUG
     request_logger.log(
         level,
         "%(method)s %(path)s %(status)s %(duration_ms)sms lang=%(language)s cache=%(cache)s client=%(client)s",

@@ -8,12 +8,14 @@ from django_tasks_db.utils import exclusive_transaction
 from background.queue import queue_state
 
 
-def run_queued_tasks(limit=100, *, stop_after=None):
+def run_queued_tasks(limit=100, *, stop_after=None, queues=None):
     """Runs every job that is due, as the worker does (the same claim and the same run), until none is left; returns
     how many ran. No sleeping and no reconnecting between jobs, unlike the worker's loop: the test's transaction
-    stays open. With `stop_after`, returns once that many have run (a worker stopped midway)."""
+    stays open. With `stop_after`, returns once that many have run (a worker stopped midway); with `queues`
+    (["emails"]), runs only those queues' jobs, as a worker started for them does (a test about emails is not about
+    the pages a publication also has rendered)."""
     worker = Worker(
-        queue_names=["*"],
+        queue_names=queues or ["*"],
         interval=0,
         batch=True,
         backend_name="default",
@@ -26,7 +28,8 @@ def run_queued_tasks(limit=100, *, stop_after=None):
         if ran == stop_after:
             return ran
         with exclusive_transaction(DBTaskResult.objects.db):
-            job = DBTaskResult.objects.ready().get_locked()
+            due = DBTaskResult.objects.ready()
+            job = (due.filter(queue_name__in=queues) if queues else due).get_locked()
             if job is None:
                 return ran
             job.claim(worker.worker_id)

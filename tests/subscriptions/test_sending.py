@@ -19,6 +19,8 @@ from .conftest import messages_to, text_and_html
 
 pytestmark = pytest.mark.django_db
 
+# The jobs these tests are about: a publication also queues the rendering of its pages (news/page_warming.py).
+EMAILS = ["emails"]
 BILINGUAL = {
     "en": {"title": "Audits resume in Dongguan", "summary": "Factory audits start again next week."},
     "zh-hans": {"title": "东莞审核恢复", "summary": "工厂审核下周重新开始。"},
@@ -103,7 +105,7 @@ def test_a_correction_and_a_second_publication_send_nothing(
         publishing.publish_draft(story, "en", user=editor)
         publishing.unpublish(story, user=editor, language_code="en")
         publishing.publish(story, user=editor, language_code="en")
-    assert run_queued_tasks() == 0
+    assert run_queued_tasks(queues=EMAILS) == 0
     assert len(mail_server.messages) == 2
     # The Chinese translation published later is a first publication of its own.
     story.set_current_language("zh-hans")
@@ -134,8 +136,8 @@ def test_a_scheduled_translation_is_sent_when_it_comes_out(mail_server, editor, 
     story = make_story({"en": "Coming soon"}, status="draft")
     with django_capture_on_commit_callbacks(execute=True):
         publishing.schedule(story, "en", timezone.now() + datetime.timedelta(hours=2), user=editor)
-    assert run_queued_tasks() == 0 and mail_server.messages == []
-    assert waiting_jobs() == 0  # its job waits for its time
+    assert run_queued_tasks(queues=EMAILS) == 0 and mail_server.messages == []
+    assert waiting_jobs("emails") == 0  # its job waits for its time
     from news.models import NewsStoryTranslation
 
     NewsStoryTranslation.objects.filter(master=story).update(scheduled_for=timezone.now())
@@ -193,7 +195,7 @@ def test_a_mail_server_down_between_jobs_is_tried_again_with_growing_pauses(
 def test_two_workers_never_both_send_one_delivery(mail_server, editor, django_capture_on_commit_callbacks):
     make_subscriber("reader@example.org")
     publish_draft_story({"en": "Only once"}, editor, django_capture_on_commit_callbacks)
-    run_queued_tasks(stop_after=1)  # the deliveries are made, not yet sent
+    run_queued_tasks(stop_after=1, queues=EMAILS)  # the deliveries are made, not yet sent
     delivery = Delivery.objects.get()
     assert claim(delivery.pk) is True
     assert claim(delivery.pk) is False  # the second worker finds it taken
@@ -213,7 +215,7 @@ def test_a_recipient_refused_for_good_is_marked_bounced_and_gets_nothing_more(
 
     subscriber = make_subscriber("nobody@example.org")
     publish_draft_story({"en": "First"}, editor, django_capture_on_commit_callbacks)
-    run_queued_tasks(stop_after=1)
+    run_queued_tasks(stop_after=1, queues=EMAILS)
     delivery = Delivery.objects.get()
     claim(delivery.pk)
     delivery.refresh_from_db()

@@ -15,7 +15,7 @@ from background.queue import HEARTBEAT_FILE, HEARTBEAT_SECONDS, requeue_stalled
 
 
 class Command(DatabaseWorkerCommand):
-    help = "Runs the site's background jobs (images, letters, emails) until stopped."
+    help = "Runs the site's background jobs (images, letters, emails, pages) until stopped."
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
