@@ -25,12 +25,10 @@ not a dependency), its call tree (DIR/<page>.txt).
 
 import argparse
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from bench.throughput import build_site, site_environment
-from testkit.native_stack import database_beside, drop_database
+from bench.throughput import site_in_process
 from testkit.wsgi import wsgi_get
 
 PAGES = [
@@ -63,19 +61,8 @@ def main():
 
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="ietp-bench-") as directory:
-        workdir = Path(directory)
-        database_url = database_beside(options.database_url, "bench_profile") if options.database_url else None
-        try:
-            environment = site_environment(workdir, database_url, options.redis_url)
-            build_site(environment, workdir, options.older_stories, options.redis_url)
-            measure(options)
-        finally:
-            if database_url:
-                from django.db import connections
-
-                connections.close_all()
-                drop_database(database_url)
+    with site_in_process(options.database_url, options.redis_url, options.older_stories, "bench_profile"):
+        measure(options)
 
 
 def measure(options):

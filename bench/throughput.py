@@ -45,6 +45,7 @@ machine and takes CPU from the servers: compare ratios rather than absolute figu
 """
 
 import argparse
+import contextlib
 import datetime
 import gzip
 import os
@@ -185,6 +186,24 @@ def build_site(environment, workdir, older_stories, redis_url):
     (workdir / "html").mkdir()
     (workdir / "html" / "news.html").write_bytes(html)
     (workdir / "html" / "news.html.gz").write_bytes(gzip.compress(html, compresslevel=6, mtime=0))
+
+
+@contextlib.contextmanager
+def site_in_process(database_url, redis_url, older_stories, database_name):
+    """A throwaway site built (build_site) and set up in this process, for benchmarks that call its WSGI application
+    here; with database_url, a PostgreSQL database `<name>_<database_name>` beside the one named, dropped at the end."""
+    with tempfile.TemporaryDirectory(prefix="ietp-bench-") as directory:
+        workdir = Path(directory)
+        database = database_beside(database_url, database_name) if database_url else None
+        try:
+            build_site(site_environment(workdir, database, redis_url), workdir, older_stories, redis_url)
+            yield workdir
+        finally:
+            if database:
+                from django.db import connections
+
+                connections.close_all()
+                drop_database(database)
 
 
 def add_older_stories(existing, count):

@@ -21,12 +21,9 @@ reference that tells drawing a page from Django's request handling.
 
 import argparse
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from bench.throughput import build_site, site_environment
-from testkit.native_stack import database_beside, drop_database
+from bench.throughput import site_in_process
 from testkit.wsgi import wsgi_get
 
 STORY = "/news/factory-visit-12/"
@@ -42,23 +39,8 @@ def main():
     parser.add_argument("--redis-url", help="the shared cache in this Redis database (emptied) instead of files")
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="ietp-bench-") as directory:
-        workdir = Path(directory)
-        database_url = database_beside(options.database_url, "bench_warm_pages") if options.database_url else None
-        try:
-            build_site(
-                site_environment(workdir, database_url, options.redis_url),
-                workdir,
-                options.older_stories,
-                options.redis_url,
-            )
-            measure(options)
-        finally:
-            if database_url:
-                from django.db import connections
-
-                connections.close_all()
-                drop_database(database_url)
+    with site_in_process(options.database_url, options.redis_url, options.older_stories, "bench_warm_pages"):
+        measure(options)
 
 
 def measure(options):
