@@ -415,6 +415,19 @@ def at_the_start_of_a_second():
     time.sleep(1.05 - time.time() % 1)
 
 
+def within_one_second(send):
+    """What send() returns, its requests sent early in a second and all answered within it: nginx keeps a copy until
+    the second it was made in ends, and on a busy machine a slow first answer can end in the next second, whose
+    request finds the copy expired. Tried up to five times."""
+    for _attempt in range(5):
+        at_the_start_of_a_second()
+        second = int(time.time())
+        result = send()
+        if int(time.time()) == second:
+            return result
+    pytest.fail("In five tries no requests were answered within one second: the machine is too busy to tell.")
+
+
 def page_title(response):
     body = gzip.decompress(response.data) if response.getheader("Content-Encoding") == "gzip" else response.data
     return re.search(r"<title>(.*?)</title>", body.decode(), flags=re.DOTALL)[1].strip()
@@ -431,10 +444,12 @@ def test_the_front_server_honours_the_sites_session_cookie_name():
 @pytest.mark.slow
 def test_a_story_page_asked_for_twice_in_a_second_is_answered_the_second_time_by_nginx(stack):
     path = edit_latest_story(stack)
-    reached_gunicorn_before = len(stack.gunicorn_requests_for(f'"GET {path} HTTP'))
-    at_the_start_of_a_second()
-    first = stack.request("GET", path)
-    second = stack.request("GET", path)
+
+    def twice():
+        reached_gunicorn_before = len(stack.gunicorn_requests_for(f'"GET {path} HTTP'))
+        return reached_gunicorn_before, stack.request("GET", path), stack.request("GET", path)
+
+    reached_gunicorn_before, first, second = within_one_second(twice)
     assert first.status == second.status == 200
     assert first.getheader("X-Cache-Status") in {"MISS", "EXPIRED"}
     assert second.getheader("X-Cache-Status") == "HIT"
@@ -447,9 +462,7 @@ def test_a_story_page_asked_for_twice_in_a_second_is_answered_the_second_time_by
 
 @pytest.mark.slow
 def test_a_copy_from_nginx_carries_the_security_headers(stack):
-    at_the_start_of_a_second()
-    stack.request("GET", "/zh/news/")
-    cached = stack.request("GET", "/zh/news/")
+    cached = within_one_second(lambda: [stack.request("GET", "/zh/news/") for _ in range(2)][-1])
     assert cached.getheader("X-Cache-Status") == "HIT"
     assert cached.getheader("Strict-Transport-Security").startswith("max-age=31536000")
     assert "default-src" in cached.getheader("Content-Security-Policy")
@@ -462,9 +475,12 @@ def test_a_copy_from_nginx_carries_the_security_headers(stack):
 @pytest.mark.slow
 def test_compressed_and_plain_copies_are_kept_apart(stack):
     path = edit_latest_story(stack)
-    at_the_start_of_a_second()
-    compressed = [stack.request("GET", path, headers={"Accept-Encoding": "gzip"}) for _ in range(2)]
-    plain = [stack.request("GET", path) for _ in range(2)]
+    compressed, plain = within_one_second(
+        lambda: (
+            [stack.request("GET", path, headers={"Accept-Encoding": "gzip"}) for _ in range(2)],
+            [stack.request("GET", path) for _ in range(2)],
+        )
+    )
     assert compressed[1].getheader("X-Cache-Status") == plain[1].getheader("X-Cache-Status") == "HIT"
     assert all(response.getheader("Content-Encoding") == "gzip" for response in compressed)
     assert all(response.getheader("Content-Encoding") is None for response in plain)
@@ -473,9 +489,8 @@ def test_compressed_and_plain_copies_are_kept_apart(stack):
 
 @pytest.mark.slow
 def test_a_visitor_with_a_session_or_credentials_is_never_served_a_kept_copy(stack):
-    at_the_start_of_a_second()
-    stack.request("GET", "/news/")
-    assert stack.request("GET", "/news/").getheader("X-Cache-Status") == "HIT"
+    again = within_one_second(lambda: [stack.request("GET", "/news/") for _ in range(2)][-1])
+    assert again.getheader("X-Cache-Status") == "HIT"
     with_session = stack.request("GET", "/news/", headers={"Cookie": "sessionid=abc123"})
     with_credentials = stack.request("GET", "/news/", headers={"Authorization": "Basic dXNlcjpwYXNz"})
     assert with_session.status == with_credentials.status == 200
@@ -501,10 +516,9 @@ def test_the_membership_form_with_its_csrf_cookie_is_never_kept(stack):
 @pytest.mark.slow
 def test_an_edited_story_shows_through_nginx_within_a_second(stack):
     path = edit_latest_story(stack)
-    at_the_start_of_a_second()
     for page in (path, "/news/"):
-        stack.request("GET", page)
-        assert stack.request("GET", page).getheader("X-Cache-Status") == "HIT"
+        again = within_one_second(lambda page=page: [stack.request("GET", page) for _ in range(2)][-1])
+        assert again.getheader("X-Cache-Status") == "HIT"
     new_title = f"Retitled {time.time_ns()}"
     edit_latest_story(stack, new_title)
     edited = time.monotonic()
