@@ -35,6 +35,7 @@ from .search import (
     over_search_limit,
     results_key,
 )
+from .search_page import serves_the_shell, shell_response
 
 # The furthest row a database can be asked to start from (OFFSET, a 64-bit integer on PostgreSQL and SQLite).
 MAX_OFFSET = 2**63 - 1
@@ -151,17 +152,27 @@ class StorySearchView(PublishedStoriesMixin, ListView):
 
     def get(self, request, *args, **kwargs):
         self.terms = SearchTerms.from_query(request.GET.get("q", ""))
-        context = {"view": self, "terms": self.terms, "max_query_length": MAX_QUERY_LENGTH}
+        results = {}
         if self.terms.query:
             if over_search_limit(request):
                 return too_many_searches(request)
-            context.update(self.page_of_results())
-        response = self.render_to_response(context)
+            results = self.page_of_results()
+        if serves_the_shell(request):
+            # A visitor's page: the page template rendered once per language and shape, the search's values put in.
+            response = shell_response(self, self.terms, results)
+        else:
+            context = {**self.page_context(self.terms), **results}
+            response = self.render_to_response({**context, "later_page": results.get("page_number", 1) > 1})
         response["X-Robots-Tag"] = "noindex"
         return response
 
+    def page_context(self, terms):
+        """What the page template reads besides the results (news/search_page.py renders its shell with it too)."""
+        return {"view": self, "terms": terms, "max_query_length": MAX_QUERY_LENGTH}
+
     def page_of_results(self):
-        """The page asked for, rendered, from the cache when this search was made before in this cache generation."""
+        """The page asked for, rendered, from the cache when this search was made before in this cache generation:
+        {"page_number": the page shown, "results": its HTML}."""
         key = results_key(translation.get_language(), self.terms.query, self.request.GET.get("page", ""))
         results = cached_results(key)
         if results is None:
