@@ -59,13 +59,28 @@ def serves_the_shell(request):
     return is_anonymous_read(request) and CacheHealth.available()
 
 
-def shell_response(view, terms, results):
-    """The search page for `terms` from its cached shell (rendered now if not cached yet), with `results` ({} for an
-    empty query, else page_number and the results' HTML, as StorySearchView.page_of_results gives them)."""
+def likely_shape(request, terms):
+    """The shape of the page a search shows (with a query, on a later page, shortened), as far as the address tells
+    before the results are read: its shell is asked for with them. A page out of range shows another; its shell is
+    then asked for again."""
+    later_page = bool(terms.query) and request.GET.get("page", "").lstrip("0") not in ("", "1")
+    return shape_of(terms, later_page)
+
+
+def shape_of(terms, later_page):
+    return (bool(terms.query), later_page, terms.shortened)
+
+
+def shell_response(view, terms, results, cached):
+    """The search page for `terms` from its shell (in `cached`, as read with the results, else read or rendered now),
+    with `results` ({} for an empty query, else page_number and the results' HTML, as StorySearchView.page_of_results
+    gives them)."""
     request = view.request
-    shape = (bool(terms.query), results.get("page_number", 1) > 1, terms.shortened)
+    shape = shape_of(terms, results.get("page_number", 1) > 1)
     key = shell_key(request, shape)
-    shell = fragments_rendered_once({key: shape}, lambda *shape: render_shell(view, *shape))[key]
+    shell = cached.get(key)
+    if shell is None:
+        shell = fragments_rendered_once({key: shape}, lambda *shape: render_shell(view, *shape))[key]
     return shell.response(
         request,
         {
