@@ -5,7 +5,6 @@ from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.decorators import method_decorator
@@ -36,7 +35,7 @@ from .search import (
     over_search_limit,
     results_key,
 )
-from .search_page import likely_shape, serves_the_shell, shell_key, shell_response
+from .search_page import likely_shape, results_part, serves_the_shell, shell_key, shell_response
 
 # The furthest row a database can be asked to start from (OFFSET, a 64-bit integer on PostgreSQL and SQLite).
 MAX_OFFSET = 2**63 - 1
@@ -187,7 +186,7 @@ class StorySearchView(PublishedStoriesMixin, ListView):
             context = self.get_context_data()
             results = {
                 "page_number": context["page_obj"].number,
-                "results": render_to_string("news/includes/search_results.html", context, self.request),
+                "results": results_part(context),
             }
             cache_results(key, results, generation)
         return {"page_number": results["page_number"], "results": mark_safe(results["results"])}
