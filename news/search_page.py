@@ -24,7 +24,7 @@ from django.utils.translation import gettext, ngettext
 
 from caching.fragments import fragments_rendered_once
 from caching.page_cache import CacheHealth, is_anonymous_read
-from caching.page_with_slots import PageWithSlots
+from caching.page_with_slots import Deflated, PageWithSlots
 from operations.release import release_digest
 from site_shell.site_address import site_origin
 from site_shell.templatetags.site_languages import switch_query
@@ -84,12 +84,15 @@ def shell_response(view, terms, results, cached):
     shell = cached.get(key)
     if shell is None:
         shell = fragments_rendered_once({key: shape}, lambda *shape: render_shell(view, *shape))[key]
+    shown = results.get("results", "")
+    if results.get("deflated"):
+        shown = Deflated(shown, results["deflated"])  # compressed when cached, not for each visitor
     return shell.response(
         request,
         {
             QUERY_SLOT: escape(terms.query),
             PAGE_NUMBER_SLOT: escape(localize(results.get("page_number", 1))),
-            RESULTS_SLOT: results.get("results", ""),
+            RESULTS_SLOT: shown,
             SWITCH_QUERY_SLOT: escape(switch_query(request, 1)),
         },
     )

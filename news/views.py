@@ -17,6 +17,7 @@ from django.views.generic import DetailView, ListView, RedirectView, YearArchive
 
 from caching.fragments import cached_fragments
 from caching.page_cache import generation_and_entries, is_anonymous_read, is_shareable
+from caching.page_with_slots import accepts_gzip, deflated
 from site_shell.error_pages import plain_page
 from site_shell.site_address import absolute_url
 from site_shell.views import qr_code_svg
@@ -160,7 +161,8 @@ class StorySearchView(PublishedStoriesMixin, ListView):
             # The cache generation, this search's cached results and the page's shell: one round trip.
             key = results_key(translation.get_language(), self.terms.query, request.GET.get("page", ""))
             generation, cached = generation_and_entries([key, *shell_keys])
-            results = self.page_of_results(key, cached.get(key), generation)
+            compressed = serves_shell and accepts_gzip(request)
+            results = self.page_of_results(key, cached.get(key), generation, compressed)
         else:
             # No results, so no generation either (finding a new one reads the database).
             cached, results = cached_fragments(shell_keys) if shell_keys else {}, {}
@@ -177,19 +179,22 @@ class StorySearchView(PublishedStoriesMixin, ListView):
         """What the page template reads besides the results (news/search_page.py renders its shell with it too)."""
         return {"view": self, "terms": terms, "max_query_length": MAX_QUERY_LENGTH}
 
-    def page_of_results(self, key, cached_entry, generation):
+    def page_of_results(self, key, cached_entry, generation, compressed=False):
         """The page asked for, rendered, from the cache when this search was made before in this cache generation:
-        {"page_number": the page shown, "results": its HTML}."""
+        {"page_number": the page shown, "results": its HTML, "deflated": its deflate blocks or None}. `compressed`:
+        the page will be sent compressed, so the results are cached compressed too, for every visitor's repeat."""
         results = cached_results(cached_entry, generation)
         if results is None:
             self.object_list = self.get_queryset()
             context = self.get_context_data()
+            html = results_part(context)
             results = {
                 "page_number": context["page_obj"].number,
-                "results": results_part(context),
+                "results": html,
+                "deflated": deflated(html.encode(), last=False) if compressed else None,
             }
             cache_results(key, results, generation)
-        return {"page_number": results["page_number"], "results": mark_safe(results["results"])}
+        return {**results, "results": mark_safe(results["results"])}
 
     def get_template_names(self):
         # A page from the cache has no object_list for ListView to name a template after.

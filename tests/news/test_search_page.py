@@ -59,10 +59,13 @@ def test_a_visitor_gets_the_page_staff_get_for_any_search(client, stories, langu
         {"q": query, **({"page": page} if page else {})} for query in QUERIES for page in PAGES
     ]
     for params in searches:
+        # A first search, compressed: its results are cached compressed too, for the next visitor's.
+        from_shell = [search_page(client, language, params, HTTP_ACCEPT_ENCODING="gzip")]
+        from_shell += [
+            search_page(client, language, params, **headers) for headers in [{}, {"HTTP_ACCEPT_ENCODING": "gzip"}]
+        ]
         rendered = search_page(staff, language, params)
-        # The shell rendered for this search's shape, then read from the cache; plain and compressed.
-        for headers in [{}, {"HTTP_ACCEPT_ENCODING": "gzip"}, {}]:
-            assert search_page(client, language, params, **headers) == rendered, params
+        assert from_shell == [rendered] * 3, params
 
 
 def test_the_shell_says_what_was_searched_escaped(client, stories):
