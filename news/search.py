@@ -16,8 +16,9 @@ The excerpt shown with a result is cut and marked here, in Python, from the stor
 databases, and escaped before any mark is added.
 
 A page of results is rendered once per language, cleaned query and page number, and cached in the shared cache under
-the page cache's generation and the release digest: an edit, a scheduled publication or a release makes it fresh.
-Each client network may search settings.SEARCHES_PER_MINUTE times a minute, cached or not.
+the release digest, with the page cache's generation it was rendered in: an edit, a scheduled publication or a release
+makes it fresh. The page around it is a shell cached per language (news/search_page.py). Each client network may
+search settings.SEARCHES_PER_MINUTE times a minute, cached or not.
 """
 
 import functools
