@@ -165,6 +165,23 @@ def generation_and_page(key):
     return generation, response_from(entry[1:])
 
 
+def generation_and_entries(keys):
+    """The cache generation now, and {key: value} of what the cache holds under `keys` (from any generation: each
+    entry says which, if it matters), asked for in one round trip with the generation. (None, {}) when the cache
+    cannot be used."""
+    if not CacheHealth.available():
+        return None, {}
+    try:
+        cached = cache.get_many([GENERATION_KEY, *keys])
+    except Exception as error:  # noqa: BLE001 - any cache failure means the same: render without the cache
+        CacheHealth.failed(error)
+        return None, {}
+    generation = cached.pop(GENERATION_KEY, None)
+    if generation is None or has_ended(generation):
+        generation = current_generation()  # a new generation begins
+    return generation, cached
+
+
 def is_anonymous_read(request):
     """A GET from a visitor the site knows nothing about: no session (staff have one), no credentials."""
     return (

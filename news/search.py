@@ -16,8 +16,9 @@ The excerpt shown with a result is cut and marked here, in Python, from the stor
 databases, and escaped before any mark is added.
 
 A page of results is rendered once per language, cleaned query and page number, and cached in the shared cache under
-the page cache's generation and the release digest: an edit, a scheduled publication or a release makes it fresh.
-Each client network may search settings.SEARCHES_PER_MINUTE times a minute, cached or not.
+the release digest, with the page cache's generation it was rendered in: an edit, a scheduled publication or a release
+makes it fresh. The page around it is a shell cached per language (news/search_page.py). Each client network may
+search settings.SEARCHES_PER_MINUTE times a minute, cached or not.
 """
 
 import functools
@@ -37,7 +38,6 @@ from django.db import connections, transaction
 from django.db.models import Q, Value
 from django.utils.safestring import mark_safe
 
-from caching.page_cache import current_generation
 from caching.registry import content_changed
 from operations.release import release_digest
 from site_shell.client_address import anonymised_network, client_address
@@ -284,30 +284,25 @@ def is_mostly_chinese(text):
 
 
 def results_key(language, query, page):
-    """The cache key of a page of results, or None when the cache cannot be used now: the generation and the release
-    digest in it, the query hashed (it may hold anything a visitor typed)."""
-    generation = current_generation()
-    if generation is None:
-        return None
+    """The cache key of a page of results: the release digest in it, the query hashed (it may hold anything a visitor
+    typed). The cache generation the results were rendered in is stored with them (cached_results), so that the
+    generation and the results are asked for in one round trip (caching.page_cache.generation_and_entries)."""
     searched = hashlib.sha256(f"{language}:{query}:{page[:8]}".encode()).hexdigest()[:32]
-    return f"search:{release_digest()}:{generation['began']}:{searched}"
+    return f"search:{release_digest()}:{searched}"
 
 
-def cached_results(key):
-    if key is None:
+def cached_results(entry, generation):
+    """The results in `entry` (as cache_results stored them), if they were rendered in `generation`; else None."""
+    if entry is None or generation is None or entry[0] != generation["began"]:
         return None
-    try:
-        return cache.get(key)
-    except Exception:  # noqa: BLE001 - the cache server is down: search the database
-        logger.warning("Cache unavailable: search results not read from it", exc_info=True)
-        return None
+    return entry[1]
 
 
-def cache_results(key, results):
-    if key is None:
-        return
+def cache_results(key, results, generation):
+    if generation is None:
+        return  # the cache cannot be used now
     try:
-        cache.set(key, results, timeout=RESULTS_CACHED_SECONDS)
+        cache.set(key, (generation["began"], results), timeout=RESULTS_CACHED_SECONDS)
     except Exception:  # noqa: BLE001 - the cache server is down: the visitor still gets the results
         logger.warning("Cache unavailable: search results not cached", exc_info=True)
 
@@ -316,12 +311,15 @@ def over_search_limit(request):
     """Counts one more search for the visitor's network in the shared cache; True once the minute's limit is passed."""
     key = f"search:limit:{anonymised_network(client_address(request))}"
     try:
-        # Counted first and started only when missing: two round trips to Redis (its incr() asks whether the key
-        # exists first), not three.
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the network's first search of the minute (or another's started the window meanwhile)
-            count = 1 if cache.add(key, 1, timeout=SEARCH_LIMIT_WINDOW_SECONDS) else cache.incr(key)
+        # Redis (caching/redis_cache.py) counts in one round trip; another cache counts first, started when missing.
+        count_in_window = getattr(cache, "count_in_window", None)
+        if count_in_window is not None:
+            count = count_in_window(key, SEARCH_LIMIT_WINDOW_SECONDS)
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # the network's first search of the minute (or another's started the window meanwhile)
+                count = 1 if cache.add(key, 1, timeout=SEARCH_LIMIT_WINDOW_SECONDS) else cache.incr(key)
     except Exception:  # noqa: BLE001 - the cache server is down: readers still search
         logger.warning("Cache unavailable: searches are not counted", exc_info=True)
         return False

@@ -5,7 +5,6 @@ from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.decorators import method_decorator
@@ -16,7 +15,10 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, RedirectView, YearArchiveView
 
-from caching.page_cache import is_anonymous_read, is_shareable
+from caching.compressed import accepts_gzip
+from caching.fragments import cached_fragments
+from caching.page_cache import generation_and_entries, is_anonymous_read, is_shareable
+from caching.page_with_slots import deflated
 from site_shell.error_pages import plain_page
 from site_shell.site_address import absolute_url
 from site_shell.views import qr_code_svg
@@ -35,6 +37,7 @@ from .search import (
     over_search_limit,
     results_key,
 )
+from .search_page import likely_shape, results_part, serves_the_shell, shell_key, shell_response
 
 # The furthest row a database can be asked to start from (OFFSET, a 64-bit integer on PostgreSQL and SQLite).
 MAX_OFFSET = 2**63 - 1
@@ -151,28 +154,48 @@ class StorySearchView(PublishedStoriesMixin, ListView):
 
     def get(self, request, *args, **kwargs):
         self.terms = SearchTerms.from_query(request.GET.get("q", ""))
-        context = {"view": self, "terms": self.terms, "max_query_length": MAX_QUERY_LENGTH}
+        if self.terms.query and over_search_limit(request):
+            return too_many_searches(request)
+        serves_shell = serves_the_shell(request)
+        shell_keys = [shell_key(request, likely_shape(request, self.terms))] if serves_shell else []
         if self.terms.query:
-            if over_search_limit(request):
-                return too_many_searches(request)
-            context.update(self.page_of_results())
-        response = self.render_to_response(context)
+            # The cache generation, this search's cached results and the page's shell: one round trip.
+            key = results_key(translation.get_language(), self.terms.query, request.GET.get("page", ""))
+            generation, cached = generation_and_entries([key, *shell_keys])
+            compressed = serves_shell and accepts_gzip(request)
+            results = self.page_of_results(key, cached.get(key), generation, compressed)
+        else:
+            # No results, so no generation either (finding a new one reads the database).
+            cached, results = cached_fragments(shell_keys) if shell_keys else {}, {}
+        if serves_shell:
+            # A visitor's page: the page template rendered once per language and shape, the search's values put in.
+            response = shell_response(self, self.terms, results, cached)
+        else:
+            context = {**self.page_context(self.terms), **results}
+            response = self.render_to_response({**context, "later_page": results.get("page_number", 1) > 1})
         response["X-Robots-Tag"] = "noindex"
         return response
 
-    def page_of_results(self):
-        """The page asked for, rendered, from the cache when this search was made before in this cache generation."""
-        key = results_key(translation.get_language(), self.terms.query, self.request.GET.get("page", ""))
-        results = cached_results(key)
+    def page_context(self, terms):
+        """What the page template reads besides the results (news/search_page.py renders its shell with it too)."""
+        return {"view": self, "terms": terms, "max_query_length": MAX_QUERY_LENGTH}
+
+    def page_of_results(self, key, cached_entry, generation, compressed=False):
+        """The page asked for, rendered, from the cache when this search was made before in this cache generation:
+        {"page_number": the page shown, "results": its HTML, "deflated": its deflate blocks or None}. `compressed`:
+        the page will be sent compressed, so the results are cached compressed too, for every visitor's repeat."""
+        results = cached_results(cached_entry, generation)
         if results is None:
             self.object_list = self.get_queryset()
             context = self.get_context_data()
+            html = results_part(context)
             results = {
                 "page_number": context["page_obj"].number,
-                "results": render_to_string("news/includes/search_results.html", context, self.request),
+                "results": html,
+                "deflated": deflated(html.encode(), last=False) if compressed else None,
             }
-            cache_results(key, results)
-        return {"page_number": results["page_number"], "results": mark_safe(results["results"])}
+            cache_results(key, results, generation)
+        return {**results, "results": mark_safe(results["results"])}
 
     def get_template_names(self):
         # A page from the cache has no object_list for ListView to name a template after.

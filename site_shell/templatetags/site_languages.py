@@ -78,12 +78,16 @@ def switch_url(url, request, page_number):
     """Where the language switch leads: the page in that language with what decides it, a search's words and page
     as asked, or a list's page number as read; nothing else the address carried (utm_source, or whatever a visitor
     typed), which a page shared through the caches would hand on to every reader."""
+    return urlsplit(url).path + switch_query(request, page_number)
+
+
+def switch_query(request, page_number):
+    """The query string (with its "?", or empty) switch_url keeps: the search page's cached shell puts it in too."""
     if "q" in request.GET:
         query = {name: request.GET[name] for name in ("q", "page") if name in request.GET}
     else:
         query = {"page": page_number} if page_number > 1 else {}
-    path = urlsplit(url).path
-    return f"{path}?{urlencode(query)}" if query else path
+    return f"?{urlencode(query)}" if query else ""
 
 
 @register.simple_tag

@@ -20,7 +20,7 @@ from django.template import Template, TemplateSyntaxError
 from django.test import Client, RequestFactory, override_settings
 
 from caching import page_cache
-from caching.page_with_slots import PageWithSlots
+from caching.page_with_slots import Deflated, PageWithSlots, deflated
 from caching.templatetags import render_once
 from ietp_site.wsgi import application
 from testkit import prepared
@@ -397,6 +397,19 @@ def test_a_page_with_slots_reads_as_the_page_filled_in_whatever_the_encoding(enc
         assert len(response.content) < len(filled) / 5
     else:
         assert "gzip" not in encoding and response.content == filled
+
+
+def test_a_page_with_slots_takes_short_long_empty_and_precompressed_values_into_one_gzip_stream():
+    page = PageWithSlots(SLOTTED_PAGE, "[first]", "[second]")
+    results = "<li>" + "审核 audit " * 5000 + "</li>"
+    precompressed = Deflated(results, deflated(results.encode(), last=False))
+    for first, second in [("", results), ("ŧoken", precompressed), (results, ""), ("", "")]:
+        response = page.response(RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip"), first, second)
+
+        stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        filled = SLOTTED_PAGE.replace("[first]", first).replace("[second]", second).encode()
+        assert stream.decompress(response.content) == filled and stream.eof and not stream.unused_data
+        assert len(response.content) < len(filled) / 5
 
 
 def test_a_page_without_one_of_its_slots_is_refused():

@@ -2,15 +2,18 @@
 
 import datetime
 import math
+import time
 from urllib.parse import quote
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 from pytest_django.asserts import assertContains
 
 from caching.page_cache import current_generation
 from caching.registry import content_changed
+from news import search as news_search
 from news.models import NewsStory, NewsStoryTranslation
 from news.search import index_versions
 from testkit.pages import card_titles, parse_page
@@ -486,6 +489,22 @@ def test_the_31st_search_in_a_minute_from_one_network_is_refused_in_the_visitors
     assert "搜索太频繁" in refused.content.decode()
     # Another network searches on.
     assert client.get("/search/", {"q": "audit"}, REMOTE_ADDR="198.51.100.1").status_code == 200
+
+
+@pytest.mark.skipif(
+    not hasattr(cache, "count_in_window"),
+    reason="Redis counts a window in one round trip (caching/redis_cache.py); another cache's incr() keeps no expiry",
+)
+def test_a_network_refused_searches_again_once_its_window_is_over(client, make_story, settings, monkeypatch):
+    make_story({"en": {"title": "Audit deadlines"}})
+    settings.SEARCHES_PER_MINUTE = 2
+    monkeypatch.setattr(news_search, "SEARCH_LIMIT_WINDOW_SECONDS", 1)
+    statuses = [client.get("/search/", {"q": "audit"}, REMOTE_ADDR="192.0.2.7").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+    time.sleep(1.1)
+
+    assert client.get("/search/", {"q": "audit"}, REMOTE_ADDR="192.0.2.7").status_code == 200
 
 
 def test_an_over_long_query_is_searched_shortened_and_cached_as_the_shortened_one(

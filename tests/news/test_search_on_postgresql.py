@@ -8,12 +8,15 @@ from django.contrib.postgres.search import SearchQueryField
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import ExpressionWrapper
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from caching.page_cache import current_generation
 from news import views
+from news.fragments import fragment_key
 from news.models import NewsStory, NewsStoryTranslation
+from news.postgresql_search import MatchingStories, story_models
 from news.search import SearchTerms, results_key
+from site_shell.languages import site_language
 from testkit.pages import card_titles, parse_page
 from tests.news.searches import HOSTILE_QUERIES
 
@@ -147,3 +150,20 @@ def test_the_query_written_as_sql_is_the_one_the_orm_writes(make_story):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT ({sql})::text", params)
             assert cursor.fetchone()[0] == by_the_orm, query
+
+
+def test_a_found_story_names_its_cards_as_its_model_does(make_story):
+    """Its last changes read as seconds since the epoch (postgresql_search.Instant) give the keys the models' dates
+    give: a card the lists cached is the search's too, and a search's card is read back."""
+    build_stories(make_story)
+    for query, language in [("audit", "en"), ("审核", "zh-hans"), ("factory", "zh-hans")]:
+        with translation.override(language):
+            found, _count = MatchingStories(SearchTerms.from_query(query)).page_with_count(0, 10)
+            models = story_models(found)
+            assert found
+            for story in found:
+                models[story.pk].set_current_language(story.shown_language.code)
+                for kind in ["story-card-lazy", "story-card-search"]:
+                    assert fragment_key(kind, site_language(), story) == fragment_key(
+                        kind, site_language(), models[story.pk]
+                    )
