@@ -3,6 +3,7 @@ from django.core.exceptions import DisallowedHost
 from django.utils.cache import get_conditional_response, patch_cache_control
 
 from site_shell import error_pages
+from site_shell.client_address import is_warm_up
 from staff_security.admin_site import is_verified_staff
 
 from . import page_cache, registry
@@ -56,7 +57,7 @@ class SharedPageCacheMiddleware:
             key = page_cache.page_key(request)
         except DisallowedHost:
             return None  # CommonMiddleware answers it
-        if page_cache.is_warm_up(request):
+        if is_warm_up(request):
             # Rendered ahead of visitors (caching/warm_up.py): the page is rendered and stored even when a copy of
             # this generation is cached, so that the view also fills what it caches on a second rendering.
             generation = page_cache.current_generation()

@@ -35,9 +35,6 @@ from . import registry
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "page-cache:generation"
-# Set in the WSGI environ of the requests the background worker makes to render pages for visitors
-# (caching/warm_up.py). Only a server puts a key without the HTTP_ prefix there: no visitor can send it.
-WARM_UP_ENVIRON_KEY = "ietp.warm_up"
 RESPONSE_STATUSES_CACHED = {200, 301, 404}
 PAUSE_AFTER_FAILURE_SECONDS = 5
 
@@ -189,11 +186,6 @@ def is_anonymous_read(request):
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "Authorization" not in request.headers
     )
-
-
-def is_warm_up(request):
-    """Whether the worker is rendering this page ahead of visitors (caching/warm_up.py), not a visitor asking."""
-    return bool(request.META.get(WARM_UP_ENVIRON_KEY))
 
 
 def is_shareable(request, response):

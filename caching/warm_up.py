@@ -5,9 +5,9 @@ that visitor's request reads (the page cache under the current generation, and w
 The request is a visitor's in every way the page's cache key or content can see: the site's own address (the Host
 and scheme of SITE_URL, which nginx passes on as the browser sent them; else the first ALLOWED_HOSTS name, over
 HTTP), no cookie (so never a staff session: staff previews are never rendered here), Accept-Encoding gzip as
-browsers send. One thing tells it apart, an environ key no visitor can send (page_cache.WARM_UP_ENVIRON_KEY): the
-page cache renders the page even when a copy is cached, and the request log writes its line at DEBUG with
-client=warm-up, not as a visitor's.
+browsers send. One thing tells it apart, an environ key no visitor can send (WARM_UP_ENVIRON_KEY, in
+site_shell/client_address.py): the page cache renders the page even when a copy is cached, and the request log
+writes its line at DEBUG with client=warm-up, not as a visitor's.
 """
 
 import functools
@@ -18,20 +18,20 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from django.conf import settings
 from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import translation
 
-from .page_cache import WARM_UP_ENVIRON_KEY
+from site_shell.client_address import WARM_UP_ENVIRON_KEY
 
 logger = logging.getLogger(__name__)
 
 
 @functools.cache
 def site_application():
-    # Imported when first needed: the WSGI module builds Django's handler (and loads every middleware) on import.
-    from ietp_site.wsgi import application
-
-    return application
+    # Django's handler, as ietp_site.wsgi wraps it for gunicorn: its wrappers act only on request bodies and
+    # revalidations (If-None-Match), which a warm-up never sends. Built when first needed: it loads every middleware.
+    return get_wsgi_application()
 
 
 def visitors_address():

@@ -3,8 +3,7 @@
 import logging
 import time
 
-from caching.page_cache import is_warm_up
-from site_shell.client_address import anonymised_network, client_address
+from site_shell.client_address import anonymised_network, client_address, is_warm_up
 
 request_logger = logging.getLogger("ietp.requests")
 

@@ -12,6 +12,15 @@ import ipaddress
 
 from django.conf import settings
 
+# Set in the WSGI environ of the requests the background worker makes to render pages for visitors
+# (caching/warm_up.py). Only a server puts a key without the HTTP_ prefix there: no visitor can send it.
+WARM_UP_ENVIRON_KEY = "ietp.warm_up"
+
+
+def is_warm_up(request):
+    """Whether the worker is rendering this page ahead of visitors (caching/warm_up.py), not a visitor asking."""
+    return bool(request.META.get(WARM_UP_ENVIRON_KEY))
+
 
 @functools.lru_cache(maxsize=16)
 def proxy_networks(networks):
