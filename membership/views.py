@@ -2,7 +2,6 @@ import logging
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.forms.utils import ErrorDict
 from django.middleware.csrf import get_token
@@ -20,6 +19,7 @@ from caching.page_with_slots import PageWithSlots
 from operations.release import release_digest
 from site_shell.client_address import client_address
 from site_shell.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+from site_shell.rate_limits import count_in_window
 from site_shell.site_address import site_origin
 
 from . import review
@@ -51,12 +51,7 @@ def count_against_limit(request, kind, limit):
     """Counts one more `kind` for the visitor in the shared cache; True once the hour's `limit` is passed."""
     key = f"membership:{kind}:{visitor_ip(request)}"
     try:
-        cache.add(key, 0, timeout=settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # Expired between add() and incr().
-            cache.set(key, 1, timeout=settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
-            count = 1
+        count = count_in_window(key, settings.MEMBERSHIP_SUBMISSIONS_WINDOW_SECONDS)
     except Exception:  # noqa: BLE001 - the cache server is down: a buyer's application matters more than the limit
         logger.warning("Cache unavailable: membership submissions are not counted", exc_info=True)
         return False

@@ -42,6 +42,7 @@ from caching.registry import content_changed
 from operations.release import release_digest
 from site_shell.client_address import anonymised_network, client_address
 from site_shell.languages import site_language
+from site_shell.rate_limits import count_in_window
 
 from .story_body import story_body_text
 
@@ -311,15 +312,7 @@ def over_search_limit(request):
     """Counts one more search for the visitor's network in the shared cache; True once the minute's limit is passed."""
     key = f"search:limit:{anonymised_network(client_address(request))}"
     try:
-        # Redis (caching/redis_cache.py) counts in one round trip; another cache counts first, started when missing.
-        count_in_window = getattr(cache, "count_in_window", None)
-        if count_in_window is not None:
-            count = count_in_window(key, SEARCH_LIMIT_WINDOW_SECONDS)
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # the network's first search of the minute (or another's started the window meanwhile)
-                count = 1 if cache.add(key, 1, timeout=SEARCH_LIMIT_WINDOW_SECONDS) else cache.incr(key)
+        count = count_in_window(key, SEARCH_LIMIT_WINDOW_SECONDS)
     except Exception:  # noqa: BLE001 - the cache server is down: readers still search
         logger.warning("Cache unavailable: searches are not counted", exc_info=True)
         return False

@@ -18,7 +18,6 @@ from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
@@ -36,6 +35,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from site_shell.client_address import client_address
+from site_shell.rate_limits import count_in_window
 from site_shell.site_address import site_origin
 
 from . import unsent_forms
@@ -287,12 +287,7 @@ def count_reset(subject):
     """One more password reset for `subject` this hour, in the shared cache: the count so far (0 with no cache)."""
     key = f"staff:password-reset:{subject}"
     try:
-        cache.add(key, 0, timeout=PASSWORD_RESET_WINDOW_SECONDS)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, timeout=PASSWORD_RESET_WINDOW_SECONDS)
-            return 1
+        return count_in_window(key, PASSWORD_RESET_WINDOW_SECONDS)
     except Exception:  # noqa: BLE001 - the cache server is down: staff locked out of their password matter more
         security_log.warning("Cache unavailable: password resets are not counted", exc_info=True)
         return 0

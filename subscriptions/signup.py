@@ -9,7 +9,6 @@ import logging
 import smtplib
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django_tasks import task
 
 from background.queue import enqueue_after_commit, enqueue_in_bulk, labelled
 from site_shell.client_address import anonymised_network, client_address
+from site_shell.rate_limits import count_in_window
 
 from .emails import confirmation_email
 from .models import Delivery, Subscriber
@@ -35,12 +35,7 @@ def over_request_limit(request):
     """Counts one more subscription request for the visitor's network; True once the hour's limit is passed."""
     key = f"subscriptions:requests:{anonymised_network(client_address(request))}"
     try:
-        cache.add(key, 0, timeout=REQUEST_LIMIT_WINDOW_SECONDS)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, timeout=REQUEST_LIMIT_WINDOW_SECONDS)
-            count = 1
+        count = count_in_window(key, REQUEST_LIMIT_WINDOW_SECONDS)
     except Exception:  # noqa: BLE001 - the cache server is down: a reader may still subscribe
         logger.warning("Cache unavailable: subscription requests are not counted", exc_info=True)
         return False

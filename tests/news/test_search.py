@@ -6,7 +6,6 @@ import time
 from urllib.parse import quote
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 from pytest_django.asserts import assertContains
@@ -491,10 +490,6 @@ def test_the_31st_search_in_a_minute_from_one_network_is_refused_in_the_visitors
     assert client.get("/search/", {"q": "audit"}, REMOTE_ADDR="198.51.100.1").status_code == 200
 
 
-@pytest.mark.skipif(
-    not hasattr(cache, "count_in_window"),
-    reason="Redis counts a window in one round trip (caching/redis_cache.py); another cache's incr() keeps no expiry",
-)
 def test_a_network_refused_searches_again_once_its_window_is_over(client, make_story, settings, monkeypatch):
     make_story({"en": {"title": "Audit deadlines"}})
     settings.SEARCHES_PER_MINUTE = 2
