@@ -67,8 +67,9 @@ def render_for_visitors(paths):
     return statuses
 
 
-def request_as_visitor(path, scheme, host):
-    """The status of a GET of `path` at `host`, the response read to its end and closed, as a server does."""
+def get_environ(path, scheme, host, headers=None):
+    """The WSGI environ of a browser's GET of `path` ("/news/?page=2") at `host`, through nginx, as gunicorn passes
+    it; `headers` as {"If-None-Match": ...}. The browser accepts gzip."""
     path, _, query = path.partition("?")
     environ = {
         "REQUEST_METHOD": "GET",
@@ -85,8 +86,14 @@ def request_as_visitor(path, scheme, host):
         "wsgi.url_scheme": scheme,
         "wsgi.input": io.BytesIO(),
         "wsgi.errors": sys.stderr,
-        WARM_UP_ENVIRON_KEY: True,
     }
+    environ.update({"HTTP_" + name.upper().replace("-", "_"): value for name, value in (headers or {}).items()})
+    return environ
+
+
+def request_as_visitor(path, scheme, host):
+    """The status of a GET of `path` at `host`, the response read to its end and closed, as a server does."""
+    environ = {**get_environ(path, scheme, host), WARM_UP_ENVIRON_KEY: True}
     started = {}
 
     def start_response(status, headers, exc_info=None):

@@ -1,32 +1,16 @@
 """Requests made to the site's WSGI application in this process, as gunicorn makes them (ietp_site.wsgi: what runs
 before Django's handler runs too), without a server."""
 
-import io
-import sys
-
 from django.core.signals import request_started
 from django.db import close_old_connections
+
+from caching.warm_up import get_environ
 
 
 def wsgi_get(application, path, headers=None, host="127.0.0.1"):
     """The status line, headers and body of a GET of `path` ("/news/?page=2") at `host`; `headers` as
     {"If-None-Match": ...}. The client accepts gzip, as browsers do."""
-    path, _, query = path.partition("?")
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": host,
-        "HTTP_ACCEPT_ENCODING": "gzip",
-        "REMOTE_ADDR": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-    }
-    environ.update({"HTTP_" + name.upper().replace("-", "_"): value for name, value in (headers or {}).items()})
+    environ = get_environ(path, "http", host, headers)
     started = {}
 
     def start_response(status, response_headers, exc_info=None):
