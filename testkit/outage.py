@@ -161,6 +161,15 @@ class OutageSite:
         return None
 
 
+# Seconds the load may go on after `after`, on a slow machine, until the form has saved an application again.
+LONGEST_WAIT_FOR_A_SAVED_APPLICATION = 30
+
+
+def saved_since(applications, answered_before):
+    """Whether a post answered after the first `answered_before` applications was saved (200)."""
+    return any(status == 200 for _company, status, _refused in applications[answered_before:])
+
+
 def run_outage(site, outage_seconds, threads=4, before=3, after=8, applicants_every=1.0):
     """Load from `threads` visitors and an applicant a second; the database stops for `outage_seconds`.
     Returns the figures."""
@@ -211,7 +220,14 @@ def run_outage(site, outage_seconds, threads=4, before=3, after=8, applicants_ev
         site.cluster.start()
         outage = time.monotonic() - stopped_at
         recovery = site.time_to_recover()
+        answered_before_recovery = len(applications)
         time.sleep(after)
+        # On a loaded machine a post can take seconds: the load goes on until an application answered since the
+        # database came back was saved (within a bound), else the figures could not tell a form that works again
+        # from one whose post had not been answered yet.
+        deadline = time.monotonic() + LONGEST_WAIT_FOR_A_SAVED_APPLICATION
+        while waiting and time.monotonic() < deadline and not saved_since(applications, answered_before_recovery):
+            time.sleep(0.1)
     finally:
         stop.set()
         for worker in workers:
