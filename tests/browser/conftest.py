@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
 
 from testkit.stories import make_story
 
@@ -133,6 +135,23 @@ def phone_page(open_page):
 def desktop_page(open_page):
     """A page in a 1280 px wide desktop browser."""
     return open_page(DESKTOP)
+
+
+@pytest.fixture
+def page_logged_in_as(open_page, live_server):
+    """page_logged_in_as(user, viewport=DESKTOP, **context_args): a page whose browser holds `user`'s session, as
+    after the login form. The form has journeys of its own (test_editor_journey.py, test_admin_two_factor.py,
+    test_membership_review_journey.py, test_reviewer_day_journey.py); the other journeys start where it leaves them."""
+
+    def open_as(user, viewport=DESKTOP, **context_args):
+        client = Client()
+        client.force_login(user)
+        page = open_page(viewport, **context_args)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+        return page
+
+    return open_as
 
 
 @pytest.fixture(scope="session")

@@ -24,16 +24,10 @@ def story_with_history(transactional_db, live_server):
     return story
 
 
-def phone_admin(open_page, admin):
+def phone_admin(page_logged_in_as):
     """A phone browser logged in to the admin (in the language of `admin`) as a superuser."""
-    User.objects.create_superuser("chief", "chief@example.org", PASSWORD)
-    page = open_page(PHONE_390, is_mobile=True, has_touch=True, device_scale_factor=2)
-    page.goto(f"{admin}login/?next={admin}")
-    page.locator("#id_username").fill("chief")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("#login-form [type=submit]").click()
-    page.wait_for_url(f"**{admin}")
-    return page
+    chief = User.objects.create_superuser("chief", "chief@example.org", PASSWORD)
+    return page_logged_in_as(chief, PHONE_390, is_mobile=True, has_touch=True, device_scale_factor=2)
 
 
 def assert_reachable(page, locator):
@@ -49,8 +43,8 @@ def assert_page_does_not_scroll_sideways(page):
 
 
 @pytest.mark.parametrize("admin", ADMINS)
-def test_the_story_lists_language_states_are_reachable_on_a_phone(open_page, story_with_history, admin):
-    page = phone_admin(open_page, admin)
+def test_the_story_lists_language_states_are_reachable_on_a_phone(page_logged_in_as, story_with_history, admin):
+    page = phone_admin(page_logged_in_as)
 
     page.goto(f"{admin}news/newsstory/")
 
@@ -61,8 +55,8 @@ def test_the_story_lists_language_states_are_reachable_on_a_phone(open_page, sto
 
 
 @pytest.mark.parametrize("admin", ADMINS)
-def test_the_history_pages_restore_button_is_reachable_on_a_phone(open_page, story_with_history, admin):
-    page = phone_admin(open_page, admin)
+def test_the_history_pages_restore_button_is_reachable_on_a_phone(page_logged_in_as, story_with_history, admin):
+    page = phone_admin(page_logged_in_as)
 
     page.goto(f"{admin}news/newsstory/{story_with_history.pk}/history/")
 

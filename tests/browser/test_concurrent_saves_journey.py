@@ -2,8 +2,6 @@
 different fields are both kept; where both changed the same field, the second to save sees both versions side by
 side, chooses per field, and saves (news/merging.py)."""
 
-from pathlib import Path
-
 import pytest
 from django.utils import translation
 from django.utils.translation import gettext
@@ -16,7 +14,6 @@ from testkit.stories import make_story
 PASSWORD = "correct horse battery staple"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE_390 = {"width": 390, "height": 844}
-SCREENSHOTS = Path("/tmp/shots-merge")
 ADMINS = {"/admin/": "en", "/zh/admin/": "zh-hans"}
 
 
@@ -39,18 +36,12 @@ def live_story(transactional_db, live_server):
     )
 
 
-def editor_page(open_page, django_user_model, username, admin):
+def editor_page(page_logged_in_as, django_user_model, username):
     """A browser of its own, logged in to the admin at `admin` as an editor in the Editors group."""
     editor = django_user_model.objects.create_user(username, f"{username}@example.org", PASSWORD, is_staff=True)
     # The live server's database is emptied after each test, the group with it: made again here.
     editor.groups.add(ensure_editors_group())
-    page = open_page(DESKTOP)
-    page.goto(f"{admin}login/?next={admin}")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("#login-form [type=submit]").click()
-    page.wait_for_url(f"**{admin}")
-    return page
+    return page_logged_in_as(editor)
 
 
 def open_story(page, story, admin):
@@ -72,11 +63,11 @@ def type_at_end_of_body(page, text):
 
 @pytest.mark.parametrize("admin", ADMINS)
 def test_two_editors_keep_both_their_changes_and_choose_where_they_changed_the_same_field(
-    open_page, django_user_model, live_story, admin
+    page_logged_in_as, django_user_model, live_story, admin
 ):
     language = ADMINS[admin]
-    mei = editor_page(open_page, django_user_model, "mei", admin)
-    tom = editor_page(open_page, django_user_model, "tom", admin)
+    mei = editor_page(page_logged_in_as, django_user_model, "mei")
+    tom = editor_page(page_logged_in_as, django_user_model, "tom")
     open_story(mei, live_story, admin)
     open_story(tom, live_story, admin)
 
@@ -111,7 +102,7 @@ def test_two_editors_keep_both_their_changes_and_choose_where_they_changed_the_s
     expect(body.locator(".save-conflict__version").nth(1)).to_contain_text("Mei's addition.")
     # Her typed text is still in the form; Tom's summary... and title as he left them are not lost either.
     expect(mei.locator("#id_title")).to_have_value("Forty brands sign the pledge")
-    shoot(mei, conflicts, language)
+    the_choice_fits_a_phone(mei, conflicts)
 
     title = conflicts.locator(".save-conflict").nth(0)
     title.get_by_role("radio", name=said("Keep mine", language)).check()
@@ -126,17 +117,10 @@ def test_two_editors_keep_both_their_changes_and_choose_where_they_changed_the_s
     assert draft["summary"] == "Forty brands will share audit results with workers."
 
 
-def shoot(page, conflicts, language):
-    """The side-by-side choice at 1280 px and at 390 px, for people to look at; on a phone nothing is wider than
-    the screen."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    name = "en" if language == "en" else "zh"
-    conflicts.scroll_into_view_if_needed()
-    page.screenshot(path=SCREENSHOTS / f"{name}-1280.png")
+def the_choice_fits_a_phone(page, conflicts):
+    """On a 390 px phone nothing of the side-by-side choice is wider than the screen."""
     page.set_viewport_size(PHONE_390)
     conflicts.scroll_into_view_if_needed()
-    page.screenshot(path=SCREENSHOTS / f"{name}-390.png")
-    conflicts.screenshot(path=SCREENSHOTS / f"{name}-390-choice.png")
     box = conflicts.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_390["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from site_shell.languages import site_language
 from testkit.files import minimal_pdf
 from tests.browser.conftest import DESKTOP
-from tests.browser.editors import PASSWORD, make_editor
+from tests.browser.editors import make_editor
 
 
 @dataclass(frozen=True)
@@ -33,17 +33,6 @@ CHINESE = Version(
     slug="十二个品牌签署审核承诺",
     summary="这些品牌将与工人分享工厂审核结果。",
 )
-
-
-def logged_in_page(open_page, editor):
-    """A desktop browser of its own, logged in to the admin as `editor`."""
-    page = open_page(DESKTOP)
-    page.goto("/admin/")
-    page.get_by_label("Username").fill(editor.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Stories and membership applications")).to_be_visible()
-    return page
 
 
 def visitor_page(open_page):
@@ -106,13 +95,13 @@ def expect_story_page(page, html_lang, title):
 
 
 def test_english_goes_live_first_and_chinese_is_previewed_as_a_draft_then_published_for_chinese_readers(
-    news_site, open_page, django_user_model
+    news_site, open_page, page_logged_in_as, django_user_model
 ):
-    editor = logged_in_page(open_page, make_editor(django_user_model, "mei"))
+    editor = page_logged_in_as(make_editor(django_user_model, "mei"))
     write_english_story_and_publish_it(editor)
 
     # A translator adds the Chinese version later, as a draft.
-    translator = logged_in_page(open_page, make_editor(django_user_model, "lin"))
+    translator = page_logged_in_as(make_editor(django_user_model, "lin"))
     open_story_in_admin(translator, ENGLISH.title)
     translator.locator(".parler-language-tabs").get_by_role("link", name="Simplified Chinese").click()
     expect(translator.get_by_role("heading", level=1)).to_have_text(re.compile(r"\(Simplified Chinese\)$"))
@@ -187,9 +176,9 @@ def test_english_goes_live_first_and_chinese_is_previewed_as_a_draft_then_publis
 
 
 def test_another_editor_compares_revisions_and_restores_the_first_into_the_draft_leaving_the_live_page(
-    news_site, open_page, django_user_model
+    news_site, open_page, page_logged_in_as, django_user_model
 ):
-    editor = logged_in_page(open_page, make_editor(django_user_model, "mei"))
+    editor = page_logged_in_as(make_editor(django_user_model, "mei"))
     write_english_story_and_publish_it(editor)
     rewritten = Version(
         title="Forty brands sign the audit pledge",
@@ -203,7 +192,7 @@ def test_another_editor_compares_revisions_and_restores_the_first_into_the_draft
     reader.goto(f"/news/{ENGLISH.slug}/")
     expect_story_page(reader, "en", rewritten.title)
 
-    second_editor = logged_in_page(open_page, make_editor(django_user_model, "alex"))
+    second_editor = page_logged_in_as(make_editor(django_user_model, "alex"))
     open_story_in_admin(second_editor, rewritten.title)
     second_editor.get_by_role("link", name="History").click()
     revisions = second_editor.locator("#story-revisions")
@@ -250,9 +239,9 @@ def test_another_editor_compares_revisions_and_restores_the_first_into_the_draft
 
 
 def test_a_renamed_story_keeps_its_old_address_and_readers_open_its_pdf(
-    news_site, open_page, django_user_model, media_root, tmp_path
+    news_site, open_page, page_logged_in_as, django_user_model, media_root, tmp_path
 ):
-    editor = logged_in_page(open_page, make_editor(django_user_model, "mei"))
+    editor = page_logged_in_as(make_editor(django_user_model, "mei"))
     write_english_story_and_publish_it(editor)
     pdf = minimal_pdf("Audit pledge 2026")
     pdf_file = tmp_path / "Audit pledge 2026.pdf"

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from news.models import NewsStory, StorySlugRedirect
 from testkit.stories import make_story
 from tests.browser.conftest import DESKTOP
-from tests.browser.editors import PASSWORD, make_editor
+from tests.browser.editors import make_editor
 
 ADMINS = ["/admin/", "/zh/admin/"]
 STORY = {
@@ -37,16 +37,9 @@ def live_story(news_site):
     return make_story(STORY, publish_date=timezone.localdate() - datetime.timedelta(days=7))
 
 
-def editor_in(open_page, django_user_model, admin):
-    """A desktop browser logged in as an editor (the Editors group's permissions) to the admin at `admin`."""
-    editor = make_editor(django_user_model, "mei")
-    page = open_page(DESKTOP)
-    page.goto(f"{admin}login/?next={admin}")
-    page.locator("#id_username").fill(editor.username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("#login-form [type=submit]").click()
-    page.wait_for_url(f"**{admin}")
-    return page
+def editor_in(page_logged_in_as, django_user_model):
+    """A desktop browser logged in as an editor (the Editors group's permissions)."""
+    return page_logged_in_as(make_editor(django_user_model, "mei"))
 
 
 def open_story(page, admin, story, language="en"):
@@ -64,9 +57,9 @@ def heading_of(visitor, address):
 
 @pytest.mark.parametrize("admin", ADMINS)
 def test_a_correction_to_a_live_story_is_invisible_until_publish_and_live_right_after(
-    live_story, open_page, django_user_model, admin
+    live_story, open_page, page_logged_in_as, django_user_model, admin
 ):
-    editor = editor_in(open_page, django_user_model, admin)
+    editor = editor_in(page_logged_in_as, django_user_model)
     visitor = open_page(DESKTOP)
     open_story(editor, admin, live_story)
 
@@ -96,8 +89,10 @@ def test_a_correction_to_a_live_story_is_invisible_until_publish_and_live_right_
 
 
 @pytest.mark.parametrize("admin", ADMINS)
-def test_restoring_a_revision_changes_no_public_page(live_story, open_page, django_user_model, admin):
-    editor = editor_in(open_page, django_user_model, admin)
+def test_restoring_a_revision_changes_no_public_page(
+    live_story, open_page, page_logged_in_as, django_user_model, admin
+):
+    editor = editor_in(page_logged_in_as, django_user_model)
     for title in ["Brands share audit results again", "Forty brands share audit results"]:
         open_story(editor, admin, live_story)
         editor.locator("#id_title").fill(title)
@@ -122,7 +117,7 @@ def test_restoring_a_revision_changes_no_public_page(live_story, open_page, djan
 
 @pytest.mark.parametrize("admin", ADMINS)
 def test_an_old_address_is_refused_then_retired_knowingly_its_redirect_kept_until_publish(
-    live_story, open_page, django_user_model, admin
+    live_story, open_page, page_logged_in_as, django_user_model, admin
 ):
     renamed = make_story({"en": {"title": "Audit deadlines", "slug": "audit-deadlines"}})
     renamed.set_current_language("en")
@@ -131,7 +126,7 @@ def test_an_old_address_is_refused_then_retired_knowingly_its_redirect_kept_unti
     visitor = open_page(DESKTOP)
     assert visitor.request.get("/news/audit-deadlines/", max_redirects=0).status == 301
 
-    editor = editor_in(open_page, django_user_model, admin)
+    editor = editor_in(page_logged_in_as, django_user_model)
     open_story(editor, admin, live_story)
     editor.locator("#id_slug").fill("audit-deadlines")
     press(editor, admin, "Save draft")
@@ -155,9 +150,9 @@ def test_an_old_address_is_refused_then_retired_knowingly_its_redirect_kept_unti
 
 @pytest.mark.parametrize("admin", ADMINS)
 def test_a_preview_link_made_with_unsaved_edits_shows_them_and_revoke_loses_nothing(
-    live_story, open_page, django_user_model, admin
+    live_story, open_page, page_logged_in_as, django_user_model, admin
 ):
-    editor = editor_in(open_page, django_user_model, admin)
+    editor = editor_in(page_logged_in_as, django_user_model)
     open_story(editor, admin, live_story)
 
     editor.locator("#id_summary").fill("Typed, not saved: now in forty factories.")
@@ -181,8 +176,10 @@ def test_a_preview_link_made_with_unsaved_edits_shows_them_and_revoke_loses_noth
 
 
 @pytest.mark.parametrize("admin", ADMINS)
-def test_an_undated_story_published_is_dated_today_and_listed_first(news_site, open_page, django_user_model, admin):
-    editor = editor_in(open_page, django_user_model, admin)
+def test_an_undated_story_published_is_dated_today_and_listed_first(
+    news_site, open_page, page_logged_in_as, django_user_model, admin
+):
+    editor = editor_in(page_logged_in_as, django_user_model)
     editor.goto(f"{admin}news/newsstory/add/?language=en")
     editor.locator("#id_title").fill("Helpline answers in Bahasa")
     editor.locator("#id_title").press("Tab")

@@ -10,15 +10,10 @@ from testkit.stories import make_story
 PASSWORD = "correct horse battery staple"
 
 
-def test_the_preview_link_is_made_from_the_screen_and_copied_by_its_button(open_page, news_site):
+def test_the_preview_link_is_made_from_the_screen_and_copied_by_its_button(page_logged_in_as, news_site):
     story = make_story({"en": {"title": "Worker committees", "slug": "worker-committees", "summary": "In thirty."}})
-    User.objects.create_superuser("chief", "chief@example.org", PASSWORD)
-    page = open_page({"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
-    page.goto("/admin/login/?next=/admin/")
-    page.locator("#id_username").fill("chief")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("#login-form [type=submit]").click()
-    page.wait_for_url("**/admin/")
+    chief = User.objects.create_superuser("chief", "chief@example.org", PASSWORD)
+    page = page_logged_in_as(chief, {"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
     page.goto(f"/admin/news/newsstory/{story.pk}/change/?language=en")
 
     page.locator("#id_summary").fill("Now in forty factories.")
@@ -47,15 +42,10 @@ def test_the_preview_link_is_made_from_the_screen_and_copied_by_its_button(open_
     assert link.evaluate("box => box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight")
 
 
-def test_enter_in_a_box_saves_the_form_and_makes_no_preview_link(open_page, news_site):
+def test_enter_in_a_box_saves_the_form_and_makes_no_preview_link(page_logged_in_as, news_site):
     story = make_story({"en": {"title": "Worker committees", "slug": "worker-committees", "summary": "In thirty."}})
-    User.objects.create_superuser("chief", "chief@example.org", PASSWORD)
-    page = open_page({"width": 1280, "height": 900})
-    page.goto("/admin/login/?next=/admin/")
-    page.locator("#id_username").fill("chief")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("#login-form [type=submit]").click()
-    page.wait_for_url("**/admin/")
+    chief = User.objects.create_superuser("chief", "chief@example.org", PASSWORD)
+    page = page_logged_in_as(chief, {"width": 1280, "height": 900})
     page.goto(f"/admin/news/newsstory/{story.pk}/change/?language=en")
 
     page.locator("#id_title").fill("Worker committees, corrected")

@@ -23,7 +23,6 @@ from testkit.files import letter_pdf
 
 pytestmark = pytest.mark.usefixtures("private_media_root")
 
-SCREENSHOTS = Path("/tmp/shots-review")
 APPLICANT = "chen.mei@bright-toys.example.cn"
 COLLEAGUE_EMAIL = "ana.silva@ethicaltoyprogram.org"
 # What only an error page shows: Django's production 500 page, or a development traceback.
@@ -154,14 +153,13 @@ OTHER_LANGUAGE = {ENGLISH.code: CHINESE, CHINESE.code: ENGLISH}
 
 class ReviewerBrowser:
     """The reviewer's page, which records every page it is answered (to catch an error status) and checks each step's
-    page: not an error page, in the admin's language, kept as a screenshot."""
+    page: not an error page, and in the admin's language."""
 
     def __init__(self, page, words):
         self.page = page
         self.words = words
         self.other = OTHER_LANGUAGE[words.code]
         self.answered = []
-        self.steps = 0
         page.on("response", self.note_page_answer)
 
     def note_page_answer(self, response):
@@ -182,9 +180,6 @@ class ReviewerBrowser:
             expect(page.locator("body")).to_contain_text(getattr(words, word_name))
             untranslated = getattr(self.other, word_name)
             assert untranslated not in text, f"{name}: {untranslated!r} (untranslated) on {page.url}"
-        self.steps += 1
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"{words.code}-{self.steps:02}-{name}.png", full_page=True)
 
     def log_in(self, username, password):
         page, words = self.page, self.words
