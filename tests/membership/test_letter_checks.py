@@ -72,23 +72,40 @@ def test_a_form_with_another_mistake_never_looks_at_the_letter(client, monkeypat
     hostile_letter = blank_png()
     # The same mistake without a letter, first: the answer's own cost (rendering the form), warmed up.
     post_application(client, "none.txt", b"", contact_email="not an address")
-    started = time.perf_counter()
+    without_letter = Stopwatch()
     post_application(client, "none.txt", b"", contact_email="not an address")
-    without_letter = time.perf_counter() - started
+    without_letter.stop()
 
-    started = time.perf_counter()
+    with_letter = Stopwatch()
     response = post_application(client, "letter.png", hostile_letter, contact_email="not an address")
-    elapsed = time.perf_counter() - started
+    with_letter.stop()
 
     assert response.status_code == 200
     assert "Enter the contact email as an address like name@example.com." in response.content.decode()
     assert letter_error(response) == ""
     assert inspected == [] and opened == []
     # Decoding it took 11–18 s in the request before; now it costs what the form costs without it.
-    assert elapsed < without_letter + 0.3, f"{elapsed:.2f} s with the letter, {without_letter:.2f} s without"
+    assert with_letter.cpu < without_letter.cpu + 0.3, f"CPU: {with_letter} with the letter, {without_letter} without"
+    assert with_letter.wall < without_letter.wall + 3, f"{with_letter} with the letter, {without_letter} without"
     assert MembershipApplication.objects.count() == 0
     help_text = parse_page(response).find(id="id_letter_helptext").text
     assert "The letter is looked at only once every other answer is right" in help_text
+
+
+class Stopwatch:
+    """The CPU time this thread spent (the request's own work, in-process through the test client: what decoding a
+    bomb would cost) and the wall time, from its making to stop(). CPU is what the tight bounds are on: on a loaded
+    machine the wall time of the same work varies by seconds."""
+
+    def __init__(self):
+        self.started = (time.thread_time(), time.perf_counter())
+
+    def stop(self):
+        self.cpu = time.thread_time() - self.started[0]
+        self.wall = time.perf_counter() - self.started[1]
+
+    def __str__(self):
+        return f"{self.cpu:.2f} s of CPU in {self.wall:.2f} s"
 
 
 BOMBS_REFUSED_AT_ONCE = {
@@ -124,13 +141,13 @@ def test_a_bomb_whose_header_gives_it_away_is_refused_at_once_without_unpacking(
 ):
     url = "/zh/buyer-membership/" if language == "zh-hans" else "/buyer-membership/"
 
-    started = time.perf_counter()
+    answer = Stopwatch()
     response = post_application(client, name, content, url=url)
-    elapsed = time.perf_counter() - started
+    answer.stop()
 
     assert response.status_code == 200
     assert (chinese if language == "zh-hans" else english) in letter_error(response)
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
+    assert answer.cpu < 1.0 and answer.wall < 5, answer
     assert MembershipApplication.objects.count() == 0
     assert stored_files(private_media_root) == []
 
