@@ -25,7 +25,7 @@ def story_with_history(transactional_db, live_server):
 
 
 def phone_admin(page_logged_in_as):
-    """A phone browser logged in to the admin (in the language of `admin`) as a superuser."""
+    """A phone browser logged in to the admin as a superuser."""
     chief = User.objects.create_superuser("chief", "chief@example.org", PASSWORD)
     return page_logged_in_as(chief, PHONE_390, is_mobile=True, has_touch=True, device_scale_factor=2)
 

@@ -37,7 +37,7 @@ def live_story(transactional_db, live_server):
 
 
 def editor_page(page_logged_in_as, django_user_model, username):
-    """A browser of its own, logged in to the admin at `admin` as an editor in the Editors group."""
+    """A browser of its own, logged in to the admin as an editor in the Editors group."""
     editor = django_user_model.objects.create_user(username, f"{username}@example.org", PASSWORD, is_staff=True)
     # The live server's database is emptied after each test, the group with it: made again here.
     editor.groups.add(ensure_editors_group())

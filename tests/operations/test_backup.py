@@ -391,7 +391,7 @@ def test_a_database_that_migrate_has_just_set_up_counts_as_empty(site, tmp_path,
     if on_postgres():
         prepared.postgres_database(fresh_database_url)
     else:
-        prepared.migrated_sqlite(tmp_path / "restored.sqlite3")
+        prepared.migrated_sqlite(fresh_database_url.removeprefix("sqlite:///"))
 
     result = manage("restore", archive, env=target)
     assert result.returncode == 0, result.stderr
