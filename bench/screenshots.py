@@ -26,6 +26,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
+from testkit.chromium import CHROMIUM
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
     "news": "/news/",
@@ -184,7 +186,7 @@ def main():
             wait_until_up(base + "/news/")
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+                    executable_path=CHROMIUM,
                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
                 )
                 if options.guides:

@@ -6,11 +6,14 @@ in the browser tests' Chromium with its Chinese font. The images are committed; 
 """
 
 import io
+import os
 from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
+# The browser tests' Chromium (testkit/chromium.py).
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium-headless-shell"
 IMAGES = Path(__file__).resolve().parent.parent / "static" / "img"
 mark = (IMAGES / "ietp-mark.svg").read_text()
 card = f"""<!doctype html><html><body style="margin:0">
@@ -26,7 +29,7 @@ Safe, fair and family-friendly toy factories<br>安全、公平、关爱家庭�
 logo = f"""<!doctype html><html><body style="margin:0;background:transparent">
 <div style="width:512px;height:512px">{mark}</div></body></html>"""
 with sync_playwright() as p:
-    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
     page = browser.new_page(viewport={"width": 1200, "height": 630})
     page.set_content(card)
     png = page.screenshot(clip={"x": 0, "y": 0, "width": 1200, "height": 630})

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
+from testkit.chromium import CHROMIUM
 from testkit.stories import make_story
 
 # Playwright's sync API runs an event loop in the test thread, and Django refuses ORM calls
@@ -24,14 +25,13 @@ from testkit.stories import make_story
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 BROWSER_TESTS = Path(__file__).resolve().parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 CHROMIUM_MISSING = not Path(CHROMIUM).is_file()
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SKIP_REASON = (
     f"Browser tests skipped: no Chromium at {CHROMIUM} "
-    "(apt-get install chromium, or set CHROMIUM_PATH to a Chromium binary)"
+    "(apt-get install chromium-headless-shell, or set CHROMIUM_PATH to a Chromium binary)"
 )
-# Debian's Chromium, headless and quiet: no sandbox (CI runs as root), nothing fetched in the background.
+# Quiet: no sandbox (CI runs as root), nothing fetched in the background.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -83,7 +83,7 @@ def pytest_runtest_makereport(item, call):
 def browser_type_launch_args(browser_type_launch_args):
     if CHROMIUM_MISSING:
         # Only reached in CI (elsewhere the tests are skipped): CI must run the browser tests.
-        pytest.fail(f"CI=true but there is no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium package.")
+        pytest.fail(f"CI=true but there is no Chromium at {CHROMIUM}: make test installs chromium-headless-shell.")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 

@@ -11,7 +11,9 @@ import subprocess
 
 import pytest
 
-from .validated_site import ARTIFACTS, CHROMIUM, LIGHTHOUSE, VALIDATORS, tool_missing
+from testkit.chromium import CHROMIUM
+
+from .validated_site import ARTIFACTS, LIGHTHOUSE, VALIDATORS, tool_missing
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,6 @@ with the reason, and in CI (CI=true) they fail.
 """
 
 import http.cookiejar
-import os
 import re
 import shutil
 import urllib.error
@@ -26,7 +25,6 @@ VALIDATORS = Path(__file__).resolve().parent
 NODE_MODULES = VALIDATORS / "node" / "node_modules"
 VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
 LIGHTHOUSE = NODE_MODULES / ".bin" / "lighthouse"
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 ARTIFACTS = Path("test-artifacts/validators")
 ORGANISATION_EMAIL = "info@example.org"
 
