@@ -32,8 +32,6 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
-from pypdf import PdfReader, PdfWriter, apply_configuration
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from uploads.decompression_bombs import image_is_a_bomb, pdf_has_a_bomb
 from uploads.images import (
@@ -181,6 +179,9 @@ def inspect_image(upload):
 
 def inspect_pdf(data):
     """A PDF's structure, read by pypdf without decoding its pages: complete, not protected, a letter's length."""
+    # pypdf is imported where a PDF is read: a tenth of the start-up of every process that reads none.
+    from pypdf import PdfReader
+
     # A PDF ends with %%EOF (readers look for it in the last kilobyte): one cut short in transfer does not.
     if b"%%EOF" not in data[-1024:]:
         raise ValidationError(damaged_pdf_message(), code="damaged_pdf")
@@ -210,6 +211,8 @@ def inspect_pdf(data):
 
 def bounded_pdf_reading(unpacked_bytes):
     """pypdf unpacks no stream beyond `unpacked_bytes` (its own limits are 75 MB a stream)."""
+    from pypdf import apply_configuration
+
     return apply_configuration(
         zlib_maximum_output_length=unpacked_bytes,
         lzw_maximum_output_length=unpacked_bytes,
@@ -277,6 +280,8 @@ def clean_pdf(data):
     is left behind; a page's own actions and attachments are removed. The copy is read again and refused if
     anything active remains.
     """
+    from pypdf import PdfReader, PdfWriter
+
     # A PDF ends with %%EOF (readers look for it in the last kilobyte): one cut short in transfer does not.
     if b"%%EOF" not in data[-1024:]:
         raise ValidationError(damaged_pdf_message(), code="damaged_pdf")
@@ -322,6 +327,8 @@ def clean_pdf(data):
 def remove_active_annotations(page):
     """Keeps what marks the page (a filled-in field's appearance, a stamp, a note); drops attachments and media,
     and every annotation's actions and form-field links (through which scripts would come back)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
     if "/Annots" not in page:
         return
     kept = ArrayObject()
@@ -337,6 +344,8 @@ def remove_active_annotations(page):
 
 def active_pdf_content(root):
     """The first name in ACTIVE_PDF_NAMES reachable from `root` (as a key or a value), or None."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
     stack, seen, visited = [root], set(), 0
     while stack:
         item = stack.pop()
