@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -170,10 +171,11 @@ class Stack:
         finally:
             connection.close()
 
-    def wrk(self, path, seconds, connections=8, headers=()):
-        """wrk through nginx over TLS, started (wrk_results reads what it gave). A request unanswered after 10 s
-        counts as a socket error (wrk's own 2 s would count a busy shared machine's slow answers as failures)."""
-        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+    def wrk(self, path, connections=8, headers=()):
+        """wrk through nginx over TLS, started, until wrk_results stops it (or for at most two minutes). A request
+        unanswered after 10 s counts as a socket error (wrk's own 2 s would count a busy shared machine's slow
+        answers as failures)."""
+        command = ["wrk", "-t2", f"-c{connections}", "-d120s", "--timeout", "10s", "--latency"]
         for header in (f"Host: {HOST}:{self.https_port}", *headers):
             command += ["-H", header]
         return subprocess.Popen(
@@ -182,8 +184,9 @@ class Stack:
 
     @staticmethod
     def wrk_results(process):
-        """What a wrk() run gave, once it ends."""
-        output = process.communicate(timeout=120)[0]
+        """Stops a wrk() run (on SIGINT wrk reports what it measured until then) and returns what it gave."""
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=30)[0]
         requests = int(re.search(r"(\d+) requests in", output)[1])
         non_success = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
         socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
