@@ -33,3 +33,6 @@ LETTER_CLEANING_NICENESS = 0
 # Tests that log staff in with force_login() need no second factor; the two-factor tests turn it on
 # (tests/staff_security/test_admin.py).
 ADMIN_REQUIRE_2FA_FOR_SUPERUSERS = False
+# A test's tables emptied with DELETE, not TRUNCATE (testkit/postgresql/base.py says why).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["ENGINE"] = "testkit.postgresql"  # noqa: F405
