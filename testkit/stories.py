@@ -122,6 +122,7 @@ def many_stories(count, *, newest=None, first=0):
     """`count` stories written in bulk, an hour apart back from `newest` (now), for pages at scale: story N (from
     `first`) is "Story N" (slug story-N) in English, published; every other story also has a Chinese version
     "新闻 N" (slug 新闻-N), half of those still drafts."""
+    from django.db import connection
     from django.utils import timezone
 
     from news.models import NewsStory, NewsStoryTranslation
@@ -148,6 +149,12 @@ def many_stories(count, *, newest=None, first=0):
                 )
             )
     NewsStoryTranslation.objects.bulk_create(versions, batch_size=2000)
+    if connection.vendor == "postgresql":
+        # What autovacuum does after a bulk load in production, which it cannot do for rows a test's transaction has
+        # not committed. Without it the planner counts one row and nests its loops: the year page's month query
+        # took 7.5 s at 10,000 stories instead of milliseconds.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {NewsStory._meta.db_table}, {NewsStoryTranslation._meta.db_table}")
     return stories
 
 
