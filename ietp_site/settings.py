@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 from ietp_site.environment import read as env
 
@@ -271,6 +272,9 @@ RELEASE_ID = env("RELEASE_ID")
 STATIC_URL = "/static/"
 STATIC_ROOT = env("STATIC_ROOT")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Source maps are read only by a developer's browser tools, uncompressed as well: compressing the story editor's
+# (2.4 MB, in two copies) took 8 of collectstatic's 10 s.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT")
 
