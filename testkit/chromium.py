@@ -5,8 +5,8 @@ CHROMIUM_PATH.
 The headless shell is Debian's build of Chromium's own headless browser, from the same source and version as the
 `chromium` package and with the same Blink and V8, without the desktop browser around them (the headless shell is
 what Playwright itself runs headless tests in). Measured on the browser and validator tests (bench/README.md, "The
-headless shell"): half the CPU of the full browser, which spends most of its time starting a browser window's
-processes for each new page and winding them down after.
+browser tests in the headless shell"): half the CPU of the full browser, which spends most of its time starting a
+browser window's processes for each new page and winding them down after.
 """
 
 import os

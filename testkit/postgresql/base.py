@@ -2,8 +2,8 @@
 TRUNCATE (ietp_site/test_settings.py selects it when the suite runs on PostgreSQL).
 
 After every test that commits (the browser tests, the tests with other processes) Django empties every table. One
-TRUNCATE of the site's 60-odd tables took 0.23 s on the CI machines' server, whatever they held, since PostgreSQL
-gives each table new files; DELETE on tables that hold a test's few rows takes milliseconds. The foreign keys Django
+TRUNCATE of the site's 33 tables took 0.23-0.27 s on the CI machines' server, whatever they held, since PostgreSQL
+gives each table new files; DELETE on tables that hold a test's few rows takes 6-25 ms. The foreign keys Django
 makes are checked at commit, so the order of the DELETEs does not matter. Nothing else differs from production's
 backend: the same connection, queries, search and transactions.
 """
