@@ -74,7 +74,7 @@ def test_a_photo_chosen_on_a_form_with_another_error_is_kept_and_saved_with_the_
     story = NewsStory.objects.get()
     assert story.image_state == "processing"
 
-    run_queued_tasks()
+    run_queued_tasks(queues=["images"])  # the photo made (the sample stories' pages are not this test's)
     page.reload()
     preview = page.locator(".field-image_preview img.image-preview")
     expect(preview).to_be_visible()

@@ -41,9 +41,16 @@ def illustrated_story_form(**fields):
 
 def add_story(staff_client, language="en", **fields):
     """Posts the admin's add form; what it queues is queued once its transaction commits, as in production (the
-    test's own transaction never commits). The image is made by run_queued_tasks()."""
+    test's own transaction never commits). The image is made by run_image_jobs()."""
     with after_commit():
         return staff_client.post(f"/admin/news/newsstory/add/?language={language}", illustrated_story_form(**fields))
+
+
+def run_image_jobs():
+    """Runs the image jobs that wait, as the worker does. Not the pages a publication also has rendered for its
+    first visitors: they are news/page_warming.py's (tests/news/test_page_warming.py), and would take a quarter of
+    these tests' time."""
+    return run_queued_tasks(queues=["images"])
 
 
 def after_commit():
@@ -73,7 +80,7 @@ def open_stored(path):
 @pytest.mark.slow
 def test_phone_photo_is_published_upright_with_no_location_or_other_metadata(staff_client, media_root):
     response = add_story(staff_client, image=upload(phone_photo(), "IMG_0042.JPG"))
-    run_queued_tasks()
+    run_image_jobs()
 
     assert response.status_code == 302
     story = NewsStory.objects.get()
@@ -104,7 +111,7 @@ def test_image_stored_by_code_is_cleaned_like_an_upload_and_its_raw_bytes_remove
     with django_capture_on_commit_callbacks(execute=True):
         story.image.save("IMG_0042.JPG", ContentFile(phone_photo()), save=False)
         story.save()
-    run_queued_tasks()
+    run_image_jobs()
     story.refresh_from_db()
 
     assert story.card_picture is not None
@@ -119,7 +126,7 @@ def test_image_stored_by_code_is_cleaned_like_an_upload_and_its_raw_bytes_remove
 @pytest.mark.slow
 def test_renditions_are_made_at_each_srcset_width_in_webp_and_jpeg(staff_client, media_root):
     add_story(staff_client, image=upload(photo_like(2400, 1600)))
-    run_queued_tasks()
+    run_image_jobs()
 
     renditions = NewsStory.objects.get().image_renditions
     for name, widths, ratio in [("card", [320, 480, 640, 960], 1.5), ("hero", [640, 960, 1280, 1920], 1.5)]:
@@ -134,7 +141,7 @@ def test_renditions_are_made_at_each_srcset_width_in_webp_and_jpeg(staff_client,
 @pytest.mark.slow
 def test_small_image_is_never_upscaled(staff_client, media_root):
     add_story(staff_client, image=upload(photo_like(800, 600, "PNG"), "chart.png", "image/png"))
-    run_queued_tasks()
+    run_image_jobs()
 
     renditions = NewsStory.objects.get().image_renditions
     assert [width for width, _path in renditions["card"]["webp"]] == [320, 480, 640, 800]
@@ -145,7 +152,7 @@ def test_small_image_is_never_upscaled(staff_client, media_root):
 @pytest.mark.parametrize("payload", [b"PK\x03\x04zip-archive" + b"\0" * 64, b"<html><script>alert(1)</script></html>"])
 def test_polyglot_payload_after_the_image_is_never_served(staff_client, media_root, payload):
     response = add_story(staff_client, image=upload(photo_like(1000, 750) + payload, "trick.jpg"))
-    run_queued_tasks()
+    run_image_jobs()
 
     assert response.status_code == 302
     assert NewsStory.objects.get().image_state == "ready"
@@ -157,7 +164,7 @@ def test_polyglot_payload_after_the_image_is_never_served(staff_client, media_ro
 @pytest.mark.slow
 def test_replacing_the_image_removes_the_old_files(staff_client, media_root, django_capture_on_commit_callbacks):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
-    run_queued_tasks()
+    run_image_jobs()
     story = NewsStory.objects.get()
     old_files = every_stored_image(story)
 
@@ -167,7 +174,7 @@ def test_replacing_the_image_removes_the_old_files(staff_client, media_root, dja
             illustrated_story_form(image=upload(photo_like(1200, 900), "second.jpg")),
         )
     with django_capture_on_commit_callbacks(execute=True):  # the old image's files go once the new one is on
-        run_queued_tasks()
+        run_image_jobs()
 
     assert response.status_code == 302
     story.refresh_from_db()
@@ -179,7 +186,7 @@ def test_replacing_the_image_removes_the_old_files(staff_client, media_root, dja
 
 def test_clearing_the_image_removes_its_files(staff_client, media_root, django_capture_on_commit_callbacks):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
-    run_queued_tasks()
+    run_image_jobs()
     story = NewsStory.objects.get()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -194,7 +201,7 @@ def test_clearing_the_image_removes_its_files(staff_client, media_root, django_c
 
 def test_editing_text_keeps_the_image(staff_client, media_root, django_capture_on_commit_callbacks):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
-    run_queued_tasks()
+    run_image_jobs()
     story = NewsStory.objects.get()
     files = files_in(media_root)
 
@@ -211,7 +218,7 @@ def test_editing_text_keeps_the_image(staff_client, media_root, django_capture_o
 
 def test_deleting_the_story_removes_its_image_files(staff_client, media_root, django_capture_on_commit_callbacks):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
-    run_queued_tasks()
+    run_image_jobs()
     story = NewsStory.objects.get()
     assert files_in(media_root)
 
@@ -231,7 +238,7 @@ def test_a_rolled_back_replacement_keeps_the_image(make_story, media_root, djang
     with django_capture_on_commit_callbacks(execute=True):
         story.image = upload(photo_like(1000, 750))
         story.save()
-    run_queued_tasks()
+    run_image_jobs()
     story = NewsStory.objects.get(pk=story.pk)
     kept = every_stored_image(story)
 
@@ -290,7 +297,7 @@ def test_the_save_answers_without_decoding_the_image_and_the_job_makes_it(
     assert hero_source(client) is None
 
     with after_commit():
-        run_queued_tasks()
+        run_image_jobs()
 
     story.refresh_from_db()
     assert story.image_state == "ready" and story.image_failure == ""
@@ -304,7 +311,7 @@ def test_the_save_answers_without_decoding_the_image_and_the_job_makes_it(
 def test_while_a_replacement_is_processed_readers_keep_the_previous_image(staff_client, media_root, client):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
     with after_commit():
-        run_queued_tasks()
+        run_image_jobs()
     story = NewsStory.objects.get()
     first_files = every_stored_image(story)
     first_hero = hero_source(client)
@@ -316,7 +323,7 @@ def test_while_a_replacement_is_processed_readers_keep_the_previous_image(staff_
     assert NewsStory.objects.get().image_state == "processing"
 
     with after_commit():
-        run_queued_tasks()
+        run_image_jobs()
 
     story.refresh_from_db()
     assert hero_source(client) != first_hero and story.image_renditions["hero"]["width"] == 1600
@@ -337,7 +344,7 @@ def test_an_upload_that_fails_processing_leaves_the_story_saved_and_says_why(
 ):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
     with after_commit():
-        run_queued_tasks()
+        run_image_jobs()
     story = NewsStory.objects.get()
     kept_hero = hero_source(client)
 
@@ -351,7 +358,7 @@ def test_an_upload_that_fails_processing_leaves_the_story_saved_and_says_why(
         _publish="1",
     )
     with after_commit():
-        run_queued_tasks()
+        run_image_jobs()
 
     story.refresh_from_db()
     assert story.title == "Factory visit, updated"
@@ -367,7 +374,7 @@ def test_an_upload_that_fails_processing_leaves_the_story_saved_and_says_why(
     # The editor replaces it: the new one is made and the failure is gone.
     replace_image(staff_client, story, photo_like(1200, 900), "third.jpg")
     with after_commit():
-        run_queued_tasks()
+        run_image_jobs()
     story.refresh_from_db()
     assert story.image_state == "ready" and story.image_failure == ""
     assert story.image_renditions["hero"]["width"] == 1200
@@ -388,7 +395,7 @@ def test_the_editor_sees_that_the_image_is_being_processed(staff_client, media_r
     assert processing in preview.text
     assert listing.find(class_="image-state--processing")
 
-    run_queued_tasks()
+    run_image_jobs()
     page = parse_page(staff_client.get(change_url(story, admin)))
     assert page.find(class_="field-image_preview").find("img", class_="image-preview")
     assert page.find(class_="image-state") is None
@@ -401,7 +408,7 @@ def test_a_newer_upload_wins_over_one_still_waiting(staff_client, media_root, pe
     assert waiting_jobs("images") == 2
 
     with after_commit():
-        run_queued_tasks()
+        run_image_jobs()
 
     story.refresh_from_db()
     assert story.image.name.endswith("/second.jpg") and story.image_state == "ready"
@@ -412,13 +419,13 @@ def test_a_newer_upload_wins_over_one_still_waiting(staff_client, media_root, pe
 
 def test_removing_the_image_while_a_new_one_is_processed_removes_both(staff_client, media_root, pending_images_root):
     add_story(staff_client, image=upload(photo_like(1000, 750)))
-    run_queued_tasks()
+    run_image_jobs()
     story = NewsStory.objects.get()
     replace_image(staff_client, story, photo_like(1200, 900))
 
     with after_commit():
         staff_client.post(change_url(story), illustrated_story_form(**{"image-clear": "on"}))
-        run_queued_tasks()
+        run_image_jobs()
 
     story.refresh_from_db()
     assert not story.image and story.image_renditions == {} and story.image_state == "none"
@@ -433,7 +440,7 @@ def test_twenty_images_waiting_while_the_worker_is_stopped_are_all_made_when_it_
     assert waiting_jobs("images") == 20
     assert NewsStory.objects.filter(image_state="processing").count() == 20
 
-    run_queued_tasks()
+    run_image_jobs()
 
     assert NewsStory.objects.filter(image_state="ready").count() == 20
     assert all(story.card_picture for story in NewsStory.objects.all())
@@ -445,7 +452,7 @@ def test_a_draft_story_s_new_image_leaves_the_page_cache_alone(staff_client, med
     generation = name_cache_generation()
 
     with after_commit():
-        run_queued_tasks()
+        run_image_jobs()
 
     assert NewsStory.objects.get().image_state == "ready"
     assert name_cache_generation() == generation
@@ -515,7 +522,7 @@ def test_an_image_chosen_on_a_form_with_another_error_is_kept_and_saved_with_the
     assert saved.status_code == 302
     story = NewsStory.objects.get()
     assert story.image_state == "processing"
-    run_queued_tasks()
+    run_image_jobs()
     story.refresh_from_db()
     assert story.image_state == "ready" and story.image.name.endswith("/photo.jpg")
     assert files_in(pending_images_root) == []
@@ -537,7 +544,7 @@ def test_a_kept_image_survives_a_second_error_and_a_new_choice_replaces_it(staff
         staff_client.post(
             add_url, illustrated_story_form(kept_image=token, image=upload(photo_like(640, 480), "new.jpg"))
         )
-    run_queued_tasks()
+    run_image_jobs()
     assert NewsStory.objects.get().image.name.endswith("/new.jpg")
 
 
@@ -570,7 +577,7 @@ def test_a_kept_image_no_story_took_is_deleted_a_day_later(staff_client, media_r
         )
     [kept] = files_in(pending_images_root)
 
-    assert run_queued_tasks() == 0  # not due yet
+    assert run_image_jobs() == 0  # not due yet
     job = DBTaskResult.objects.get()
     assert job.run_after > timezone.now() + datetime.timedelta(hours=23)
     forget_kept_image.call(*job.args_kwargs["args"])
@@ -688,7 +695,7 @@ def test_cards_show_responsive_pictures_lazy_below_the_first_row(media_root, cli
 @pytest.mark.slow
 def test_story_page_shows_an_eager_hero_with_caption_and_credit_in_each_language(staff_client, media_root, client):
     add_story(staff_client, image=upload(photo_like(2400, 1600)))
-    run_queued_tasks()
+    run_image_jobs()
     story = NewsStory.objects.get()
     story.set_current_language("zh-hans")
     story.title, story.slug = "参观东莞工厂", "参观东莞工厂"
