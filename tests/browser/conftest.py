@@ -125,6 +125,14 @@ def save_artifacts(request, pages):
         (folder / f"{name}.html").write_text(f"<!-- {page.url} -->\n{page.content()}", encoding="utf-8")
 
 
+def at_each_width(page, widths):
+    """Lays the loaded page out again at each width (as a phone turned, or a window resized: the stylesheet's media
+    queries apply anew), yielding each; one page load serves every width."""
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": page.viewport_size["height"]})
+        yield width
+
+
 @pytest.fixture
 def phone_page(open_page):
     """A page in a 375 px wide phone browser."""

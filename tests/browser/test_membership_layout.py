@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DESKTOP
+from .conftest import DESKTOP, at_each_width
 
 FORMS = {"/buyer-membership/": "Submit application", "/zh/buyer-membership/": "提交申请"}
 DESKTOP_HEIGHT = DESKTOP["height"]
@@ -92,11 +92,15 @@ def test_every_tap_target_on_the_form_is_at_least_44_px_high_on_a_phone(membersh
     assert [target["what"] for target in targets if target["height"] < 43.5] == []
 
 
-@pytest.mark.parametrize("width", [320, 375, 768, 1280])
 @pytest.mark.parametrize("path", FORMS)
-def test_the_form_with_mistakes_never_scrolls_sideways(membership_site, open_page, path, width):
-    page = open_page({"width": width, "height": 800})
+def test_the_form_with_mistakes_never_scrolls_sideways(membership_site, open_page, path):
+    page = open_page({"width": 320, "height": 800})
     submit_empty(page, path)
     page.locator("details.country-choices__others > summary").click()
 
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    too_wide = [
+        width
+        for width in at_each_width(page, [320, 375, 768, 1280])
+        if page.evaluate("document.documentElement.scrollWidth") > width
+    ]
+    assert too_wide == []
