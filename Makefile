@@ -26,19 +26,25 @@ run: install
 	$(DEV) load_seed_stories --if-empty
 	$(DEV) run_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(DEV) runserver 127.0.0.1:8000
 
+# Test workers (pytest-xdist), one more than the machine's cores: a sixth of a test's time is spent waiting (on a
+# server it started, a socket, a subprocess), which a third worker fills on two cores (whole suite: 4:48 on two
+# workers, 4:07-4:14 on three; bench/README.md). At most 8: each has a Redis database of its own (REDIS_URL's + its
+# number) among Redis's 16.
+WORKERS ?= $(shell cores=$$(nproc); echo $$(( cores < 8 ? cores + 1 : 8 )))
+
 # The whole suite; DATABASE_URL=postgres://... runs it on PostgreSQL. The browser tests need Debian's
 # Chromium and a Chinese font, the validator tests Java and the npm packages vnu-jar and Lighthouse: installed here
 # when missing (as root), or named for you to install.
 test: install
 	tests/browser/install-browser
 	tests/validators/install-validators
-	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# The fast loop: the suite without the slow and the browser tests, on two processes, each test file on one of them
-# (their servers and module fixtures stay together). About 2 minutes on two cores (1,288 tests); PYTEST_ARGS="--lf"
-# reruns what failed last.
+# The fast loop: the suite without the slow and the browser tests, on WORKERS processes, each test file on one of
+# them (their servers and module fixtures stay together). About 2 minutes on two cores (1,288 tests);
+# PYTEST_ARGS="--lf" reruns what failed last.
 fast: install
-	$(PY) -m pytest -m "not slow and not browser" -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow and not browser" -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The image and compose.yaml's stack under a real container engine (tests/containers/; a few minutes): start one
 # first with ../shared/containers/start-engine (.ci/run does, and stops it after). Not part of `make test`. -s: the

@@ -201,9 +201,9 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
-# The files that take longest (seconds on two workers, --durations), started first: with `-n 2 --dist loadfile`
-# each file goes whole to one worker, in the order collected, and the longest started last would leave the other
-# worker idle at the end.
+# The files that take longest (seconds on two workers, --durations), started first: with `--dist loadfile` each
+# file goes whole to one worker, in the order collected, and the longest started last would leave the other
+# workers idle at the end.
 LONGEST_FIRST = [
     "tests/validators/test_lighthouse.py",
     "tests/stack/test_faults.py",
