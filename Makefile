@@ -1,6 +1,10 @@
 # Two commands for a fresh clone (see README.md): `make run` and `make test`.
 # Development settings are chosen here, explicitly (DEBUG=1); production sets SECRET_KEY instead.
-PYTHON ?= python3
+# .venv's interpreter: the system's /usr/bin/python3 when it is 3.11 or newer, else the first python3 on the PATH;
+# PYTHON=... chooses another. Debian's (a static interpreter, built with Debian's optimisations, as the image's is)
+# runs the suite's Python about 7% faster than a plain source build such as pyenv's (bench/README.md).
+PYTHON ?= $(shell /usr/bin/python3 -c 'import sys; assert sys.version_info >= (3, 11); print(sys.executable)' \
+	2>/dev/null || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 DEV := DEBUG=1 $(PY) manage.py
