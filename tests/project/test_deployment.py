@@ -1,6 +1,7 @@
 """The production set-up the Dockerfile relies on: each of its commands, run for real."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -104,6 +105,19 @@ def test_dockerfile_runs_only_documented_commands():
         assert command in runbook
     # The committed .mo files are what runs (test_committed_translations_are_compiled_and_complete).
     assert "compilemessages" not in dockerfile and "gettext" not in dockerfile
+
+
+def test_a_rolling_release_stops_the_old_containers_only_once_nginx_can_know_the_new_ones():
+    """nginx keeps Docker's DNS answer for `valid` seconds; one taken just before the new web containers started names
+    only the old ones (tests/containers/test_stack.py: a release under load answered 1,750 requests 503 without the
+    wait)."""
+    template = (ROOT / "deploy" / "nginx" / "ietp.conf.template").read_text()
+    kept_for = int(re.search(r"^resolver \S+ valid=(\d+)s", template, re.MULTILINE)[1])
+    script = (ROOT / "deploy" / "rolling-release").read_text()
+    waited = int(re.search(r"^sleep (\d+)$", script, re.MULTILINE)[1])
+
+    assert waited > kept_for
+    assert script.index("--wait") < script.index("\nsleep ") < script.index("docker stop")
 
 
 @pytest.mark.slow
