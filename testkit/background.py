@@ -37,6 +37,13 @@ def run_queued_tasks(limit=100, *, stop_after=None, queues=None):
     raise AssertionError(f"more than {limit} jobs: is a job queueing itself again?")
 
 
+def run_image_jobs():
+    """Runs the image jobs that wait (an upload's clean copy and renditions), as the worker does. Not the pages a
+    publication also has rendered for its first visitors (news/page_warming.py, with tests of its own): a test about
+    an image would spend a quarter of its time on them, a browser journey on the sample stories' hundreds."""
+    return run_queued_tasks(queues=["images"])
+
+
 def waiting_jobs(queue_name=None):
     """How many jobs are due now, in one queue ("images", "letters", "emails"...) or in all."""
     if queue_name is None:

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from news.models import NewsStory
 from testkit.applications import make_application
-from testkit.background import run_queued_tasks
+from testkit.background import run_image_jobs
 from testkit.files import phone_photo
 
 EDITOR = {"username": "editor", "password": "correct horse battery staple"}
@@ -139,7 +139,7 @@ def test_editor_writes_an_illustrated_story_in_both_languages_and_publishes_it_o
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     expect(page.locator(".field-image_preview")).to_contain_text("Processing… (reload to see it)")
-    run_queued_tasks(queues=["images"])  # the worker makes the photo's clean copy and renditions
+    run_image_jobs()  # the worker makes the photo's clean copy and renditions
 
     page.get_by_role("link", name="Simplified Chinese").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"\(Simplified Chinese\)$"))

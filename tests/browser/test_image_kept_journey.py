@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from news.models import NewsStory
-from testkit.background import run_queued_tasks
+from testkit.background import run_image_jobs
 from testkit.files import photo_like
 
 EDITOR = {"username": "editor", "password": "correct horse battery staple"}
@@ -74,7 +74,7 @@ def test_a_photo_chosen_on_a_form_with_another_error_is_kept_and_saved_with_the_
     story = NewsStory.objects.get()
     assert story.image_state == "processing"
 
-    run_queued_tasks(queues=["images"])  # the photo made (the sample stories' pages are not this test's)
+    run_image_jobs()  # the worker makes the photo's clean copy and renditions
     page.reload()
     preview = page.locator(".field-image_preview img.image-preview")
     expect(preview).to_be_visible()

@@ -16,7 +16,7 @@ from PIL import Image
 
 from news.images import FeaturedImageFormField
 from news.models import NewsStory
-from testkit.background import run_queued_tasks, waiting_jobs
+from testkit.background import run_image_jobs, waiting_jobs
 from testkit.files import phone_photo, photo_like
 from testkit.pages import name_cache_generation, parse_page
 from testkit.stories import illustrated_stories, story_form
@@ -44,13 +44,6 @@ def add_story(staff_client, language="en", **fields):
     test's own transaction never commits). The image is made by run_image_jobs()."""
     with after_commit():
         return staff_client.post(f"/admin/news/newsstory/add/?language={language}", illustrated_story_form(**fields))
-
-
-def run_image_jobs():
-    """Runs the image jobs that wait, as the worker does. Not the pages a publication also has rendered for its
-    first visitors: they are news/page_warming.py's (tests/news/test_page_warming.py), and would take a quarter of
-    these tests' time."""
-    return run_queued_tasks(queues=["images"])
 
 
 def after_commit():
