@@ -17,10 +17,17 @@ STYLESHEETS = sorted((ROOT / "static").rglob("*.css"))
 STATIC_ERROR_PAGES = sorted((ROOT / "static" / "errors").glob("*.html"))
 
 
+# The JVM's quick compiler only: a run of a few seconds ends before the optimising compiler's work pays, and that
+# work (on every core) was half the checker's CPU (bench/README.md, "The suite on a slower machine"). Its compiled
+# code takes more stack than the thread's default, which the schema's deep recursion then overflows.
+JVM_OPTIONS = ["-XX:TieredStopAtLevel=1", "-Xss8m"]
+
+
 def vnu(files, *options):
     """The checker's messages for these files, as (file name, type, message, line)."""
     result = subprocess.run(
-        ["java", "-jar", str(VNU_JAR), "--format", "json", "--exit-zero-always", *options, *map(str, files)],
+        ["java", *JVM_OPTIONS, "-jar", str(VNU_JAR), "--format", "json", "--exit-zero-always", *options]
+        + list(map(str, files)),
         capture_output=True,
         text=True,
         timeout=300,
