@@ -202,8 +202,8 @@ def pytest_ignore_collect(collection_path, config):
 
 
 # The files that take longest (seconds on two workers, --durations), started first: with `--dist loadfile` each
-# file goes whole to one worker, in the order collected, and the longest started last would leave the other
-# workers idle at the end.
+# file goes whole to one worker, in the order collected (see pytest_xdist_make_scheduler), and the longest started
+# last would leave the other workers idle at the end.
 LONGEST_FIRST = [
     "tests/validators/test_lighthouse.py",
     "tests/stack/test_faults.py",
@@ -236,3 +236,23 @@ def pytest_collection_modifyitems(config, items):
     for index, item in enumerate(items):
         first_seen.setdefault(item.nodeid.split("::")[0], index)
     items.sort(key=lambda item: (rank(item), first_seen[item.nodeid.split("::")[0]]))
+
+
+VALIDATORS = "tests/validators/"
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` with two changes. The validator files are one unit, on one worker: they share the site
+    their session fixture builds and serves (tests/validators/conftest.py, some 5 s of CPU), which each worker that
+    ran one of them built again. And the files go in the order collected (LONGEST_FIRST), not xdist's default of
+    the files with the most tests first, which started the longest files (few tests each) last."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ValidatorsTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            return VALIDATORS if nodeid.startswith(VALIDATORS) else super()._split_scope(nodeid)
+
+    config.option.loadscopereorder = False
+    return ValidatorsTogether(config, log)
