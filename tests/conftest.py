@@ -241,6 +241,7 @@ def pytest_collection_modifyitems(config, items):
 VALIDATORS = "tests/validators/"
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's: pytest -p no:xdist has none
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadfile` with two changes. The validator files are one unit, on one worker: they share the site
     their session fixture builds and serves (tests/validators/conftest.py, some 5 s of CPU), which each worker that
