@@ -36,6 +36,21 @@ def pages_rendered_as_in_production(django_test_environment):
     Template._render = instrumented
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, dropped at the end without a connection left to it: a thread a test started
+    (a concurrent save, the live server's) may still hold one, and PostgreSQL refuses to drop a database in use ("1
+    other session"), which left the test database behind with a warning."""
+    yield
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connection.close()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def prepared_once_per_run(tmp_path_factory):
     """testkit.prepared makes its migrated database and collected static files in a directory every xdist worker of
