@@ -23,6 +23,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -33,7 +34,6 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.db import DatabaseError, connections
 from django.db.backends.postgresql.client import DatabaseClient as PostgresClient
 from django.db.migrations.recorder import MigrationRecorder
-from storages.backends.s3 import S3Storage
 
 FORMAT = "ietp-backup"
 FORMAT_VERSION = 1
@@ -69,11 +69,18 @@ def file_storages():
     return {"media": storages["default"], "private-media": storages["private"]}
 
 
+def in_a_bucket(storage):
+    """Whether `storage` is django-storages' S3 storage. Its module (and boto3, a fifth of a second of each command's
+    start) is loaded only where settings name it, so a storage that is one has loaded it already."""
+    s3 = sys.modules.get("storages.backends.s3")
+    return s3 is not None and isinstance(storage, s3.S3Storage)
+
+
 def describe(storage):
     """Where a storage keeps its files, for messages: a directory, or s3://bucket/folder."""
     if isinstance(storage, FileSystemStorage):
         return storage.location
-    if isinstance(storage, S3Storage):
+    if in_a_bucket(storage):
         return f"s3://{storage.bucket_name}/{storage.location}".rstrip("/")
     return type(storage).__name__
 
@@ -97,7 +104,7 @@ def stored_names(storage):
     of the directory."""
     if isinstance(storage, FileSystemStorage):
         return [relative.as_posix() for relative in files_under(Path(storage.location))]
-    if isinstance(storage, S3Storage):
+    if in_a_bucket(storage):
         prefix = f"{storage.location}/" if storage.location else ""
         keys = (item.key for item in storage.bucket.objects.filter(Prefix=prefix))
         # A "folder" an S3 console made is an empty key ending in "/": not a file.
