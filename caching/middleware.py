@@ -108,7 +108,7 @@ def may_be_staff(request):
     try:
         # A staff session still waiting for its second factor is shown what visitors see (news.views.reader).
         return is_verified_staff(request.user)
-    except error_pages.DATABASE_UNAVAILABLE:
+    except error_pages.database_unavailable():
         return True
 
 

@@ -28,7 +28,7 @@ from django.http import HttpResponse
 from django.utils.http import http_date
 
 from operations.release import release_digest
-from site_shell.error_pages import DATABASE_UNAVAILABLE
+from site_shell.error_pages import database_unavailable
 
 from . import registry
 
@@ -91,7 +91,7 @@ def current_generation():
             generation = new_generation()
             cache.set(GENERATION_KEY, generation, timeout=None)
         return generation
-    except DATABASE_UNAVAILABLE:
+    except database_unavailable():
         return None  # the database is down, not the cache: the page is rendered (or refused) as if uncached
     except Exception as error:  # noqa: BLE001
         CacheHealth.failed(error)

@@ -18,7 +18,7 @@ from caching.page_cache import CacheHealth, is_anonymous_read
 from caching.page_with_slots import PageWithSlots
 from operations.release import release_digest
 from site_shell.client_address import client_address
-from site_shell.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+from site_shell.error_pages import RETRY_AFTER_SECONDS, database_unavailable
 from site_shell.rate_limits import count_in_window
 from site_shell.site_address import site_origin
 
@@ -119,7 +119,7 @@ class ApplicationCreateView(CreateView):
         form = self.get_form()
         try:
             return self.handle_application(form)
-        except DATABASE_UNAVAILABLE as error:
+        except database_unavailable() as error:
             # Nothing was saved: the visitor gets their answers back, told to send them again shortly.
             logger.warning("Membership form: database unavailable, application not saved: %s", error)
             if form._errors is None:
@@ -210,7 +210,7 @@ class ThanksView(TemplateView):
         try:
             application = MembershipApplication.objects.filter(pk=application_id)
             return application.values_list("contact_email", flat=True).first()
-        except DATABASE_UNAVAILABLE:
+        except database_unavailable():
             # The application is saved: thanking the buyer without the address beats a page telling them to retry.
             logger.warning("Thank-you page: database unavailable, the confirmation address is not named")
             return None

@@ -19,16 +19,18 @@ logger = logging.getLogger(__name__)
 # Seconds a visitor (or a crawler) is asked to wait before trying again while the database is down.
 RETRY_AFTER_SECONDS = 30
 
-try:
-    from psycopg_pool import PoolTimeout
-except ImportError:  # SQLite only
-    PoolTimeout = OperationalError
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+def database_unavailable():
+    """The exceptions that mean the database cannot be reached now (down, restarting, or out of connections), for
+    `except database_unavailable():` (evaluated only when something was raised). The connection pool's timeout is
+    one where the pool is in use, which has loaded psycopg_pool: on SQLite, loading it (and psycopg) for this was a
+    tenth of each process's start."""
+    pool = sys.modules.get("psycopg_pool")
+    return (OperationalError, InterfaceError, pool.PoolTimeout) if pool else (OperationalError, InterfaceError)
 
 
 def is_database_unavailable(error):
-    """Whether an exception means the database cannot be reached now (down, restarting, or out of connections)."""
-    return isinstance(error, DATABASE_UNAVAILABLE)
+    return isinstance(error, database_unavailable())
 
 
 def language_of_path(path):

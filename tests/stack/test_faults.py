@@ -229,6 +229,12 @@ def database_down_view(request):
     raise OperationalError("connection refused")
 
 
+def pool_exhausted_view(request):
+    from psycopg_pool import PoolTimeout  # as the pool in use had loaded it
+
+    raise PoolTimeout("couldn't get a connection after 10.00 sec")
+
+
 def failing_view(request):
     raise RuntimeError("A mistake in the code")
 
@@ -250,6 +256,8 @@ urlpatterns = [
     path("zh/database-down/", database_down_view),
     path("middleware-database-down/", database_down_view),
     path("zh/middleware-database-down/", database_down_view),
+    path("pool-exhausted/", pool_exhausted_view),
+    path("zh/pool-exhausted/", pool_exhausted_view),
     path("failing/", failing_view),
     *site_urlpatterns,
 ]
@@ -269,6 +277,9 @@ def operators(settings):
         ("/zh/database-down/", "网站暂时无法访问", "zh-Hans"),
         ("/middleware-database-down/", "The site is briefly unavailable", "en"),
         ("/zh/middleware-database-down/", "网站暂时无法访问", "zh-Hans"),
+        # Every connection of the pool in use, none free in time.
+        ("/pool-exhausted/", "The site is briefly unavailable", "en"),
+        ("/zh/pool-exhausted/", "网站暂时无法访问", "zh-Hans"),
     ],
 )
 def test_a_database_outage_met_anywhere_answers_the_503_page_and_emails_no_one(path, heading, lang, operators):
