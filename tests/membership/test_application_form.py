@@ -31,6 +31,7 @@ from membership import views
 from membership.forms import MembershipApplicationForm, sign_form_started
 from membership.models import ApplicationEmail, MembershipApplication
 from testkit.applications import MEMBERSHIP_STAFF, application_form, make_application
+from testkit.gunicorn_ready import wait_for_workers
 from testkit.pages import parse_page
 from testkit.ports import free_port
 
@@ -1219,22 +1220,27 @@ def post_together(url, body, headers, count):
 
 
 @pytest.fixture
-def site_in_gunicorn(site_processes):
-    """Starts the site in gunicorn with four workers, as in production, on this test's database; its address."""
+def site_in_gunicorn(site_processes, tmp_path):
+    """Starts the site in gunicorn with four workers, as in production, on this test's database; its address, once
+    every worker has loaded the site (the tests are about what the four share)."""
     servers = []
 
     def start(**env):
         site_processes.env.update(MEMBERSHIP_MIN_SECONDS_TO_SUBMIT="0", **env)
         port = free_port()
+        ready = tmp_path / f"workers-ready-{port}"
+        ready.mkdir()
         servers.append(
             subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"],
+                [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"]
+                + ["--config", "python:testkit.gunicorn_ready"],
                 cwd=site_processes.root,
-                env=site_processes.env,
+                env={**site_processes.env, "GUNICORN_READY_DIR": str(ready)},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
         )
+        wait_for_workers(ready, 4, servers[-1])
         return f"http://127.0.0.1:{port}"
 
     yield start
