@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from testkit.gunicorn_ready import wait_for_workers
+from testkit.gunicorn_ready import ReadyWorkers
 from testkit.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +116,7 @@ class Gunicorn:
     def launch(self, log_path):
         """Starts gunicorn without waiting for it: several start side by side, then wait_until_up()."""
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.ready = Path(tempfile.mkdtemp(prefix="workers-ready-", dir=Path(log_path).parent))
+        self.ready = ReadyWorkers(tempfile.mkdtemp(prefix="workers-ready-", dir=Path(log_path).parent))
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -129,11 +129,10 @@ class Gunicorn:
                 str(self.workers),
                 "--timeout",
                 "30",
-                "--config",
-                "python:testkit.gunicorn_ready",
+                *ReadyWorkers.arguments,
             ],
             cwd=ROOT,
-            env={**self.env, "GUNICORN_READY_DIR": str(self.ready)},
+            env={**self.env, **self.ready.env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -141,7 +140,7 @@ class Gunicorn:
 
     def wait_until_up(self):
         """Until every worker has loaded the site and the site answers."""
-        wait_for_workers(self.ready, self.workers, self.process)
+        self.ready.wait(self.process, self.workers)
         deadline = time.monotonic() + 30
         while True:
             try:

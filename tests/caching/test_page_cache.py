@@ -24,7 +24,7 @@ from caching.page_with_slots import Deflated, PageWithSlots, deflated
 from caching.templatetags import render_once
 from ietp_site.wsgi import application
 from testkit import prepared
-from testkit.gunicorn_ready import wait_for_workers
+from testkit.gunicorn_ready import ReadyWorkers
 from testkit.pages import card_titles, name_cache_generation, parse_page
 from testkit.ports import free_port
 from testkit.production import ROOT, fetch_when_up, manage, production_env
@@ -124,18 +124,17 @@ def test_an_edit_appears_on_the_next_request_on_every_worker(tmp_path):
     prepared.collected_static(tmp_path / "static")
     prepared.seeded_sqlite(tmp_path / "production.sqlite3")
     port = free_port()
-    ready = tmp_path / "workers-ready"
-    ready.mkdir()
+    ready = ReadyWorkers(tmp_path / "workers-ready")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-        + ["--config", "python:testkit.gunicorn_ready"],
+        + ReadyWorkers.arguments,
         cwd=ROOT,
-        env=production_env(tmp_path, SECURE_SSL_REDIRECT="0", GUNICORN_READY_DIR=str(ready)),
+        env=production_env(tmp_path, SECURE_SSL_REDIRECT="0", **ready.env),
         stdout=subprocess.DEVNULL,
         stderr=open(tmp_path / "gunicorn.log", "w"),
     )
     try:
-        wait_for_workers(ready, 2, server)  # both up, so both can serve the list
+        ready.wait(server, 2)  # both up, so both can serve the list
         fetch_when_up(f"http://127.0.0.1:{port}/news/")
         for _ in range(8):  # both workers serve, and cache, the list
             urllib.request.urlopen(f"http://127.0.0.1:{port}/news/", timeout=5).read()

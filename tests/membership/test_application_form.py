@@ -31,7 +31,7 @@ from membership import views
 from membership.forms import MembershipApplicationForm, sign_form_started
 from membership.models import ApplicationEmail, MembershipApplication
 from testkit.applications import MEMBERSHIP_STAFF, application_form, make_application
-from testkit.gunicorn_ready import wait_for_workers
+from testkit.gunicorn_ready import ReadyWorkers
 from testkit.pages import parse_page
 from testkit.ports import free_port
 
@@ -1228,19 +1228,18 @@ def site_in_gunicorn(site_processes, tmp_path):
     def start(**env):
         site_processes.env.update(MEMBERSHIP_MIN_SECONDS_TO_SUBMIT="0", **env)
         port = free_port()
-        ready = tmp_path / f"workers-ready-{port}"
-        ready.mkdir()
+        ready = ReadyWorkers(tmp_path / f"workers-ready-{port}")
         servers.append(
             subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"]
-                + ["--config", "python:testkit.gunicorn_ready"],
+                + ReadyWorkers.arguments,
                 cwd=site_processes.root,
-                env={**site_processes.env, "GUNICORN_READY_DIR": str(ready)},
+                env={**site_processes.env, **ready.env},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
         )
-        wait_for_workers(ready, 4, servers[-1])
+        ready.wait(servers[-1], 4)
         return f"http://127.0.0.1:{port}"
 
     yield start

@@ -35,7 +35,7 @@ from membership.emails import claim
 from membership.models import ApplicationEmail, ApplicationEvent, MembershipApplication
 from testkit import prepared
 from testkit.applications import application_answers, application_form, make_application
-from testkit.gunicorn_ready import wait_for_workers
+from testkit.gunicorn_ready import ReadyWorkers
 from testkit.pages import parse_page
 from testkit.ports import free_port
 from testkit.smtp import SMTP_PORTS, HangingSMTP, SMTPSink
@@ -615,21 +615,20 @@ def gunicorn(env, log_path):
     """gunicorn as the Dockerfile runs it (sync workers), with a worker timeout of 8 s, longer than one EMAIL_TIMEOUT
     (4 s) and shorter than two: sending must wait for the mail server once at most."""
     port = free_port(SMTP_PORTS)
-    ready = log_path.parent / "workers-ready"
-    ready.mkdir()
+    ready = ReadyWorkers(log_path.parent / "workers-ready")
     with open(log_path, "w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}"]
-            + ["--workers", "2", "--timeout", "8", "--config", "python:testkit.gunicorn_ready"],
+            + ["--workers", "2", "--timeout", "8", *ReadyWorkers.arguments],
             cwd=ROOT,
-            env={**env, "GUNICORN_READY_DIR": str(ready)},
+            env={**env, **ready.env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
             # Both workers: the second buyer is timed on the one not waiting for the mail server.
             try:
-                wait_for_workers(ready, 2, server)
+                ready.wait(server, 2)
             except RuntimeError as error:
                 raise AssertionError(log_path.read_text()) from error
             yield f"http://127.0.0.1:{port}"

@@ -18,8 +18,8 @@ STATIC_ERROR_PAGES = sorted((ROOT / "static" / "errors").glob("*.html"))
 
 
 # The JVM's quick compiler only: a run of a few seconds ends before the optimising compiler's work pays, and that
-# work (on every core) was half the checker's CPU (bench/README.md, "The suite on a slower machine"). Its compiled
-# code takes more stack than the thread's default, which the schema's deep recursion then overflows.
+# work (on every core) was half the checker's CPU (bench/README.md, "The suite's time against a reference"). Its
+# compiled code takes more stack than the thread's default, which the schema's deep recursion then overflows.
 JVM_OPTIONS = ["-XX:TieredStopAtLevel=1", "-Xss8m"]
 
 
