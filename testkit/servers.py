@@ -97,13 +97,14 @@ def manage(env, *args):
 
 
 class Gunicorn:
-    """The production server, two sync workers, as deployed."""
+    """The production server, two sync workers, as deployed; start() returns once every worker has loaded the site."""
 
-    def __init__(self, env, port=None, workers=2, app="ietp_site.wsgi"):
+    def __init__(self, env, port=None, workers=2, app="ietp_site.wsgi", timeout=30):
         self.env = env
         self.app = app
         self.port = port or free_port(SERVER_PORTS)
         self.workers = workers
+        self.timeout = timeout
         self.process = None
 
     @property
@@ -128,7 +129,7 @@ class Gunicorn:
                 "--workers",
                 str(self.workers),
                 "--timeout",
-                "30",
+                str(self.timeout),
                 *ReadyWorkers.arguments,
             ],
             cwd=ROOT,

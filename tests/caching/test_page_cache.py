@@ -6,8 +6,6 @@ import contextlib
 import gzip
 import logging
 import os
-import subprocess
-import sys
 import time
 import urllib.request
 import zlib
@@ -24,11 +22,9 @@ from caching.page_with_slots import Deflated, PageWithSlots, deflated
 from caching.templatetags import render_once
 from ietp_site.wsgi import application
 from testkit import prepared
-from testkit.gunicorn_ready import ReadyWorkers
 from testkit.pages import card_titles, name_cache_generation, parse_page
-from testkit.ports import free_port
-from testkit.production import ROOT, fetch_when_up, manage, production_env
-from testkit.servers import redis_cache, redis_is_up
+from testkit.production import manage, production_env
+from testkit.servers import Gunicorn, redis_cache, redis_is_up
 from testkit.wsgi import wsgi_get
 
 pytestmark = pytest.mark.django_db
@@ -123,21 +119,11 @@ def test_an_edit_appears_on_the_next_request_on_every_worker(tmp_path):
     # Collected, migrated and seeded once for the run (testkit.prepared): this test is about the cache.
     prepared.collected_static(tmp_path / "static")
     prepared.seeded_sqlite(tmp_path / "production.sqlite3")
-    port = free_port()
-    ready = ReadyWorkers(tmp_path / "workers-ready")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-        + ReadyWorkers.arguments,
-        cwd=ROOT,
-        env=production_env(tmp_path, SECURE_SSL_REDIRECT="0", **ready.env),
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "gunicorn.log", "w"),
-    )
+    # Both workers up, so both can serve the list.
+    server = Gunicorn(production_env(tmp_path, SECURE_SSL_REDIRECT="0")).start(tmp_path / "gunicorn.log")
     try:
-        ready.wait(server, 2)  # both up, so both can serve the list
-        fetch_when_up(f"http://127.0.0.1:{port}/news/")
         for _ in range(8):  # both workers serve, and cache, the list
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/news/", timeout=5).read()
+            urllib.request.urlopen(f"{server.base_url}/news/", timeout=5).read()
 
         edit = (
             "from news.models import NewsStory; story = NewsStory.objects.first(); "
@@ -146,11 +132,10 @@ def test_an_edit_appears_on_the_next_request_on_every_worker(tmp_path):
         )
         assert manage(tmp_path, "shell", "-c", edit).returncode == 0
 
-        pages = [urllib.request.urlopen(f"http://127.0.0.1:{port}/news/", timeout=5).read() for _ in range(8)]
+        pages = [urllib.request.urlopen(f"{server.base_url}/news/", timeout=5).read() for _ in range(8)]
         assert all(b"Edited on another machine" in page for page in pages)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 @pytest.mark.slow

@@ -6,8 +6,6 @@ import http.client
 import io
 import re
 import smtplib
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -31,9 +29,8 @@ from membership import views
 from membership.forms import MembershipApplicationForm, sign_form_started
 from membership.models import ApplicationEmail, MembershipApplication
 from testkit.applications import MEMBERSHIP_STAFF, application_form, make_application
-from testkit.gunicorn_ready import ReadyWorkers
 from testkit.pages import parse_page
-from testkit.ports import free_port
+from testkit.servers import Gunicorn
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("membership_settings")]
 
@@ -1227,25 +1224,13 @@ def site_in_gunicorn(site_processes, tmp_path):
 
     def start(**env):
         site_processes.env.update(MEMBERSHIP_MIN_SECONDS_TO_SUBMIT="0", **env)
-        port = free_port()
-        ready = ReadyWorkers(tmp_path / f"workers-ready-{port}")
-        servers.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"]
-                + ReadyWorkers.arguments,
-                cwd=site_processes.root,
-                env={**site_processes.env, **ready.env},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        ready.wait(servers[-1], 4)
-        return f"http://127.0.0.1:{port}"
+        server = Gunicorn(site_processes.env, workers=4)
+        servers.append(server)
+        return server.start(tmp_path / f"gunicorn-{server.port}.log").base_url
 
     yield start
     for server in servers:
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
 
 
 def applications_saved(site_processes):

@@ -35,9 +35,9 @@ from membership.emails import claim
 from membership.models import ApplicationEmail, ApplicationEvent, MembershipApplication
 from testkit import prepared
 from testkit.applications import application_answers, application_form, make_application
-from testkit.gunicorn_ready import ReadyWorkers
 from testkit.pages import parse_page
 from testkit.ports import free_port
+from testkit.servers import Gunicorn
 from testkit.smtp import SMTP_PORTS, HangingSMTP, SMTPSink
 
 pytestmark = pytest.mark.django_db
@@ -614,27 +614,16 @@ def manage(database_url, tmp_path, *args, mail_port=25, **extra):
 def gunicorn(env, log_path):
     """gunicorn as the Dockerfile runs it (sync workers), with a worker timeout of 8 s, longer than one EMAIL_TIMEOUT
     (4 s) and shorter than two: sending must wait for the mail server once at most."""
-    port = free_port(SMTP_PORTS)
-    ready = ReadyWorkers(log_path.parent / "workers-ready")
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "ietp_site.wsgi", "--bind", f"127.0.0.1:{port}"]
-            + ["--workers", "2", "--timeout", "8", *ReadyWorkers.arguments],
-            cwd=ROOT,
-            env={**env, **ready.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    server = Gunicorn(env, port=free_port(SMTP_PORTS), timeout=8)
+    try:
+        # Both workers: the second buyer is timed on the one not waiting for the mail server.
         try:
-            # Both workers: the second buyer is timed on the one not waiting for the mail server.
-            try:
-                ready.wait(server, 2)
-            except RuntimeError as error:
-                raise AssertionError(log_path.read_text()) from error
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+            server.start(log_path)
+        except RuntimeError as error:
+            raise AssertionError(log_path.read_text()) from error
+        yield server.base_url
+    finally:
+        server.stop()
 
 
 def post_application(base_url, **changes):
