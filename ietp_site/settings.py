@@ -452,6 +452,11 @@ LETTER_CLEANING_SECONDS = 60
 # ...at this niceness: web workers on the same machine come first, a letter may wait.
 LETTER_CLEANING_NICENESS = 10
 
+# How hard the WebP encoder works for each rendition (libwebp's `method`, 0-6): at 6 a 1280 px photo takes 88 ms and
+# comes out 3% smaller than at 4 (69 ms), 7% smaller than at 2 (24 ms). Renditions are made once, in the background,
+# and read by every phone after: the bytes are worth the time.
+IMAGE_WEBP_METHOD = 6
+
 # The privacy notice (/privacy/): who holds applicants' data, how to reach them (by default, the footer's
 # ORGANISATION_EMAIL and ORGANISATION_ADDRESS), and where the data is stored.
 PRIVACY_CONTROLLER_NAME = env("PRIVACY_CONTROLLER_NAME")

@@ -9,6 +9,7 @@ import contextlib
 import io
 import warnings
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, ImageOps
@@ -153,7 +154,7 @@ def encode(image, image_format, quality, optimize_png=True):
             image = flattened
         image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
     elif image_format == "WEBP":
-        image.save(buffer, "WEBP", quality=quality, method=6)
+        image.save(buffer, "WEBP", quality=quality, method=settings.IMAGE_WEBP_METHOD)
     else:
         image.save(buffer, "PNG", optimize=optimize_png)
     return buffer.getvalue()
