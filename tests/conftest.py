@@ -22,9 +22,9 @@ from testkit.ports import free_port
 from testkit.servers import IN_CI, redis_is_up
 
 # A test process makes and drops objects by the million (requests, querysets, parsed pages): at Python's default
-# thresholds its cyclic garbage collector ran some 4,000 times a worker, 8% of the worker's CPU (bench/README.md,
-# "The garbage collector in the test processes"). Collections of the youngest objects every 50,000 allocations rather
-# than 700 keep the cycles collected at a cost that does not show.
+# thresholds its cyclic garbage collector ran up to 4,000 times a worker, 8% of the worker's CPU (bench/README.md,
+# "Four cuts found by sampling every Python process"). Collections of the youngest objects every 50,000 allocations
+# rather than 700 keep the cycles collected at a cost that does not show.
 gc.set_threshold(50_000, 20, 20)
 
 
