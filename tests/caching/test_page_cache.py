@@ -119,9 +119,9 @@ def test_an_edit_appears_on_the_next_request_on_every_worker(tmp_path):
     # Collected, migrated and seeded once for the run (testkit.prepared): this test is about the cache.
     prepared.collected_static(tmp_path / "static")
     prepared.seeded_sqlite(tmp_path / "production.sqlite3")
-    # Both workers up, so both can serve the list.
-    server = Gunicorn(production_env(tmp_path, SECURE_SSL_REDIRECT="0")).start(tmp_path / "gunicorn.log")
+    server = Gunicorn(production_env(tmp_path, SECURE_SSL_REDIRECT="0"))
     try:
+        server.start(tmp_path / "gunicorn.log")  # both workers up, so both can serve the list
         for _ in range(8):  # both workers serve, and cache, the list
             urllib.request.urlopen(f"{server.base_url}/news/", timeout=5).read()
 
