@@ -90,16 +90,18 @@ def assert_tab_reaches_every_control_in_order(page):
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_public_page_has_no_axe_violations(news_site, phone_page, assert_no_axe_violations, path):
-    response = phone_page.goto(path)
+def test_public_page_has_no_axe_violations(shared_news_site, shared_phone_page, assert_no_axe_violations, path):
+    response = shared_phone_page.goto(path)
 
     assert response.status == (404 if "no-such-story" in path else 200)
-    assert_no_axe_violations(phone_page)
+    assert_no_axe_violations(shared_phone_page)
 
 
 @pytest.mark.parametrize("path", ["/news/", "/zh/news/"])
-def test_first_tab_reaches_a_visible_skip_link_that_moves_focus_to_the_content(news_site, phone_page, path):
-    page = phone_page
+def test_first_tab_reaches_a_visible_skip_link_that_moves_focus_to_the_content(
+    shared_news_site, shared_phone_page, path
+):
+    page = shared_phone_page
     page.goto(path)
 
     page.keyboard.press("Tab")
@@ -122,8 +124,8 @@ def test_first_tab_reaches_a_visible_skip_link_that_moves_focus_to_the_content(n
     ("path", "language_link"),
     [("/news/", "中文"), ("/zh/news/?page=2", "EN"), (f"/news/{BILINGUAL_STORY}/", "中文")],
 )
-def test_tab_reaches_every_link_in_order_with_a_visible_focus(news_site, phone_page, path, language_link):
-    page = phone_page
+def test_tab_reaches_every_link_in_order_with_a_visible_focus(shared_news_site, shared_phone_page, path, language_link):
+    page = shared_phone_page
     page.goto(path)
     reached = assert_tab_reaches_every_control_in_order(page)
 

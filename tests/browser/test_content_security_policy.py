@@ -30,10 +30,10 @@ def assert_no_violations(page, console):
     assert reported == [] and policy_messages == [], f"{page.url}\n{reported}\n{policy_messages}"
 
 
-def test_public_pages_break_no_rule_of_their_policy(news_site, desktop_page):
-    page = desktop_page
+def test_public_pages_break_no_rule_of_their_policy(shared_news_site, shared_desktop_page):
+    page = shared_desktop_page
     console = watch_for_violations(page)
-    story = news_site.bilingual_story
+    story = shared_news_site.bilingual_story
 
     for path in ["/news/", f"/news/{story['en']['slug']}/", "/zh/news/", "/buyer-membership/", "/search/?q=factory"]:
         response = page.goto(path)

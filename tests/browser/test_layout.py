@@ -60,8 +60,8 @@ def test_no_public_page_scrolls_sideways(awkward_stories, open_page):
 
 
 @pytest.mark.parametrize("path", ["/news/", "/zh/news/"])
-def test_phone_header_is_one_row(news_site, open_page, path):
-    page = open_page({"width": 320, "height": 800})
+def test_phone_header_is_one_row(shared_news_site, open_shared_page, path):
+    page = open_shared_page({"width": 320, "height": 800})
     page.goto(path)
 
     for width in at_each_width(page, [320, 375, 430]):
@@ -79,11 +79,11 @@ CARD_TEXT_STYLE = """card => {
 
 
 @pytest.mark.parametrize("title", ["核实 ESCP 职员", "Introducing Progress Visits"])
-def test_a_card_is_set_in_its_own_languages_type_on_either_page(news_site, desktop_page, title):
+def test_a_card_is_set_in_its_own_languages_type_on_either_page(shared_news_site, shared_desktop_page, title):
     styles = []
     for path in ["/news/", "/zh/news/", "/news/?page=2", "/zh/news/?page=2"]:
-        desktop_page.goto(path)
-        card = desktop_page.locator(".story-card", has_text=title)
+        shared_desktop_page.goto(path)
+        card = shared_desktop_page.locator(".story-card", has_text=title)
         if card.count():
             styles.append(card.evaluate(CARD_TEXT_STYLE))
 
@@ -92,9 +92,9 @@ def test_a_card_is_set_in_its_own_languages_type_on_either_page(news_site, deskt
     assert styles[0]["fontFamily"].startswith("-apple-system") == (title == "核实 ESCP 职员")
 
 
-def test_chinese_pages_use_the_chinese_font_stack_and_line_height(news_site, desktop_page):
-    desktop_page.goto("/zh/news/")
-    body = desktop_page.evaluate(
+def test_chinese_pages_use_the_chinese_font_stack_and_line_height(shared_news_site, shared_desktop_page):
+    shared_desktop_page.goto("/zh/news/")
+    body = shared_desktop_page.evaluate(
         "(() => { const s = getComputedStyle(document.body); return [s.fontFamily, s.lineHeight, s.fontSize]; })()"
     )
 
@@ -103,17 +103,17 @@ def test_chinese_pages_use_the_chinese_font_stack_and_line_height(news_site, des
     assert float(line_height.removesuffix("px")) == pytest.approx(1.8 * float(font_size.removesuffix("px")))
 
 
-def test_wechat_qr_code_in_the_footer_scans_to_the_account(news_site, settings, phone_page):
+def test_wechat_qr_code_in_the_footer_scans_to_the_account(shared_news_site, settings, shared_phone_page):
     import io
 
     import zxingcpp
     from PIL import Image
 
     settings.WECHAT_ACCOUNT_URL = "https://weixin.qq.com/r/ietp-escp-example"
-    phone_page.goto("/zh/news/")
-    code = phone_page.get_by_role("img", name="本计划微信公众号的二维码")
+    shared_phone_page.goto("/zh/news/")
+    code = shared_phone_page.get_by_role("img", name="本计划微信公众号的二维码")
     code.scroll_into_view_if_needed()
-    phone_page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=code.element_handle())
+    shared_phone_page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=code.element_handle())
 
     scanned = zxingcpp.read_barcodes(Image.open(io.BytesIO(code.screenshot())))
 

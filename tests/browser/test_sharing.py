@@ -8,13 +8,13 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import BILINGUAL_STORY, PHONE
+from tests.browser.conftest import BILINGUAL_STORY, PHONE, PHONE_BROWSER
 
 
-def test_the_share_qr_code_scans_to_the_chinese_page_and_copy_link_copies_it(news_site, live_server, open_page):
-    page = open_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+def test_the_share_qr_code_scans_to_the_chinese_page_and_copy_link_copies_it(shared_news_site, open_shared_page):
+    page = open_shared_page(PHONE, **PHONE_BROWSER)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    address = f"{live_server.url}/zh/news/{quote(BILINGUAL_STORY['zh-hans']['slug'])}/"
+    address = f"{shared_news_site.url}/zh/news/{quote(BILINGUAL_STORY['zh-hans']['slug'])}/"
     page.goto(address)
 
     share = page.get_by_role("region", name="分享这篇新闻")
@@ -30,8 +30,8 @@ def test_the_share_qr_code_scans_to_the_chinese_page_and_copy_link_copies_it(new
     assert page.evaluate("navigator.clipboard.readText()") == address
 
 
-def test_without_javascript_the_share_links_are_there_and_no_dead_button(news_site, open_page):
-    page = open_page(PHONE, java_script_enabled=False)
+def test_without_javascript_the_share_links_are_there_and_no_dead_button(shared_news_site, open_shared_page):
+    page = open_shared_page(PHONE, java_script_enabled=False)
     page.goto(f"/news/{BILINGUAL_STORY['en']['slug']}/")
 
     share = page.get_by_role("region", name="Share this story")
