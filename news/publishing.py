@@ -67,11 +67,15 @@ def set_status(story, status, *, user, language_code=None):
     revision recorded as `user`'s. Publishing a translation publishes its unpublished changes too;
     unpublishing one makes them its text. Returns the language codes changed; none when each already had it (and
     then no revision is made)."""
-    chosen = [
-        translation
-        for translation in story.translations.all()
-        if language_code is None or translation.language_code == language_code
-    ]
+    # In the site's order of languages (the revision lists them so), not the database's, which may be any.
+    chosen = sorted(
+        (
+            translation
+            for translation in story.translations.all()
+            if language_code is None or translation.language_code == language_code
+        ),
+        key=lambda translation: list(SITE_LANGUAGES).index(translation.language_code),
+    )
     drafts = {draft.translation_id: draft for draft in TranslationDraft.objects.filter(translation__in=chosen)}
     changed = [translation for translation in chosen if translation.status != status or translation.pk in drafts]
     if not changed:
