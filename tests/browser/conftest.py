@@ -130,6 +130,12 @@ def open_page(new_context, request, base_url):
 @pytest.fixture
 def open_shared_page(new_context, request, shared_news_site):
     """Opens a page at a viewport size, on the shared news site (see shared_news_site)."""
+    emptying = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if emptying or request.node.get_closest_marker("django_db"):
+        pytest.fail(
+            f"A test on the shared news site takes {sorted(emptying) or 'the django_db marker'}: the database would be "
+            "emptied under the file's other shared tests. Use news_site and phone_page or desktop_page instead."
+        )
     yield from opening_pages(new_context, request, shared_news_site.url)
 
 
