@@ -68,14 +68,8 @@ def set_status(story, status, *, user, language_code=None):
     unpublishing one makes them its text. Returns the language codes changed; none when each already had it (and
     then no revision is made)."""
     # In the site's order of languages (the revision lists them so), not the database's, which may be any.
-    chosen = sorted(
-        (
-            translation
-            for translation in story.translations.all()
-            if language_code is None or translation.language_code == language_code
-        ),
-        key=lambda translation: list(SITE_LANGUAGES).index(translation.language_code),
-    )
+    written = {translation.language_code: translation for translation in story.translations.all()}
+    chosen = [written[code] for code in SITE_LANGUAGES if code in written and language_code in (None, code)]
     drafts = {draft.translation_id: draft for draft in TranslationDraft.objects.filter(translation__in=chosen)}
     changed = [translation for translation in chosen if translation.status != status or translation.pk in drafts]
     if not changed:
